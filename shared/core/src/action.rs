@@ -1,0 +1,100 @@
+//! Changes that would bring a repository to its baseline. Plain data: the edge applies them.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::observed::{ScanFrequency, TagMutability};
+
+/// One change to a repository (or to the registry, for scanning rules).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// `PutImageTagMutability`.
+    SetTagMutability {
+        /// The new setting.
+        mutability: TagMutability,
+        /// Exclusion filters, for the `*_WITH_EXCLUSION` settings.
+        exclusions: Vec<String>,
+    },
+    /// `PutImageScanningConfiguration` with `scanOnPush: true`.
+    EnableScanOnPush,
+    /// `PutRegistryScanningConfiguration`: add `filter` to the registry rule of `frequency`, keeping every
+    /// other rule and filter.
+    AddRegistryScanFilter {
+        /// The rule's frequency.
+        frequency: ScanFrequency,
+        /// The wildcard filter to add (the repository's name).
+        filter: String,
+    },
+    /// `PutLifecyclePolicy`.
+    PutLifecyclePolicy {
+        /// The policy text to set.
+        policy: String,
+        /// The policy it replaces, kept in the report so nothing is lost silently.
+        replaces: Option<String>,
+    },
+    /// `SetRepositoryPolicy` with a merged document.
+    SetRepositoryPolicy {
+        /// The new policy text.
+        policy: String,
+        /// Sids of the baseline statements added or updated.
+        statements_set: Vec<String>,
+        /// Statements removed (public access), printed in full so nothing is lost silently.
+        removed: Vec<serde_json::Value>,
+    },
+    /// `DeleteRepositoryPolicy`: every statement in the policy was removed (public access) and none is left.
+    DeleteRepositoryPolicy {
+        /// The statements removed, in full.
+        removed: Vec<serde_json::Value>,
+    },
+    /// `TagResource` with tags to add or set.
+    Tag {
+        /// Keys and values to set.
+        tags: BTreeMap<String, String>,
+    },
+}
+
+impl Action {
+    /// A one-line description for people.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::SetTagMutability { mutability, exclusions } if exclusions.is_empty() => {
+                format!("set tag mutability to {}", mutability.as_str())
+            }
+            Action::SetTagMutability { mutability, exclusions } => {
+                format!("set tag mutability to {} excluding {}", mutability.as_str(), exclusions.join(", "))
+            }
+            Action::EnableScanOnPush => "enable scan on push".to_string(),
+            Action::AddRegistryScanFilter { frequency, filter } => {
+                format!("add `{filter}` to the registry's {} scanning rule", frequency.as_str())
+            }
+            Action::PutLifecyclePolicy { replaces: None, .. } => "put the baseline lifecycle policy".to_string(),
+            Action::PutLifecyclePolicy { replaces: Some(_), .. } => {
+                "replace the lifecycle policy with the baseline's".to_string()
+            }
+            Action::SetRepositoryPolicy { statements_set, removed, .. } => {
+                let mut parts = Vec::new();
+                if !statements_set.is_empty() {
+                    parts.push(format!("set statements {}", statements_set.join(", ")));
+                }
+                if !removed.is_empty() {
+                    parts.push(format!("remove {} public statement(s)", removed.len()));
+                }
+                format!("repository policy: {}", parts.join("; "))
+            }
+            Action::DeleteRepositoryPolicy { removed } => {
+                format!("delete the repository policy (its {} public statement(s) removed)", removed.len())
+            }
+            Action::Tag { tags } => {
+                let pairs: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("tag {}", pairs.join(", "))
+            }
+        }
+    }
+
+    /// Whether this action changes the registry as a whole rather than one repository.
+    pub fn is_registry_level(&self) -> bool {
+        matches!(self, Action::AddRegistryScanFilter { .. })
+    }
+}

@@ -1,0 +1,192 @@
+//! The baseline: what every repository must look like, with per-repository rules and exemptions.
+//!
+//! A baseline file (TOML or JSON) is layered over the built-in default ([`BUILTIN`]): a key the file
+//! leaves out keeps its built-in value. For one repository the settings are the file's `defaults`, then
+//! every `[[rules]]` entry whose `match` glob matches the name, in order. Everything is checked when the
+//! file is loaded, and every problem is reported with the key it concerns.
+
+mod model;
+mod settings;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+pub use model::{BaselineFile, Mode, OneOrMany, Overrides, RequiredTag, Rule};
+pub use settings::{
+    EncryptionSettings, LifecyclePolicySettings, PublicAccess, RepositoryPolicySettings, Require, Resolved, ScanVia,
+    ScanningSettings, TagMutabilitySettings, TagMutabilityTarget, TagsSettings, CROSS_ACCOUNT_PULL_SID,
+};
+
+use crate::glob::NameGlob;
+
+/// The built-in baseline, as TOML with comments (printed by `ecr-warden baseline default`).
+pub const BUILTIN: &str = include_str!("builtin.toml");
+
+/// The syntax of a baseline text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// TOML.
+    Toml,
+    /// JSON.
+    Json,
+}
+
+impl Format {
+    /// JSON when the file name ends in `.json` or the text starts with `{`, TOML otherwise.
+    pub fn detect(name: &str, text: &str) -> Self {
+        if name.ends_with(".json") || text.trim_start().starts_with('{') {
+            Format::Json
+        } else {
+            Format::Toml
+        }
+    }
+}
+
+/// A baseline that failed to load: every problem found, each naming its key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct BaselineError {
+    /// Where the baseline came from (a file name, an SSM parameter, `built-in`).
+    pub source_name: String,
+    /// The problems.
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for BaselineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid baseline {}:", self.source_name)?;
+        for problem in &self.problems {
+            write!(f, "\n  - {}", problem.trim_end().replace('\n', "\n    "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Which repositories are left alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exemptions {
+    /// Tag key marking a repository exempt.
+    pub tag_key: String,
+    /// Tag value marking a repository exempt.
+    pub tag_value: String,
+    /// Exempt repository-name globs.
+    pub repositories: Vec<NameGlob>,
+}
+
+/// A loaded, checked baseline.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// Which repositories are left alone.
+    pub exemptions: Exemptions,
+    defaults: Resolved,
+    rules: Vec<Rule>,
+}
+
+impl Baseline {
+    /// The built-in baseline.
+    pub fn builtin() -> Result<Self, BaselineError> {
+        Self::parse("built-in", BUILTIN)
+    }
+
+    /// Parses and checks a baseline text, in the syntax [`Format::detect`] finds for `name` and `text`.
+    pub fn parse(name: &str, text: &str) -> Result<Self, BaselineError> {
+        let fail = |problems: Vec<String>| BaselineError { source_name: name.to_string(), problems };
+        let file: BaselineFile = match Format::detect(name, text) {
+            Format::Toml => toml::from_str(text).map_err(|e| fail(vec![e.to_string()]))?,
+            Format::Json => serde_json::from_str(text).map_err(|e| fail(vec![e.to_string()]))?,
+        };
+        let builtin: BaselineFile = toml::from_str(BUILTIN).map_err(|e| fail(vec![format!("built-in: {e}")]))?;
+        Self::from_layers(&builtin, &file).map_err(fail)
+    }
+
+    fn from_layers(builtin: &BaselineFile, file: &BaselineFile) -> Result<Self, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut defaults = Resolved::nothing();
+        for (layer, at) in [(&builtin.defaults, "built-in.defaults"), (&file.defaults, "defaults")] {
+            if let Some(layer) = layer {
+                if let Err(mut p) = defaults.apply(layer, at) {
+                    problems.append(&mut p);
+                }
+            }
+        }
+        problems.extend(defaults.check("defaults"));
+        for (index, rule) in file.rules.iter().enumerate() {
+            let at = format!("rules[{index}]");
+            let mut resolved = defaults.clone();
+            match resolved.apply(&rule.overrides(), &at) {
+                Ok(()) => problems.extend(resolved.check(&at)),
+                Err(mut p) => problems.append(&mut p),
+            }
+        }
+        let section = |f: &BaselineFile| f.exemptions.clone().unwrap_or_default();
+        let (base, mine) = (section(builtin), section(file));
+        let exemptions = Exemptions {
+            tag_key: mine.tag_key.or(base.tag_key).unwrap_or_default(),
+            tag_value: mine.tag_value.or(base.tag_value).unwrap_or_default(),
+            repositories: mine.repositories.or(base.repositories).unwrap_or_default(),
+        };
+        if exemptions.tag_key.is_empty() {
+            problems.push("exemptions.tag_key: must not be empty".to_string());
+        }
+        if problems.is_empty() {
+            Ok(Self { exemptions, defaults, rules: file.rules.clone() })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Why the repository is exempt, if it is.
+    pub fn exemption(&self, name: &str, tags: &BTreeMap<String, String>) -> Option<String> {
+        let e = &self.exemptions;
+        if tags.get(&e.tag_key) == Some(&e.tag_value) {
+            return Some(format!("tagged {}={}", e.tag_key, e.tag_value));
+        }
+        e.repositories
+            .iter()
+            .find(|glob| glob.matches(name))
+            .map(|glob| format!("name matches exemption `{}`", glob.as_str()))
+    }
+
+    /// The settings for the repository `name`: the defaults, then every matching rule in order.
+    pub fn resolve(&self, name: &str) -> Result<Resolved, Vec<String>> {
+        let mut resolved = self.defaults.clone();
+        let mut problems = Vec::new();
+        for (index, rule) in self.rules.iter().enumerate() {
+            if rule.matches.as_slice().iter().any(|glob| glob.matches(name)) {
+                if let Err(mut p) = resolved.apply(&rule.overrides(), &format!("rules[{index}]")) {
+                    problems.append(&mut p);
+                }
+            }
+        }
+        problems.extend(resolved.check(&format!("settings for `{name}`")));
+        if problems.is_empty() {
+            Ok(resolved)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Lowers every control in `enforce` mode to `audit`, everywhere.
+    pub fn audit_only(&mut self) {
+        self.defaults.audit_only();
+        for rule in &mut self.rules {
+            for mode in [
+                rule.tag_mutability.as_mut().and_then(|o| o.mode.as_mut()),
+                rule.scanning.as_mut().and_then(|o| o.mode.as_mut()),
+                rule.encryption.as_mut().and_then(|o| o.mode.as_mut()),
+                rule.lifecycle_policy.as_mut().and_then(|o| o.mode.as_mut()),
+                rule.repository_policy.as_mut().and_then(|o| o.mode.as_mut()),
+                rule.tags.as_mut().and_then(|o| o.mode.as_mut()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if *mode == Mode::Enforce {
+                    *mode = Mode::Audit;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

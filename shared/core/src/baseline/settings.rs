@@ -1,0 +1,347 @@
+//! Concrete settings for one repository: the built-in default, then the file's defaults, then every
+//! matching rule, applied in order and checked.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::model::{Mode, Overrides, RequiredTag};
+use crate::observed::{EncryptionType, ScanFrequency};
+use crate::{lifecycle, policy};
+
+/// The tag mutability a baseline can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TagMutabilityTarget {
+    /// No tag can be overwritten.
+    #[default]
+    Immutable,
+    /// No tag can be overwritten except those matching the allowed exclusions.
+    ImmutableWithExclusion,
+}
+
+/// How the scanning control fixes a repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ScanVia {
+    /// The repository's own scan-on-push setting.
+    #[default]
+    Repository,
+    /// A registry scanning rule covering the repository.
+    Registry,
+}
+
+/// What the lifecycle policy control requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Require {
+    /// Any lifecycle policy.
+    #[default]
+    Present,
+    /// Exactly the baseline's policy.
+    Exact,
+}
+
+/// What happens to statements granting public access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PublicAccess {
+    /// They are findings, and removed in enforce mode.
+    #[default]
+    Deny,
+    /// They are left alone.
+    Allow,
+}
+
+/// Sid of the statement generated from `cross_account_pull`.
+pub const CROSS_ACCOUNT_PULL_SID: &str = "EcrWardenCrossAccountPull";
+
+/// Tag mutability settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TagMutabilitySettings {
+    /// Mode.
+    pub mode: Mode,
+    /// Target setting.
+    pub target: TagMutabilityTarget,
+    /// Allowed exclusion filters.
+    pub exclusions: Vec<String>,
+}
+
+/// Scanning settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanningSettings {
+    /// Mode.
+    pub mode: Mode,
+    /// How to fix.
+    pub via: ScanVia,
+    /// Registry rule frequency.
+    pub frequency: ScanFrequency,
+}
+
+/// Encryption settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncryptionSettings {
+    /// Mode.
+    pub mode: Mode,
+    /// Expected type.
+    pub kind: EncryptionType,
+    /// Allowed key ARNs (empty: any).
+    pub kms_keys: Vec<String>,
+}
+
+/// Lifecycle policy settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LifecyclePolicySettings {
+    /// Mode.
+    pub mode: Mode,
+    /// Present or exact.
+    pub require: Require,
+    /// The baseline's policy as compact JSON text (empty when none was given).
+    pub policy: String,
+}
+
+/// Repository policy settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RepositoryPolicySettings {
+    /// Mode.
+    pub mode: Mode,
+    /// What to do with public statements.
+    pub public_access: PublicAccess,
+    /// Accounts allowed to pull.
+    pub cross_account_pull: Vec<String>,
+    /// Required statements by Sid.
+    pub statements: BTreeMap<String, Value>,
+}
+
+/// Tags settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TagsSettings {
+    /// Mode.
+    pub mode: Mode,
+    /// Required tags by key.
+    pub required: BTreeMap<String, RequiredTag>,
+}
+
+/// Everything the controls want of one repository.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    /// Tag mutability.
+    pub tag_mutability: TagMutabilitySettings,
+    /// Scanning.
+    pub scanning: ScanningSettings,
+    /// Encryption.
+    pub encryption: EncryptionSettings,
+    /// Lifecycle policy.
+    pub lifecycle_policy: LifecyclePolicySettings,
+    /// Repository policy.
+    pub repository_policy: RepositoryPolicySettings,
+    /// Tags.
+    pub tags: TagsSettings,
+}
+
+impl Resolved {
+    /// Every control off, every value empty: what the built-in baseline is applied onto.
+    pub(crate) fn nothing() -> Self {
+        Self {
+            tag_mutability: TagMutabilitySettings::default(),
+            scanning: ScanningSettings {
+                mode: Mode::Off,
+                via: ScanVia::Repository,
+                frequency: ScanFrequency::ScanOnPush,
+            },
+            encryption: EncryptionSettings { mode: Mode::Off, kind: EncryptionType::Aes256, kms_keys: Vec::new() },
+            lifecycle_policy: LifecyclePolicySettings::default(),
+            repository_policy: RepositoryPolicySettings::default(),
+            tags: TagsSettings::default(),
+        }
+    }
+
+    /// Applies one layer of overrides. `at` names the layer in error messages (e.g. `rules[2]`).
+    pub(crate) fn apply(&mut self, layer: &Overrides, at: &str) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        if let Some(o) = &layer.tag_mutability {
+            set(&mut self.tag_mutability.mode, &o.mode);
+            set(&mut self.tag_mutability.target, &o.target);
+            set(&mut self.tag_mutability.exclusions, &o.exclusions);
+        }
+        if let Some(o) = &layer.scanning {
+            set(&mut self.scanning.mode, &o.mode);
+            set(&mut self.scanning.via, &o.via);
+            set(&mut self.scanning.frequency, &o.frequency);
+        }
+        if let Some(o) = &layer.encryption {
+            set(&mut self.encryption.mode, &o.mode);
+            set(&mut self.encryption.kind, &o.kind);
+            set(&mut self.encryption.kms_keys, &o.kms_keys);
+        }
+        if let Some(o) = &layer.lifecycle_policy {
+            set(&mut self.lifecycle_policy.mode, &o.mode);
+            set(&mut self.lifecycle_policy.require, &o.require);
+            match o.policy.as_ref().map(policy_text) {
+                Some(Ok(text)) => self.lifecycle_policy.policy = text,
+                Some(Err(problem)) => problems.push(format!("{at}.lifecycle_policy.policy: {problem}")),
+                None => {}
+            }
+        }
+        if let Some(o) = &layer.repository_policy {
+            set(&mut self.repository_policy.mode, &o.mode);
+            set(&mut self.repository_policy.public_access, &o.public_access);
+            set(&mut self.repository_policy.cross_account_pull, &o.cross_account_pull);
+            for (index, statement) in o.statements.iter().flatten().enumerate() {
+                match policy::sid(statement) {
+                    Some(sid) => {
+                        self.repository_policy.statements.insert(sid.to_string(), statement.clone());
+                    }
+                    None => problems.push(format!(
+                        "{at}.repository_policy.statements[{index}]: every required statement needs a string `Sid`"
+                    )),
+                }
+            }
+        }
+        if let Some(o) = &layer.tags {
+            set(&mut self.tags.mode, &o.mode);
+            for (key, tag) in o.required.iter().flatten() {
+                self.tags.required.insert(key.clone(), tag.clone());
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Checks that the settings make sense together; `at` names where they came from.
+    pub(crate) fn check(&self, at: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        let m = &self.tag_mutability;
+        if m.mode != Mode::Off && m.target == TagMutabilityTarget::ImmutableWithExclusion && m.exclusions.is_empty() {
+            problems.push(format!(
+                "{at}.tag_mutability.exclusions: IMMUTABLE_WITH_EXCLUSION needs 1 to 5 exclusion filters"
+            ));
+        }
+        if m.exclusions.len() > 5 {
+            problems.push(format!("{at}.tag_mutability.exclusions: at most 5 filters, found {}", m.exclusions.len()));
+        }
+        for filter in &m.exclusions {
+            if !valid_exclusion_filter(filter) {
+                problems.push(format!(
+                    "{at}.tag_mutability.exclusions: `{filter}` must be 1-128 characters of letters, digits, `._*-`"
+                ));
+            }
+        }
+        if self.scanning.frequency == ScanFrequency::Manual {
+            problems.push(format!("{at}.scanning.frequency: must be SCAN_ON_PUSH or CONTINUOUS_SCAN, not MANUAL"));
+        }
+        let e = &self.encryption;
+        if e.kind == EncryptionType::Aes256 && !e.kms_keys.is_empty() {
+            problems.push(format!("{at}.encryption.kms_keys: keys only apply to KMS and KMS_DSSE encryption"));
+        }
+        for key in &e.kms_keys {
+            if !key.starts_with("arn:") {
+                problems.push(format!("{at}.encryption.kms_keys: `{key}` is not a key ARN"));
+            }
+        }
+        let l = &self.lifecycle_policy;
+        if l.mode != Mode::Off {
+            if l.policy.is_empty() {
+                problems.push(format!("{at}.lifecycle_policy.policy: a policy is required"));
+            } else {
+                for problem in lifecycle::check(&l.policy) {
+                    problems.push(format!("{at}.lifecycle_policy.policy: {problem}"));
+                }
+            }
+        }
+        let r = &self.repository_policy;
+        for account in &r.cross_account_pull {
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                problems.push(format!(
+                    "{at}.repository_policy.cross_account_pull: `{account}` is not a 12-digit account ID"
+                ));
+            }
+        }
+        for (sid, statement) in &r.statements {
+            if policy::grants_public_access(statement) {
+                problems.push(format!("{at}.repository_policy.statements: `{sid}` grants public access"));
+            }
+            if sid == CROSS_ACCOUNT_PULL_SID {
+                problems.push(format!(
+                    "{at}.repository_policy.statements: the Sid `{sid}` is reserved for cross_account_pull"
+                ));
+            }
+        }
+        for (key, tag) in &self.tags.required {
+            if key.is_empty() || key.chars().count() > 128 {
+                problems.push(format!("{at}.tags.required: the key `{key}` must be 1-128 characters"));
+            }
+            if let Some(default) = &tag.default {
+                if default.chars().count() > 256 {
+                    problems.push(format!("{at}.tags.required.{key}.default: at most 256 characters"));
+                }
+                if !tag.allowed.is_empty() && !tag.allowed.contains(default) {
+                    problems.push(format!("{at}.tags.required.{key}.default: `{default}` is not one of `allowed`"));
+                }
+            } else if tag.overwrite {
+                problems.push(format!("{at}.tags.required.{key}.overwrite: needs a `default` to overwrite with"));
+            }
+        }
+        problems
+    }
+
+    /// The statements the repository policy must hold: the configured ones and the cross-account pull one.
+    pub fn required_statements(&self) -> Vec<Value> {
+        let r = &self.repository_policy;
+        let mut statements: Vec<Value> = r.statements.values().cloned().collect();
+        if !r.cross_account_pull.is_empty() {
+            let principals: Vec<String> =
+                r.cross_account_pull.iter().map(|id| format!("arn:aws:iam::{id}:root")).collect();
+            statements.push(json!({
+                "Sid": CROSS_ACCOUNT_PULL_SID,
+                "Effect": "Allow",
+                "Principal": {"AWS": principals},
+                "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            }));
+        }
+        statements
+    }
+
+    /// Lowers every `enforce` to `audit` (a global audit-only switch).
+    pub fn audit_only(&mut self) {
+        for mode in [
+            &mut self.tag_mutability.mode,
+            &mut self.scanning.mode,
+            &mut self.encryption.mode,
+            &mut self.lifecycle_policy.mode,
+            &mut self.repository_policy.mode,
+            &mut self.tags.mode,
+        ] {
+            if *mode == Mode::Enforce {
+                *mode = Mode::Audit;
+            }
+        }
+    }
+}
+
+fn set<T: Clone>(target: &mut T, value: &Option<T>) {
+    if let Some(value) = value {
+        *target = value.clone();
+    }
+}
+
+/// A lifecycle policy given as JSON text or as a table, as compact JSON text.
+fn policy_text(value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(text) => {
+            serde_json::from_str::<Value>(text).map(|v| v.to_string()).map_err(|e| format!("not valid JSON: {e}"))
+        }
+        Value::Object(_) => Ok(value.to_string()),
+        _ => Err("must be a table or a JSON string".to_string()),
+    }
+}
+
+/// ECR's rule for tag mutability exclusion filters: `^[0-9a-zA-Z._*-]{1,128}$`.
+fn valid_exclusion_filter(filter: &str) -> bool {
+    (1..=128).contains(&filter.len())
+        && filter.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'*' | b'-'))
+}

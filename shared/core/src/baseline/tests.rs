@@ -1,0 +1,176 @@
+use super::*;
+use crate::observed::{EncryptionType, ScanFrequency};
+
+fn parse(text: &str) -> Baseline {
+    match Baseline::parse("test.toml", text) {
+        Ok(b) => b,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn problems(name: &str, text: &str) -> Vec<String> {
+    Baseline::parse(name, text).expect_err("baseline should be rejected").problems
+}
+
+#[test]
+fn builtin_default_is_secure_and_valid() {
+    let r = Baseline::builtin().expect("built-in parses").resolve("any/repo").expect("resolves");
+    assert_eq!((r.tag_mutability.mode, r.tag_mutability.target), (Mode::Enforce, TagMutabilityTarget::Immutable));
+    assert_eq!((r.scanning.mode, r.scanning.via), (Mode::Enforce, ScanVia::Repository));
+    assert_eq!((r.encryption.mode, r.encryption.kind), (Mode::Audit, EncryptionType::Kms));
+    assert_eq!((r.lifecycle_policy.mode, r.lifecycle_policy.require), (Mode::Enforce, Require::Present));
+    assert!(r.lifecycle_policy.policy.contains(r#""countNumber":14"#), "{}", r.lifecycle_policy.policy);
+    assert!(r.lifecycle_policy.policy.contains(r#""tagStatus":"untagged""#));
+    assert_eq!((r.repository_policy.mode, r.repository_policy.public_access), (Mode::Enforce, PublicAccess::Deny));
+    assert_eq!(r.tags.mode, Mode::Enforce);
+    assert_eq!(r.tags.required["managed-by"].default.as_deref(), Some("ecr-warden"));
+}
+
+#[test]
+fn an_empty_file_is_the_builtin_default() {
+    let empty = parse("").resolve("x").expect("resolves");
+    let builtin = Baseline::builtin().expect("parses").resolve("x").expect("resolves");
+    assert_eq!(empty, builtin);
+}
+
+#[test]
+fn rules_apply_in_order_over_the_defaults() {
+    let b = parse(
+        r#"
+        [defaults.scanning]
+        mode = "audit"
+
+        [[rules]]
+        match = "team-a/*"
+        scanning = { mode = "off" }
+        tags = { required = { team = { default = "a" } } }
+
+        [[rules]]
+        match = ["team-a/special", "prod/**"]
+        scanning = { mode = "enforce", via = "registry", frequency = "CONTINUOUS_SCAN" }
+        "#,
+    );
+    assert_eq!(b.resolve("other").expect("ok").scanning.mode, Mode::Audit);
+    assert_eq!(b.resolve("team-a/api").expect("ok").scanning.mode, Mode::Off);
+    assert_eq!(b.resolve("team-a/x/api").expect("ok").scanning.mode, Mode::Audit, "* stays in one segment");
+    let special = b.resolve("team-a/special").expect("ok");
+    assert_eq!((special.scanning.mode, special.scanning.frequency), (Mode::Enforce, ScanFrequency::ContinuousScan));
+    let tags: Vec<&String> = special.tags.required.keys().collect();
+    assert_eq!(tags, ["managed-by", "team"], "required tags merge key by key");
+    assert_eq!(b.resolve("prod/eu/api").expect("ok").scanning.via, ScanVia::Registry);
+}
+
+#[test]
+fn exemptions_by_tag_and_by_name() {
+    let b = parse("[exemptions]\nrepositories = [\"legacy/**\"]\n");
+    let none = BTreeMap::new();
+    assert!(b.exemption("legacy/old/app", &none).is_some());
+    assert!(b.exemption("app", &none).is_none());
+    let tagged = BTreeMap::from([("ecr-warden:exempt".to_string(), "true".to_string())]);
+    assert_eq!(b.exemption("app", &tagged).as_deref(), Some("tagged ecr-warden:exempt=true"));
+    let not_true = BTreeMap::from([("ecr-warden:exempt".to_string(), "no".to_string())]);
+    assert!(b.exemption("app", &not_true).is_none());
+}
+
+#[test]
+fn json_baselines_are_accepted() {
+    let b = Baseline::parse("b.json", r#"{"defaults":{"tags":{"mode":"off"}}}"#).expect("valid JSON baseline");
+    assert_eq!(b.resolve("x").expect("ok").tags.mode, Mode::Off);
+}
+
+#[test]
+fn lifecycle_policy_may_be_json_text() {
+    let b = parse(
+        r#"
+        [defaults.lifecycle_policy]
+        require = "exact"
+        policy = '{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":100},"action":{"type":"expire"}}]}'
+        "#,
+    );
+    let r = b.resolve("x").expect("ok");
+    assert_eq!(r.lifecycle_policy.require, Require::Exact);
+    assert!(r.lifecycle_policy.policy.contains("imageCountMoreThan"));
+}
+
+#[test]
+fn unknown_keys_are_rejected_with_their_name_and_line() {
+    let p = problems("b.toml", "[defaults.tag_mutability]\nmode = \"enforce\"\ntarjet = \"IMMUTABLE\"\n");
+    assert!(p[0].contains("tarjet") && p[0].contains("line 3"), "{p:?}");
+    let p = problems("b.json", r#"{"defaults": {"scaning": {}}}"#);
+    assert!(p[0].contains("scaning"), "{p:?}");
+}
+
+#[test]
+fn bad_values_are_rejected_with_the_key() {
+    let p = problems("b.toml", "[defaults.tag_mutability]\nmode = \"sometimes\"\n");
+    assert!(p[0].contains("sometimes") && p[0].contains("mode"), "{p:?}");
+    let p = problems("b.toml", "[[rules]]\nmatch = \"team-[a\"\n");
+    assert!(p[0].contains("team-[a"), "{p:?}");
+}
+
+#[test]
+fn inconsistent_settings_are_all_reported() {
+    let p = problems(
+        "b.toml",
+        r#"
+        [defaults.tag_mutability]
+        target = "IMMUTABLE_WITH_EXCLUSION"
+
+        [defaults.encryption]
+        type = "AES256"
+        kms_keys = ["arn:aws:kms:us-east-1:123456789012:key/abc"]
+
+        [defaults.repository_policy]
+        cross_account_pull = ["12345"]
+        statements = [{ Sid = "Open", Effect = "Allow", Principal = "*", Action = "ecr:*" }, { Effect = "Deny" }]
+
+        [defaults.tags.required]
+        team = { overwrite = true }
+
+        [[rules]]
+        match = "x"
+        lifecycle_policy = { policy = { rules = [] } }
+        "#,
+    );
+    let expect = [
+        "defaults.tag_mutability.exclusions",
+        "defaults.encryption.kms_keys",
+        "defaults.repository_policy.cross_account_pull",
+        "`Open` grants public access",
+        "defaults.repository_policy.statements[1]",
+        "defaults.tags.required.team.overwrite",
+        "rules[0].lifecycle_policy.policy",
+    ];
+    for needle in expect {
+        assert!(p.iter().any(|problem| problem.contains(needle)), "missing {needle:?} in {p:#?}");
+    }
+}
+
+#[test]
+fn exclusion_filters_follow_ecr_rules() {
+    let p = problems(
+        "b.toml",
+        "[defaults.tag_mutability]\ntarget = \"IMMUTABLE_WITH_EXCLUSION\"\nexclusions = [\"ok-*\", \"not ok\", \"a\", \"b\", \"c\", \"d\"]\n",
+    );
+    assert!(p.iter().any(|x| x.contains("at most 5")), "{p:?}");
+    assert!(p.iter().any(|x| x.contains("`not ok`")), "{p:?}");
+}
+
+#[test]
+fn audit_only_lowers_every_enforce() {
+    let mut b = parse("[[rules]]\nmatch = \"x\"\ntags = { mode = \"enforce\" }\n");
+    b.audit_only();
+    let r = b.resolve("x").expect("ok");
+    assert_eq!(r.tags.mode, Mode::Audit);
+    assert_eq!(r.tag_mutability.mode, Mode::Audit);
+    assert_eq!(r.encryption.mode, Mode::Audit);
+}
+
+#[test]
+fn cross_account_pull_becomes_a_statement() {
+    let r = parse("[defaults.repository_policy]\ncross_account_pull = [\"111122223333\"]\n").resolve("x").expect("ok");
+    let statements = r.required_statements();
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0]["Sid"], CROSS_ACCOUNT_PULL_SID);
+    assert_eq!(statements[0]["Principal"]["AWS"][0], "arn:aws:iam::111122223333:root");
+}

@@ -1,0 +1,87 @@
+//! Encryption at rest: AES256, KMS or KMS_DSSE, optionally with one of the allowed keys. It is fixed when
+//! a repository is created, so a mismatch is a violation with a remedy, never an attempted fix. A
+//! stronger type than the baseline's is compliant.
+
+use super::{Control, ControlId, Judgement};
+use crate::baseline::{Mode, Resolved};
+use crate::observed::Observed;
+
+/// The encryption control.
+pub struct Encryption;
+
+impl Control for Encryption {
+    fn id(&self) -> ControlId {
+        ControlId::Encryption
+    }
+
+    fn mode(&self, want: &Resolved) -> Mode {
+        want.encryption.mode
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["ecr:DescribeRepositories"]
+    }
+
+    fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {
+        let (want_kind, keys) = (want.encryption.kind, &want.encryption.kms_keys);
+        let (have_kind, have_key) = (have.facts.encryption, have.facts.kms_key.as_deref());
+        let remedy = format!(
+            "encryption can't be changed after creation: recreate the repository (while it is empty) with \
+             encryptionType={}{}, or exempt it",
+            want_kind.as_str(),
+            keys.first().map(|k| format!(" and kmsKey={k}")).unwrap_or_default()
+        );
+        if have_kind.strength() < want_kind.strength() {
+            let finding = format!("encrypted with {}, the baseline expects {}", have_kind.as_str(), want_kind.as_str());
+            return Judgement::Violation { finding, remedy };
+        }
+        if !keys.is_empty() && !have_key.is_some_and(|k| keys.iter().any(|allowed| allowed == k)) {
+            let finding =
+                format!("encrypted with key {}, not one of the allowed keys", have_key.unwrap_or("(unknown)"));
+            return Judgement::Violation { finding, remedy };
+        }
+        Judgement::Compliant
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controls::testing::{builtin, fresh_repository, settings};
+    use crate::observed::EncryptionType;
+
+    const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1111";
+
+    #[test]
+    fn aes256_is_a_violation_when_kms_is_expected() {
+        match Encryption.judge(&builtin(), &fresh_repository()) {
+            Judgement::Violation { finding, remedy } => {
+                assert!(finding.contains("AES256") && finding.contains("KMS"), "{finding}");
+                assert!(remedy.contains("recreate"), "{remedy}");
+            }
+            other => panic!("expected a violation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn kms_and_stronger_are_compliant() {
+        let mut repo = fresh_repository();
+        repo.facts.encryption = EncryptionType::Kms;
+        assert_eq!(Encryption.judge(&builtin(), &repo), Judgement::Compliant);
+        repo.facts.encryption = EncryptionType::KmsDsse;
+        assert_eq!(Encryption.judge(&builtin(), &repo), Judgement::Compliant);
+        let aes = settings("[defaults.encryption]\ntype = \"AES256\"\n");
+        assert_eq!(Encryption.judge(&aes, &repo), Judgement::Compliant, "stronger than asked");
+    }
+
+    #[test]
+    fn allowed_keys_are_checked() {
+        let want = settings(&format!("[defaults.encryption]\nkms_keys = [\"{KEY}\"]\n"));
+        let mut repo = fresh_repository();
+        repo.facts.encryption = EncryptionType::Kms;
+        repo.facts.kms_key = Some("arn:aws:kms:us-east-1:123456789012:key/other".into());
+        assert!(matches!(Encryption.judge(&want, &repo), Judgement::Violation { .. }));
+        repo.facts.kms_key = Some(KEY.into());
+        assert_eq!(Encryption.judge(&want, &repo), Judgement::Compliant);
+    }
+}

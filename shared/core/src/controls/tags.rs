@@ -1,0 +1,103 @@
+//! Tags: required keys are added with their default value. A user's tag is never removed, and never
+//! overwritten unless the baseline says `overwrite = true` for that key.
+
+use std::collections::BTreeMap;
+
+use super::{Control, ControlId, Judgement};
+use crate::action::Action;
+use crate::baseline::{Mode, Resolved};
+use crate::observed::Observed;
+
+/// The tags control.
+pub struct Tags;
+
+impl Control for Tags {
+    fn id(&self) -> ControlId {
+        ControlId::Tags
+    }
+
+    fn mode(&self, want: &Resolved) -> Mode {
+        want.tags.mode
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["ecr:ListTagsForResource", "ecr:TagResource"]
+    }
+
+    fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {
+        let mut to_set = BTreeMap::new();
+        let mut drift = Vec::new();
+        let mut unfixable = Vec::new();
+        for (key, rule) in &want.tags.required {
+            match (have.tags.get(key), &rule.default) {
+                (Some(value), _) if rule.allowed.is_empty() || rule.allowed.contains(value) => {}
+                (None, Some(default)) => {
+                    drift.push(format!("missing {key}"));
+                    to_set.insert(key.clone(), default.clone());
+                }
+                (None, None) => unfixable.push(format!("missing {key} (the baseline gives no default)")),
+                (Some(value), Some(default)) if rule.overwrite => {
+                    drift.push(format!("{key}={value} is not allowed"));
+                    to_set.insert(key.clone(), default.clone());
+                }
+                (Some(value), _) => unfixable.push(format!("{key}={value} is not one of {}", rule.allowed.join(", "))),
+            }
+        }
+        if !unfixable.is_empty() {
+            // Report what can't be fixed; what can is fixed on the next run once a person has looked.
+            let mut finding = unfixable;
+            finding.extend(drift);
+            return Judgement::Violation {
+                finding: finding.join("; "),
+                remedy: "set the tags by hand, or give the baseline a default for them".to_string(),
+            };
+        }
+        if to_set.is_empty() {
+            return Judgement::Compliant;
+        }
+        Judgement::Drift { finding: drift.join("; "), actions: vec![Action::Tag { tags: to_set }] }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controls::testing::{builtin, fresh_repository, settings};
+
+    fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn missing_tags_are_added_with_their_default() {
+        let judgement = Tags.judge(&builtin(), &fresh_repository());
+        let want = vec![Action::Tag { tags: tags(&[("managed-by", "ecr-warden")]) }];
+        assert!(matches!(judgement, Judgement::Drift { ref actions, .. } if actions == &want), "{judgement:?}");
+    }
+
+    #[test]
+    fn user_values_are_kept_unless_overwrite_is_set() {
+        let mut repo = fresh_repository();
+        repo.tags = tags(&[("managed-by", "terraform"), ("owner", "me")]);
+        assert_eq!(Tags.judge(&builtin(), &repo), Judgement::Compliant, "any value allowed by default");
+
+        let allowed =
+            settings("[defaults.tags.required.managed-by]\ndefault = \"ecr-warden\"\nallowed = [\"ecr-warden\"]\n");
+        assert!(matches!(Tags.judge(&allowed, &repo), Judgement::Violation { .. }));
+
+        let overwrite = settings(
+            "[defaults.tags.required.managed-by]\ndefault = \"ecr-warden\"\nallowed = [\"ecr-warden\"]\noverwrite = true\n",
+        );
+        let want = vec![Action::Tag { tags: tags(&[("managed-by", "ecr-warden")]) }];
+        assert!(matches!(Tags.judge(&overwrite, &repo), Judgement::Drift { ref actions, .. } if actions == &want));
+    }
+
+    #[test]
+    fn a_required_tag_without_default_is_a_violation() {
+        let want = settings("[defaults.tags.required.team]\nallowed = [\"a\", \"b\"]\n");
+        match Tags.judge(&want, &fresh_repository()) {
+            Judgement::Violation { finding, .. } => assert!(finding.contains("missing team"), "{finding}"),
+            other => panic!("expected a violation, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Repository-name globs used by baseline rules and exemptions.
+//!
+//! `*` matches within one path segment (`team-a/*` matches `team-a/api` but not `team-a/x/api`), `**`
+//! matches across segments (`prod/**` matches everything under `prod/`), `?` one character, `[..]` a class.
+//! A glob without wildcards is an exact name.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A validated glob over repository names.
+#[derive(Clone)]
+pub struct NameGlob {
+    text: String,
+    matcher: globset::GlobMatcher,
+}
+
+impl NameGlob {
+    /// Compiles `text`, or explains why it is not a valid glob.
+    pub fn new(text: &str) -> Result<Self, String> {
+        if text.is_empty() {
+            return Err("a glob must not be empty".to_string());
+        }
+        let glob = globset::GlobBuilder::new(text)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .build()
+            .map_err(|e| format!("invalid glob `{text}`: {}", e.kind()))?;
+        Ok(Self { text: text.to_string(), matcher: glob.compile_matcher() })
+    }
+
+    /// Whether the repository `name` matches.
+    pub fn matches(&self, name: &str) -> bool {
+        self.matcher.is_match(name)
+    }
+
+    /// The glob as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Debug for NameGlob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NameGlob({:?})", self.text)
+    }
+}
+
+impl PartialEq for NameGlob {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Serialize for NameGlob {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for NameGlob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        NameGlob::new(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Whether any of `globs` matches `name`; an empty list matches everything.
+pub fn any_matches(globs: &[NameGlob], name: &str) -> bool {
+    globs.is_empty() || globs.iter().any(|g| g.matches(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn glob(text: &str) -> NameGlob {
+        NameGlob::new(text).expect("test glob is valid")
+    }
+
+    #[test]
+    fn single_star_stays_within_one_segment() {
+        assert!(glob("team-a/*").matches("team-a/api"));
+        assert!(!glob("team-a/*").matches("team-a/x/api"));
+        assert!(!glob("team-a/*").matches("team-b/api"));
+    }
+
+    #[test]
+    fn double_star_crosses_segments() {
+        assert!(glob("prod/**").matches("prod/api"));
+        assert!(glob("prod/**").matches("prod/eu/api"));
+        assert!(!glob("prod/**").matches("staging/api"));
+        assert!(glob("**").matches("a/b/c"));
+    }
+
+    #[test]
+    fn exact_names_match_only_themselves() {
+        assert!(glob("billing").matches("billing"));
+        assert!(!glob("billing").matches("billing-v2"));
+    }
+
+    #[test]
+    fn invalid_globs_are_rejected_with_a_reason() {
+        let err = NameGlob::new("team-[a").expect_err("unclosed class");
+        assert!(err.contains("team-[a"), "{err}");
+        assert!(NameGlob::new("").is_err());
+    }
+}

@@ -1,0 +1,241 @@
+//! What one repository (and the registry around it) looks like now: everything the controls judge,
+//! read once per evaluation.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// ECR's image tag mutability settings, from loosest to strictest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TagMutability {
+    /// Any tag can be overwritten.
+    Mutable,
+    /// Tags can be overwritten, except those matching the exclusion filters.
+    MutableWithExclusion,
+    /// No tag can be overwritten, except those matching the exclusion filters.
+    ImmutableWithExclusion,
+    /// No tag can be overwritten.
+    Immutable,
+}
+
+impl TagMutability {
+    /// The name ECR uses for this setting.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mutable => "MUTABLE",
+            Self::MutableWithExclusion => "MUTABLE_WITH_EXCLUSION",
+            Self::ImmutableWithExclusion => "IMMUTABLE_WITH_EXCLUSION",
+            Self::Immutable => "IMMUTABLE",
+        }
+    }
+
+    /// Parses ECR's name for the setting.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Mutable, Self::MutableWithExclusion, Self::ImmutableWithExclusion, Self::Immutable]
+            .into_iter()
+            .find(|m| m.as_str() == text)
+    }
+}
+
+/// How a repository's images are encrypted at rest (fixed when the repository is created).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EncryptionType {
+    /// Amazon S3-managed keys.
+    #[serde(rename = "AES256")]
+    Aes256,
+    /// AWS KMS, with a customer-managed key or the AWS-managed `aws/ecr` key.
+    #[serde(rename = "KMS")]
+    Kms,
+    /// Dual-layer server-side encryption with AWS KMS.
+    #[serde(rename = "KMS_DSSE")]
+    KmsDsse,
+}
+
+impl EncryptionType {
+    /// The name ECR uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Aes256 => "AES256",
+            Self::Kms => "KMS",
+            Self::KmsDsse => "KMS_DSSE",
+        }
+    }
+
+    /// Parses ECR's name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Aes256, Self::Kms, Self::KmsDsse].into_iter().find(|e| e.as_str() == text)
+    }
+
+    /// How strong the setting is: AES256 < KMS < KMS_DSSE.
+    pub fn strength(self) -> u8 {
+        match self {
+            Self::Aes256 => 0,
+            Self::Kms => 1,
+            Self::KmsDsse => 2,
+        }
+    }
+}
+
+/// The settings `DescribeRepositories` returns for one repository.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepositoryFacts {
+    /// Repository name, e.g. `team-a/api`.
+    pub name: String,
+    /// Repository ARN.
+    pub arn: String,
+    /// Tag mutability setting.
+    pub tag_mutability: TagMutability,
+    /// Exclusion filters of a `*_WITH_EXCLUSION` mutability setting.
+    pub mutability_exclusions: Vec<String>,
+    /// The repository's own (deprecated, still honoured under basic scanning) scan-on-push flag.
+    pub scan_on_push: bool,
+    /// Encryption type.
+    pub encryption: EncryptionType,
+    /// KMS key ARN, where the encryption type uses one and ECR reports it.
+    pub kms_key: Option<String>,
+}
+
+/// One repository as observed now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observed {
+    /// The settings from `DescribeRepositories`.
+    pub facts: RepositoryFacts,
+    /// The lifecycle policy text, if there is one.
+    pub lifecycle_policy: Option<String>,
+    /// The repository policy text, if there is one.
+    pub repository_policy: Option<String>,
+    /// The repository's tags.
+    pub tags: BTreeMap<String, String>,
+    /// The registry's scanning configuration, where the scanning control needed it.
+    pub registry_scanning: Option<RegistryScanning>,
+}
+
+/// How often images are scanned under a registry scanning rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ScanFrequency {
+    /// Scanned when pushed.
+    ScanOnPush,
+    /// Scanned when pushed and whenever new vulnerabilities are published (enhanced scanning).
+    ContinuousScan,
+    /// Only scanned on demand.
+    Manual,
+}
+
+impl ScanFrequency {
+    /// The name ECR uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ScanOnPush => "SCAN_ON_PUSH",
+            Self::ContinuousScan => "CONTINUOUS_SCAN",
+            Self::Manual => "MANUAL",
+        }
+    }
+
+    /// Parses ECR's name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::ScanOnPush, Self::ContinuousScan, Self::Manual].into_iter().find(|f| f.as_str() == text)
+    }
+}
+
+/// Basic (Clair-based, per image) or enhanced (Amazon Inspector) scanning for the whole registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ScanType {
+    /// Basic scanning: repository-level `scanOnPush` is honoured.
+    Basic,
+    /// Enhanced scanning: only registry rules decide; repository-level `scanOnPush` is ignored.
+    Enhanced,
+}
+
+/// One registry scanning rule: a frequency for the repositories matching any of its wildcard filters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanRule {
+    /// The frequency this rule sets.
+    pub frequency: ScanFrequency,
+    /// ECR wildcard filters on repository names.
+    pub filters: Vec<String>,
+}
+
+/// The registry's scanning configuration (`GetRegistryScanningConfiguration`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryScanning {
+    /// Basic or enhanced.
+    pub scan_type: ScanType,
+    /// At most two rules.
+    pub rules: Vec<ScanRule>,
+}
+
+impl RegistryScanning {
+    /// The most frequent scanning a registry rule gives the repository `name`, if any rule matches it.
+    pub fn frequency_for(&self, name: &str) -> Option<ScanFrequency> {
+        let matching = self
+            .rules
+            .iter()
+            .filter(|rule| rule.filters.iter().any(|f| crate::wildcard::matches(f, name)))
+            .map(|rule| rule.frequency);
+        matching.max_by_key(|f| match f {
+            ScanFrequency::Manual => 0,
+            ScanFrequency::ScanOnPush => 1,
+            ScanFrequency::ContinuousScan => 2,
+        })
+    }
+}
+
+/// ECR's limit on rules in a registry scanning configuration.
+pub const MAX_SCAN_RULES: usize = 2;
+
+impl RegistryScanning {
+    /// The configuration with `filter` added to the rule of `frequency` (created if missing), every other
+    /// rule and filter kept. `Ok(None)` when the filter is already there; an error past ECR's rule limit.
+    pub fn with_filter(&self, frequency: ScanFrequency, filter: &str) -> Result<Option<Self>, String> {
+        let mut next = self.clone();
+        let rule_count = next.rules.len();
+        match next.rules.iter_mut().find(|rule| rule.frequency == frequency) {
+            Some(rule) if rule.filters.iter().any(|f| f == filter) => return Ok(None),
+            Some(rule) => rule.filters.push(filter.to_string()),
+            None if rule_count >= MAX_SCAN_RULES => {
+                return Err(format!(
+                    "the registry already has {MAX_SCAN_RULES} scanning rules and none for {}",
+                    frequency.as_str()
+                ))
+            }
+            None => next.rules.push(ScanRule { frequency, filters: vec![filter.to_string()] }),
+        }
+        Ok(Some(next))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(rules: Vec<ScanRule>) -> RegistryScanning {
+        RegistryScanning { scan_type: ScanType::Basic, rules }
+    }
+
+    #[test]
+    fn frequency_is_the_most_frequent_matching_rule() {
+        let registry = basic(vec![
+            ScanRule { frequency: ScanFrequency::Manual, filters: vec!["*".into()] },
+            ScanRule { frequency: ScanFrequency::ScanOnPush, filters: vec!["prod/*".into()] },
+        ]);
+        assert_eq!(registry.frequency_for("prod/api"), Some(ScanFrequency::ScanOnPush));
+        assert_eq!(registry.frequency_for("dev/api"), Some(ScanFrequency::Manual));
+        assert_eq!(basic(vec![]).frequency_for("x"), None);
+    }
+
+    #[test]
+    fn adding_a_filter_keeps_every_other_rule() {
+        let manual = ScanRule { frequency: ScanFrequency::Manual, filters: vec!["*".into()] };
+        let registry = basic(vec![manual.clone()]);
+        let next = registry.with_filter(ScanFrequency::ScanOnPush, "app").expect("ok").expect("changed");
+        assert_eq!(next.rules[0], manual);
+        assert_eq!(next.rules[1], ScanRule { frequency: ScanFrequency::ScanOnPush, filters: vec!["app".into()] });
+        assert_eq!(next.with_filter(ScanFrequency::ScanOnPush, "app"), Ok(None), "idempotent");
+        let more = next.with_filter(ScanFrequency::ScanOnPush, "web").expect("ok").expect("changed");
+        assert_eq!(more.rules[1].filters, ["app", "web"]);
+        assert!(more.with_filter(ScanFrequency::ContinuousScan, "x").is_err(), "a third rule is refused");
+    }
+}

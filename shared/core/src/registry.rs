@@ -1,0 +1,52 @@
+//! The door to a container registry. The `warden-aws` crate implements it for Amazon ECR; tests use
+//! fakes. Everything above this trait is plain data.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use crate::action::Action;
+use crate::observed::{RegistryScanning, RepositoryFacts};
+
+/// Why a registry call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// The repository doesn't exist (it may have been deleted since the event): not a failure of ours.
+    #[error("repository `{0}` does not exist")]
+    NotFound(String),
+    /// The call was still throttled after the SDK's retries.
+    #[error("{operation} was throttled: {message}")]
+    Throttled {
+        /// The API operation.
+        operation: String,
+        /// The service's message.
+        message: String,
+    },
+    /// Any other failure.
+    #[error("{operation} failed: {message}")]
+    Failed {
+        /// The API operation.
+        operation: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Reads and changes repositories in one registry.
+#[async_trait]
+pub trait Registry: Send + Sync {
+    /// Every repository in the registry, all pages.
+    async fn list_repositories(&self) -> Result<Vec<RepositoryFacts>, RegistryError>;
+    /// One repository's settings.
+    async fn describe_repository(&self, name: &str) -> Result<RepositoryFacts, RegistryError>;
+    /// The repository's lifecycle policy text, if it has one.
+    async fn lifecycle_policy(&self, name: &str) -> Result<Option<String>, RegistryError>;
+    /// The repository's policy text, if it has one.
+    async fn repository_policy(&self, name: &str) -> Result<Option<String>, RegistryError>;
+    /// The repository's tags.
+    async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, RegistryError>;
+    /// The registry's scanning configuration.
+    async fn registry_scanning(&self) -> Result<RegistryScanning, RegistryError>;
+    /// Carries out one action on the repository (or on the registry, for registry-level actions).
+    async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<(), RegistryError>;
+}

@@ -1,0 +1,281 @@
+//! Reports: what governing found and did, per repository and control, and a summary of a run. The JSON
+//! form of these types is the stable output of `ecr-warden plan|apply --output json` and of the functions.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::action::Action;
+use crate::baseline::{Mode, Resolved};
+use crate::controls::{self, ControlId, Judgement};
+use crate::observed::Observed;
+
+/// The state of one control on one repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Holds the baseline.
+    Compliant,
+    /// Drifted and was fixed in this run.
+    Fixed,
+    /// Drifted; `apply` would fix it (enforce mode, dry run).
+    Pending,
+    /// Drifted; reported only (audit mode).
+    Drift,
+    /// Can't be fixed by ecr-warden.
+    Violation,
+    /// Control is off.
+    Off,
+    /// A fix was attempted and failed.
+    Error,
+}
+
+impl Status {
+    /// The status as written in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Compliant => "compliant",
+            Status::Fixed => "fixed",
+            Status::Pending => "pending",
+            Status::Drift => "drift",
+            Status::Violation => "violation",
+            Status::Off => "off",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// One control's result on one repository.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ControlReport {
+    /// The control.
+    pub control: ControlId,
+    /// Its state.
+    pub status: Status,
+    /// What is wrong, where something is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<String>,
+    /// What a person can do, for violations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<String>,
+    /// Actions taken (`fixed`, `error`) or that would be taken (`pending`, `drift`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<Action>,
+    /// Why a fix failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What happened to a repository as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every control was judged.
+    Governed,
+    /// Exempt: reported, never changed.
+    Exempt,
+    /// The repository no longer exists.
+    Gone,
+    /// It couldn't be observed or its settings couldn't be resolved.
+    Error,
+}
+
+/// The result of governing one repository.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RepositoryReport {
+    /// Repository name.
+    pub repository: String,
+    /// What happened to it.
+    pub outcome: Outcome,
+    /// Why it was exempt, gone or in error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Per-control results (empty unless governed).
+    pub controls: Vec<ControlReport>,
+}
+
+impl RepositoryReport {
+    /// A report with no control results.
+    pub fn without_controls(repository: &str, outcome: Outcome, reason: impl Into<String>) -> Self {
+        Self { repository: repository.to_string(), outcome, reason: Some(reason.into()), controls: Vec::new() }
+    }
+
+    /// The status of one control, if it was judged.
+    pub fn status(&self, control: ControlId) -> Option<Status> {
+        self.controls.iter().find(|c| c.control == control).map(|c| c.status)
+    }
+
+    /// Every action in the report (taken or planned).
+    pub fn actions(&self) -> impl Iterator<Item = &Action> {
+        self.controls.iter().flat_map(|c| c.actions.iter())
+    }
+}
+
+/// Judges every control and returns the plan: `pending` where enforce mode would fix drift, `drift`
+/// where audit mode only reports it. Nothing is applied here.
+pub fn plan(want: &Resolved, have: &Observed) -> Vec<ControlReport> {
+    controls::ALL
+        .iter()
+        .map(|control| {
+            let mode = control.mode(want);
+            let mut report = ControlReport {
+                control: control.id(),
+                status: Status::Off,
+                finding: None,
+                remedy: None,
+                actions: Vec::new(),
+                error: None,
+            };
+            if mode == Mode::Off {
+                return report;
+            }
+            match control.judge(want, have) {
+                Judgement::Compliant => report.status = Status::Compliant,
+                Judgement::Drift { finding, actions } => {
+                    report.status = if mode == Mode::Enforce { Status::Pending } else { Status::Drift };
+                    report.finding = Some(finding);
+                    report.actions = actions;
+                }
+                Judgement::Violation { finding, remedy } => {
+                    report.status = Status::Violation;
+                    report.finding = Some(finding);
+                    report.remedy = Some(remedy);
+                }
+            }
+            report
+        })
+        .collect()
+}
+
+/// Counts over many repository reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// Repositories looked at.
+    pub repositories: usize,
+    /// Repositories per outcome.
+    pub outcomes: BTreeMap<Outcome, usize>,
+    /// Per control, repositories per status.
+    pub controls: BTreeMap<ControlId, BTreeMap<Status, usize>>,
+}
+
+impl Summary {
+    /// Counts the reports.
+    pub fn of(reports: &[RepositoryReport]) -> Self {
+        let mut summary = Summary { repositories: reports.len(), ..Default::default() };
+        for report in reports {
+            *summary.outcomes.entry(report.outcome).or_default() += 1;
+            for control in &report.controls {
+                *summary.controls.entry(control.control).or_default().entry(control.status).or_default() += 1;
+            }
+        }
+        summary
+    }
+
+    fn count(&self, status: Status) -> usize {
+        self.controls.values().filter_map(|by_status| by_status.get(&status)).sum()
+    }
+
+    /// The overall verdict, which the command turns into its exit code.
+    pub fn verdict(&self) -> Verdict {
+        if self.outcomes.get(&Outcome::Error).is_some_and(|n| *n > 0) || self.count(Status::Error) > 0 {
+            Verdict::Failed
+        } else if self.count(Status::Pending) > 0 {
+            Verdict::Pending
+        } else if self.count(Status::Violation) + self.count(Status::Drift) > 0 {
+            Verdict::Unfixable
+        } else {
+            Verdict::Clean
+        }
+    }
+}
+
+/// What a run adds up to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Everything holds the baseline (or is exempt, gone or off).
+    Clean,
+    /// Drift remains that `apply` would fix.
+    Pending,
+    /// Only findings `apply` won't fix remain (violations, audit-mode drift).
+    Unfixable,
+    /// Something failed.
+    Failed,
+}
+
+/// The result of governing many repositories.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Whether changes were made (`apply`) or only planned (`plan`, dry run).
+    pub dry_run: bool,
+    /// Counts.
+    pub summary: Summary,
+    /// One report per repository, by name.
+    pub repositories: Vec<RepositoryReport>,
+}
+
+impl Report {
+    /// A report over `repositories`, sorted by name.
+    pub fn new(dry_run: bool, mut repositories: Vec<RepositoryReport>) -> Self {
+        repositories.sort_by(|a, b| a.repository.cmp(&b.repository));
+        Self { dry_run, summary: Summary::of(&repositories), repositories }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controls::testing::{builtin, fresh_repository};
+
+    #[test]
+    fn a_fresh_repository_plans_a_fix_for_every_enforced_control() {
+        let plan = plan(&builtin(), &fresh_repository());
+        let statuses: Vec<(ControlId, Status)> = plan.iter().map(|c| (c.control, c.status)).collect();
+        assert_eq!(
+            statuses,
+            [
+                (ControlId::TagMutability, Status::Pending),
+                (ControlId::Scanning, Status::Pending),
+                (ControlId::Encryption, Status::Violation),
+                (ControlId::LifecyclePolicy, Status::Pending),
+                (ControlId::RepositoryPolicy, Status::Compliant),
+                (ControlId::Tags, Status::Pending),
+            ]
+        );
+    }
+
+    #[test]
+    fn audit_mode_reports_drift_without_pending_changes() {
+        let mut want = builtin();
+        want.audit_only();
+        let plan = plan(&want, &fresh_repository());
+        assert!(plan.iter().all(|c| c.status != Status::Pending));
+        assert_eq!(plan[0].status, Status::Drift);
+        assert!(!plan[0].actions.is_empty(), "the would-be fix is still shown");
+    }
+
+    #[test]
+    fn verdicts_rank_failures_then_pending_then_unfixable() {
+        let report = |status| RepositoryReport {
+            repository: "r".into(),
+            outcome: Outcome::Governed,
+            reason: None,
+            controls: vec![ControlReport {
+                control: ControlId::Tags,
+                status,
+                finding: None,
+                remedy: None,
+                actions: vec![],
+                error: None,
+            }],
+        };
+        let verdict =
+            |statuses: &[Status]| Summary::of(&statuses.iter().map(|s| report(*s)).collect::<Vec<_>>()).verdict();
+        assert_eq!(verdict(&[Status::Compliant, Status::Fixed, Status::Off]), Verdict::Clean);
+        assert_eq!(verdict(&[Status::Violation, Status::Pending]), Verdict::Pending);
+        assert_eq!(verdict(&[Status::Violation, Status::Drift]), Verdict::Unfixable);
+        assert_eq!(verdict(&[Status::Pending, Status::Error]), Verdict::Failed);
+        let gone = RepositoryReport::without_controls("g", Outcome::Gone, "deleted");
+        assert_eq!(Summary::of(&[gone]).verdict(), Verdict::Clean);
+    }
+}
