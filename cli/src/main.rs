@@ -1,1 +1,181 @@
-fn main() {}
+//! `ecr-warden`: hold every ECR repository to a baseline, from a terminal or a pipeline.
+//!
+//! Exit codes: 0 nothing pending, 2 changes pending (`plan`), 3 only findings `apply` can't fix remain
+//! (e.g. encryption, audit-mode drift), 1 error.
+
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use warden_runtime::aws::{sdk_config, EcrRegistry};
+use warden_runtime::backfill::{backfill, BackfillRequest, DEFAULT_CONCURRENCY};
+use warden_runtime::baseline_source::BaselineSource;
+use warden_runtime::core::baseline::{Baseline, BUILTIN};
+use warden_runtime::core::glob::NameGlob;
+use warden_runtime::core::report::{Outcome, Status, Verdict};
+use warden_runtime::event::LoopGuard;
+use warden_runtime::handle::{Handled, Handler};
+use warden_runtime::logging::{self, LogFormat};
+
+/// Event-driven governance for Amazon ECR.
+#[derive(Parser)]
+#[command(name = "ecr-warden", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show, for every repository, which controls hold, which drift and what would change.
+    Plan(RunArgs),
+    /// Fix what can be fixed, report what can't.
+    Apply(RunArgs),
+    /// Run an EventBridge event file through exactly the code a Lambda function runs.
+    Handle(HandleArgs),
+    /// Check or print baselines.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Baseline file (TOML or JSON); default: $ECR_WARDEN_BASELINE, else the built-in baseline.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Only repositories matching this glob (repeatable; `*` stays within a path segment, `**` crosses).
+    #[arg(long = "repository", value_name = "GLOB", value_parser = parse_glob)]
+    repositories: Vec<NameGlob>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    output: OutputFormat,
+    /// Repositories governed at once.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
+    concurrency: usize,
+}
+
+#[derive(Args)]
+struct HandleArgs {
+    /// The event file (JSON), as EventBridge would deliver it to the function.
+    #[arg(long, value_name = "FILE")]
+    event: PathBuf,
+    /// Plan only: change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Baseline file; default: $ECR_WARDEN_BASELINE, else the built-in baseline.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    output: OutputFormat,
+}
+
+#[derive(Subcommand)]
+enum BaselineCommand {
+    /// Check a baseline file and list every problem.
+    Validate {
+        /// The baseline file (TOML or JSON).
+        file: PathBuf,
+    },
+    /// Print the built-in baseline.
+    Default,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// A table for people.
+    Table,
+    /// Stable JSON for machines.
+    Json,
+}
+
+fn parse_concurrency(text: &str) -> Result<usize, String> {
+    let request = BackfillRequest {
+        concurrency: text.parse().map_err(|_| format!("`{text}` is not a number"))?,
+        ..Default::default()
+    };
+    request.check().map(|()| request.concurrency)
+}
+
+fn parse_glob(text: &str) -> Result<NameGlob, String> {
+    NameGlob::new(text)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    logging::init(LogFormat::Text, "warn");
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Plan(args) => govern_all(args, true).await,
+        Command::Apply(args) => govern_all(args, false).await,
+        Command::Handle(args) => handle(args).await,
+        Command::Baseline(BaselineCommand::Default) => {
+            print!("{BUILTIN}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Baseline(BaselineCommand::Validate { file }) => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("can't read {}", file.display()))?;
+            Baseline::parse(&file.display().to_string(), &text)?;
+            println!("{}: valid", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn govern_all(args: RunArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let config = sdk_config().await;
+    let baseline = BaselineSource::from_env(args.baseline).load(&config).await?;
+    let registry = EcrRegistry::new(&config);
+    let request = BackfillRequest { dry_run, repositories: args.repositories, concurrency: args.concurrency };
+    let report = backfill(&registry, &baseline, &request).await.context("can't list the repositories")?;
+    match args.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        OutputFormat::Table => print!("{}", output::report_table(&report)),
+    }
+    Ok(exit_code(report.summary.verdict()))
+}
+
+async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.event).with_context(|| format!("can't read {}", args.event.display()))?;
+    let event: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", args.event.display()))?;
+    let config = sdk_config().await;
+    let baseline = BaselineSource::from_env(args.baseline).load(&config).await?;
+    let registry = EcrRegistry::new(&config);
+    let guard = LoopGuard::new(std::env::var("ECR_WARDEN_ROLE_ARN").ok());
+    let handler = Handler { registry: &registry, baseline: &baseline, guard: &guard };
+    let handled = handler.handle(&event, args.dry_run).await?;
+    match args.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&handled)?),
+        OutputFormat::Table => print!("{}", output::handled_text(&handled)),
+    }
+    let failed = match &handled {
+        Handled::Repository { report, .. } => {
+            report.outcome == Outcome::Error || report.controls.iter().any(|c| c.status == Status::Error)
+        }
+        Handled::Backfill { report } => report.summary.verdict() == Verdict::Failed,
+        Handled::Ignored { .. } => false,
+    };
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn exit_code(verdict: Verdict) -> ExitCode {
+    ExitCode::from(match verdict {
+        Verdict::Clean => 0,
+        Verdict::Failed => 1,
+        Verdict::Pending => 2,
+        Verdict::Unfixable => 3,
+    })
+}

@@ -46,6 +46,8 @@ impl fmt::Debug for NameGlob {
     }
 }
 
+impl Eq for NameGlob {}
+
 impl PartialEq for NameGlob {
     fn eq(&self, other: &Self) -> bool {
         self.text == other.text

@@ -1,1 +1,18 @@
+//! What every ecr-warden entry point shares. The Lambda functions and the `ecr-warden` command run the
+//! same use cases through this crate:
+//!
+//! - [`govern::govern`]: observe one repository, judge it, fix what the baseline enforces, report;
+//! - [`backfill::backfill`]: the same over the whole registry (or the repositories matching globs);
+//! - [`handle::Handler::handle`]: route an EventBridge event (or a manual backfill request) to one of the above.
+//!
+//! It also loads the baseline ([`baseline_source`]) and sets up logging ([`logging`]).
 
+pub mod backfill;
+pub mod baseline_source;
+pub mod event;
+pub mod govern;
+pub mod handle;
+pub mod logging;
+
+pub use warden_aws as aws;
+pub use warden_core as core;

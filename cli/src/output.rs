@@ -1,0 +1,101 @@
+//! The table output: one row per repository, one column per control, then what is wrong and what was
+//! (or would be) done about it, then the totals.
+
+use std::fmt::Write;
+
+use warden_runtime::core::controls::ALL;
+use warden_runtime::core::report::{Outcome, Report, RepositoryReport, Status};
+use warden_runtime::handle::Handled;
+
+/// A report as a table.
+pub fn report_table(report: &Report) -> String {
+    let mut out = String::new();
+    let name_width = report.repositories.iter().map(|r| r.repository.len()).max().unwrap_or(0).max("REPOSITORY".len());
+    let _ = write!(out, "{:<name_width$}", "REPOSITORY");
+    for control in ALL {
+        let _ = write!(out, "  {:<17}", control.id().as_str());
+    }
+    out.push('\n');
+    for repository in &report.repositories {
+        let _ = write!(out, "{:<name_width$}", repository.repository);
+        for control in ALL {
+            let cell = match repository.outcome {
+                Outcome::Governed => repository.status(control.id()).map_or("-", Status::as_str),
+                Outcome::Exempt => "exempt",
+                Outcome::Gone => "gone",
+                Outcome::Error => "error",
+            };
+            let _ = write!(out, "  {cell:<17}");
+        }
+        out.push('\n');
+    }
+    let details: Vec<String> = report.repositories.iter().flat_map(details).collect();
+    if !details.is_empty() {
+        out.push('\n');
+        for line in details {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    let s = &report.summary;
+    let counts: Vec<String> = s.outcomes.iter().map(|(o, n)| format!("{n} {}", outcome_name(*o))).collect();
+    let _ = writeln!(
+        out,
+        "\n{} repositories ({}); {}",
+        s.repositories,
+        counts.join(", "),
+        if report.dry_run { "plan only, nothing changed" } else { "changes applied" }
+    );
+    out
+}
+
+/// The lines explaining one repository's findings.
+fn details(report: &RepositoryReport) -> Vec<String> {
+    let name = &report.repository;
+    if report.outcome != Outcome::Governed {
+        let reason = report.reason.as_deref().unwrap_or("");
+        return vec![format!("{name}: {} ({reason})", outcome_name(report.outcome))];
+    }
+    let mut lines = Vec::new();
+    for control in report.controls.iter().filter(|c| !matches!(c.status, Status::Compliant | Status::Off)) {
+        let finding = control.finding.as_deref().unwrap_or("");
+        lines.push(format!("{name} {}: {} - {finding}", control.control, control.status.as_str()));
+        let verb = match control.status {
+            Status::Fixed => "did",
+            Status::Error => "tried",
+            _ => "would",
+        };
+        for action in &control.actions {
+            lines.push(format!("    {verb}: {}", action.describe()));
+        }
+        if let Some(remedy) = &control.remedy {
+            lines.push(format!("    remedy: {remedy}"));
+        }
+        if let Some(error) = &control.error {
+            lines.push(format!("    error: {error}"));
+        }
+    }
+    lines
+}
+
+fn outcome_name(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Governed => "governed",
+        Outcome::Exempt => "exempt",
+        Outcome::Gone => "gone",
+        Outcome::Error => "error",
+    }
+}
+
+/// The outcome of `handle` for people.
+pub fn handled_text(handled: &Handled) -> String {
+    match handled {
+        Handled::Ignored { reason } => format!("ignored: {reason}\n"),
+        Handled::Backfill { report } => report_table(report),
+        Handled::Repository { because, report } => {
+            let mut out = format!("{because}: governed {}\n", report.repository);
+            let single = Report::new(false, vec![report.clone()]);
+            out.push_str(&report_table(&single));
+            out
+        }
+    }
+}

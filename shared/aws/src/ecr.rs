@@ -1,0 +1,282 @@
+//! Amazon ECR as a `Registry`.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_ecr::types::{
+    ImageScanningConfiguration, ImageTagMutability, ImageTagMutabilityExclusionFilter,
+    ImageTagMutabilityExclusionFilterType, RegistryScanningRule, Repository, ScanFrequency as SdkFrequency,
+    ScanType as SdkScanType, ScanningRepositoryFilter, ScanningRepositoryFilterType, Tag,
+};
+use aws_sdk_ecr::Client;
+use tokio::sync::Mutex;
+use warden_core::action::Action;
+use warden_core::observed::{
+    EncryptionType, RegistryScanning, RepositoryFacts, ScanFrequency, ScanRule, ScanType, TagMutability,
+};
+use warden_core::registry::{Registry, RegistryError};
+
+use crate::errors::registry_error;
+use crate::SdkConfig;
+
+/// ECR through the AWS SDK.
+pub struct EcrRegistry {
+    client: Client,
+    /// Serialises read-modify-write changes of the registry scanning configuration within this process.
+    registry_lock: Mutex<()>,
+}
+
+/// `DescribeRepositories` page size (ECR's maximum).
+const PAGE_SIZE: i32 = 1000;
+
+impl EcrRegistry {
+    /// A registry over a client built from `config`.
+    pub fn new(config: &SdkConfig) -> Self {
+        Self::from_client(Client::new(config))
+    }
+
+    /// A registry over an existing client.
+    pub fn from_client(client: Client) -> Self {
+        Self { client, registry_lock: Mutex::new(()) }
+    }
+
+    async fn put_registry_scanning(&self, frequency: ScanFrequency, filter: &str) -> Result<(), RegistryError> {
+        let _guard = self.registry_lock.lock().await;
+        let current = self.registry_scanning().await?;
+        let failed =
+            |message: String| RegistryError::Failed { operation: "PutRegistryScanningConfiguration".into(), message };
+        let Some(next) = current.with_filter(frequency, filter).map_err(failed)? else {
+            return Ok(());
+        };
+        let rules = next.rules.iter().map(sdk_rule).collect::<Result<Vec<_>, _>>().map_err(failed)?;
+        let scan_type = match next.scan_type {
+            ScanType::Basic => SdkScanType::Basic,
+            ScanType::Enhanced => SdkScanType::Enhanced,
+        };
+        self.client
+            .put_registry_scanning_configuration()
+            .scan_type(scan_type)
+            .set_rules(Some(rules))
+            .send()
+            .await
+            .map_err(|e| registry_error("PutRegistryScanningConfiguration", filter, e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Registry for EcrRegistry {
+    async fn list_repositories(&self) -> Result<Vec<RepositoryFacts>, RegistryError> {
+        let mut pages = self.client.describe_repositories().max_results(PAGE_SIZE).into_paginator().send();
+        let mut facts = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| registry_error("DescribeRepositories", "*", e))?;
+            for repository in page.repositories() {
+                facts.push(repository_facts(repository)?);
+            }
+        }
+        Ok(facts)
+    }
+
+    async fn describe_repository(&self, name: &str) -> Result<RepositoryFacts, RegistryError> {
+        let output = self
+            .client
+            .describe_repositories()
+            .repository_names(name)
+            .send()
+            .await
+            .map_err(|e| registry_error("DescribeRepositories", name, e))?;
+        match output.repositories() {
+            [one] => repository_facts(one),
+            _ => Err(RegistryError::NotFound(name.to_string())),
+        }
+    }
+
+    async fn lifecycle_policy(&self, name: &str) -> Result<Option<String>, RegistryError> {
+        match self.client.get_lifecycle_policy().repository_name(name).send().await {
+            Ok(output) => Ok(output.lifecycle_policy_text().map(str::to_string)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_lifecycle_policy_not_found_exception()) => Ok(None),
+            Err(e) => Err(registry_error("GetLifecyclePolicy", name, e)),
+        }
+    }
+
+    async fn repository_policy(&self, name: &str) -> Result<Option<String>, RegistryError> {
+        match self.client.get_repository_policy().repository_name(name).send().await {
+            Ok(output) => Ok(output.policy_text().map(str::to_string)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_policy_not_found_exception()) => Ok(None),
+            Err(e) => Err(registry_error("GetRepositoryPolicy", name, e)),
+        }
+    }
+
+    async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, RegistryError> {
+        let output = self
+            .client
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|e| registry_error("ListTagsForResource", repository_name(arn), e))?;
+        Ok(output.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
+    }
+
+    async fn registry_scanning(&self) -> Result<RegistryScanning, RegistryError> {
+        let output = self
+            .client
+            .get_registry_scanning_configuration()
+            .send()
+            .await
+            .map_err(|e| registry_error("GetRegistryScanningConfiguration", "*", e))?;
+        let Some(config) = output.scanning_configuration() else {
+            return Ok(RegistryScanning { scan_type: ScanType::Basic, rules: Vec::new() });
+        };
+        let scan_type = match config.scan_type() {
+            Some(SdkScanType::Enhanced) => ScanType::Enhanced,
+            _ => ScanType::Basic,
+        };
+        let rules = config
+            .rules()
+            .iter()
+            .filter_map(|rule| {
+                Some(ScanRule {
+                    frequency: ScanFrequency::parse(rule.scan_frequency().as_str())?,
+                    filters: rule.repository_filters().iter().map(|f| f.filter().to_string()).collect(),
+                })
+            })
+            .collect();
+        Ok(RegistryScanning { scan_type, rules })
+    }
+
+    async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<(), RegistryError> {
+        let name = repository.name.as_str();
+        match action {
+            Action::SetTagMutability { mutability, exclusions } => {
+                let filters = exclusions
+                    .iter()
+                    .map(|f| {
+                        ImageTagMutabilityExclusionFilter::builder()
+                            .filter(f)
+                            .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
+                            .build()
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| build_error("PutImageTagMutability", e))?;
+                self.client
+                    .put_image_tag_mutability()
+                    .repository_name(name)
+                    .image_tag_mutability(ImageTagMutability::from(mutability.as_str()))
+                    .set_image_tag_mutability_exclusion_filters((!filters.is_empty()).then_some(filters))
+                    .send()
+                    .await
+                    .map_err(|e| registry_error("PutImageTagMutability", name, e))?;
+            }
+            Action::EnableScanOnPush => {
+                self.client
+                    .put_image_scanning_configuration()
+                    .repository_name(name)
+                    .image_scanning_configuration(ImageScanningConfiguration::builder().scan_on_push(true).build())
+                    .send()
+                    .await
+                    .map_err(|e| registry_error("PutImageScanningConfiguration", name, e))?;
+            }
+            Action::AddRegistryScanFilter { frequency, filter } => {
+                self.put_registry_scanning(*frequency, filter).await?;
+            }
+            Action::PutLifecyclePolicy { policy, .. } => {
+                self.client
+                    .put_lifecycle_policy()
+                    .repository_name(name)
+                    .lifecycle_policy_text(policy)
+                    .send()
+                    .await
+                    .map_err(|e| registry_error("PutLifecyclePolicy", name, e))?;
+            }
+            Action::SetRepositoryPolicy { policy, .. } => {
+                self.client
+                    .set_repository_policy()
+                    .repository_name(name)
+                    .policy_text(policy)
+                    .send()
+                    .await
+                    .map_err(|e| registry_error("SetRepositoryPolicy", name, e))?;
+            }
+            Action::DeleteRepositoryPolicy { .. } => {
+                match self.client.delete_repository_policy().repository_name(name).send().await {
+                    Ok(_) => {}
+                    // Already gone: the end state is what was wanted.
+                    Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_policy_not_found_exception()) => {}
+                    Err(e) => return Err(registry_error("DeleteRepositoryPolicy", name, e)),
+                }
+            }
+            Action::Tag { tags } => {
+                let tags = tags
+                    .iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| build_error("TagResource", e))?;
+                self.client
+                    .tag_resource()
+                    .resource_arn(&repository.arn)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .map_err(|e| registry_error("TagResource", name, e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The core's view of an SDK `Repository`.
+fn repository_facts(repository: &Repository) -> Result<RepositoryFacts, RegistryError> {
+    let missing = |field: &str| RegistryError::Failed {
+        operation: "DescribeRepositories".into(),
+        message: format!("the answer has no {field}"),
+    };
+    let name = repository.repository_name().ok_or_else(|| missing("repositoryName"))?;
+    let arn = repository.repository_arn().ok_or_else(|| missing("repositoryArn"))?;
+    let tag_mutability = repository
+        .image_tag_mutability()
+        .and_then(|m| TagMutability::parse(m.as_str()))
+        .unwrap_or(TagMutability::Mutable);
+    let encryption = repository.encryption_configuration();
+    Ok(RepositoryFacts {
+        name: name.to_string(),
+        arn: arn.to_string(),
+        tag_mutability,
+        mutability_exclusions: repository
+            .image_tag_mutability_exclusion_filters()
+            .iter()
+            .map(|f| f.filter().to_string())
+            .collect(),
+        scan_on_push: repository.image_scanning_configuration().is_some_and(|c| c.scan_on_push()),
+        encryption: encryption
+            .and_then(|e| EncryptionType::parse(e.encryption_type().as_str()))
+            .unwrap_or(EncryptionType::Aes256),
+        kms_key: encryption.and_then(|e| e.kms_key()).map(str::to_string),
+    })
+}
+
+fn sdk_rule(rule: &ScanRule) -> Result<RegistryScanningRule, String> {
+    let filters = rule
+        .filters
+        .iter()
+        .map(|f| {
+            ScanningRepositoryFilter::builder().filter(f).filter_type(ScanningRepositoryFilterType::Wildcard).build()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    RegistryScanningRule::builder()
+        .scan_frequency(SdkFrequency::from(rule.frequency.as_str()))
+        .set_repository_filters(Some(filters))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn build_error(operation: &str, error: impl std::fmt::Display) -> RegistryError {
+    RegistryError::Failed { operation: operation.to_string(), message: error.to_string() }
+}
+
+/// The repository name in a repository ARN (`arn:aws:ecr:region:account:repository/NAME`).
+fn repository_name(arn: &str) -> &str {
+    arn.split_once(":repository/").map_or(arn, |(_, name)| name)
+}

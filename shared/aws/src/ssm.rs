@@ -1,0 +1,28 @@
+//! Reading a baseline stored as an SSM parameter (how the Lambda functions get theirs).
+
+use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata};
+
+use crate::SdkConfig;
+
+/// Why a parameter couldn't be read.
+#[derive(Debug, thiserror::Error)]
+#[error("can't read SSM parameter `{name}`: {message}")]
+pub struct ParameterError {
+    /// The parameter name.
+    pub name: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The value of the parameter `name` (decrypted, for SecureString parameters).
+pub async fn parameter(config: &SdkConfig, name: &str) -> Result<String, ParameterError> {
+    let client = aws_sdk_ssm::Client::new(config);
+    let fail = |message: String| ParameterError { name: name.to_string(), message };
+    let output = client.get_parameter().name(name).with_decryption(true).send().await.map_err(|e| {
+        fail(match e.code() {
+            Some(code) => format!("{code}: {}", e.message().unwrap_or_default()),
+            None => DisplayErrorContext(&e).to_string(),
+        })
+    })?;
+    output.parameter().and_then(|p| p.value()).map(str::to_string).ok_or_else(|| fail("it has no value".into()))
+}

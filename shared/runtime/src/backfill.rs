@@ -1,0 +1,70 @@
+//! Governing the whole registry: every repository (or those matching globs), with bounded concurrency.
+//! One repository's failure is reported and the rest go on.
+
+use futures::stream::{self, StreamExt};
+use serde::Deserialize;
+use warden_core::baseline::Baseline;
+use warden_core::glob::{any_matches, NameGlob};
+use warden_core::registry::{Registry, RegistryError};
+use warden_core::report::Report;
+
+use crate::govern::{govern_in, GovernOptions, Known, RunContext};
+
+/// Repositories governed at once unless asked otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+/// The most repositories governed at once.
+pub const MAX_CONCURRENCY: usize = 64;
+
+/// A backfill request: the manual invocation payload of the backfill function.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BackfillRequest {
+    /// Plan only.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Repository-name globs; empty means every repository.
+    #[serde(default)]
+    pub repositories: Vec<NameGlob>,
+    /// Repositories governed at once (1 to 64; default 8).
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+}
+
+fn default_concurrency() -> usize {
+    DEFAULT_CONCURRENCY
+}
+
+impl Default for BackfillRequest {
+    fn default() -> Self {
+        Self { dry_run: false, repositories: Vec::new(), concurrency: DEFAULT_CONCURRENCY }
+    }
+}
+
+impl BackfillRequest {
+    /// Checks the values serde can't.
+    pub fn check(&self) -> Result<(), String> {
+        if (1..=MAX_CONCURRENCY).contains(&self.concurrency) {
+            Ok(())
+        } else {
+            Err(format!("concurrency must be between 1 and {MAX_CONCURRENCY}, not {}", self.concurrency))
+        }
+    }
+}
+
+/// Governs every repository matching the request's globs.
+pub async fn backfill(
+    registry: &dyn Registry,
+    baseline: &Baseline,
+    request: &BackfillRequest,
+) -> Result<Report, RegistryError> {
+    let options = GovernOptions { dry_run: request.dry_run };
+    let run = RunContext::default();
+    let repositories = registry.list_repositories().await?;
+    let selected = repositories.into_iter().filter(|facts| any_matches(&request.repositories, &facts.name));
+    let reports = stream::iter(selected)
+        .map(|facts| govern_in(registry, baseline, Known::Facts(facts), &run, options))
+        .buffer_unordered(request.concurrency.clamp(1, MAX_CONCURRENCY))
+        .collect()
+        .await;
+    Ok(Report::new(request.dry_run, reports))
+}

@@ -1,0 +1,301 @@
+//! Deciding what an incoming event asks for: govern one repository, backfill the registry, or nothing
+//! (with the reason). Pure: no AWS call is made before an event is understood.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::backfill::BackfillRequest;
+
+/// CloudTrail calls on a repository that can change what the controls judge.
+pub const GOVERNED_CALLS: &[&str] = &[
+    "CreateRepository",
+    "PutImageTagMutability",
+    "PutImageScanningConfiguration",
+    "PutLifecyclePolicy",
+    "DeleteLifecyclePolicy",
+    "SetRepositoryPolicy",
+    "DeleteRepositoryPolicy",
+    "TagResource",
+    "UntagResource",
+];
+
+/// What an event asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Route {
+    /// Govern one repository.
+    Govern {
+        /// The repository.
+        repository: String,
+        /// What happened, for the report (e.g. `CreateRepository by arn:aws:iam::1:role/Admin`).
+        because: String,
+    },
+    /// Govern the whole registry.
+    Backfill(BackfillRequest),
+    /// Nothing to do, deliberately.
+    Ignore {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// An event that can't be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed event: {0}")]
+pub struct MalformedEvent(pub String);
+
+/// The principal whose calls are ecr-warden's own (its role), so its fixes don't trigger it again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoopGuard {
+    role_arn: Option<String>,
+}
+
+impl LoopGuard {
+    /// A guard for the role `role_arn` (`arn:aws:iam::ACCOUNT:role/[PATH/]NAME`); `None` disables it.
+    pub fn new(role_arn: Option<String>) -> Self {
+        Self { role_arn: role_arn.filter(|arn| !arn.is_empty()) }
+    }
+
+    /// Whether a CloudTrail identity is this role: its session issuer is the role, or its assumed-role
+    /// ARN names the role (account and role name; assumed-role ARNs drop the role's path).
+    fn is_own(&self, identity: &UserIdentity) -> bool {
+        let Some(role) = &self.role_arn else { return false };
+        let issuer =
+            identity.session_context.as_ref().and_then(|c| c.session_issuer.as_ref()).and_then(|i| i.arn.as_ref());
+        if issuer == Some(role) {
+            return true;
+        }
+        match (identity.arn.as_deref().and_then(assumed_role), role_of(role)) {
+            (Some(assumed), Some(own)) => assumed == own,
+            _ => false,
+        }
+    }
+}
+
+/// `(account, role name)` of `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`.
+fn assumed_role(arn: &str) -> Option<(&str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    let (account, resource) = (parts.nth(4)?, parts.next()?);
+    let name = resource.strip_prefix("assumed-role/")?.split('/').next()?;
+    Some((account, name))
+}
+
+/// `(account, role name)` of `arn:aws:iam::ACCOUNT:role/[PATH/]NAME`.
+fn role_of(arn: &str) -> Option<(&str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    let (account, resource) = (parts.nth(4)?, parts.next()?);
+    let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
+    Some((account, name))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiCall {
+    event_name: String,
+    #[serde(default)]
+    event_source: Option<String>,
+    #[serde(default)]
+    error_code: Option<String>,
+    #[serde(default)]
+    user_identity: Option<UserIdentity>,
+    #[serde(default)]
+    request_parameters: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserIdentity {
+    #[serde(default)]
+    arn: Option<String>,
+    #[serde(default)]
+    session_context: Option<SessionContext>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionContext {
+    #[serde(default)]
+    session_issuer: Option<SessionIssuer>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SessionIssuer {
+    #[serde(default)]
+    arn: Option<String>,
+}
+
+/// Decides what `event` asks for: an EventBridge event (anything with `detail-type`), or a manual
+/// backfill request (`{"dryRun": bool, "repositories": [globs], "concurrency": n}`, all optional).
+pub fn route(event: &Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> {
+    let Some(object) = event.as_object() else {
+        return Err(MalformedEvent("an event must be a JSON object".into()));
+    };
+    if !object.contains_key("detail-type") && !object.contains_key("source") {
+        let request: BackfillRequest = serde_json::from_value(event.clone())
+            .map_err(|e| MalformedEvent(format!("not an EventBridge event, nor a backfill request: {e}")))?;
+        request.check().map_err(MalformedEvent)?;
+        return Ok(Route::Backfill(request));
+    }
+    let envelope: EventBridgeEvent<Value> =
+        serde_json::from_value(event.clone()).map_err(|e| MalformedEvent(format!("EventBridge envelope: {e}")))?;
+    match (envelope.source.as_str(), envelope.detail_type.as_str()) {
+        ("aws.ecr", "AWS API Call via CloudTrail") => route_api_call(envelope.detail, guard),
+        ("aws.events", "Scheduled Event") => {
+            // The nightly audit: the whole registry, reported, nothing changed.
+            Ok(Route::Backfill(BackfillRequest { dry_run: true, ..BackfillRequest::default() }))
+        }
+        (source, detail_type) => {
+            Ok(Route::Ignore { reason: format!("`{detail_type}` events from `{source}` are not handled here") })
+        }
+    }
+}
+
+fn route_api_call(detail: Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> {
+    let call: ApiCall =
+        serde_json::from_value(detail).map_err(|e| MalformedEvent(format!("CloudTrail detail: {e}")))?;
+    if call.event_source.as_deref().is_some_and(|s| s != "ecr.amazonaws.com") {
+        return Ok(Route::Ignore { reason: format!("the call was made to {:?}, not ECR", call.event_source) });
+    }
+    if let Some(code) = call.error_code.filter(|c| !c.is_empty()) {
+        return Ok(Route::Ignore { reason: format!("{} failed ({code}): nothing changed", call.event_name) });
+    }
+    let identity = call.user_identity.unwrap_or_default();
+    if guard.is_own(&identity) {
+        return Ok(Route::Ignore { reason: format!("{} was made by ecr-warden itself", call.event_name) });
+    }
+    if !GOVERNED_CALLS.contains(&call.event_name.as_str()) {
+        return Ok(Route::Ignore { reason: format!("{} doesn't change governed settings", call.event_name) });
+    }
+    let parameters = call.request_parameters.unwrap_or(Value::Null);
+    let repository = match call.event_name.as_str() {
+        "TagResource" | "UntagResource" => {
+            let arn = parameters.get("resourceArn").and_then(Value::as_str).ok_or_else(|| {
+                MalformedEvent(format!("{}: requestParameters.resourceArn is missing", call.event_name))
+            })?;
+            arn.split_once(":repository/")
+                .map(|(_, name)| name.to_string())
+                .ok_or_else(|| MalformedEvent(format!("`{arn}` is not a repository ARN")))?
+        }
+        _ => parameters.get("repositoryName").and_then(Value::as_str).map(str::to_string).ok_or_else(|| {
+            MalformedEvent(format!("{}: requestParameters.repositoryName is missing", call.event_name))
+        })?,
+    };
+    if repository.is_empty() {
+        return Err(MalformedEvent(format!("{}: the repository name is empty", call.event_name)));
+    }
+    let by = identity.arn.map(|arn| format!(" by {arn}")).unwrap_or_default();
+    Ok(Route::Govern { repository, because: format!("{}{by}", call.event_name) })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const OWN_ROLE: &str = "arn:aws:iam::123456789012:role/service/ecr-warden";
+
+    fn api_call(event_name: &str, parameters: Value, issuer: &str) -> Value {
+        json!({
+            "version": "0", "id": "1", "detail-type": "AWS API Call via CloudTrail", "source": "aws.ecr",
+            "account": "123456789012", "time": "2026-01-01T00:00:00Z", "region": "us-east-1", "resources": [],
+            "detail": {
+                "eventSource": "ecr.amazonaws.com", "eventName": event_name, "requestParameters": parameters,
+                "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/x/s",
+                                 "sessionContext": {"sessionIssuer": {"arn": issuer}}}
+            }
+        })
+    }
+
+    fn guard() -> LoopGuard {
+        LoopGuard::new(Some(OWN_ROLE.into()))
+    }
+
+    #[test]
+    fn governed_calls_route_to_their_repository() {
+        let event =
+            api_call("PutImageTagMutability", json!({"repositoryName": "team/app"}), "arn:aws:iam::1:role/Admin");
+        match route(&event, &guard()) {
+            Ok(Route::Govern { repository, because }) => {
+                assert_eq!(repository, "team/app");
+                assert!(because.starts_with("PutImageTagMutability by "), "{because}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let tag = api_call(
+            "UntagResource",
+            json!({"resourceArn": "arn:aws:ecr:us-east-1:123456789012:repository/team/app", "tagKeys": ["a"]}),
+            "arn:aws:iam::1:role/Admin",
+        );
+        assert!(matches!(route(&tag, &guard()), Ok(Route::Govern { repository, .. }) if repository == "team/app"));
+    }
+
+    #[test]
+    fn failed_calls_and_other_calls_are_ignored_with_a_reason() {
+        let mut failed = api_call("CreateRepository", json!({"repositoryName": "a"}), "arn:aws:iam::1:role/Admin");
+        failed["detail"]["errorCode"] = json!("RepositoryAlreadyExistsException");
+        assert!(
+            matches!(route(&failed, &guard()), Ok(Route::Ignore { reason }) if reason.contains("RepositoryAlreadyExists"))
+        );
+        let read = api_call("DescribeImages", json!({"repositoryName": "a"}), "arn:aws:iam::1:role/Admin");
+        assert!(matches!(route(&read, &guard()), Ok(Route::Ignore { .. })));
+    }
+
+    #[test]
+    fn the_loop_guard_ignores_only_our_own_role() {
+        let own = api_call("PutLifecyclePolicy", json!({"repositoryName": "a"}), OWN_ROLE);
+        assert!(matches!(route(&own, &guard()), Ok(Route::Ignore { reason }) if reason.contains("ecr-warden itself")));
+        let mut by_session = api_call("PutLifecyclePolicy", json!({"repositoryName": "a"}), "");
+        by_session["detail"]["userIdentity"] =
+            json!({"arn": "arn:aws:sts::123456789012:assumed-role/ecr-warden/lambda-session"});
+        assert!(matches!(route(&by_session, &guard()), Ok(Route::Ignore { .. })), "assumed-role ARN recognised");
+        let other = api_call(
+            "PutLifecyclePolicy",
+            json!({"repositoryName": "a"}),
+            "arn:aws:iam::123456789012:role/ecr-warden-2",
+        );
+        assert!(matches!(route(&other, &guard()), Ok(Route::Govern { .. })));
+        assert!(matches!(route(&own, &LoopGuard::new(None)), Ok(Route::Govern { .. })), "no guard configured");
+    }
+
+    #[test]
+    fn scheduled_events_audit_the_whole_registry() {
+        let event = json!({"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events","detail":{}});
+        assert_eq!(
+            route(&event, &guard()),
+            Ok(Route::Backfill(BackfillRequest { dry_run: true, ..BackfillRequest::default() }))
+        );
+    }
+
+    #[test]
+    fn manual_backfill_requests_are_checked() {
+        let request = route(&json!({"dryRun": true, "repositories": ["team-a/*"], "concurrency": 4}), &guard());
+        match request {
+            Ok(Route::Backfill(r)) => assert_eq!((r.dry_run, r.repositories.len(), r.concurrency), (true, 1, 4)),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(route(&json!({}), &guard()), Ok(Route::Backfill(BackfillRequest::default())));
+        let err = route(&json!({"dryrun": true}), &guard()).expect_err("unknown key");
+        assert!(err.0.contains("dryrun"), "{err}");
+        assert!(route(&json!({"concurrency": 0}), &guard()).is_err());
+        assert!(route(&json!({"repositories": ["[bad"]}), &guard()).is_err());
+    }
+
+    #[test]
+    fn malformed_events_say_what_is_wrong() {
+        assert!(route(&json!([1, 2]), &guard()).is_err());
+        let no_detail = json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.ecr"});
+        assert!(route(&no_detail, &guard()).expect_err("no detail").0.contains("detail"));
+        let no_name = api_call("CreateRepository", json!({}), "arn:aws:iam::1:role/Admin");
+        assert!(route(&no_name, &guard()).expect_err("no name").0.contains("repositoryName"));
+        let mut no_event_name = api_call("CreateRepository", json!({"repositoryName": "a"}), "");
+        no_event_name["detail"].as_object_mut().map(|d| d.remove("eventName"));
+        assert!(route(&no_event_name, &guard()).expect_err("no eventName").0.contains("eventName"));
+    }
+
+    #[test]
+    fn other_event_types_are_ignored() {
+        let push = json!({"detail-type": "ECR Image Action", "source": "aws.ecr", "detail": {"action-type": "PUSH"}});
+        assert!(matches!(route(&push, &guard()), Ok(Route::Ignore { reason }) if reason.contains("ECR Image Action")));
+    }
+}

@@ -1,0 +1,169 @@
+//! Governing one repository: resolve its settings, observe it (reads issued concurrently, each at most
+//! once), judge every control, apply the fixes unless this is a dry run, and report.
+
+use std::collections::BTreeMap;
+
+use futures::future::join_all;
+use tokio::sync::OnceCell;
+use tracing::{info, warn};
+use warden_core::baseline::{Baseline, Mode, Resolved};
+use warden_core::observed::{Observed, RegistryScanning, RepositoryFacts};
+use warden_core::registry::{Registry, RegistryError};
+use warden_core::report::{plan, ControlReport, Outcome, RepositoryReport, Status};
+
+/// Whether to change anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GovernOptions {
+    /// Plan only: report what would change, change nothing.
+    pub dry_run: bool,
+}
+
+/// State shared by every repository governed in one run: the registry scanning configuration is read
+/// at most once.
+#[derive(Default)]
+pub struct RunContext {
+    registry_scanning: OnceCell<Result<RegistryScanning, RegistryError>>,
+}
+
+impl RunContext {
+    async fn registry_scanning(&self, registry: &dyn Registry) -> Result<RegistryScanning, RegistryError> {
+        self.registry_scanning.get_or_init(|| registry.registry_scanning()).await.clone()
+    }
+}
+
+/// Governs the repository `name`.
+pub async fn govern(
+    registry: &dyn Registry,
+    baseline: &Baseline,
+    name: &str,
+    options: GovernOptions,
+) -> RepositoryReport {
+    govern_in(registry, baseline, Known::Name(name), &RunContext::default(), options).await
+}
+
+/// What is already known of a repository before observing it.
+pub(crate) enum Known<'a> {
+    /// Only its name (an event).
+    Name(&'a str),
+    /// Its `DescribeRepositories` entry (a backfill page).
+    Facts(RepositoryFacts),
+}
+
+impl Known<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Known::Name(name) => name,
+            Known::Facts(facts) => &facts.name,
+        }
+    }
+}
+
+pub(crate) async fn govern_in(
+    registry: &dyn Registry,
+    baseline: &Baseline,
+    known: Known<'_>,
+    run: &RunContext,
+    options: GovernOptions,
+) -> RepositoryReport {
+    let name = known.name().to_string();
+    if let Some(reason) = baseline.exemption(&name, &BTreeMap::new()) {
+        return RepositoryReport::without_controls(&name, Outcome::Exempt, reason);
+    }
+    let want = match baseline.resolve(&name) {
+        Ok(want) => want,
+        Err(problems) => {
+            return RepositoryReport::without_controls(&name, Outcome::Error, problems.join("; "));
+        }
+    };
+    let have = match observe(registry, known, &want, run).await {
+        Ok(have) => have,
+        Err(RegistryError::NotFound(_)) => {
+            return RepositoryReport::without_controls(&name, Outcome::Gone, "the repository no longer exists")
+        }
+        Err(error) => return RepositoryReport::without_controls(&name, Outcome::Error, error.to_string()),
+    };
+    if let Some(reason) = baseline.exemption(&name, &have.tags) {
+        return RepositoryReport::without_controls(&name, Outcome::Exempt, reason);
+    }
+    let mut controls = plan(&want, &have);
+    if !options.dry_run {
+        let results = join_all(
+            controls.iter_mut().filter(|c| c.status == Status::Pending).map(|c| fix(registry, &have.facts, c)),
+        )
+        .await;
+        if results.iter().any(|r| matches!(r, Err(RegistryError::NotFound(_)))) {
+            return RepositoryReport::without_controls(
+                &name,
+                Outcome::Gone,
+                "the repository was deleted while governed",
+            );
+        }
+    }
+    RepositoryReport { repository: name, outcome: Outcome::Governed, reason: None, controls }
+}
+
+/// Reads everything the resolved settings need, concurrently; reads for controls that are off are skipped.
+async fn observe(
+    registry: &dyn Registry,
+    known: Known<'_>,
+    want: &Resolved,
+    run: &RunContext,
+) -> Result<Observed, RegistryError> {
+    let name = known.name().to_string();
+    let facts_and_tags = async {
+        let facts = match known {
+            Known::Facts(facts) => facts,
+            Known::Name(name) => registry.describe_repository(name).await?,
+        };
+        let tags = registry.tags(&facts.arn).await?;
+        Ok::<_, RegistryError>((facts, tags))
+    };
+    let lifecycle = async {
+        match want.lifecycle_policy.mode {
+            Mode::Off => Ok(None),
+            _ => registry.lifecycle_policy(&name).await,
+        }
+    };
+    let policy = async {
+        match want.repository_policy.mode {
+            Mode::Off => Ok(None),
+            _ => registry.repository_policy(&name).await,
+        }
+    };
+    let scanning = async {
+        match want.scanning.mode {
+            Mode::Off => Ok(None),
+            _ => run.registry_scanning(registry).await.map(Some),
+        }
+    };
+    let (facts_and_tags, lifecycle_policy, repository_policy, registry_scanning) =
+        futures::join!(facts_and_tags, lifecycle, policy, scanning);
+    // A missing repository explains every other failure: report that first.
+    let (facts, tags) = facts_and_tags?;
+    Ok(Observed {
+        facts,
+        tags,
+        lifecycle_policy: lifecycle_policy?,
+        repository_policy: repository_policy?,
+        registry_scanning: registry_scanning?,
+    })
+}
+
+/// Applies one control's actions in order; the first failure stops that control.
+async fn fix(
+    registry: &dyn Registry,
+    facts: &RepositoryFacts,
+    control: &mut ControlReport,
+) -> Result<(), RegistryError> {
+    for action in &control.actions {
+        if let Err(error) = registry.apply(facts, action).await {
+            warn!(repository = %facts.name, control = %control.control, %error, "fix failed");
+            control.status = Status::Error;
+            control.error = Some(error.to_string());
+            return Err(error);
+        }
+        info!(repository = %facts.name, control = %control.control, action = %action.describe(), "fixed");
+    }
+    control.status = Status::Fixed;
+    Ok(())
+}

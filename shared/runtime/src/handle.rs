@@ -1,0 +1,79 @@
+//! One entry point for every event: the Lambda functions and `ecr-warden handle` call [`handle`].
+
+use serde::Serialize;
+use serde_json::Value;
+use tracing::info;
+use warden_core::baseline::Baseline;
+use warden_core::registry::{Registry, RegistryError};
+use warden_core::report::{Report, RepositoryReport};
+
+use crate::backfill::backfill;
+use crate::event::{route, LoopGuard, MalformedEvent, Route};
+use crate::govern::{govern, GovernOptions};
+
+/// What handling an event came to. Its JSON form is what the functions return.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "handled", rename_all = "snake_case")]
+pub enum Handled {
+    /// One repository was governed.
+    Repository {
+        /// What triggered it.
+        because: String,
+        /// The report.
+        report: RepositoryReport,
+    },
+    /// The registry was backfilled.
+    Backfill {
+        /// The report.
+        report: Report,
+    },
+    /// Deliberately ignored.
+    Ignored {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Why an event couldn't be handled.
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError {
+    /// The event couldn't be understood; nothing was called.
+    #[error(transparent)]
+    Malformed(#[from] MalformedEvent),
+    /// Listing the registry failed.
+    #[error("backfill failed: {0}")]
+    Registry(#[from] RegistryError),
+}
+
+/// Everything handling needs, built once per process.
+pub struct Handler<'a> {
+    /// The registry.
+    pub registry: &'a dyn Registry,
+    /// The baseline.
+    pub baseline: &'a Baseline,
+    /// ecr-warden's own role, whose calls are ignored.
+    pub guard: &'a LoopGuard,
+}
+
+impl Handler<'_> {
+    /// Handles one event; `dry_run` plans without changing anything, whatever the event asks.
+    pub async fn handle(&self, event: &Value, dry_run: bool) -> Result<Handled, HandleError> {
+        match route(event, self.guard)? {
+            Route::Ignore { reason } => {
+                info!(%reason, "event ignored");
+                Ok(Handled::Ignored { reason })
+            }
+            Route::Govern { repository, because } => {
+                info!(%repository, %because, "governing");
+                let report = govern(self.registry, self.baseline, &repository, GovernOptions { dry_run }).await;
+                Ok(Handled::Repository { because, report })
+            }
+            Route::Backfill(mut request) => {
+                request.dry_run |= dry_run;
+                info!(dry_run = request.dry_run, "backfilling");
+                let report = backfill(self.registry, self.baseline, &request).await?;
+                Ok(Handled::Backfill { report })
+            }
+        }
+    }
+}
