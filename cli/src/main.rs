@@ -17,7 +17,7 @@ use warden_runtime::core::baseline::{Baseline, BUILTIN};
 use warden_runtime::core::glob::NameGlob;
 use warden_runtime::core::report::{Outcome, Status, Verdict};
 use warden_runtime::event::LoopGuard;
-use warden_runtime::handle::{Handled, Handler};
+use warden_runtime::handle::{Handled, Handler, Purpose};
 use warden_runtime::logging::{self, LogFormat};
 
 /// Event-driven governance for Amazon ECR.
@@ -155,7 +155,7 @@ async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
     let baseline = BaselineSource::from_env(args.baseline).load(&config).await?;
     let registry = EcrRegistry::new(&config);
     let guard = LoopGuard::new(std::env::var("ECR_WARDEN_ROLE_ARN").ok());
-    let handler = Handler { registry: &registry, baseline: &baseline, guard: &guard };
+    let handler = Handler { purpose: Purpose::Any, registry: &registry, baseline: &baseline, guard: &guard };
     let handled = handler.handle(&event, args.dry_run).await?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&handled)?),

@@ -1,1 +1,221 @@
+//! Test support: a real moto server per test, SDK clients pointed at it, the `ecr-warden` binary run
+//! against it, and moto's request recorder to see exactly which API calls were made.
+//!
+//! `MOTO_SERVER` must name the `moto_server` executable (the Makefile's venv provides it); tests fail,
+//! never skip, without it.
 
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_ecr::config::Credentials;
+
+/// The region every test works in.
+pub const REGION: &str = "us-east-1";
+
+/// A moto server on a free loopback port, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    recording: PathBuf,
+    dir: PathBuf,
+}
+
+impl Moto {
+    /// Starts moto and waits until it says it is listening.
+    pub fn start() -> Moto {
+        let server = std::env::var("MOTO_SERVER")
+            .expect("MOTO_SERVER must name the moto_server executable: run the tests with `make test`");
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("ecr-warden-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create the test's temporary folder");
+        let recording = dir.join("recording.jsonl");
+        let mut child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_ENABLE_RECORDING", "true")
+            .env("MOTO_RECORDER_FILEPATH", &recording)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("can't start {server}: {e}"));
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (ready_tx, ready_rx) = mpsc::channel();
+        // Read moto's log until it is listening, then keep draining it so moto never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut ready = Some(ready_tx);
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("Running on") {
+                    if let Some(tx) = ready.take() {
+                        let _ = tx.send(());
+                    }
+                }
+            }
+        });
+        if ready_rx.recv_timeout(Duration::from_secs(60)).is_err() {
+            let _ = child.kill();
+            panic!("moto did not start listening on port {port} within 60 s");
+        }
+        Moto { child, endpoint: format!("http://127.0.0.1:{port}"), recording, dir }
+    }
+
+    /// A folder for the test's files, removed with the server.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes `text` to a file in the test's folder and returns its path.
+    pub fn write_file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.join(name);
+        std::fs::write(&path, text).expect("write a test file");
+        path
+    }
+
+    /// An ECR client for seeding and checking, with retries off.
+    pub async fn ecr(&self) -> aws_sdk_ecr::Client {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+            .retry_config(RetryConfig::disabled())
+            .load()
+            .await;
+        aws_sdk_ecr::Client::new(&config)
+    }
+
+    /// The environment that points the AWS SDK in a child process at this server.
+    pub fn aws_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_REGION", REGION.to_string()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+            ("AWS_MAX_ATTEMPTS", "2".to_string()),
+        ]
+    }
+
+    /// Runs `ecr-warden` with `args` against this server.
+    pub fn ecr_warden(&self, args: &[&str]) -> Run {
+        self.ecr_warden_with(args, &[])
+    }
+
+    /// Runs `ecr-warden` with `args` and extra environment variables.
+    pub fn ecr_warden_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = Command::new(ecr_warden_binary());
+        command.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+        for (key, value) in self.aws_env() {
+            command.env(key, value);
+        }
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        Run(command.output().expect("run ecr-warden"))
+    }
+
+    /// Forgets the requests recorded so far.
+    pub fn reset_recording(&self) {
+        std::fs::write(&self.recording, "").expect("truncate moto's recording");
+    }
+
+    /// The API operations moto received since the last reset, in order (`X-Amz-Target` without the
+    /// service prefix, e.g. `PutLifecyclePolicy`).
+    pub fn operations(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(&self.recording).unwrap_or_default();
+        text.lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                let entry: serde_json::Value = serde_json::from_str(line).expect("moto writes JSON lines");
+                let target = entry["headers"]["X-Amz-Target"].as_str().unwrap_or("(no X-Amz-Target)");
+                target.rsplit('.').next().unwrap_or(target).to_string()
+            })
+            .collect()
+    }
+
+    /// How many times each operation was called since the last reset.
+    pub fn operation_counts(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for op in self.operations() {
+            *counts.entry(op).or_default() += 1;
+        }
+        counts
+    }
+
+    /// The write operations (anything but Describe/Get/List/BatchGet) since the last reset.
+    pub fn writes(&self) -> Vec<String> {
+        self.operations().into_iter().filter(|op| !is_read(op)).collect()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Whether an ECR operation only reads.
+pub fn is_read(operation: &str) -> bool {
+    ["Describe", "Get", "List", "BatchGet", "BatchCheck"].iter().any(|p| operation.starts_with(p))
+}
+
+/// The result of one `ecr-warden` run.
+pub struct Run(pub Output);
+
+impl Run {
+    /// The exit code.
+    pub fn code(&self) -> i32 {
+        self.0.status.code().unwrap_or(-1)
+    }
+    /// Standard output.
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+    /// Standard error.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+    /// Standard output parsed as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout(), self.stderr()))
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code(), self.stdout(), self.stderr())
+    }
+}
+
+/// The `ecr-warden` binary: `ECR_WARDEN_BIN`, else the one built beside this test.
+pub fn ecr_warden_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("ECR_WARDEN_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("the test knows its own path");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("tests run from target/<profile>/deps");
+    let binary = profile_dir.join("ecr-warden");
+    assert!(
+        binary.exists(),
+        "{} is missing: build it first (`cargo build -p ecr-warden`, done by `make test`)",
+        binary.display()
+    );
+    binary
+}
+
+/// A fixture file under `tests/fixtures/`.
+pub fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free loopback port");
+    listener.local_addr().expect("bound address").port()
+}

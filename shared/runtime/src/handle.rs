@@ -45,8 +45,21 @@ pub enum HandleError {
     Registry(#[from] RegistryError),
 }
 
+/// Which events an entry point takes on; the others are ignored with a pointer to the right one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Repository events only (CloudTrail API calls).
+    RepositoryEvents,
+    /// Backfills only (manual requests, scheduled events).
+    Backfill,
+    /// Everything (the command line).
+    Any,
+}
+
 /// Everything handling needs, built once per process.
 pub struct Handler<'a> {
+    /// Which events this entry point takes on.
+    pub purpose: Purpose,
     /// The registry.
     pub registry: &'a dyn Registry,
     /// The baseline.
@@ -58,7 +71,16 @@ pub struct Handler<'a> {
 impl Handler<'_> {
     /// Handles one event; `dry_run` plans without changing anything, whatever the event asks.
     pub async fn handle(&self, event: &Value, dry_run: bool) -> Result<Handled, HandleError> {
-        match route(event, self.guard)? {
+        let route = match (route(event, self.guard)?, self.purpose) {
+            (Route::Backfill(_), Purpose::RepositoryEvents) => {
+                Route::Ignore { reason: "backfills and scheduled audits go to the backfill function".to_string() }
+            }
+            (Route::Govern { repository, .. }, Purpose::Backfill) => Route::Ignore {
+                reason: format!("repository events (here for `{repository}`) go to the repository-events function"),
+            },
+            (route, _) => route,
+        };
+        match route {
             Route::Ignore { reason } => {
                 info!(%reason, "event ignored");
                 Ok(Handled::Ignored { reason })

@@ -5,11 +5,12 @@
 //! - [`backfill::backfill`]: the same over the whole registry (or the repositories matching globs);
 //! - [`handle::Handler::handle`]: route an EventBridge event (or a manual backfill request) to one of the above.
 //!
-//! It also loads the baseline ([`baseline_source`]) and sets up logging ([`logging`]).
+//! [`function::serve`] is the whole `main` of a Lambda function. The crate also loads the baseline ([`baseline_source`]) and sets up logging ([`logging`]).
 
 pub mod backfill;
 pub mod baseline_source;
 pub mod event;
+pub mod function;
 pub mod govern;
 pub mod handle;
 pub mod logging;

@@ -1,0 +1,34 @@
+//! A Lambda function's whole life: at init, logging, the SDK configuration, the baseline and the client
+//! are set up once; then every invocation goes through [`Handler::handle`].
+//!
+//! Configuration (environment): `ECR_WARDEN_BASELINE` (file or `ssm:<name>`; default: built-in),
+//! `ECR_WARDEN_MODE` (`enforce` or `audit`), `ECR_WARDEN_ROLE_ARN` (the function's own role: its calls
+//! are ignored), `ECR_WARDEN_DRY_RUN=true` (plan only, for a trial deployment).
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+use warden_aws::{sdk_config, EcrRegistry};
+
+use crate::baseline_source::BaselineSource;
+use crate::event::LoopGuard;
+use crate::handle::{Handler, Purpose};
+use crate::logging::{self, LogFormat};
+
+/// Runs a Lambda function that handles the events of `purpose` until the runtime stops it.
+pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
+    logging::init(LogFormat::Json, "info");
+    let config = sdk_config().await;
+    let baseline = BaselineSource::from_env(None).load(&config).await?;
+    let registry = EcrRegistry::new(&config);
+    let guard = LoopGuard::new(std::env::var("ECR_WARDEN_ROLE_ARN").ok());
+    let dry_run = std::env::var("ECR_WARDEN_DRY_RUN").is_ok_and(|v| v == "true");
+    let handler = Handler { purpose, registry: &registry, baseline: &baseline, guard: &guard };
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let handler = &handler;
+        async move {
+            let handled = handler.handle(&event.payload, dry_run).await?;
+            Ok::<_, lambda_runtime::Error>(serde_json::to_value(handled)?)
+        }
+    }))
+    .await
+}

@@ -1,0 +1,135 @@
+//! `ecr-warden handle`: real event payloads through exactly the code the Lambda functions run.
+
+use aws_sdk_ecr::types::ImageTagMutability;
+use integration_tests::{fixture, Moto};
+use serde_json::{json, Value};
+
+const OWN_ROLE: &str = "arn:aws:iam::123456789012:role/ecr-warden-repository-events";
+
+fn cloudtrail_fixture() -> Value {
+    let text = std::fs::read_to_string(fixture("events/cloudtrail-create-repository.json")).expect("fixture");
+    serde_json::from_str(&text).expect("fixture is JSON")
+}
+
+async fn mutability(ecr: &aws_sdk_ecr::Client, name: &str) -> Option<ImageTagMutability> {
+    let out = ecr.describe_repositories().repository_names(name).send().await.expect("describe");
+    out.repositories()[0].image_tag_mutability().cloned()
+}
+
+#[tokio::test]
+async fn a_create_repository_event_brings_the_new_repository_to_the_baseline() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    ecr.create_repository().repository_name("testrepo").send().await.expect("create");
+    let event = fixture("events/cloudtrail-create-repository.json");
+
+    let run = moto.ecr_warden(&["handle", "--event", event.to_str().expect("utf-8"), "--output", "json"]);
+    assert_eq!(run.code(), 0, "{run:?}");
+    let handled = run.json();
+    assert_eq!(handled["handled"], "repository");
+    assert_eq!(handled["because"], "CreateRepository by arn:aws:sts::123456789012:user/Mary_Major");
+    assert_eq!(handled["report"]["repository"], "testrepo");
+    assert_eq!(mutability(&ecr, "testrepo").await, Some(ImageTagMutability::Immutable));
+    assert!(ecr.get_lifecycle_policy().repository_name("testrepo").send().await.is_ok());
+
+    // The same event again (EventBridge delivers at least once): nothing more is written.
+    moto.reset_recording();
+    let again = moto.ecr_warden(&["handle", "--event", event.to_str().expect("utf-8")]);
+    assert_eq!(again.code(), 0, "{again:?}");
+    assert_eq!(moto.writes(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn dry_run_plans_without_writing() {
+    let moto = Moto::start();
+    moto.ecr().await.create_repository().repository_name("testrepo").send().await.expect("create");
+    let event = fixture("events/cloudtrail-create-repository.json");
+    moto.reset_recording();
+    let run = moto.ecr_warden(&["handle", "--event", event.to_str().expect("utf-8"), "--dry-run"]);
+    assert_eq!(run.code(), 0, "{run:?}");
+    assert!(run.stdout().contains("would: set tag mutability to IMMUTABLE"), "{run:?}");
+    assert_eq!(moto.writes(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn drift_made_by_hand_is_reverted_but_our_own_calls_are_not_handled_again() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    ecr.create_repository().repository_name("app").send().await.expect("create");
+    let mut event = cloudtrail_fixture();
+    event["detail"]["eventName"] = json!("PutImageTagMutability");
+    event["detail"]["requestParameters"] = json!({"repositoryName": "app", "imageTagMutability": "MUTABLE"});
+    let by_admin = moto.write_file("by-admin.json", &event.to_string());
+    event["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] = json!(OWN_ROLE);
+    let by_us = moto.write_file("by-us.json", &event.to_string());
+    let guard = [("ECR_WARDEN_ROLE_ARN", OWN_ROLE)];
+
+    moto.reset_recording();
+    let ours = moto.ecr_warden_with(&["handle", "--event", by_us.to_str().expect("utf-8")], &guard);
+    assert_eq!(ours.code(), 0, "{ours:?}");
+    assert!(ours.stdout().contains("made by ecr-warden itself"), "{ours:?}");
+    assert_eq!(moto.operations(), Vec::<String>::new(), "ignored before any call");
+
+    let theirs = moto.ecr_warden_with(&["handle", "--event", by_admin.to_str().expect("utf-8")], &guard);
+    assert_eq!(theirs.code(), 0, "{theirs:?}");
+    assert_eq!(mutability(&ecr, "app").await, Some(ImageTagMutability::Immutable));
+}
+
+#[tokio::test]
+async fn an_event_for_a_deleted_repository_reports_it_gone() {
+    let moto = Moto::start();
+    let event = fixture("events/cloudtrail-create-repository.json");
+    let run = moto.ecr_warden(&["handle", "--event", event.to_str().expect("utf-8"), "--output", "json"]);
+    assert_eq!(run.code(), 0, "a deleted repository is not a failure: {run:?}");
+    assert_eq!(run.json()["report"]["outcome"], "gone");
+    assert_eq!(moto.writes(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn malformed_events_get_a_clear_error_and_no_call() {
+    let moto = Moto::start();
+    let mut event = cloudtrail_fixture();
+    event["detail"]["requestParameters"] = json!({});
+    let cases = [
+        (moto.write_file("no-name.json", &event.to_string()), "requestParameters.repositoryName is missing"),
+        (moto.write_file("not-json.json", "{\"detail-type\": "), "is not JSON"),
+        (
+            moto.write_file("no-source.json", r#"{"detail-type":"AWS API Call via CloudTrail","detail":{}}"#),
+            "missing field `source`",
+        ),
+    ];
+    moto.reset_recording();
+    for (file, message) in cases {
+        let run = moto.ecr_warden(&["handle", "--event", file.to_str().expect("utf-8")]);
+        assert_eq!(run.code(), 1, "{run:?}");
+        assert!(run.stderr().contains(message), "expected {message:?}: {run:?}");
+    }
+    assert_eq!(moto.operations(), Vec::<String>::new(), "nothing was called");
+}
+
+#[tokio::test]
+async fn other_events_are_ignored_with_a_reason() {
+    let moto = Moto::start();
+    let push = fixture("events/ecr-image-push.json");
+    let run = moto.ecr_warden(&["handle", "--event", push.to_str().expect("utf-8")]);
+    assert_eq!(run.code(), 0, "{run:?}");
+    assert!(run.stdout().starts_with("ignored: `ECR Image Action` events"), "{run:?}");
+}
+
+#[tokio::test]
+async fn a_scheduled_event_audits_the_whole_registry() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    for name in ["a", "b/c"] {
+        ecr.create_repository().repository_name(name).send().await.expect("create");
+    }
+    let event = fixture("events/scheduled-event.json");
+    moto.reset_recording();
+    let run = moto.ecr_warden(&["handle", "--event", event.to_str().expect("utf-8"), "--output", "json"]);
+    assert_eq!(run.code(), 0, "{run:?}");
+    let handled = run.json();
+    assert_eq!(handled["handled"], "backfill");
+    assert_eq!(handled["report"]["dry_run"], true);
+    assert_eq!(handled["report"]["summary"]["repositories"], 2);
+    assert_eq!(moto.writes(), Vec::<String>::new(), "the nightly audit changes nothing");
+}
