@@ -37,6 +37,16 @@ async fn a_create_repository_event_brings_the_new_repository_to_the_baseline() {
     let again = moto.ecr_warden(&["handle", "--event", event.to_str().expect("utf-8")]);
     assert_eq!(again.code(), 0, "{again:?}");
     assert_eq!(moto.writes(), Vec::<String>::new());
+    let expected_reads = [
+        "DescribeRepositories",
+        "GetLifecyclePolicy",
+        "GetRegistryScanningConfiguration",
+        "GetRepositoryPolicy",
+        "ListTagsForResource",
+    ];
+    let counts = moto.operation_counts();
+    assert_eq!(counts.keys().collect::<Vec<_>>(), expected_reads, "each read once: {counts:?}");
+    assert!(counts.values().all(|n| *n == 1), "each read once: {counts:?}");
 }
 
 #[tokio::test]

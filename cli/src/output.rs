@@ -40,8 +40,9 @@ pub fn report_table(report: &Report) -> String {
     let counts: Vec<String> = s.outcomes.iter().map(|(o, n)| format!("{n} {}", outcome_name(*o))).collect();
     let _ = writeln!(
         out,
-        "\n{} repositories ({}); {}",
+        "\n{} {} ({}); {}",
         s.repositories,
+        if s.repositories == 1 { "repository" } else { "repositories" },
         counts.join(", "),
         if report.dry_run { "plan only, nothing changed" } else { "changes applied" }
     );

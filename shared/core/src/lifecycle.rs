@@ -56,7 +56,7 @@ pub fn check(text: &str) -> Vec<String> {
             problems.push(format!("{label}: `selection.countType` must be one of {}", COUNT_TYPES.join(", ")));
         }
         let count = selection.and_then(|s| s.get("countNumber")).and_then(Value::as_u64);
-        if !count.is_some_and(|n| n >= 1) {
+        if count.is_none_or(|n| n < 1) {
             problems.push(format!("{label}: `selection.countNumber` must be a whole number of at least 1"));
         }
         let action = rule.get("action").and_then(|a| a.get("type")).and_then(Value::as_str);

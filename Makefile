@@ -1,0 +1,33 @@
+# ecr-warden: `make demo` runs the whole thing against a local ECR; `make test` runs every check.
+# Both set themselves up on a fresh machine: a Python venv with moto, and the Rust build.
+
+VENV ?= .venv
+PYTHON ?= python3
+# One build directory shared by every checkout on this machine (the AWS SDK is slow to build cold).
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/ecr-warden/target
+export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
+MOTO_SERVER := $(abspath $(VENV))/bin/moto_server
+
+.PHONY: test demo lint build venv
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+build:
+	cargo build --workspace
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+# Every test: unit tests, and integration tests that start their own moto server per test.
+test: venv lint build
+	MOTO_SERVER=$(MOTO_SERVER) ECR_WARDEN_BIN=$(CARGO_TARGET_DIR)/debug/ecr-warden cargo test --workspace
+
+# The main job on the built-in baseline: a local ECR (moto), a drifted registry, plan, apply, an event.
+demo: venv build
+	VENV=$(VENV) ECR_WARDEN=$(CARGO_TARGET_DIR)/debug/ecr-warden scripts/demo.sh

@@ -1,0 +1,251 @@
+//! The use cases against a fake registry: what happens when calls fail, repositories vanish, or many
+//! repositories are governed at once.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use serde_json::json;
+use warden_core::action::Action;
+use warden_core::baseline::Baseline;
+use warden_core::controls::ControlId;
+use warden_core::glob::NameGlob;
+use warden_core::observed::{EncryptionType, RegistryScanning, RepositoryFacts, ScanType, TagMutability};
+use warden_core::registry::{Registry, RegistryError};
+use warden_core::report::{Outcome, Status, Verdict};
+use warden_runtime::backfill::{backfill, BackfillRequest};
+use warden_runtime::event::LoopGuard;
+use warden_runtime::govern::{govern, GovernOptions};
+use warden_runtime::handle::{Handled, Handler, Purpose};
+
+#[derive(Clone)]
+struct Repo {
+    facts: RepositoryFacts,
+    lifecycle: Option<String>,
+    policy: Option<String>,
+    tags: BTreeMap<String, String>,
+}
+
+/// An in-memory registry that applies actions to its state and can be told to fail.
+#[derive(Default)]
+struct FakeRegistry {
+    repos: Mutex<BTreeMap<String, Repo>>,
+    /// (operation, repository) pairs that fail.
+    failures: Mutex<Vec<(&'static str, String, RegistryError)>>,
+    writes: Mutex<Vec<String>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+impl FakeRegistry {
+    fn with(names: &[&str]) -> Self {
+        let fake = Self::default();
+        for name in names {
+            let facts = RepositoryFacts {
+                name: name.to_string(),
+                arn: format!("arn:aws:ecr:us-east-1:123456789012:repository/{name}"),
+                tag_mutability: TagMutability::Mutable,
+                mutability_exclusions: vec![],
+                scan_on_push: false,
+                encryption: EncryptionType::Kms,
+                kms_key: None,
+            };
+            let repo = Repo { facts, lifecycle: None, policy: None, tags: BTreeMap::new() };
+            fake.repos.lock().expect("lock").insert(name.to_string(), repo);
+        }
+        fake
+    }
+
+    fn fail(&self, operation: &'static str, repository: &str, error: RegistryError) {
+        self.failures.lock().expect("lock").push((operation, repository.to_string(), error));
+    }
+
+    fn check(&self, operation: &'static str, repository: &str) -> Result<(), RegistryError> {
+        let failures = self.failures.lock().expect("lock");
+        match failures.iter().find(|(op, repo, _)| *op == operation && repo == repository) {
+            Some((_, _, error)) => Err(error.clone()),
+            None => Ok(()),
+        }
+    }
+
+    fn repo(&self, name: &str) -> Result<Repo, RegistryError> {
+        self.repos.lock().expect("lock").get(name).cloned().ok_or_else(|| RegistryError::NotFound(name.to_string()))
+    }
+
+    async fn track<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        // Let other tasks run so overlapping calls really overlap.
+        tokio::task::yield_now().await;
+        let out = work.await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        out
+    }
+
+    fn writes(&self) -> Vec<String> {
+        self.writes.lock().expect("lock").clone()
+    }
+}
+
+#[async_trait]
+impl Registry for FakeRegistry {
+    async fn list_repositories(&self) -> Result<Vec<RepositoryFacts>, RegistryError> {
+        self.check("DescribeRepositories", "*")?;
+        Ok(self.repos.lock().expect("lock").values().map(|r| r.facts.clone()).collect())
+    }
+
+    async fn describe_repository(&self, name: &str) -> Result<RepositoryFacts, RegistryError> {
+        self.check("DescribeRepositories", name)?;
+        self.repo(name).map(|r| r.facts)
+    }
+
+    async fn lifecycle_policy(&self, name: &str) -> Result<Option<String>, RegistryError> {
+        self.track(async {
+            self.check("GetLifecyclePolicy", name)?;
+            self.repo(name).map(|r| r.lifecycle)
+        })
+        .await
+    }
+
+    async fn repository_policy(&self, name: &str) -> Result<Option<String>, RegistryError> {
+        self.check("GetRepositoryPolicy", name)?;
+        self.repo(name).map(|r| r.policy)
+    }
+
+    async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, RegistryError> {
+        let name = arn.split_once(":repository/").map_or(arn, |(_, n)| n);
+        self.check("ListTagsForResource", name)?;
+        self.repo(name).map(|r| r.tags)
+    }
+
+    async fn registry_scanning(&self) -> Result<RegistryScanning, RegistryError> {
+        Ok(RegistryScanning { scan_type: ScanType::Basic, rules: vec![] })
+    }
+
+    async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<(), RegistryError> {
+        let operation = match action {
+            Action::SetTagMutability { .. } => "PutImageTagMutability",
+            Action::EnableScanOnPush => "PutImageScanningConfiguration",
+            Action::AddRegistryScanFilter { .. } => "PutRegistryScanningConfiguration",
+            Action::PutLifecyclePolicy { .. } => "PutLifecyclePolicy",
+            Action::SetRepositoryPolicy { .. } => "SetRepositoryPolicy",
+            Action::DeleteRepositoryPolicy { .. } => "DeleteRepositoryPolicy",
+            Action::Tag { .. } => "TagResource",
+        };
+        self.check(operation, &repository.name)?;
+        let mut repos = self.repos.lock().expect("lock");
+        let repo = repos.get_mut(&repository.name).ok_or_else(|| RegistryError::NotFound(repository.name.clone()))?;
+        match action {
+            Action::SetTagMutability { mutability, exclusions } => {
+                repo.facts.tag_mutability = *mutability;
+                repo.facts.mutability_exclusions = exclusions.clone();
+            }
+            Action::EnableScanOnPush => repo.facts.scan_on_push = true,
+            Action::PutLifecyclePolicy { policy, .. } => repo.lifecycle = Some(policy.clone()),
+            Action::SetRepositoryPolicy { policy, .. } => repo.policy = Some(policy.clone()),
+            Action::DeleteRepositoryPolicy { .. } => repo.policy = None,
+            Action::Tag { tags } => repo.tags.extend(tags.clone()),
+            Action::AddRegistryScanFilter { .. } => {}
+        }
+        self.writes.lock().expect("lock").push(format!("{operation} {}", repository.name));
+        Ok(())
+    }
+}
+
+fn builtin() -> Baseline {
+    Baseline::builtin().expect("built-in baseline")
+}
+
+#[tokio::test]
+async fn backfill_fixes_everything_once_and_the_second_run_writes_nothing() {
+    let fake = FakeRegistry::with(&["a", "b", "c"]);
+    let report = backfill(&fake, &builtin(), &BackfillRequest::default()).await.expect("backfill");
+    assert_eq!(report.summary.verdict(), Verdict::Clean);
+    assert_eq!(fake.writes().len(), 3 * 4, "mutability, scanning, lifecycle, tags for each");
+    let again = backfill(&fake, &builtin(), &BackfillRequest::default()).await.expect("backfill");
+    assert_eq!(fake.writes().len(), 12, "no second write");
+    assert!(again
+        .repositories
+        .iter()
+        .all(|r| r.controls.iter().all(|c| matches!(c.status, Status::Compliant | Status::Off))));
+}
+
+#[tokio::test]
+async fn one_failing_repository_does_not_stop_the_others() {
+    let fake = FakeRegistry::with(&["a", "broken", "c"]);
+    let failure =
+        RegistryError::Failed { operation: "GetLifecyclePolicy".into(), message: "AccessDeniedException: no".into() };
+    fake.fail("GetLifecyclePolicy", "broken", failure);
+    let report = backfill(&fake, &builtin(), &BackfillRequest::default()).await.expect("backfill");
+    let outcomes: Vec<(&str, Outcome)> =
+        report.repositories.iter().map(|r| (r.repository.as_str(), r.outcome)).collect();
+    assert_eq!(outcomes, [("a", Outcome::Governed), ("broken", Outcome::Error), ("c", Outcome::Governed)]);
+    assert!(report.repositories[1].reason.as_deref().is_some_and(|r| r.contains("AccessDeniedException")));
+    assert!(fake.writes().iter().all(|w| !w.ends_with(" broken")), "nothing written to a half-observed repository");
+    assert_eq!(report.summary.verdict(), Verdict::Failed);
+}
+
+#[tokio::test]
+async fn a_failed_fix_is_reported_on_its_control_and_the_other_fixes_land() {
+    let fake = FakeRegistry::with(&["a"]);
+    let throttled = RegistryError::Throttled { operation: "TagResource".into(), message: "Rate exceeded".into() };
+    fake.fail("TagResource", "a", throttled);
+    let report = govern(&fake, &builtin(), "a", GovernOptions::default()).await;
+    assert_eq!(report.status(ControlId::Tags), Some(Status::Error));
+    let tags = report.controls.iter().find(|c| c.control == ControlId::Tags).expect("tags control");
+    assert!(tags.error.as_deref().is_some_and(|e| e.contains("throttled")), "{tags:?}");
+    assert_eq!(report.status(ControlId::TagMutability), Some(Status::Fixed));
+    assert_eq!(report.status(ControlId::LifecyclePolicy), Some(Status::Fixed));
+}
+
+#[tokio::test]
+async fn a_repository_deleted_mid_flight_is_gone_not_failed() {
+    let fake = FakeRegistry::with(&["a"]);
+    fake.fail("PutImageTagMutability", "a", RegistryError::NotFound("a".into()));
+    let report = govern(&fake, &builtin(), "a", GovernOptions::default()).await;
+    assert_eq!(report.outcome, Outcome::Gone);
+    let missing = govern(&fake, &builtin(), "never-existed", GovernOptions::default()).await;
+    assert_eq!(missing.outcome, Outcome::Gone);
+}
+
+#[tokio::test]
+async fn dry_run_writes_nothing_and_reports_pending() {
+    let fake = FakeRegistry::with(&["a"]);
+    let report = govern(&fake, &builtin(), "a", GovernOptions { dry_run: true }).await;
+    assert_eq!(fake.writes(), Vec::<String>::new());
+    assert_eq!(report.status(ControlId::TagMutability), Some(Status::Pending));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_respects_its_concurrency_bound_and_filters() {
+    let names: Vec<String> = (0..40).map(|i| format!("team-{}/app-{i}", i % 2)).collect();
+    let fake = FakeRegistry::with(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    let request =
+        BackfillRequest { dry_run: true, repositories: vec![NameGlob::new("team-0/*").expect("glob")], concurrency: 3 };
+    let report = backfill(&fake, &builtin(), &request).await.expect("backfill");
+    assert_eq!(report.summary.repositories, 20);
+    assert!(report.repositories.iter().all(|r| r.repository.starts_with("team-0/")));
+    let max = fake.max_in_flight.load(Ordering::SeqCst);
+    assert!((1..=3).contains(&max), "at most 3 repositories at once, saw {max}");
+}
+
+#[tokio::test]
+async fn each_function_takes_only_its_own_events() {
+    let fake = FakeRegistry::with(&["a"]);
+    let baseline = builtin();
+    let guard = LoopGuard::default();
+    let cloudtrail = json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.ecr",
+        "detail": {"eventName": "CreateRepository", "requestParameters": {"repositoryName": "a"}}});
+    let manual_backfill = json!({"dryRun": true});
+
+    let backfill_fn = Handler { purpose: Purpose::Backfill, registry: &fake, baseline: &baseline, guard: &guard };
+    assert!(matches!(backfill_fn.handle(&cloudtrail, false).await, Ok(Handled::Ignored { .. })));
+    assert!(matches!(backfill_fn.handle(&manual_backfill, false).await, Ok(Handled::Backfill { .. })));
+
+    let events_fn = Handler { purpose: Purpose::RepositoryEvents, registry: &fake, baseline: &baseline, guard: &guard };
+    assert!(matches!(events_fn.handle(&manual_backfill, false).await, Ok(Handled::Ignored { .. })));
+    assert!(matches!(events_fn.handle(&cloudtrail, true).await, Ok(Handled::Repository { .. })));
+    assert_eq!(fake.writes(), Vec::<String>::new(), "both runs were dry");
+    assert!(events_fn.handle(&json!("nonsense"), false).await.is_err());
+}
