@@ -4,6 +4,8 @@
 //! `MOTO_SERVER` must name the `moto_server` executable (the Makefile's venv provides it); tests fail,
 //! never skip, without it.
 
+pub mod http;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -196,15 +198,20 @@ impl std::fmt::Debug for Run {
 
 /// The `ecr-warden` binary: `ECR_WARDEN_BIN`, else the one built beside this test.
 pub fn ecr_warden_binary() -> PathBuf {
-    if let Ok(path) = std::env::var("ECR_WARDEN_BIN") {
-        return PathBuf::from(path);
+    match std::env::var("ECR_WARDEN_BIN") {
+        Ok(path) => PathBuf::from(path),
+        Err(_) => workspace_binary("ecr-warden"),
     }
+}
+
+/// A binary of the workspace, built beside this test (`cargo build --workspace`, done by `make test`).
+pub fn workspace_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test knows its own path");
     let profile_dir = exe.parent().and_then(Path::parent).expect("tests run from target/<profile>/deps");
-    let binary = profile_dir.join("ecr-warden");
+    let binary = profile_dir.join(name);
     assert!(
         binary.exists(),
-        "{} is missing: build it first (`cargo build -p ecr-warden`, done by `make test`)",
+        "{} is missing: build it first (`cargo build --workspace`, done by `make test`)",
         binary.display()
     );
     binary

@@ -1,0 +1,114 @@
+//! The Lambda functions as Lambda runs them: the real `lambda_runtime` in the built binary, talking to a
+//! loopback stand-in for the Lambda Runtime API, with moto behind the SDK.
+
+use std::collections::VecDeque;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use integration_tests::http::{serve, Request, Response, Server};
+use integration_tests::{fixture, workspace_binary, Moto};
+use serde_json::{json, Value};
+
+/// A Runtime API that hands out `events` in order, then holds the next long poll open.
+fn runtime_api(events: Vec<Value>) -> Server {
+    let queue = Mutex::new(events.into_iter().enumerate().collect::<VecDeque<_>>());
+    serve(move |request| {
+        if request.method == "GET" && request.path.ends_with("/invocation/next") {
+            let (index, event) = queue.lock().expect("lock").pop_front()?;
+            let deadline = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() + 60_000).unwrap_or(0);
+            return Some(Response {
+                status: 200,
+                headers: vec![
+                    ("content-type".into(), "application/json".into()),
+                    ("lambda-runtime-aws-request-id".into(), format!("request-{index}")),
+                    ("lambda-runtime-deadline-ms".into(), deadline.to_string()),
+                    (
+                        "lambda-runtime-invoked-function-arn".into(),
+                        "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
+                    ),
+                ],
+                body: event.to_string(),
+            });
+        }
+        Some(Response { status: 202, headers: vec![], body: String::new() })
+    })
+}
+
+/// Starts the function binary `name` against the Runtime API and moto.
+fn start_function(name: &str, api: &Server, moto: &Moto) -> Child {
+    let mut command = Command::new(workspace_binary(name));
+    command
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (key, value) in moto.aws_env() {
+        command.env(key, value);
+    }
+    command.spawn().expect("start the function")
+}
+
+/// The next `count` answers the function posted (responses and errors), skipping its long polls.
+fn answers(api: &Server, count: usize) -> Vec<Request> {
+    let mut answers = Vec::new();
+    while answers.len() < count {
+        let request = api.requests.recv_timeout(Duration::from_secs(60)).expect("the function answers");
+        if request.method == "POST" {
+            answers.push(request);
+        }
+    }
+    answers
+}
+
+#[tokio::test]
+async fn repository_events_function_governs_and_rejects_malformed_events_without_crashing() {
+    let moto = Moto::start();
+    moto.ecr().await.create_repository().repository_name("testrepo").send().await.expect("create");
+    let good: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("events/cloudtrail-create-repository.json")).expect("read"),
+    )
+    .expect("json");
+    let mut malformed = good.clone();
+    malformed["detail"]["requestParameters"] = json!({});
+
+    let api = runtime_api(vec![malformed, good]);
+    moto.reset_recording();
+    let mut function = start_function("repository-events", &api, &moto);
+    let posted = answers(&api, 2);
+    let _ = function.kill();
+
+    assert_eq!(posted[0].path, "/2018-06-01/runtime/invocation/request-0/error");
+    assert!(posted[0].body.contains("requestParameters.repositoryName is missing"), "{:?}", posted[0]);
+    assert_eq!(posted[1].path, "/2018-06-01/runtime/invocation/request-1/response", "the process lived on");
+    let handled: Value = serde_json::from_str(&posted[1].body).expect("JSON response");
+    assert_eq!(handled["handled"], "repository");
+    assert_eq!(handled["report"]["repository"], "testrepo");
+    assert_eq!(handled["report"]["controls"][0]["status"], "fixed");
+    assert!(!moto.writes().is_empty(), "the second event was governed");
+}
+
+#[tokio::test]
+async fn backfill_function_answers_manual_requests() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    for name in ["a", "team/b"] {
+        ecr.create_repository().repository_name(name).send().await.expect("create");
+    }
+    let api = runtime_api(vec![json!({"concurrency": 0}), json!({"dryRun": true, "repositories": ["team/*"]})]);
+    moto.reset_recording();
+    let mut function = start_function("backfill", &api, &moto);
+    let posted = answers(&api, 2);
+    let _ = function.kill();
+
+    assert!(posted[0].path.ends_with("/request-0/error"), "{:?}", posted[0]);
+    assert!(posted[0].body.contains("concurrency must be between 1 and 64"), "{:?}", posted[0]);
+    let handled: Value = serde_json::from_str(&posted[1].body).expect("JSON response");
+    assert_eq!(handled["handled"], "backfill");
+    assert_eq!(handled["report"]["summary"]["repositories"], 1);
+    assert_eq!(handled["report"]["repositories"][0]["repository"], "team/b");
+    assert_eq!(moto.writes(), Vec::<String>::new(), "a dry run writes nothing");
+}
