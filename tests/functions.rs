@@ -35,8 +35,18 @@ fn runtime_api(events: Vec<Value>) -> Server {
     })
 }
 
+/// A running function process, stopped when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts the function binary `name` against the Runtime API and moto.
-fn start_function(name: &str, api: &Server, moto: &Moto) -> Child {
+fn start_function(name: &str, api: &Server, moto: &Moto) -> Running {
     let mut command = Command::new(workspace_binary(name));
     command
         .env_clear()
@@ -49,7 +59,7 @@ fn start_function(name: &str, api: &Server, moto: &Moto) -> Child {
     for (key, value) in moto.aws_env() {
         command.env(key, value);
     }
-    command.spawn().expect("start the function")
+    Running(command.spawn().expect("start the function"))
 }
 
 /// The next `count` answers the function posted (responses and errors), skipping its long polls.
@@ -77,9 +87,9 @@ async fn repository_events_function_governs_and_rejects_malformed_events_without
 
     let api = runtime_api(vec![malformed, good]);
     moto.reset_recording();
-    let mut function = start_function("repository-events", &api, &moto);
+    let function = start_function("repository-events", &api, &moto);
     let posted = answers(&api, 2);
-    let _ = function.kill();
+    drop(function);
 
     assert_eq!(posted[0].path, "/2018-06-01/runtime/invocation/request-0/error");
     assert!(posted[0].body.contains("requestParameters.repositoryName is missing"), "{:?}", posted[0]);
@@ -100,9 +110,9 @@ async fn backfill_function_answers_manual_requests() {
     }
     let api = runtime_api(vec![json!({"concurrency": 0}), json!({"dryRun": true, "repositories": ["team/*"]})]);
     moto.reset_recording();
-    let mut function = start_function("backfill", &api, &moto);
+    let function = start_function("backfill", &api, &moto);
     let posted = answers(&api, 2);
-    let _ = function.kill();
+    drop(function);
 
     assert!(posted[0].path.ends_with("/request-0/error"), "{:?}", posted[0]);
     assert!(posted[0].body.contains("concurrency must be between 1 and 64"), "{:?}", posted[0]);
