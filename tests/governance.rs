@@ -262,3 +262,31 @@ async fn audit_mode_reports_without_changing() {
     assert_eq!(moto.writes(), Vec::<String>::new());
     assert!(statuses(&run.json(), "app").contains(&("tag-mutability".to_string(), "drift".to_string())));
 }
+
+#[tokio::test]
+async fn the_baseline_can_come_from_an_ssm_parameter() {
+    let moto = Moto::start();
+    create(&moto.ecr().await, "app", &[]).await;
+    let baseline = "[defaults.tags]\nmode = \"off\"\n\n[defaults.tag_mutability]\nmode = \"audit\"\n";
+    let ssm = moto.ssm().await;
+    ssm.put_parameter()
+        .name("/ecr-warden/baseline")
+        .value(baseline)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .expect("put parameter");
+
+    let run =
+        moto.ecr_warden_with(&["plan", "--output", "json"], &[("ECR_WARDEN_BASELINE", "ssm:/ecr-warden/baseline")]);
+    assert_eq!(run.code(), 2, "{run:?}");
+    let statuses = statuses(&run.json(), "app");
+    assert!(statuses.contains(&("tags".to_string(), "off".to_string())), "{statuses:?}");
+    assert!(statuses.contains(&("tag-mutability".to_string(), "drift".to_string())), "{statuses:?}");
+
+    moto.reset_recording();
+    let missing = moto.ecr_warden_with(&["apply"], &[("ECR_WARDEN_BASELINE", "ssm:/no/such/parameter")]);
+    assert_eq!(missing.code(), 1, "{missing:?}");
+    assert!(missing.stderr().contains("can't read SSM parameter `/no/such/parameter`"), "{missing:?}");
+    assert_eq!(moto.operations(), ["GetParameter"], "nothing but the parameter was read");
+}

@@ -81,14 +81,22 @@ impl Moto {
 
     /// An ECR client for seeding and checking, with retries off.
     pub async fn ecr(&self) -> aws_sdk_ecr::Client {
-        let config = aws_config::defaults(BehaviorVersion::latest())
+        aws_sdk_ecr::Client::new(&self.sdk_config().await)
+    }
+
+    /// An SSM client, with retries off.
+    pub async fn ssm(&self) -> aws_sdk_ssm::Client {
+        aws_sdk_ssm::Client::new(&self.sdk_config().await)
+    }
+
+    async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .endpoint_url(&self.endpoint)
             .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
             .retry_config(RetryConfig::disabled())
             .load()
-            .await;
-        aws_sdk_ecr::Client::new(&config)
+            .await
     }
 
     /// The environment that points the AWS SDK in a child process at this server.
