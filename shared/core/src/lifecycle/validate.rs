@@ -183,7 +183,7 @@ fn check_selection(selection: &Map<String, Value>, label: &str, checked: &mut Ch
         }
         _ => {}
     }
-    if !selection.get("countNumber").and_then(Value::as_u64).is_some_and(|n| n >= 1) {
+    if selection.get("countNumber").and_then(Value::as_u64).is_none_or(|n| n < 1) {
         problems.rule(label, "selection.countNumber", "must be a whole number of at least 1".into());
     }
     checked.tag_status = tag_status.map(str::to_string);
