@@ -3,6 +3,7 @@
 //! Exit codes: 0 nothing pending, 2 changes pending (`plan`), 3 only findings `apply` can't fix remain
 //! (e.g. encryption, audit-mode drift), 1 error.
 
+mod lifecycle;
 mod output;
 
 use std::path::PathBuf;
@@ -39,6 +40,9 @@ enum Command {
     /// Check or print baselines.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Validate lifecycle policies and preview what they would expire.
+    #[command(subcommand)]
+    Lifecycle(lifecycle::LifecycleCommand),
 }
 
 #[derive(Args)]
@@ -85,7 +89,7 @@ enum BaselineCommand {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OutputFormat {
+pub enum OutputFormat {
     /// A table for people.
     Table,
     /// Stable JSON for machines.
@@ -121,6 +125,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plan(args) => govern_all(args, true).await,
         Command::Apply(args) => govern_all(args, false).await,
         Command::Handle(args) => handle(args).await,
+        Command::Lifecycle(command) => lifecycle::run(command).await,
         Command::Baseline(BaselineCommand::Default) => {
             print!("{BUILTIN}");
             Ok(ExitCode::SUCCESS)

@@ -4,13 +4,14 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{
-    ImageScanningConfiguration, ImageTagMutability, ImageTagMutabilityExclusionFilter,
+    ImageScanningConfiguration, ImageStatus, ImageTagMutability, ImageTagMutabilityExclusionFilter,
     ImageTagMutabilityExclusionFilterType, RegistryScanningRule, Repository, ScanFrequency as SdkFrequency,
     ScanType as SdkScanType, ScanningRepositoryFilter, ScanningRepositoryFilterType, Tag,
 };
 use aws_sdk_ecr::Client;
 use tokio::sync::Mutex;
 use warden_core::action::Action;
+use warden_core::lifecycle::{Image, StorageClass};
 use warden_core::observed::{
     EncryptionType, RegistryScanning, RepositoryFacts, ScanFrequency, ScanRule, ScanType, TagMutability,
 };
@@ -61,6 +62,33 @@ impl EcrRegistry {
             .await
             .map_err(|e| registry_error("PutRegistryScanningConfiguration", filter, e))?;
         Ok(())
+    }
+}
+
+impl EcrRegistry {
+    /// Every image in the repository `name` (all pages of `DescribeImages`), for lifecycle previews.
+    pub async fn images(&self, name: &str) -> Result<Vec<Image>, RegistryError> {
+        let mut pages =
+            self.client.describe_images().repository_name(name).max_results(PAGE_SIZE).into_paginator().send();
+        let mut images = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| registry_error("DescribeImages", name, e))?;
+            for detail in page.image_details() {
+                let millis = |t: Option<&aws_sdk_ecr::primitives::DateTime>| t.and_then(|t| t.to_millis().ok());
+                images.push(Image {
+                    digest: detail.image_digest().unwrap_or_default().to_string(),
+                    tags: detail.image_tags().to_vec(),
+                    pushed_at_ms: millis(detail.image_pushed_at()).unwrap_or_default(),
+                    last_pulled_ms: millis(detail.last_recorded_pull_time()),
+                    archived_at_ms: millis(detail.last_archived_at()),
+                    storage_class: match detail.image_status() {
+                        Some(ImageStatus::Archived) => StorageClass::Archive,
+                        _ => StorageClass::Standard,
+                    },
+                });
+            }
+        }
+        Ok(images)
     }
 }
 

@@ -1,0 +1,129 @@
+//! `ecr-warden lifecycle validate|preview` on files as the AWS CLI writes them, and on a live repository.
+
+use integration_tests::{ecr_warden_binary, fixture, Moto};
+use serde_json::{json, Value};
+
+fn run(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(ecr_warden_binary()).args(args).output().expect("run ecr-warden")
+}
+
+fn path(relative: &str) -> String {
+    fixture(relative).to_str().expect("utf-8 path").to_string()
+}
+
+#[test]
+fn validate_says_valid_or_lists_every_problem() {
+    let ok = run(&["lifecycle", "validate", "--policy", &path("lifecycle/seed-example-c.policy.json")]);
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&ok.stdout).ends_with(": valid\n"));
+
+    let dir = std::env::temp_dir().join(format!("ecr-warden-lifecycle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bad = dir.join("bad.json");
+    let policy = json!({"rules": [
+        {"rulePriority": 1, "selection": {"tagStatus": "any", "countType": "sinceImagePushed", "countNumber": 0}, "action": {"type": "expire"}},
+        {"rulePriority": 1, "selection": {"tagStatus": "tagged", "countType": "imageCountMoreThan", "countNumber": 1}, "action": {"type": "expire"}}
+    ]});
+    std::fs::write(&bad, policy.to_string()).expect("write");
+    let out = run(&["lifecycle", "validate", "--policy", bad.to_str().expect("utf-8")]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "5 problem(s)",
+        "rule 1: `selection.countUnit` is required with sinceImagePushed",
+        "rule 1: `selection.countNumber` must be a whole number of at least 1",
+        "rule 1: `rulePriority` 1 is used by more than one rule",
+        "rule 1: `selection.tagPrefixList` or tagPatternList is required",
+        "rule 1: `selection.tagStatus` any must be on the rule with the highest rulePriority",
+    ] {
+        assert!(stderr.contains(needle), "missing {needle:?} in:\n{stderr}");
+    }
+}
+
+#[test]
+fn preview_of_describe_images_output_matches_the_seed_example() {
+    let args = [
+        "lifecycle",
+        "preview",
+        "--policy",
+        &path("lifecycle/seed-example-c.policy.json"),
+        "--images",
+        &path("lifecycle/seed-example.images.json"),
+        "--now",
+        "2026-02-01T00:00:00Z",
+    ];
+    let mut json_args = args.to_vec();
+    json_args.extend(["--output", "json"]);
+    let out = run(&json_args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let output: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    let expected_results = json!([
+        {"imageDigest": "sha256:aaaa000000000000000000000000000000000000000000000000000000000001",
+         "imageTags": ["beta-1", "prod-1"], "imagePushedAt": "2026-01-01T10:00:00.000000+00:00",
+         "action": {"type": "EXPIRE"}, "appliedRulePriority": 1},
+        {"imageDigest": "sha256:bbbb000000000000000000000000000000000000000000000000000000000002",
+         "imageTags": ["beta-2", "prod-2"], "imagePushedAt": "2026-01-02T10:00:00.000000+00:00",
+         "action": {"type": "EXPIRE"}, "appliedRulePriority": 1}
+    ]);
+    assert_eq!(output["previewResults"], expected_results);
+    assert_eq!(output["summary"], json!({"expiringImageTotalCount": 2}));
+    assert_eq!(
+        output["rules"],
+        json!([
+            {"rulePriority": 1, "matched": 3, "actedOn": 2},
+            {"rulePriority": 2, "matched": 2, "actedOn": 0}
+        ])
+    );
+
+    let table = run(&args);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("rule 1: matches 3, acts on 2"), "{text}");
+    assert!(text.contains("rule 2: matches 2, acts on 0"), "{text}");
+    assert!(text.contains("2 image(s) would expire"), "{text}");
+}
+
+#[tokio::test]
+async fn preview_reads_a_live_repository_and_its_policy() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    ecr.create_repository().repository_name("app").send().await.expect("create");
+    for (index, tag) in ["dev-1", "dev-2", "prod-1"].iter().enumerate() {
+        let manifest = json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": format!("sha256:{index:064}")},
+            "layers": []});
+        ecr.put_image()
+            .repository_name("app")
+            .image_manifest(manifest.to_string())
+            .image_tag(*tag)
+            .send()
+            .await
+            .expect("put image");
+    }
+    let policy = json!({"rules": [{"rulePriority": 1, "selection": {"tagStatus": "tagged", "tagPrefixList": ["dev"],
+        "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 1}, "action": {"type": "expire"}}]});
+    ecr.put_lifecycle_policy()
+        .repository_name("app")
+        .lifecycle_policy_text(policy.to_string())
+        .send()
+        .await
+        .expect("put policy");
+
+    let in_three_days = "2099-01-01T00:00:00Z";
+    let out =
+        moto.ecr_warden(&["lifecycle", "preview", "--repository", "app", "--now", in_three_days, "--output", "json"]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    let output = out.json();
+    let mut tags: Vec<String> = output["previewResults"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["imageTags"][0].as_str().unwrap_or_default().to_string())
+        .collect();
+    tags.sort();
+    assert_eq!(tags, ["dev-1", "dev-2"], "the repository's own policy was used");
+
+    let none = moto.ecr_warden(&["lifecycle", "preview", "--repository", "missing"]);
+    assert_eq!(none.code(), 1, "{none:?}");
+    assert!(none.stderr().contains("does not exist"), "{none:?}");
+}
