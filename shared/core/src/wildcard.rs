@@ -3,22 +3,50 @@
 
 /// Whether `text` matches the ECR wildcard `pattern` (`*` = any run of characters, case-sensitive).
 pub fn matches(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if text.len() < first.len() + last.len() || !text.starts_with(first) || !text.ends_with(last) {
-        return false;
-    }
-    let mut rest = &text[first.len()..text.len() - last.len()];
-    for middle in &parts[1..parts.len() - 1] {
-        match rest.find(middle) {
-            Some(at) => rest = &rest[at + middle.len()..],
-            None => return false,
+    Pattern::new(pattern).matches(text)
+}
+
+/// A wildcard pattern split at its `*`s once, with a substring finder built for each inner part, to
+/// match many texts.
+#[derive(Debug, Clone)]
+pub struct Pattern<'a> {
+    first: &'a str,
+    last: &'a str,
+    /// Finders for the parts between the first and last `*` (`None`: the pattern has no `*`).
+    middles: Option<Vec<memchr::memmem::Finder<'a>>>,
+}
+
+impl<'a> Pattern<'a> {
+    /// Splits `pattern` at its wildcards.
+    pub fn new(pattern: &'a str) -> Self {
+        let parts: Vec<&str> = pattern.split('*').collect();
+        match parts.as_slice() {
+            [only] => Self { first: only, last: "", middles: None },
+            [first, middles @ .., last] => Self {
+                first,
+                last,
+                middles: Some(middles.iter().map(|m| memchr::memmem::Finder::new(m.as_bytes())).collect()),
+            },
+            [] => Self { first: "", last: "", middles: None },
         }
     }
-    true
+
+    /// Whether `text` matches.
+    pub fn matches(&self, text: &str) -> bool {
+        let Some(middles) = &self.middles else { return text == self.first };
+        let (first, last) = (self.first, self.last);
+        if text.len() < first.len() + last.len() || !text.starts_with(first) || !text.ends_with(last) {
+            return false;
+        }
+        let mut rest = &text.as_bytes()[first.len()..text.len() - last.len()];
+        for finder in middles {
+            match finder.find(rest) {
+                Some(at) => rest = &rest[at + finder.needle().len()..],
+                None => return false,
+            }
+        }
+        true
+    }
 }
 
 #[cfg(test)]

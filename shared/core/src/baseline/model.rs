@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::settings::{PublicAccess, Require, ScanVia, TagMutabilityTarget};
 use crate::glob::NameGlob;
+use crate::lifecycle::Preset;
 use crate::observed::{EncryptionType, ScanFrequency};
 
 /// What a control does with what it finds.
@@ -181,6 +182,8 @@ pub struct LifecyclePolicyOverride {
     pub require: Option<Require>,
     /// The policy, as a table or as JSON text.
     pub policy: Option<Value>,
+    /// Or presets that expand to a policy.
+    pub presets: Option<Vec<Preset>>,
 }
 
 /// `repository_policy` keys.

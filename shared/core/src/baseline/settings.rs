@@ -178,10 +178,19 @@ impl Resolved {
         if let Some(o) = &layer.lifecycle_policy {
             set(&mut self.lifecycle_policy.mode, &o.mode);
             set(&mut self.lifecycle_policy.require, &o.require);
-            match o.policy.as_ref().map(policy_text) {
-                Some(Ok(text)) => self.lifecycle_policy.policy = text,
-                Some(Err(problem)) => problems.push(format!("{at}.lifecycle_policy.policy: {problem}")),
-                None => {}
+            match (&o.policy, &o.presets) {
+                (Some(_), Some(_)) => {
+                    problems.push(format!("{at}.lifecycle_policy: give `policy` or `presets`, not both"))
+                }
+                (Some(policy), None) => match policy_text(policy) {
+                    Ok(text) => self.lifecycle_policy.policy = text,
+                    Err(problem) => problems.push(format!("{at}.lifecycle_policy.policy: {problem}")),
+                },
+                (None, Some(presets)) => match lifecycle::expand_presets(presets) {
+                    Ok(text) => self.lifecycle_policy.policy = text,
+                    Err(found) => problems.extend(found.into_iter().map(|p| format!("{at}.lifecycle_policy.{p}"))),
+                },
+                (None, None) => {}
             }
         }
         if let Some(o) = &layer.repository_policy {

@@ -174,3 +174,17 @@ fn cross_account_pull_becomes_a_statement() {
     assert_eq!(statements[0]["Sid"], CROSS_ACCOUNT_PULL_SID);
     assert_eq!(statements[0]["Principal"]["AWS"][0], "arn:aws:iam::111122223333:root");
 }
+
+#[test]
+fn lifecycle_presets_expand_into_the_policy() {
+    let r = parse(
+        "[defaults.lifecycle_policy]\nrequire = \"exact\"\npresets = [{ keep_newest_untagged = 1 }, { keep_newest = 10, tag_patterns = [\"v*\"] }]\n",
+    )
+    .resolve("x")
+    .expect("ok");
+    assert!(r.lifecycle_policy.policy.contains(r#""tagPatternList":["v*"]"#), "{}", r.lifecycle_policy.policy);
+    let p = problems("b.toml", "[defaults.lifecycle_policy]\npresets = [{ keep_newest = 1 }]\npolicy = '{}'\n");
+    assert!(p[0].contains("give `policy` or `presets`, not both"), "{p:?}");
+    let p = problems("b.toml", "[defaults.lifecycle_policy]\npresets = [{ keep_newest = 0 }]\n");
+    assert!(p.iter().any(|x| x.contains("countNumber")), "{p:?}");
+}

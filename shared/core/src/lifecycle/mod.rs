@@ -4,6 +4,7 @@
 
 mod images;
 mod model;
+mod presets;
 mod preview;
 mod validate;
 
@@ -11,6 +12,7 @@ use serde_json::Value;
 
 pub use images::{format_ms, image, parse_describe_images, parse_rfc3339_ms, timestamp_ms, Image};
 pub use model::{Count, LifecyclePolicy, Rule, RuleAction, StorageClass, TagSelection};
+pub use presets::{expand as expand_presets, Preset};
 pub use preview::{
     preview, selects, Acted, Preview, PreviewAction, PreviewOutput, PreviewResult, PreviewSummary, RuleSummary,
 };

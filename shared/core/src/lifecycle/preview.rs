@@ -48,53 +48,72 @@ pub struct Preview {
 }
 
 /// Evaluates `policy` over `images` at `now_ms` (milliseconds since the epoch).
+///
+/// Tags are matched once per image for every rule, then each rule walks compact arrays in push order:
+/// memory is read in sequence, which is what keeps a preview of 100,000 images fast.
 pub fn preview(policy: &LifecyclePolicy, images: &[Image], now_ms: i64) -> Preview {
+    let n = images.len();
     // Youngest first, as ECR counts; ties broken by digest so the result is deterministic.
-    let mut order: Vec<usize> = (0..images.len()).collect();
-    order.sort_unstable_by(|&a, &b| {
-        images[b].pushed_at_ms.cmp(&images[a].pushed_at_ms).then_with(|| images[a].digest.cmp(&images[b].digest))
-    });
-    let mut selected_by_higher = vec![false; images.len()];
-    let mut acted_by: Vec<Option<usize>> = vec![None; images.len()];
-    let mut selected_now = Vec::with_capacity(images.len());
-    let mut summaries = Vec::with_capacity(policy.rules.len());
-    for (rule_index, rule) in policy.rules.iter().enumerate() {
-        selected_now.clear();
-        let mut acted_on = 0;
-        for &index in &order {
-            let image = &images[index];
-            if !selects(rule, image) {
+    let mut order: Vec<(i64, usize)> = images.iter().enumerate().map(|(i, image)| (image.pushed_at_ms, i)).collect();
+    order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| images[a.1].digest.cmp(&images[b.1].digest)));
+    let rules: Vec<CompiledRule> = policy.rules.iter().map(CompiledRule::new).collect();
+    // One bit per rule per image, computed in storage order (each image and its tags read once, in
+    // sequence), then laid out in push order so every rule pass below reads memory in sequence.
+    let words = rules.len().div_ceil(64).max(1);
+    let mut by_index = vec![0u64; n * words];
+    let mut times_by_index = Vec::with_capacity(n);
+    for (index, image) in images.iter().enumerate() {
+        for (r, rule) in rules.iter().enumerate() {
+            if rule.selects(image) {
+                by_index[index * words + r / 64] |= 1 << (r % 64);
+            }
+        }
+        let pushed = image.pushed_at_ms;
+        times_by_index.push((pushed, image.last_pulled_ms.unwrap_or(pushed), image.archived_at_ms));
+    }
+    let mut masks = vec![0u64; n * words];
+    let mut times = Vec::with_capacity(n);
+    for (position, &(_, index)) in order.iter().enumerate() {
+        masks[position * words..(position + 1) * words].copy_from_slice(&by_index[index * words..(index + 1) * words]);
+        times.push(times_by_index[index]);
+    }
+    let mut selected_by_higher = vec![false; n];
+    let mut acted_by: Vec<Option<usize>> = vec![None; n];
+    let mut summaries = Vec::with_capacity(rules.len());
+    for (r, rule) in policy.rules.iter().enumerate() {
+        let (word, bit) = (r / 64, 1u64 << (r % 64));
+        let selects_at = |position: usize| masks[position * words + word] & bit != 0;
+        let (mut matched, mut acted_on) = (0u64, 0);
+        for position in 0..n {
+            if !selects_at(position) {
                 continue;
             }
-            selected_now.push(index);
+            matched += 1;
+            let (pushed, pulled, archived) = times[position];
             let beyond = match rule.count {
-                Count::MoreThan(n) => selected_now.len() as u64 > n,
-                Count::SincePushedDays(days) => older_than(Some(image.pushed_at_ms), days, now_ms),
-                Count::SincePulledDays(days) => {
-                    older_than(Some(image.last_pulled_ms.unwrap_or(image.pushed_at_ms)), days, now_ms)
-                }
-                Count::SinceTransitionedDays(days) => older_than(image.archived_at_ms, days, now_ms),
+                Count::MoreThan(keep) => matched > keep,
+                Count::SincePushedDays(days) => older_than(Some(pushed), days, now_ms),
+                Count::SincePulledDays(days) => older_than(Some(pulled), days, now_ms),
+                Count::SinceTransitionedDays(days) => older_than(archived, days, now_ms),
             };
-            if beyond && !selected_by_higher[index] && acted_by[index].is_none() {
-                acted_by[index] = Some(rule_index);
+            if beyond && !selected_by_higher[position] && acted_by[position].is_none() {
+                acted_by[position] = Some(r);
                 acted_on += 1;
             }
         }
-        for &index in &selected_now {
-            selected_by_higher[index] = true;
+        for (position, shielded) in selected_by_higher.iter_mut().enumerate() {
+            *shielded |= selects_at(position);
         }
-        summaries.push(RuleSummary { rule_priority: rule.priority, matched: selected_now.len(), acted_on });
+        summaries.push(RuleSummary { rule_priority: rule.priority, matched: matched as usize, acted_on });
     }
-    let mut acted: Vec<Acted> = order
-        .iter()
+    // Oldest first: push order reversed (equal push times keep digest order).
+    let acted = (0..n)
         .rev()
-        .filter_map(|&index| {
-            let rule = &policy.rules[acted_by[index]?];
-            Some(Acted { image: index, rule_priority: rule.priority, action: rule.action })
+        .filter_map(|position| {
+            let rule = &policy.rules[acted_by[position]?];
+            Some(Acted { image: order[position].1, rule_priority: rule.priority, action: rule.action })
         })
         .collect();
-    // `order` reversed is oldest first; equal push times keep digest order.
-    acted.sort_by_key(|a| images[a.image].pushed_at_ms);
     Preview { acted, rules: summaries }
 }
 
@@ -105,17 +124,37 @@ fn older_than(time_ms: Option<i64>, days: u64, now_ms: i64) -> bool {
 
 /// Whether `rule`'s selection matches `image`.
 pub fn selects(rule: &Rule, image: &Image) -> bool {
-    if rule.storage_class != image.storage_class {
-        return false;
+    CompiledRule::new(rule).selects(image)
+}
+
+/// A rule's selection with its wildcard patterns split once.
+struct CompiledRule<'a> {
+    rule: &'a Rule,
+    patterns: Vec<wildcard::Pattern<'a>>,
+}
+
+impl<'a> CompiledRule<'a> {
+    fn new(rule: &'a Rule) -> Self {
+        let patterns = match &rule.tags {
+            TagSelection::Patterns(patterns) => patterns.iter().map(|p| wildcard::Pattern::new(p)).collect(),
+            _ => Vec::new(),
+        };
+        Self { rule, patterns }
     }
-    match &rule.tags {
-        TagSelection::Any => true,
-        TagSelection::Untagged => image.tags.is_empty(),
-        TagSelection::Prefixes(prefixes) => {
-            !image.tags.is_empty() && prefixes.iter().all(|p| image.tags.iter().any(|t| t.starts_with(p.as_str())))
+
+    fn selects(&self, image: &Image) -> bool {
+        if self.rule.storage_class != image.storage_class {
+            return false;
         }
-        TagSelection::Patterns(patterns) => {
-            !image.tags.is_empty() && patterns.iter().all(|p| image.tags.iter().any(|t| wildcard::matches(p, t)))
+        match &self.rule.tags {
+            TagSelection::Any => true,
+            TagSelection::Untagged => image.tags.is_empty(),
+            TagSelection::Prefixes(prefixes) => {
+                !image.tags.is_empty() && prefixes.iter().all(|p| image.tags.iter().any(|t| t.starts_with(p.as_str())))
+            }
+            TagSelection::Patterns(_) => {
+                !image.tags.is_empty() && self.patterns.iter().all(|p| image.tags.iter().any(|t| p.matches(t)))
+            }
         }
     }
 }
