@@ -83,23 +83,45 @@ fn preview_of_describe_images_output_matches_the_seed_example() {
     assert!(text.contains("2 image(s) would expire"), "{text}");
 }
 
+/// Pushes one small image per tag into `repository`.
+async fn push_images(ecr: &aws_sdk_ecr::Client, repository: &str, tags: &[&str]) {
+    for (index, tag) in tags.iter().enumerate() {
+        let manifest = json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": format!("sha256:{index:064}")},
+            "layers": []});
+        let put = ecr.put_image().repository_name(repository).image_manifest(manifest.to_string()).image_tag(*tag);
+        put.send().await.expect("put image");
+    }
+}
+
+#[tokio::test]
+async fn plan_shows_what_the_baseline_policy_would_expire() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    ecr.create_repository().repository_name("app").send().await.expect("create");
+    push_images(&ecr, "app", &["v1", "v2", "v3"]).await;
+    let baseline = moto.write_file("baseline.toml", "[defaults.lifecycle_policy]\npresets = [{ keep_newest = 1 }]\n");
+    let baseline = baseline.to_str().expect("utf-8");
+    moto.reset_recording();
+    let plan = moto.ecr_warden(&["plan", "--baseline", baseline, "--lifecycle-impact", "--output", "json"]);
+    assert_eq!(plan.code(), 2, "{plan:?}");
+    let report = plan.json();
+    let lifecycle = &report["repositories"][0]["controls"][3];
+    assert_eq!(lifecycle["control"], "lifecycle-policy");
+    assert_eq!(lifecycle["lifecycle_impact"], json!({"images": 3, "expiring": 2, "transitioning": 0}));
+    assert_eq!(moto.writes(), Vec::<String>::new());
+    assert_eq!(moto.operation_counts().get("DescribeImages"), Some(&1));
+
+    let table = moto.ecr_warden(&["plan", "--baseline", baseline, "--lifecycle-impact"]);
+    assert!(table.stdout().contains("impact: would expire 2 of 3 images once applied"), "{table:?}");
+}
+
 #[tokio::test]
 async fn preview_reads_a_live_repository_and_its_policy() {
     let moto = Moto::start();
     let ecr = moto.ecr().await;
     ecr.create_repository().repository_name("app").send().await.expect("create");
-    for (index, tag) in ["dev-1", "dev-2", "prod-1"].iter().enumerate() {
-        let manifest = json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": format!("sha256:{index:064}")},
-            "layers": []});
-        ecr.put_image()
-            .repository_name("app")
-            .image_manifest(manifest.to_string())
-            .image_tag(*tag)
-            .send()
-            .await
-            .expect("put image");
-    }
+    push_images(&ecr, "app", &["dev-1", "dev-2", "prod-1"]).await;
     let policy = json!({"rules": [{"rulePriority": 1, "selection": {"tagStatus": "tagged", "tagPrefixList": ["dev"],
         "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 1}, "action": {"type": "expire"}}]});
     ecr.put_lifecycle_policy()

@@ -56,6 +56,9 @@ struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     output: OutputFormat,
+    /// Also show what the baseline's lifecycle policy would expire, where it would be put (reads images).
+    #[arg(long)]
+    lifecycle_impact: bool,
     /// Repositories governed at once.
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
     concurrency: usize,
@@ -143,7 +146,12 @@ async fn govern_all(args: RunArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
     let config = sdk_config().await;
     let baseline = BaselineSource::from_env(args.baseline).load(&config).await?;
     let registry = EcrRegistry::new(&config);
-    let request = BackfillRequest { dry_run, repositories: args.repositories, concurrency: args.concurrency };
+    let request = BackfillRequest {
+        dry_run,
+        repositories: args.repositories,
+        concurrency: args.concurrency,
+        lifecycle_impact: args.lifecycle_impact,
+    };
     let report = backfill(&registry, &baseline, &request).await.context("can't list the repositories")?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),

@@ -68,6 +68,14 @@ fn details(report: &RepositoryReport) -> Vec<String> {
         for action in &control.actions {
             lines.push(format!("    {verb}: {}", action.describe()));
         }
+        if let Some(impact) = &control.lifecycle_impact {
+            lines.push(format!(
+                "    impact: would expire {} of {} images once applied{}",
+                impact.expiring,
+                impact.images,
+                if impact.transitioning > 0 { format!(", archive {}", impact.transitioning) } else { String::new() }
+            ));
+        }
         if let Some(remedy) = &control.remedy {
             lines.push(format!("    remedy: {remedy}"));
         }

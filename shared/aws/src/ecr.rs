@@ -65,33 +65,6 @@ impl EcrRegistry {
     }
 }
 
-impl EcrRegistry {
-    /// Every image in the repository `name` (all pages of `DescribeImages`), for lifecycle previews.
-    pub async fn images(&self, name: &str) -> Result<Vec<Image>, RegistryError> {
-        let mut pages =
-            self.client.describe_images().repository_name(name).max_results(PAGE_SIZE).into_paginator().send();
-        let mut images = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| registry_error("DescribeImages", name, e))?;
-            for detail in page.image_details() {
-                let millis = |t: Option<&aws_sdk_ecr::primitives::DateTime>| t.and_then(|t| t.to_millis().ok());
-                images.push(Image {
-                    digest: detail.image_digest().unwrap_or_default().to_string(),
-                    tags: detail.image_tags().to_vec(),
-                    pushed_at_ms: millis(detail.image_pushed_at()).unwrap_or_default(),
-                    last_pulled_ms: millis(detail.last_recorded_pull_time()),
-                    archived_at_ms: millis(detail.last_archived_at()),
-                    storage_class: match detail.image_status() {
-                        Some(ImageStatus::Archived) => StorageClass::Archive,
-                        _ => StorageClass::Standard,
-                    },
-                });
-            }
-        }
-        Ok(images)
-    }
-}
-
 #[async_trait]
 impl Registry for EcrRegistry {
     async fn list_repositories(&self) -> Result<Vec<RepositoryFacts>, RegistryError> {
@@ -145,6 +118,30 @@ impl Registry for EcrRegistry {
             .await
             .map_err(|e| registry_error("ListTagsForResource", repository_name(arn), e))?;
         Ok(output.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
+    }
+
+    async fn images(&self, name: &str) -> Result<Vec<Image>, RegistryError> {
+        let mut pages =
+            self.client.describe_images().repository_name(name).max_results(PAGE_SIZE).into_paginator().send();
+        let mut images = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| registry_error("DescribeImages", name, e))?;
+            for detail in page.image_details() {
+                let millis = |t: Option<&aws_sdk_ecr::primitives::DateTime>| t.and_then(|t| t.to_millis().ok());
+                images.push(Image {
+                    digest: detail.image_digest().unwrap_or_default().to_string(),
+                    tags: detail.image_tags().to_vec(),
+                    pushed_at_ms: millis(detail.image_pushed_at()).unwrap_or_default(),
+                    last_pulled_ms: millis(detail.last_recorded_pull_time()),
+                    archived_at_ms: millis(detail.last_archived_at()),
+                    storage_class: match detail.image_status() {
+                        Some(ImageStatus::Archived) => StorageClass::Archive,
+                        _ => StorageClass::Standard,
+                    },
+                });
+            }
+        }
+        Ok(images)
     }
 
     async fn registry_scanning(&self) -> Result<RegistryScanning, RegistryError> {

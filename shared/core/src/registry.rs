@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use crate::action::Action;
+use crate::lifecycle::Image;
 use crate::observed::{RegistryScanning, RepositoryFacts};
 
 /// Why a registry call failed.
@@ -45,6 +46,8 @@ pub trait Registry: Send + Sync {
     async fn repository_policy(&self, name: &str) -> Result<Option<String>, RegistryError>;
     /// The repository's tags.
     async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, RegistryError>;
+    /// Every image in the repository (for lifecycle previews).
+    async fn images(&self, name: &str) -> Result<Vec<Image>, RegistryError>;
     /// The registry's scanning configuration.
     async fn registry_scanning(&self) -> Result<RegistryScanning, RegistryError>;
     /// Carries out one action on the repository (or on the registry, for registry-level actions).

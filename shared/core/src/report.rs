@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::action::Action;
 use crate::baseline::{Mode, Resolved};
 use crate::controls::{self, ControlId, Judgement};
+use crate::lifecycle::{self, Image, LifecyclePolicy, RuleAction};
 use crate::observed::Observed;
 
 /// The state of one control on one repository.
@@ -64,6 +65,31 @@ pub struct ControlReport {
     /// Why a fix failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// For a lifecycle policy about to be put: what it would do to the images there now
+    /// (`plan --lifecycle-impact`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifecycle_impact: Option<LifecycleImpact>,
+}
+
+/// What a lifecycle policy would do to a repository's images, once applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LifecycleImpact {
+    /// Images in the repository.
+    pub images: usize,
+    /// Images the policy would expire (delete).
+    pub expiring: usize,
+    /// Images the policy would move to archive.
+    pub transitioning: usize,
+}
+
+impl LifecycleImpact {
+    /// Previews `policy` over `images` at `now_ms`; `None` when the policy isn't valid.
+    pub fn of(policy: &str, images: &[Image], now_ms: i64) -> Option<Self> {
+        let policy = LifecyclePolicy::parse(policy).ok()?;
+        let acted = lifecycle::preview(&policy, images, now_ms).acted;
+        let expiring = acted.iter().filter(|a| a.action == RuleAction::Expire).count();
+        Some(Self { images: images.len(), expiring, transitioning: acted.len() - expiring })
+    }
 }
 
 /// What happened to a repository as a whole.
@@ -125,6 +151,7 @@ pub fn plan(want: &Resolved, have: &Observed) -> Vec<ControlReport> {
                 remedy: None,
                 actions: Vec::new(),
                 error: None,
+                lifecycle_impact: None,
             };
             if mode == Mode::Off {
                 return report;
@@ -267,6 +294,7 @@ mod tests {
                 remedy: None,
                 actions: vec![],
                 error: None,
+                lifecycle_impact: None,
             }],
         };
         let verdict =

@@ -28,6 +28,9 @@ pub struct BackfillRequest {
     /// Repositories governed at once (1 to 64; default 8).
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// Report what the baseline's lifecycle policy would expire where it would be put.
+    #[serde(default)]
+    pub lifecycle_impact: bool,
 }
 
 fn default_concurrency() -> usize {
@@ -36,7 +39,7 @@ fn default_concurrency() -> usize {
 
 impl Default for BackfillRequest {
     fn default() -> Self {
-        Self { dry_run: false, repositories: Vec::new(), concurrency: DEFAULT_CONCURRENCY }
+        Self { dry_run: false, repositories: Vec::new(), concurrency: DEFAULT_CONCURRENCY, lifecycle_impact: false }
     }
 }
 
@@ -57,7 +60,7 @@ pub async fn backfill(
     baseline: &Baseline,
     request: &BackfillRequest,
 ) -> Result<Report, RegistryError> {
-    let options = GovernOptions { dry_run: request.dry_run };
+    let options = GovernOptions { dry_run: request.dry_run, lifecycle_impact: request.lifecycle_impact };
     let run = RunContext::default();
     let repositories = registry.list_repositories().await?;
     let selected = repositories.into_iter().filter(|facts| any_matches(&request.repositories, &facts.name));

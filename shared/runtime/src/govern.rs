@@ -2,20 +2,26 @@
 //! once), judge every control, apply the fixes unless this is a dry run, and report.
 
 use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::future::join_all;
 use tokio::sync::OnceCell;
 use tracing::{info, warn};
+use warden_core::action::Action;
 use warden_core::baseline::{Baseline, Mode, Resolved};
+use warden_core::controls::ControlId;
 use warden_core::observed::{Observed, RegistryScanning, RepositoryFacts};
 use warden_core::registry::{Registry, RegistryError};
-use warden_core::report::{plan, ControlReport, Outcome, RepositoryReport, Status};
+use warden_core::report::{plan, ControlReport, LifecycleImpact, Outcome, RepositoryReport, Status};
 
 /// Whether to change anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct GovernOptions {
     /// Plan only: report what would change, change nothing.
     pub dry_run: bool,
+    /// Where a lifecycle policy would be put, read the repository's images and report what the policy
+    /// would expire once applied (costs `DescribeImages` calls).
+    pub lifecycle_impact: bool,
 }
 
 /// State shared by every repository governed in one run: the registry scanning configuration is read
@@ -86,6 +92,9 @@ pub(crate) async fn govern_in(
         return RepositoryReport::without_controls(&name, Outcome::Exempt, reason);
     }
     let mut controls = plan(&want, &have);
+    if options.lifecycle_impact {
+        add_lifecycle_impact(registry, &name, &mut controls).await;
+    }
     if !options.dry_run {
         let results = join_all(
             controls.iter_mut().filter(|c| c.status == Status::Pending).map(|c| fix(registry, &have.facts, c)),
@@ -147,6 +156,24 @@ async fn observe(
         repository_policy: repository_policy?,
         registry_scanning: registry_scanning?,
     })
+}
+
+/// Previews the lifecycle policy the plan would put against the repository's current images.
+async fn add_lifecycle_impact(registry: &dyn Registry, name: &str, controls: &mut [ControlReport]) {
+    let Some(control) = controls.iter_mut().find(|c| c.control == ControlId::LifecyclePolicy) else { return };
+    let Some(policy) = control.actions.iter().find_map(|a| match a {
+        Action::PutLifecyclePolicy { policy, .. } => Some(policy.clone()),
+        _ => None,
+    }) else {
+        return;
+    };
+    match registry.images(name).await {
+        Ok(images) => {
+            let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+            control.lifecycle_impact = LifecycleImpact::of(&policy, &images, now_ms);
+        }
+        Err(error) => warn!(repository = %name, %error, "can't read images for the lifecycle impact"),
+    }
 }
 
 /// Applies one control's actions in order; the first failure stops that control.

@@ -87,7 +87,9 @@ impl Handler<'_> {
             }
             Route::Govern { repository, because } => {
                 info!(%repository, %because, "governing");
-                let report = govern(self.registry, self.baseline, &repository, GovernOptions { dry_run }).await;
+                let report =
+                    govern(self.registry, self.baseline, &repository, GovernOptions { dry_run, ..Default::default() })
+                        .await;
                 Ok(Handled::Repository { because, report })
             }
             Route::Backfill(mut request) => {

@@ -11,6 +11,7 @@ use warden_core::action::Action;
 use warden_core::baseline::Baseline;
 use warden_core::controls::ControlId;
 use warden_core::glob::NameGlob;
+use warden_core::lifecycle::Image;
 use warden_core::observed::{EncryptionType, RegistryScanning, RepositoryFacts, ScanType, TagMutability};
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{Outcome, Status, Verdict};
@@ -119,6 +120,10 @@ impl Registry for FakeRegistry {
         self.repo(name).map(|r| r.tags)
     }
 
+    async fn images(&self, name: &str) -> Result<Vec<Image>, RegistryError> {
+        self.repo(name).map(|_| Vec::new())
+    }
+
     async fn registry_scanning(&self) -> Result<RegistryScanning, RegistryError> {
         Ok(RegistryScanning { scan_type: ScanType::Basic, rules: vec![] })
     }
@@ -212,7 +217,7 @@ async fn a_repository_deleted_mid_flight_is_gone_not_failed() {
 #[tokio::test]
 async fn dry_run_writes_nothing_and_reports_pending() {
     let fake = FakeRegistry::with(&["a"]);
-    let report = govern(&fake, &builtin(), "a", GovernOptions { dry_run: true }).await;
+    let report = govern(&fake, &builtin(), "a", GovernOptions { dry_run: true, ..Default::default() }).await;
     assert_eq!(fake.writes(), Vec::<String>::new());
     assert_eq!(report.status(ControlId::TagMutability), Some(Status::Pending));
 }
@@ -221,8 +226,12 @@ async fn dry_run_writes_nothing_and_reports_pending() {
 async fn backfill_respects_its_concurrency_bound_and_filters() {
     let names: Vec<String> = (0..40).map(|i| format!("team-{}/app-{i}", i % 2)).collect();
     let fake = FakeRegistry::with(&names.iter().map(String::as_str).collect::<Vec<_>>());
-    let request =
-        BackfillRequest { dry_run: true, repositories: vec![NameGlob::new("team-0/*").expect("glob")], concurrency: 3 };
+    let request = BackfillRequest {
+        dry_run: true,
+        repositories: vec![NameGlob::new("team-0/*").expect("glob")],
+        concurrency: 3,
+        lifecycle_impact: false,
+    };
     let report = backfill(&fake, &builtin(), &request).await.expect("backfill");
     assert_eq!(report.summary.repositories, 20);
     assert!(report.repositories.iter().all(|r| r.repository.starts_with("team-0/")));
