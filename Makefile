@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/ecr-warden/target
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 MOTO_SERVER := $(abspath $(VENV))/bin/moto_server
 
-.PHONY: test demo lint build venv
+.PHONY: test demo lint build venv check-template
 
 venv: $(VENV)/.installed
 
@@ -24,8 +24,14 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-# Every test: unit tests, and integration tests that start their own moto server per test.
-test: venv lint build
+# The template: SAM validation, cfn-lint on the SAM-translated template, and each function's IAM policy
+# against the actions its code declares.
+check-template: venv build
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam validate --template template.yaml --region us-east-1
+	PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/python scripts/check_template.py template.yaml $(CARGO_TARGET_DIR)/debug/ecr-warden
+
+# Every test: unit tests, integration tests that start their own moto server per test, the template checks.
+test: venv lint build check-template
 	MOTO_SERVER=$(MOTO_SERVER) ECR_WARDEN_BIN=$(CARGO_TARGET_DIR)/debug/ecr-warden cargo test --workspace
 
 # The main job on the built-in baseline: a local ECR (moto), a drifted registry, plan, apply, an event.

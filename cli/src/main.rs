@@ -20,6 +20,7 @@ use warden_runtime::core::report::{Outcome, Status, Verdict};
 use warden_runtime::event::LoopGuard;
 use warden_runtime::handle::{Handled, Handler, Purpose};
 use warden_runtime::logging::{self, LogFormat};
+use warden_runtime::permissions;
 
 /// Event-driven governance for Amazon ECR.
 #[derive(Parser)]
@@ -40,6 +41,12 @@ enum Command {
     /// Check or print baselines.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Print the IAM actions a Lambda function's role must grant, and which of them need `Resource: "*"` (JSON).
+    Permissions {
+        /// The function.
+        #[arg(value_enum)]
+        function: FunctionName,
+    },
     /// Validate lifecycle policies and preview what they would expire.
     #[command(subcommand)]
     Lifecycle(lifecycle::LifecycleCommand),
@@ -91,6 +98,15 @@ enum BaselineCommand {
     Default,
 }
 
+/// The Lambda functions.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FunctionName {
+    /// functions/repository-events.
+    RepositoryEvents,
+    /// functions/backfill.
+    Backfill,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// A table for people.
@@ -129,6 +145,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Apply(args) => govern_all(args, false).await,
         Command::Handle(args) => handle(args).await,
         Command::Lifecycle(command) => lifecycle::run(command).await,
+        Command::Permissions { function } => {
+            let purpose = match function {
+                FunctionName::RepositoryEvents => Purpose::RepositoryEvents,
+                FunctionName::Backfill => Purpose::Backfill,
+            };
+            let granted = serde_json::json!({
+                "actions": permissions::for_purpose(purpose),
+                "registry_wide": permissions::REGISTRY_WIDE,
+            });
+            println!("{}", serde_json::to_string_pretty(&granted)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Baseline(BaselineCommand::Default) => {
             print!("{BUILTIN}");
             Ok(ExitCode::SUCCESS)

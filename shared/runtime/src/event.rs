@@ -44,31 +44,28 @@ pub enum Route {
 #[error("malformed event: {0}")]
 pub struct MalformedEvent(pub String);
 
-/// The principal whose calls are ecr-warden's own (its role), so its fixes don't trigger it again.
+/// The principals whose calls are ecr-warden's own (its functions' roles), so its fixes don't trigger
+/// it again.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoopGuard {
-    role_arn: Option<String>,
+    role_arns: Vec<String>,
 }
 
 impl LoopGuard {
-    /// A guard for the role `role_arn` (`arn:aws:iam::ACCOUNT:role/[PATH/]NAME`); `None` disables it.
-    pub fn new(role_arn: Option<String>) -> Self {
-        Self { role_arn: role_arn.filter(|arn| !arn.is_empty()) }
+    /// A guard for the roles in `role_arns`, comma-separated (`arn:aws:iam::ACCOUNT:role/[PATH/]NAME`);
+    /// `None` or empty disables it.
+    pub fn new(role_arns: Option<String>) -> Self {
+        let role_arns = role_arns.unwrap_or_default();
+        Self { role_arns: role_arns.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect() }
     }
 
-    /// Whether a CloudTrail identity is this role: its session issuer is the role, or its assumed-role
-    /// ARN names the role (account and role name; assumed-role ARNs drop the role's path).
+    /// Whether a CloudTrail identity is one of these roles: its session issuer is the role, or its
+    /// assumed-role ARN names the role (account and role name; assumed-role ARNs drop the role's path).
     fn is_own(&self, identity: &UserIdentity) -> bool {
-        let Some(role) = &self.role_arn else { return false };
         let issuer =
             identity.session_context.as_ref().and_then(|c| c.session_issuer.as_ref()).and_then(|i| i.arn.as_ref());
-        if issuer == Some(role) {
-            return true;
-        }
-        match (identity.arn.as_deref().and_then(assumed_role), role_of(role)) {
-            (Some(assumed), Some(own)) => assumed == own,
-            _ => false,
-        }
+        let assumed = identity.arn.as_deref().and_then(assumed_role);
+        self.role_arns.iter().any(|role| issuer == Some(role) || (assumed.is_some() && assumed == role_of(role)))
     }
 }
 
@@ -256,6 +253,8 @@ mod tests {
         );
         assert!(matches!(route(&other, &guard()), Ok(Route::Govern { .. })));
         assert!(matches!(route(&own, &LoopGuard::new(None)), Ok(Route::Govern { .. })), "no guard configured");
+        let both = LoopGuard::new(Some(format!("arn:aws:iam::123456789012:role/backfill, {OWN_ROLE}")));
+        assert!(matches!(route(&own, &both), Ok(Route::Ignore { .. })), "any of several roles");
     }
 
     #[test]

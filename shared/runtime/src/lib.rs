@@ -14,6 +14,7 @@ pub mod function;
 pub mod govern;
 pub mod handle;
 pub mod logging;
+pub mod permissions;
 
 pub use warden_aws as aws;
 pub use warden_core as core;

@@ -1,0 +1,71 @@
+"""Checks template.yaml: SAM translation, cfn-lint on the translated CloudFormation, and that each function's
+role grants exactly the IAM actions its code declares (`ecr-warden permissions FUNCTION`), with `Resource: "*"`
+only for the actions that need it. Usage: check_template.py TEMPLATE ECR_WARDEN_BINARY"""
+import copy
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # the translator wants a region; any will do
+
+template_path, ecr_warden = pathlib.Path(sys.argv[1]), sys.argv[2]
+functions_dir = template_path.parent / "functions"
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append(ok)
+    print(f"{'ok  ' if ok else 'FAIL'} {name}{': ' + detail if detail and not ok else ''}")
+
+
+class NoManagedPolicies:
+    """The template names no managed policy by name, so nothing needs looking up in IAM."""
+
+    def load(self):
+        return {}
+
+
+sam = yaml_parse(template_path.read_text())
+functions = {name: r for name, r in sam["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+translatable = copy.deepcopy(sam)
+for name in functions:
+    # `sam build` uploads the code; the translator only accepts S3 locations, as `sam validate` knows.
+    translatable["Resources"][name]["Properties"]["CodeUri"] = "s3://bucket/code.zip"
+cfn = transform(translatable, {}, NoManagedPolicies())
+with tempfile.TemporaryDirectory() as tmp:
+    translated = pathlib.Path(tmp) / "template.json"
+    translated.write_text(json.dumps(cfn, indent=1))
+    lint = subprocess.run(["cfn-lint", "--", str(translated)], capture_output=True, text=True)
+    check("cfn-lint on the SAM-translated template", lint.returncode == 0, lint.stdout + lint.stderr)
+
+binaries = {r["Metadata"]["BuildProperties"]["Binary"]: name for name, r in functions.items()}
+crates = {p.name for p in functions_dir.iterdir() if (p / "Cargo.toml").exists()}
+check("every function crate is in the template", crates == set(binaries), f"crates {sorted(crates)}, template {sorted(binaries)}")
+
+for binary, logical_id in sorted(binaries.items()):
+    declared = json.loads(subprocess.run([ecr_warden, "permissions", binary], capture_output=True, text=True, check=True).stdout)
+    role = cfn["Resources"][f"{logical_id}Role"]["Properties"]
+    granted, wide = set(), set()
+    for policy in role.get("Policies", []):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            ours = [a for a in actions if a.split(":")[0] in ("ecr", "ssm")]
+            granted.update(ours)
+            if statement.get("Resource") == "*":
+                wide.update(ours)
+            check(f"{binary}: statements allow, never deny or use NotAction", statement["Effect"] == "Allow" and "NotAction" not in statement)
+    want = set(declared["actions"])
+    check(f"{binary}: the role grants exactly what the code calls", granted == want,
+          f"missing {sorted(want - granted)}, extra {sorted(granted - want)}")
+    check(f"{binary}: Resource '*' only where the action needs it", wide <= set(declared["registry_wide"]),
+          f"scope these to repository ARNs: {sorted(wide - set(declared['registry_wide']))}")
+
+passed = sum(results)
+print(f"{passed} passed, {len(results) - passed} failed")
+sys.exit(0 if all(results) else 1)
