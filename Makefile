@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/ecr-warden/target
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 MOTO_SERVER := $(abspath $(VENV))/bin/moto_server
 
-.PHONY: test demo lint build venv check-template
+.PHONY: test demo lint build venv check-template package
 
 venv: $(VENV)/.installed
 
@@ -37,3 +37,12 @@ test: venv lint build check-template
 # The main job on the built-in baseline: a local ECR (moto), a drifted registry, plan, apply, an event.
 demo: venv build
 	VENV=$(VENV) ECR_WARDEN=$(CARGO_TARGET_DIR)/debug/ecr-warden scripts/demo.sh
+
+# Every Lambda function as an arm64 zip (cargo-lambda + zig), into $(CARGO_TARGET_DIR)/lambda/<name>/bootstrap.zip.
+# Not part of `make test`: a release build of the AWS SDK for another architecture takes a while.
+$(VENV)/.package-installed: requirements-package.txt $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-package.txt
+	touch $@
+
+package: $(VENV)/.package-installed
+	VENV=$(VENV) scripts/package.sh

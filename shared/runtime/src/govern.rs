@@ -1,7 +1,6 @@
 //! Governing one repository: resolve its settings, observe it (reads issued concurrently, each at most
 //! once), judge every control, apply the fixes unless this is a dry run, and report.
 
-use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::future::join_all;
@@ -72,7 +71,7 @@ pub(crate) async fn govern_in(
     options: GovernOptions,
 ) -> RepositoryReport {
     let name = known.name().to_string();
-    if let Some(reason) = baseline.exemption(&name, &BTreeMap::new()) {
+    if let Some(reason) = baseline.exemption_by_name(&name) {
         return RepositoryReport::without_controls(&name, Outcome::Exempt, reason);
     }
     let want = match baseline.resolve(&name) {
@@ -88,7 +87,7 @@ pub(crate) async fn govern_in(
         }
         Err(error) => return RepositoryReport::without_controls(&name, Outcome::Error, error.to_string()),
     };
-    if let Some(reason) = baseline.exemption(&name, &have.tags) {
+    if let Some(reason) = baseline.exemption_by_tags(&have.tags) {
         return RepositoryReport::without_controls(&name, Outcome::Exempt, reason);
     }
     let mut controls = plan(&want, &have);

@@ -134,16 +134,21 @@ impl Baseline {
         }
     }
 
-    /// Why the repository is exempt, if it is.
+    /// Why the repository is exempt, if it is (by tag or by name).
     pub fn exemption(&self, name: &str, tags: &BTreeMap<String, String>) -> Option<String> {
+        self.exemption_by_tags(tags).or_else(|| self.exemption_by_name(name))
+    }
+
+    /// Why the repository is exempt by name, if it is: known before anything is read.
+    pub fn exemption_by_name(&self, name: &str) -> Option<String> {
+        let glob = self.exemptions.repositories.iter().find(|glob| glob.matches(name))?;
+        Some(format!("name matches exemption `{}`", glob.as_str()))
+    }
+
+    /// Why a repository with these tags is exempt, if it is.
+    pub fn exemption_by_tags(&self, tags: &BTreeMap<String, String>) -> Option<String> {
         let e = &self.exemptions;
-        if tags.get(&e.tag_key) == Some(&e.tag_value) {
-            return Some(format!("tagged {}={}", e.tag_key, e.tag_value));
-        }
-        e.repositories
-            .iter()
-            .find(|glob| glob.matches(name))
-            .map(|glob| format!("name matches exemption `{}`", glob.as_str()))
+        (tags.get(&e.tag_key) == Some(&e.tag_value)).then(|| format!("tagged {}={}", e.tag_key, e.tag_value))
     }
 
     /// The settings for the repository `name`: the defaults, then every matching rule in order.
