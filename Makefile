@@ -32,7 +32,8 @@ check-template: venv build
 
 # Every test: unit tests, integration tests that start their own moto server per test, the template checks.
 test: venv lint build check-template
-	MOTO_SERVER=$(MOTO_SERVER) ECR_WARDEN_BIN=$(CARGO_TARGET_DIR)/debug/ecr-warden cargo test --workspace
+	MOTO_SERVER=$(MOTO_SERVER) CARGO_LAMBDA=$(abspath $(VENV))/bin/cargo-lambda \
+	  ECR_WARDEN_BIN=$(CARGO_TARGET_DIR)/debug/ecr-warden cargo test --workspace
 
 # The main job on the built-in baseline: a local ECR (moto), a drifted registry, plan, apply, an event.
 demo: venv build
