@@ -48,5 +48,8 @@ for _ in range(runs):
     times.append((time.perf_counter() - start) * 1000)
     process.kill()
     process.wait()
-print(f"{os.path.basename(os.path.dirname(bootstrap)) or bootstrap}: init median {statistics.median(times):.1f} ms "
+name = os.path.basename(bootstrap)
+if name == "bootstrap":  # target/lambda/<function>/bootstrap
+    name = os.path.basename(os.path.dirname(os.path.abspath(bootstrap)))
+print(f"{name}: init median {statistics.median(times):.1f} ms "
       f"(min {min(times):.1f}, max {max(times):.1f}, {runs} runs)")
