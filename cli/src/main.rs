@@ -107,6 +107,7 @@ enum FunctionName {
     Backfill,
 }
 
+/// How results are printed.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// A table for people.
