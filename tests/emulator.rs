@@ -3,32 +3,15 @@
 //! and the runtime protocol work end to end. `CARGO_LAMBDA` must name the cargo-lambda executable (the
 //! Makefile's venv provides it); the test fails, never skips, without it.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use aws_sdk_ecr::types::ImageTagMutability;
-use integration_tests::{fixture, workspace_binary, Moto};
+use integration_tests::{fixture, free_port, start_function, watch_output, Moto, Running};
 use serde_json::Value;
-
-/// A child process stopped when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn cargo_lambda() -> String {
     std::env::var("CARGO_LAMBDA").expect("CARGO_LAMBDA must name the cargo-lambda executable: run `make test`")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
 #[tokio::test]
@@ -45,39 +28,12 @@ async fn repository_events_function_answers_an_invoke_through_the_cargo_lambda_e
         .stderr(Stdio::piped())
         .spawn()
         .expect("start cargo lambda watch");
-    let (ready_tx, ready_rx) = mpsc::channel();
-    for stream in [
-        watch.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        watch.stderr.take().map(|s| Box::new(s) as _),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let tx = ready_tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if line.contains("starting Runtime server") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-    }
+    let ready = watch_output(&mut watch, "starting Runtime server");
     let _watch = Running(watch);
-    ready_rx.recv_timeout(Duration::from_secs(60)).expect("the emulator starts");
+    ready.recv_timeout(Duration::from_secs(60)).expect("the emulator starts");
 
-    let mut function = Command::new(workspace_binary("repository-events"));
-    function
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt/repository-events"))
-        .env("AWS_LAMBDA_FUNCTION_NAME", "repository-events")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (key, value) in moto.aws_env() {
-        function.env(key, value);
-    }
-    let _function = Running(function.spawn().expect("start the function"));
+    let runtime_api = format!("http://127.0.0.1:{port}/.rt/repository-events");
+    let _function = start_function("repository-events", &runtime_api, &moto);
 
     let event = fixture("events/cloudtrail-create-repository.json");
     let invoke = Command::new(cargo_lambda())

@@ -2,12 +2,11 @@
 //! loopback stand-in for the Lambda Runtime API, with moto behind the SDK.
 
 use std::collections::VecDeque;
-use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use integration_tests::http::{serve, Request, Response, Server};
-use integration_tests::{fixture, workspace_binary, Moto};
+use integration_tests::{fixture, start_function, Moto};
 use serde_json::{json, Value};
 
 /// A Runtime API that hands out `events` in order, then holds the next long poll open.
@@ -35,33 +34,6 @@ fn runtime_api(events: Vec<Value>) -> Server {
     })
 }
 
-/// A running function process, stopped when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts the function binary `name` against the Runtime API and moto.
-fn start_function(name: &str, api: &Server, moto: &Moto) -> Running {
-    let mut command = Command::new(workspace_binary(name));
-    command
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-        .env("AWS_LAMBDA_FUNCTION_NAME", name)
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (key, value) in moto.aws_env() {
-        command.env(key, value);
-    }
-    Running(command.spawn().expect("start the function"))
-}
-
 /// The next `count` answers the function posted (responses and errors), skipping its long polls.
 fn answers(api: &Server, count: usize) -> Vec<Request> {
     let mut answers = Vec::new();
@@ -87,7 +59,7 @@ async fn repository_events_function_governs_and_rejects_malformed_events_without
 
     let api = runtime_api(vec![malformed, good]);
     moto.reset_recording();
-    let function = start_function("repository-events", &api, &moto);
+    let function = start_function("repository-events", &api.address, &moto);
     let posted = answers(&api, 2);
     drop(function);
 
@@ -110,7 +82,7 @@ async fn backfill_function_answers_manual_requests() {
     }
     let api = runtime_api(vec![json!({"concurrency": 0}), json!({"dryRun": true, "repositories": ["team/*"]})]);
     moto.reset_recording();
-    let function = start_function("backfill", &api, &moto);
+    let function = start_function("backfill", &api.address, &moto);
     let posted = answers(&api, 2);
     drop(function);
 

@@ -7,11 +7,11 @@
 pub mod http;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -47,20 +47,8 @@ impl Moto {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("can't start {server}: {e}"));
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (ready_tx, ready_rx) = mpsc::channel();
-        // Read moto's log until it is listening, then keep draining it so moto never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut ready = Some(ready_tx);
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("Running on") {
-                    if let Some(tx) = ready.take() {
-                        let _ = tx.send(());
-                    }
-                }
-            }
-        });
-        if ready_rx.recv_timeout(Duration::from_secs(60)).is_err() {
+        let ready = watch_output(&mut child, "Running on");
+        if ready.recv_timeout(Duration::from_secs(60)).is_err() {
             let _ = child.kill();
             panic!("moto did not start listening on port {port} within 60 s");
         }
@@ -170,6 +158,55 @@ impl Drop for Moto {
     }
 }
 
+/// Reads a child's piped stdout and stderr until a line contains `needle` (the receiver then gets one
+/// message), and keeps draining both so the child never blocks on a full pipe.
+pub fn watch_output(child: &mut Child, needle: &'static str) -> Receiver<()> {
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let stdout = child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>);
+    let stderr = child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>);
+    for stream in [stdout, stderr].into_iter().flatten() {
+        let mut ready = Some(ready_tx.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if line.contains(needle) {
+                    if let Some(tx) = ready.take() {
+                        let _ = tx.send(());
+                    }
+                }
+            }
+        });
+    }
+    ready_rx
+}
+
+/// A child process, killed and reaped when dropped (also when an assertion fails first).
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the Lambda function binary `name` against the Runtime API at `runtime_api`, with the SDK
+/// pointed at `moto`.
+pub fn start_function(name: &str, runtime_api: &str, moto: &Moto) -> Running {
+    let mut command = Command::new(workspace_binary(name));
+    command
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (key, value) in moto.aws_env() {
+        command.env(key, value);
+    }
+    Running(command.spawn().expect("start the function"))
+}
+
 /// Whether an ECR operation only reads.
 pub fn is_read(operation: &str) -> bool {
     ["Describe", "Get", "List", "BatchGet", "BatchCheck"].iter().any(|p| operation.starts_with(p))
@@ -230,7 +267,8 @@ pub fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)
 }
 
-fn free_port() -> u16 {
+/// A free port on the loopback interface.
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free loopback port");
     listener.local_addr().expect("bound address").port()
 }
