@@ -7,12 +7,15 @@
 //! implements it with the AWS SDK, tests with a fake. Nothing in this crate performs I/O.
 
 pub mod action;
+pub mod alert;
 pub mod baseline;
 pub mod controls;
 pub mod glob;
+pub mod image_tags;
 pub mod lifecycle;
 pub mod observed;
 pub mod policy;
 pub mod registry;
 pub mod report;
+pub mod vulnerabilities;
 pub mod wildcard;

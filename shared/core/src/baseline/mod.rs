@@ -11,10 +11,11 @@ mod settings;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use model::{BaselineFile, Mode, OneOrMany, Overrides, RequiredTag, Rule};
+pub use model::{AlertsFile, BaselineFile, Mode, OneOrMany, Overrides, RequiredTag, Rule};
 pub use settings::{
-    EncryptionSettings, LifecyclePolicySettings, PublicAccess, RepositoryPolicySettings, Require, Resolved, ScanVia,
-    ScanningSettings, TagMutabilitySettings, TagMutabilityTarget, TagsSettings, CROSS_ACCOUNT_PULL_SID,
+    EncryptionSettings, ImageTagSettings, LifecyclePolicySettings, PublicAccess, RepositoryPolicySettings, Require,
+    Resolved, ScanVia, ScanningSettings, TagMutabilitySettings, TagMutabilityTarget, TagsSettings,
+    VulnerabilitySettings, CROSS_ACCOUNT_PULL_SID, MAX_LISTED,
 };
 
 use crate::glob::NameGlob;
@@ -72,11 +73,22 @@ pub struct Exemptions {
     pub repositories: Vec<NameGlob>,
 }
 
+/// Where alerts go, as the baseline says (the environment may override each).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertTargets {
+    /// SNS topic ARN.
+    pub sns_topic_arn: Option<String>,
+    /// EventBridge bus name or ARN.
+    pub event_bus: Option<String>,
+}
+
 /// A loaded, checked baseline.
 #[derive(Debug, Clone)]
 pub struct Baseline {
     /// Which repositories are left alone.
     pub exemptions: Exemptions,
+    /// Where alerts go.
+    pub alerts: AlertTargets,
     defaults: Resolved,
     rules: Vec<Rule>,
 }
@@ -127,8 +139,18 @@ impl Baseline {
         if exemptions.tag_key.is_empty() {
             problems.push("exemptions.tag_key: must not be empty".to_string());
         }
+        let alerts = file.alerts.clone().unwrap_or_default();
+        let alerts = AlertTargets {
+            sns_topic_arn: alerts.sns_topic_arn.filter(|a| !a.is_empty()),
+            event_bus: alerts.event_bus.filter(|b| !b.is_empty()),
+        };
+        if let Some(arn) = &alerts.sns_topic_arn {
+            if !arn.starts_with("arn:") || !arn.contains(":sns:") {
+                problems.push(format!("alerts.sns_topic_arn: `{arn}` is not an SNS topic ARN"));
+            }
+        }
         if problems.is_empty() {
-            Ok(Self { exemptions, defaults, rules: file.rules.clone() })
+            Ok(Self { exemptions, alerts, defaults, rules: file.rules.clone() })
         } else {
             Err(problems)
         }

@@ -12,6 +12,7 @@ use super::settings::{PublicAccess, Require, ScanVia, TagMutabilityTarget};
 use crate::glob::NameGlob;
 use crate::lifecycle::Preset;
 use crate::observed::{EncryptionType, ScanFrequency};
+use crate::vulnerabilities::{Severity, Suppression};
 
 /// What a control does with what it finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -48,6 +49,19 @@ pub struct BaselineFile {
     /// Per-repository overrides, applied in order over the defaults.
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// Where alerts go.
+    pub alerts: Option<AlertsFile>,
+}
+
+/// The `[alerts]` section: where alerts are sent (each sink optional; the environment variables
+/// `ECR_WARDEN_ALERT_TOPIC_ARN` and `ECR_WARDEN_ALERT_BUS` win over these).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsFile {
+    /// SNS topic ARN.
+    pub sns_topic_arn: Option<String>,
+    /// EventBridge bus name or ARN.
+    pub event_bus: Option<String>,
 }
 
 /// The `[exemptions]` section.
@@ -78,6 +92,10 @@ pub struct Overrides {
     pub repository_policy: Option<RepositoryPolicyOverride>,
     /// Tags control.
     pub tags: Option<TagsOverride>,
+    /// Rules for the tags of pushed images.
+    pub image_tags: Option<ImageTagsOverride>,
+    /// When scan findings become alerts.
+    pub vulnerabilities: Option<VulnerabilitiesOverride>,
 }
 
 /// One `[[rules]]` entry: the repositories it matches and what it overrides for them.
@@ -99,6 +117,10 @@ pub struct Rule {
     pub repository_policy: Option<RepositoryPolicyOverride>,
     /// Tags control.
     pub tags: Option<TagsOverride>,
+    /// Rules for the tags of pushed images.
+    pub image_tags: Option<ImageTagsOverride>,
+    /// When scan findings become alerts.
+    pub vulnerabilities: Option<VulnerabilitiesOverride>,
 }
 
 impl Rule {
@@ -111,6 +133,8 @@ impl Rule {
             lifecycle_policy: self.lifecycle_policy.clone(),
             repository_policy: self.repository_policy.clone(),
             tags: self.tags.clone(),
+            image_tags: self.image_tags.clone(),
+            vulnerabilities: self.vulnerabilities.clone(),
         }
     }
 }
@@ -208,6 +232,37 @@ pub struct TagsOverride {
     pub mode: Option<Mode>,
     /// Required tags by key; merged key by key.
     pub required: Option<BTreeMap<String, RequiredTag>>,
+}
+
+/// `image_tags` keys: rules for the tag of every pushed image. Violations are findings and alerts; images
+/// are never deleted or retagged.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageTagsOverride {
+    /// Mode (`audit` and `enforce` both report; nothing is changed).
+    pub mode: Option<Mode>,
+    /// Regular expressions a tag must match one of (whole tag); empty allows any.
+    pub allowed: Option<Vec<String>>,
+    /// Regular expressions no tag may match (whole tag).
+    pub forbidden: Option<Vec<String>>,
+    /// Whether digest-only pushes (no tag) are allowed.
+    pub allow_untagged: Option<bool>,
+}
+
+/// `vulnerabilities` keys: when scan findings become an alert.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VulnerabilitiesOverride {
+    /// Mode (`off`: no vulnerability alerts; `audit` and `enforce` both alert).
+    pub mode: Option<Mode>,
+    /// Most findings accepted per severity (alert when a count is over); merged key by key.
+    pub threshold: Option<BTreeMap<Severity, u32>>,
+    /// Least severe severity listed in an alert.
+    pub list_min_severity: Option<Severity>,
+    /// Most findings listed in an alert.
+    pub max_listed: Option<usize>,
+    /// Accepted vulnerability IDs, each with a reason and an expiry date.
+    pub suppressions: Option<Vec<Suppression>>,
 }
 
 /// One required tag.

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 
 use super::model::{Mode, Overrides, RequiredTag};
 use crate::observed::{EncryptionType, ScanFrequency};
-use crate::{lifecycle, policy};
+use crate::vulnerabilities::{Severity, Suppression};
+use crate::{image_tags, lifecycle, policy};
 
 /// The tag mutability a baseline can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -123,6 +124,37 @@ pub struct TagsSettings {
     pub required: BTreeMap<String, RequiredTag>,
 }
 
+/// Rules for the tags of pushed images.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageTagSettings {
+    /// Mode (`off`: not checked).
+    pub mode: Mode,
+    /// Regular expressions a tag must match one of; empty allows any.
+    pub allowed: Vec<String>,
+    /// Regular expressions no tag may match.
+    pub forbidden: Vec<String>,
+    /// Whether digest-only pushes are allowed.
+    pub allow_untagged: bool,
+}
+
+/// When scan findings become alerts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VulnerabilitySettings {
+    /// Mode (`off`: no alerts).
+    pub mode: Mode,
+    /// Most findings accepted per severity.
+    pub threshold: BTreeMap<Severity, u32>,
+    /// Least severe severity listed in an alert.
+    pub list_min_severity: Severity,
+    /// Most findings listed in an alert.
+    pub max_listed: usize,
+    /// Accepted vulnerability IDs.
+    pub suppressions: Vec<Suppression>,
+}
+
+/// Most findings an alert can list (an SNS message stays readable on a phone).
+pub const MAX_LISTED: usize = 50;
+
 /// Everything the controls want of one repository.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resolved {
@@ -138,6 +170,10 @@ pub struct Resolved {
     pub repository_policy: RepositoryPolicySettings,
     /// Tags.
     pub tags: TagsSettings,
+    /// Rules for the tags of pushed images.
+    pub image_tags: ImageTagSettings,
+    /// When scan findings become alerts.
+    pub vulnerabilities: VulnerabilitySettings,
 }
 
 impl Resolved {
@@ -154,6 +190,19 @@ impl Resolved {
             lifecycle_policy: LifecyclePolicySettings::default(),
             repository_policy: RepositoryPolicySettings::default(),
             tags: TagsSettings::default(),
+            image_tags: ImageTagSettings {
+                mode: Mode::Off,
+                allowed: Vec::new(),
+                forbidden: Vec::new(),
+                allow_untagged: true,
+            },
+            vulnerabilities: VulnerabilitySettings {
+                mode: Mode::Off,
+                threshold: BTreeMap::new(),
+                list_min_severity: Severity::High,
+                max_listed: 10,
+                suppressions: Vec::new(),
+            },
         }
     }
 
@@ -213,6 +262,21 @@ impl Resolved {
             for (key, tag) in o.required.iter().flatten() {
                 self.tags.required.insert(key.clone(), tag.clone());
             }
+        }
+        if let Some(o) = &layer.image_tags {
+            set(&mut self.image_tags.mode, &o.mode);
+            set(&mut self.image_tags.allowed, &o.allowed);
+            set(&mut self.image_tags.forbidden, &o.forbidden);
+            set(&mut self.image_tags.allow_untagged, &o.allow_untagged);
+        }
+        if let Some(o) = &layer.vulnerabilities {
+            set(&mut self.vulnerabilities.mode, &o.mode);
+            for (severity, limit) in o.threshold.iter().flatten() {
+                self.vulnerabilities.threshold.insert(*severity, *limit);
+            }
+            set(&mut self.vulnerabilities.list_min_severity, &o.list_min_severity);
+            set(&mut self.vulnerabilities.max_listed, &o.max_listed);
+            set(&mut self.vulnerabilities.suppressions, &o.suppressions);
         }
         if problems.is_empty() {
             Ok(())
@@ -293,6 +357,27 @@ impl Resolved {
                 }
             } else if tag.overwrite {
                 problems.push(format!("{at}.tags.required.{key}.overwrite: needs a `default` to overwrite with"));
+            }
+        }
+        for (key, patterns) in [("allowed", &self.image_tags.allowed), ("forbidden", &self.image_tags.forbidden)] {
+            for pattern in patterns {
+                if let Err(error) = image_tags::compile(pattern) {
+                    problems
+                        .push(format!("{at}.image_tags.{key}: `{pattern}` is not a valid regular expression: {error}"));
+                }
+            }
+        }
+        let v = &self.vulnerabilities;
+        if !(1..=MAX_LISTED).contains(&v.max_listed) {
+            problems.push(format!("{at}.vulnerabilities.max_listed: must be 1 to {MAX_LISTED}, not {}", v.max_listed));
+        }
+        for (index, s) in v.suppressions.iter().enumerate() {
+            if s.id.trim().is_empty() {
+                problems.push(format!("{at}.vulnerabilities.suppressions[{index}].id: must not be empty"));
+            }
+            if s.reason.trim().is_empty() {
+                problems
+                    .push(format!("{at}.vulnerabilities.suppressions[{index}].reason: say why `{}` is accepted", s.id));
             }
         }
         problems

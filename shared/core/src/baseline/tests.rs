@@ -188,3 +188,71 @@ fn lifecycle_presets_expand_into_the_policy() {
     let p = problems("b.toml", "[defaults.lifecycle_policy]\npresets = [{ keep_newest = 0 }]\n");
     assert!(p.iter().any(|x| x.contains("countNumber")), "{p:?}");
 }
+
+#[test]
+fn tag_rules_and_vulnerability_settings_are_per_repository() {
+    use crate::vulnerabilities::Severity;
+    let b = parse(
+        r#"
+        [alerts]
+        sns_topic_arn = "arn:aws:sns:us-east-1:123456789012:alerts"
+
+        [defaults.vulnerabilities]
+        threshold = { MEDIUM = 20 }
+        suppressions = [{ id = "CVE-2023-1", reason = "not reachable", expires = 2027-01-31 }]
+
+        [[rules]]
+        match = "prod/**"
+        image_tags = { forbidden = ["latest"], allow_untagged = false }
+        vulnerabilities = { threshold = { HIGH = 0 }, list_min_severity = "MEDIUM" }
+        "#,
+    );
+    assert_eq!(b.alerts.sns_topic_arn.as_deref(), Some("arn:aws:sns:us-east-1:123456789012:alerts"));
+    assert_eq!(b.alerts.event_bus, None);
+    let dev = b.resolve("dev/app").expect("resolves");
+    assert_eq!(dev.vulnerabilities.threshold.get(&Severity::High), Some(&5), "built-in HIGH kept");
+    assert_eq!(dev.vulnerabilities.threshold.get(&Severity::Medium), Some(&20), "merged key by key");
+    assert_eq!(dev.vulnerabilities.suppressions[0].expires.to_string(), "2027-01-31");
+    assert!(dev.image_tags.forbidden.is_empty() && dev.image_tags.allow_untagged);
+    let prod = b.resolve("prod/api/web").expect("resolves");
+    assert_eq!(prod.vulnerabilities.threshold.get(&Severity::High), Some(&0));
+    assert_eq!(prod.vulnerabilities.threshold.get(&Severity::Critical), Some(&0));
+    assert_eq!(prod.vulnerabilities.list_min_severity, Severity::Medium);
+    assert_eq!(prod.image_tags.forbidden, ["latest"]);
+    assert!(!prod.image_tags.allow_untagged);
+}
+
+#[test]
+fn bad_tag_rules_suppressions_and_alert_targets_are_rejected_with_their_key() {
+    let found = problems(
+        "b.toml",
+        r#"
+        [alerts]
+        sns_topic_arn = "my-topic"
+        [defaults.image_tags]
+        allowed = ["v[0-9"]
+        [defaults.vulnerabilities]
+        max_listed = 0
+        suppressions = [{ id = "CVE-1", reason = " ", expires = "2027-01-01" }]
+        "#,
+    );
+    let all = found.join("\n");
+    for expected in [
+        "alerts.sns_topic_arn: `my-topic` is not an SNS topic ARN",
+        "defaults.image_tags.allowed: `v[0-9` is not a valid regular expression",
+        "defaults.vulnerabilities.max_listed: must be 1 to 50",
+        "defaults.vulnerabilities.suppressions[0].reason",
+    ] {
+        assert!(all.contains(expected), "{expected} not in\n{all}");
+    }
+    let no_expiry =
+        problems("b.toml", "[defaults.vulnerabilities]\nsuppressions = [{ id = \"CVE-1\", reason = \"r\" }]");
+    assert!(no_expiry.join("\n").contains("expires"), "{no_expiry:?}");
+    let bad_date = problems(
+        "b.toml",
+        "[defaults.vulnerabilities]\nsuppressions = [{ id = \"C\", reason = \"r\", expires = \"soon\" }]",
+    );
+    assert!(bad_date.join("\n").contains("not a date"), "{bad_date:?}");
+    let bad_severity = problems("b.toml", "[defaults.vulnerabilities]\nthreshold = { SEVERE = 1 }");
+    assert!(bad_severity.join("\n").contains("SEVERE"), "{bad_severity:?}");
+}
