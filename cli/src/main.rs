@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use warden_runtime::alerts::Alerts;
 use warden_runtime::aws::{sdk_config, EcrRegistry};
 use warden_runtime::backfill::{backfill, BackfillRequest, DEFAULT_CONCURRENCY};
 use warden_runtime::baseline_source::BaselineSource;
@@ -103,6 +104,10 @@ enum BaselineCommand {
 enum FunctionName {
     /// functions/repository-events.
     RepositoryEvents,
+    /// functions/image-pushed.
+    ImagePushed,
+    /// functions/scan-completed.
+    ScanCompleted,
     /// functions/backfill.
     Backfill,
 }
@@ -149,6 +154,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Permissions { function } => {
             let purpose = match function {
                 FunctionName::RepositoryEvents => Purpose::RepositoryEvents,
+                FunctionName::ImagePushed => Purpose::ImagePushes,
+                FunctionName::ScanCompleted => Purpose::ScanResults,
                 FunctionName::Backfill => Purpose::Backfill,
             };
             let granted = serde_json::json!({
@@ -197,7 +204,9 @@ async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
     let baseline = BaselineSource::from_env(args.baseline).load(&config).await?;
     let registry = EcrRegistry::new(&config);
     let guard = LoopGuard::new(std::env::var("ECR_WARDEN_ROLE_ARN").ok());
-    let handler = Handler { purpose: Purpose::Any, registry: &registry, baseline: &baseline, guard: &guard };
+    let alerts = Alerts::from_env(&config, &baseline.alerts);
+    let handler =
+        Handler { purpose: Purpose::Any, registry: &registry, baseline: &baseline, guard: &guard, alerts: &alerts };
     let handled = handler.handle(&event, args.dry_run).await?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&handled)?),
@@ -207,8 +216,12 @@ async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
         Handled::Repository { report, .. } => {
             report.outcome == Outcome::Error || report.controls.iter().any(|c| c.status == Status::Error)
         }
+        Handled::Image { report, .. } => {
+            report.governance.outcome == Outcome::Error
+                || report.governance.controls.iter().any(|c| c.status == Status::Error)
+        }
         Handled::Backfill { report } => report.summary.verdict() == Verdict::Failed,
-        Handled::Ignored { .. } => false,
+        Handled::Scan { .. } | Handled::Ignored { .. } => false,
     };
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

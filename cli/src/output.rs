@@ -97,14 +97,45 @@ fn outcome_name(outcome: Outcome) -> &'static str {
 
 /// The outcome of `handle` for people.
 pub fn handled_text(handled: &Handled) -> String {
-    match handled {
+    let mut out = match handled {
         Handled::Ignored { reason } => format!("ignored: {reason}\n"),
         Handled::Backfill { report } => report_table(report),
-        Handled::Repository { because, report } => {
+        Handled::Repository { because, report, .. } => {
             let mut out = format!("{because}: governed {}\n", report.repository);
-            let single = Report::new(false, vec![report.clone()]);
-            out.push_str(&report_table(&single));
+            out.push_str(&report_table(&Report::new(false, vec![report.clone()])));
             out
         }
+        Handled::Image { report, .. } => {
+            let tag = report.image.tags.first().map_or("(untagged)", String::as_str);
+            let mut out = format!("push of {}:{tag} ({})\n", report.governance.repository, report.image.digest);
+            out.push_str(&report_table(&Report::new(false, vec![report.governance.clone()])));
+            for finding in &report.tag_findings {
+                out.push_str(&format!("tag rule: {finding}\n"));
+            }
+            out.push_str(&format!("scan: {}\n", serde_json::to_value(&report.scan).unwrap_or_default()));
+            out
+        }
+        Handled::Scan { report, .. } => {
+            let mut out = format!("scan of {}@{}\n", report.repository, report.image.digest);
+            if let Some(reason) = &report.no_alert {
+                out.push_str(&format!("no alert: {reason}\n"));
+            }
+            out
+        }
+    };
+    for delivery in handled.alerts() {
+        let alert = &delivery.alert;
+        let sent = if delivery.dry_run {
+            "not sent (dry run)".to_string()
+        } else if delivery.sent_to.is_empty() && delivery.failed.is_empty() {
+            "no sink configured".to_string()
+        } else {
+            format!("sent to {}", delivery.sent_to.join(", "))
+        };
+        out.push_str(&format!("\nalert {} ({sent}):\n{}", alert.id, alert.body()));
+        for failure in &delivery.failed {
+            out.push_str(&format!("FAILED {}: {}\n", failure.sink, failure.error));
+        }
     }
+    out
 }

@@ -15,9 +15,11 @@ use warden_core::lifecycle::{Image, StorageClass};
 use warden_core::observed::{
     EncryptionType, RegistryScanning, RepositoryFacts, ScanFrequency, ScanRule, ScanType, TagMutability,
 };
-use warden_core::registry::{Registry, RegistryError};
+use warden_core::registry::{Registry, RegistryError, ScanStart};
+use warden_core::vulnerabilities::Finding;
 
 use crate::errors::registry_error;
+use crate::scans;
 use crate::SdkConfig;
 
 /// ECR through the AWS SDK.
@@ -169,6 +171,14 @@ impl Registry for EcrRegistry {
             })
             .collect();
         Ok(RegistryScanning { scan_type, rules })
+    }
+
+    async fn start_image_scan(&self, name: &str, digest: &str) -> Result<ScanStart, RegistryError> {
+        scans::start_image_scan(&self.client, name, digest).await
+    }
+
+    async fn scan_findings(&self, name: &str, digest: &str) -> Result<Option<Vec<Finding>>, RegistryError> {
+        scans::scan_findings(&self.client, name, digest).await
     }
 
     async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<(), RegistryError> {

@@ -1,10 +1,12 @@
 //! The AWS edge of ecr-warden: [`EcrRegistry`] implements the core's `Registry` trait with the AWS SDK,
-//! [`sdk_config`] builds the SDK configuration every entry point shares, and [`ssm`] reads a baseline
+//! [`alerts`] sends alerts to SNS and EventBridge, [`sdk_config`] builds the SDK configuration every entry point shares, and [`ssm`] reads a baseline
 //! stored in Parameter Store.
 
+pub mod alerts;
 mod config;
 mod ecr;
 mod errors;
+mod scans;
 pub mod ssm;
 
 pub use config::{sdk_config, SdkConfig};

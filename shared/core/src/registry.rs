@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use crate::action::Action;
 use crate::lifecycle::Image;
 use crate::observed::{RegistryScanning, RepositoryFacts};
+use crate::vulnerabilities::Finding;
 
 /// Why a registry call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,6 +34,16 @@ pub enum RegistryError {
     },
 }
 
+/// What asking for a basic scan of an image came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanStart {
+    /// The scan started.
+    Started,
+    /// The image was already scanned today (ECR allows one basic scan of an image a day).
+    AlreadyScanned,
+}
+
 /// Reads and changes repositories in one registry.
 #[async_trait]
 pub trait Registry: Send + Sync {
@@ -50,6 +61,20 @@ pub trait Registry: Send + Sync {
     async fn images(&self, name: &str) -> Result<Vec<Image>, RegistryError>;
     /// The registry's scanning configuration.
     async fn registry_scanning(&self) -> Result<RegistryScanning, RegistryError>;
+    /// Starts a basic scan of the image `digest` in repository `name`.
+    async fn start_image_scan(&self, name: &str, digest: &str) -> Result<ScanStart, RegistryError> {
+        let _ = (name, digest);
+        Err(RegistryError::Failed { operation: "StartImageScan".into(), message: "not supported here".into() })
+    }
+    /// Every finding of the image's last completed scan (basic or enhanced), all pages; `None` when the
+    /// image has no completed scan.
+    async fn scan_findings(&self, name: &str, digest: &str) -> Result<Option<Vec<Finding>>, RegistryError> {
+        let _ = (name, digest);
+        Err(RegistryError::Failed {
+            operation: "DescribeImageScanFindings".into(),
+            message: "not supported here".into(),
+        })
+    }
     /// Carries out one action on the repository (or on the registry, for registry-level actions).
     async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<(), RegistryError>;
 }

@@ -106,6 +106,18 @@ pub enum Outcome {
     Error,
 }
 
+impl Outcome {
+    /// The outcome as written in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Governed => "governed",
+            Outcome::Exempt => "exempt",
+            Outcome::Gone => "gone",
+            Outcome::Error => "error",
+        }
+    }
+}
+
 /// The result of governing one repository.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RepositoryReport {

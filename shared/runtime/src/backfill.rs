@@ -65,7 +65,7 @@ pub async fn backfill(
     let repositories = registry.list_repositories().await?;
     let selected = repositories.into_iter().filter(|facts| any_matches(&request.repositories, &facts.name));
     let reports = stream::iter(selected)
-        .map(|facts| govern_in(registry, baseline, Known::Facts(facts), &run, options))
+        .map(|facts| async { govern_in(registry, baseline, Known::Facts(facts), &run, options).await.report })
         .buffer_unordered(request.concurrency.clamp(1, MAX_CONCURRENCY))
         .collect()
         .await;

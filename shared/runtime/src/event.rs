@@ -5,7 +5,10 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Deserialize;
 use serde_json::Value;
 
+use warden_core::alert::Origin;
+
 use crate::backfill::BackfillRequest;
+use crate::image_events::{self, ImagePush, ScanResult, ScanSource};
 
 /// CloudTrail calls on a repository that can change what the controls judge.
 pub const GOVERNED_CALLS: &[&str] = &[
@@ -25,11 +28,17 @@ pub const GOVERNED_CALLS: &[&str] = &[
 pub enum Route {
     /// Govern one repository.
     Govern {
+        /// Where it happened.
+        origin: Origin,
         /// The repository.
         repository: String,
         /// What happened, for the report (e.g. `CreateRepository by arn:aws:iam::1:role/Admin`).
         because: String,
     },
+    /// An image was pushed: govern its repository, check its tag, make sure it is scanned.
+    ImagePushed(ImagePush),
+    /// A scan completed (or Inspector reported a finding): alert if the findings are over the threshold.
+    ScanCompleted(ScanResult),
     /// Govern the whole registry.
     Backfill(BackfillRequest),
     /// Nothing to do, deliberately.
@@ -135,8 +144,18 @@ pub fn route(event: &Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> 
     }
     let envelope: EventBridgeEvent<Value> =
         serde_json::from_value(event.clone()).map_err(|e| MalformedEvent(format!("EventBridge envelope: {e}")))?;
+    let origin = Origin {
+        account: envelope.account.clone().unwrap_or_default(),
+        region: envelope.region.clone().unwrap_or_default(),
+    };
     match (envelope.source.as_str(), envelope.detail_type.as_str()) {
-        ("aws.ecr", "AWS API Call via CloudTrail") => route_api_call(envelope.detail, guard),
+        ("aws.ecr", "AWS API Call via CloudTrail") => route_api_call(origin, envelope.detail, guard),
+        ("aws.ecr", "ECR Image Action") => image_events::route_image_action(origin, &envelope.detail),
+        ("aws.ecr", "ECR Image Scan") => image_events::route_scan(origin, ScanSource::BasicScan, &envelope.detail),
+        ("aws.inspector2", "Inspector2 Scan") => {
+            image_events::route_scan(origin, ScanSource::EnhancedScan, &envelope.detail)
+        }
+        ("aws.inspector2", "Inspector2 Finding") => image_events::route_inspector_finding(origin, &envelope.detail),
         ("aws.events", "Scheduled Event") => {
             // The nightly audit: the whole registry, reported, nothing changed.
             Ok(Route::Backfill(BackfillRequest { dry_run: true, ..BackfillRequest::default() }))
@@ -147,7 +166,7 @@ pub fn route(event: &Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> 
     }
 }
 
-fn route_api_call(detail: Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> {
+fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> {
     let call: ApiCall =
         serde_json::from_value(detail).map_err(|e| MalformedEvent(format!("CloudTrail detail: {e}")))?;
     if call.event_source.as_deref().is_some_and(|s| s != "ecr.amazonaws.com") {
@@ -181,12 +200,15 @@ fn route_api_call(detail: Value, guard: &LoopGuard) -> Result<Route, MalformedEv
         return Err(MalformedEvent(format!("{}: the repository name is empty", call.event_name)));
     }
     let by = identity.arn.map(|arn| format!(" by {arn}")).unwrap_or_default();
-    Ok(Route::Govern { repository, because: format!("{}{by}", call.event_name) })
+    Ok(Route::Govern { origin, repository, because: format!("{}{by}", call.event_name) })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use serde_json::json;
+    use warden_core::vulnerabilities::Severity;
 
     use super::*;
 
@@ -213,7 +235,7 @@ mod tests {
         let event =
             api_call("PutImageTagMutability", json!({"repositoryName": "team/app"}), "arn:aws:iam::1:role/Admin");
         match route(&event, &guard()) {
-            Ok(Route::Govern { repository, because }) => {
+            Ok(Route::Govern { repository, because, .. }) => {
                 assert_eq!(repository, "team/app");
                 assert!(because.starts_with("PutImageTagMutability by "), "{because}");
             }
@@ -294,7 +316,112 @@ mod tests {
 
     #[test]
     fn other_event_types_are_ignored() {
-        let push = json!({"detail-type": "ECR Image Action", "source": "aws.ecr", "detail": {"action-type": "PUSH"}});
-        assert!(matches!(route(&push, &guard()), Ok(Route::Ignore { reason }) if reason.contains("ECR Image Action")));
+        let replication = json!({"detail-type": "ECR Replication Action", "source": "aws.ecr", "detail": {}});
+        assert!(
+            matches!(route(&replication, &guard()), Ok(Route::Ignore { reason }) if reason.contains("ECR Replication Action"))
+        );
+        let spoofed = json!({"detail-type": "ECR Image Scan", "source": "aws.inspector2", "detail": {}});
+        assert!(matches!(route(&spoofed, &guard()), Ok(Route::Ignore { .. })), "detail-type and source must agree");
+    }
+
+    fn image_action(action: &str, result: &str, tag: &str) -> Value {
+        json!({"detail-type": "ECR Image Action", "source": "aws.ecr", "account": "123456789012",
+               "region": "us-west-2", "resources": [],
+               "detail": {"action-type": action, "result": result, "repository-name": "team/app",
+                          "image-digest": "sha256:abc", "image-tag": tag}})
+    }
+
+    #[test]
+    fn successful_pushes_route_with_their_origin_and_tag() {
+        match route(&image_action("PUSH", "SUCCESS", "v1"), &guard()) {
+            Ok(Route::ImagePushed(push)) => {
+                assert_eq!((push.repository.as_str(), push.digest.as_str()), ("team/app", "sha256:abc"));
+                assert_eq!(push.tag.as_deref(), Some("v1"));
+                assert_eq!(
+                    push.origin.repository_arn("team/app"),
+                    "arn:aws:ecr:us-west-2:123456789012:repository/team/app"
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(
+            matches!(route(&image_action("PUSH", "SUCCESS", ""), &guard()), Ok(Route::ImagePushed(p)) if p.tag.is_none()),
+            "a digest-only push has no tag"
+        );
+    }
+
+    #[test]
+    fn deletes_archives_and_failed_pushes_are_acknowledged() {
+        for (action, result) in [("DELETE", "SUCCESS"), ("UPDATE_STORAGE_CLASS", "SUCCESS"), ("PUSH", "FAILED")] {
+            match route(&image_action(action, result, "v1"), &guard()) {
+                Ok(Route::Ignore { reason }) => assert!(reason.contains("team/app"), "{reason}"),
+                other => panic!("{action} {result}: unexpected {other:?}"),
+            }
+        }
+        let mut no_digest = image_action("PUSH", "SUCCESS", "v1");
+        no_digest["detail"].as_object_mut().map(|d| d.remove("image-digest"));
+        assert!(route(&no_digest, &guard()).expect_err("no digest").0.contains("image-digest"));
+        let mut no_action = image_action("PUSH", "SUCCESS", "v1");
+        no_action["detail"]["action-type"] = json!(7);
+        assert!(route(&no_action, &guard()).is_err());
+    }
+
+    #[test]
+    fn enhanced_scans_name_the_repository_by_arn_and_drop_total() {
+        let event = json!({"detail-type": "Inspector2 Scan", "source": "aws.inspector2", "account": "1", "region": "r",
+            "detail": {"scan-status": "INITIAL_SCAN_COMPLETE",
+                       "repository-name": "arn:aws:ecr:us-east-2:123456789012:repository/amazon/sample",
+                       "finding-severity-counts": {"CRITICAL": 7, "HIGH": 61, "TOTAL": 68},
+                       "image-digest": "sha256:36c7", "image-tags": ["latest"]}});
+        match route(&event, &guard()) {
+            Ok(Route::ScanCompleted(scan)) => {
+                assert_eq!(scan.repository, "amazon/sample");
+                assert_eq!(scan.source, ScanSource::EnhancedScan);
+                assert_eq!(scan.counts.values().sum::<u32>(), 68);
+                assert_eq!(scan.tags, ["latest"]);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn basic_scans_may_have_empty_counts_and_no_tags() {
+        let event = json!({"detail-type": "ECR Image Scan", "source": "aws.ecr",
+            "detail": {"scan-status": "COMPLETE", "repository-name": "a", "finding-severity-counts": {},
+                       "image-digest": "sha256:1", "image-tags": []}});
+        assert!(
+            matches!(route(&event, &guard()), Ok(Route::ScanCompleted(s)) if s.counts.is_empty() && s.tags.is_empty())
+        );
+        let mut failed = event.clone();
+        failed["detail"]["scan-status"] = json!("FAILED");
+        assert!(matches!(route(&failed, &guard()), Ok(Route::Ignore { .. })));
+        let mut bad_counts = event.clone();
+        bad_counts["detail"]["finding-severity-counts"] = json!({"HIGH": "many"});
+        assert!(route(&bad_counts, &guard()).expect_err("bad count").0.contains("HIGH"));
+    }
+
+    #[test]
+    fn inspector_findings_carry_their_one_finding() {
+        let event = json!({"detail-type": "Inspector2 Finding", "source": "aws.inspector2",
+            "detail": {"severity": "UNTRIAGED", "status": "ACTIVE", "inspectorScore": 6.5,
+                "packageVulnerabilityDetails": {"vulnerabilityId": "CVE-1", "sourceUrl": "https://x",
+                    "vulnerablePackages": [{"name": "libssh2", "version": "1.4.3", "fixedInVersion": "1.4.4"}]},
+                "resources": [{"details": {"awsEcrContainerImage": {"repositoryName": "a/b", "imageHash": "sha256:9",
+                                                                    "imageTags": []}}}]}});
+        match route(&event, &guard()) {
+            Ok(Route::ScanCompleted(scan)) => {
+                let finding = scan.finding.expect("one finding");
+                assert_eq!((finding.id.as_str(), finding.severity), ("CVE-1", Severity::Untriaged));
+                assert_eq!(finding.fixed_in.as_deref(), Some("1.4.4"));
+                assert_eq!(scan.counts, BTreeMap::from([(Severity::Untriaged, 1)]));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let mut closed = event.clone();
+        closed["detail"]["status"] = json!("CLOSED");
+        assert!(matches!(route(&closed, &guard()), Ok(Route::Ignore { reason }) if reason.contains("CLOSED")));
+        let mut not_ecr = event.clone();
+        not_ecr["detail"]["resources"] = json!([{"details": {"awsLambdaFunction": {}}}]);
+        assert!(matches!(route(&not_ecr, &guard()), Ok(Route::Ignore { .. })));
     }
 }

@@ -3,12 +3,14 @@
 //!
 //! Configuration (environment): `ECR_WARDEN_BASELINE` (file or `ssm:<name>`; default: built-in),
 //! `ECR_WARDEN_MODE` (`enforce` or `audit`), `ECR_WARDEN_ROLE_ARN` (the function's own role: its calls
-//! are ignored), `ECR_WARDEN_DRY_RUN=true` (plan only, for a trial deployment).
+//! are ignored), `ECR_WARDEN_DRY_RUN=true` (plan only, for a trial deployment), `ECR_WARDEN_ALERT_TOPIC_ARN`
+//! and `ECR_WARDEN_ALERT_BUS` (alert sinks; win over the baseline's `[alerts]`).
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use warden_aws::{sdk_config, EcrRegistry};
 
+use crate::alerts::Alerts;
 use crate::baseline_source::BaselineSource;
 use crate::event::LoopGuard;
 use crate::handle::{Handler, Purpose};
@@ -22,7 +24,8 @@ pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
     let registry = EcrRegistry::new(&config);
     let guard = LoopGuard::new(std::env::var("ECR_WARDEN_ROLE_ARN").ok());
     let dry_run = std::env::var("ECR_WARDEN_DRY_RUN").is_ok_and(|v| v == "true");
-    let handler = Handler { purpose, registry: &registry, baseline: &baseline, guard: &guard };
+    let alerts = Alerts::from_env(&config, &baseline.alerts);
+    let handler = Handler { purpose, registry: &registry, baseline: &baseline, guard: &guard, alerts: &alerts };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let handler = &handler;
         async move {

@@ -43,6 +43,31 @@ pub async fn govern(
     name: &str,
     options: GovernOptions,
 ) -> RepositoryReport {
+    govern_in(registry, baseline, Known::Name(name), &RunContext::default(), options).await.report
+}
+
+/// A governed repository: the report, and for a repository that was observed (not exempt, gone or in
+/// error) its settings and what it looked like *before* any fix.
+pub struct Governed {
+    /// The report.
+    pub report: RepositoryReport,
+    /// The settings and the state observed, where the repository was governed.
+    pub state: Option<(Resolved, Observed)>,
+}
+
+impl Governed {
+    fn without_state(report: RepositoryReport) -> Self {
+        Self { report, state: None }
+    }
+}
+
+/// Governs the repository `name`, keeping what was observed (one event's use cases build on it).
+pub async fn govern_observed(
+    registry: &dyn Registry,
+    baseline: &Baseline,
+    name: &str,
+    options: GovernOptions,
+) -> Governed {
     govern_in(registry, baseline, Known::Name(name), &RunContext::default(), options).await
 }
 
@@ -69,26 +94,24 @@ pub(crate) async fn govern_in(
     known: Known<'_>,
     run: &RunContext,
     options: GovernOptions,
-) -> RepositoryReport {
+) -> Governed {
     let name = known.name().to_string();
+    let stop =
+        |outcome, reason: String| Governed::without_state(RepositoryReport::without_controls(&name, outcome, reason));
     if let Some(reason) = baseline.exemption_by_name(&name) {
-        return RepositoryReport::without_controls(&name, Outcome::Exempt, reason);
+        return stop(Outcome::Exempt, reason);
     }
     let want = match baseline.resolve(&name) {
         Ok(want) => want,
-        Err(problems) => {
-            return RepositoryReport::without_controls(&name, Outcome::Error, problems.join("; "));
-        }
+        Err(problems) => return stop(Outcome::Error, problems.join("; ")),
     };
     let have = match observe(registry, known, &want, run).await {
         Ok(have) => have,
-        Err(RegistryError::NotFound(_)) => {
-            return RepositoryReport::without_controls(&name, Outcome::Gone, "the repository no longer exists")
-        }
-        Err(error) => return RepositoryReport::without_controls(&name, Outcome::Error, error.to_string()),
+        Err(RegistryError::NotFound(_)) => return stop(Outcome::Gone, "the repository no longer exists".into()),
+        Err(error) => return stop(Outcome::Error, error.to_string()),
     };
     if let Some(reason) = baseline.exemption_by_tags(&have.tags) {
-        return RepositoryReport::without_controls(&name, Outcome::Exempt, reason);
+        return stop(Outcome::Exempt, reason);
     }
     let mut controls = plan(&want, &have);
     if options.lifecycle_impact {
@@ -100,14 +123,11 @@ pub(crate) async fn govern_in(
         )
         .await;
         if results.iter().any(|r| matches!(r, Err(RegistryError::NotFound(_)))) {
-            return RepositoryReport::without_controls(
-                &name,
-                Outcome::Gone,
-                "the repository was deleted while governed",
-            );
+            return stop(Outcome::Gone, "the repository was deleted while governed".into());
         }
     }
-    RepositoryReport { repository: name, outcome: Outcome::Governed, reason: None, controls }
+    let report = RepositoryReport { repository: name, outcome: Outcome::Governed, reason: None, controls };
+    Governed { report, state: Some((want, have)) }
 }
 
 /// Reads everything the resolved settings need, concurrently; reads for controls that are off are skipped.

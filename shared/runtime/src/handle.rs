@@ -1,15 +1,20 @@
-//! One entry point for every event: the Lambda functions and `ecr-warden handle` call [`handle`].
+//! One entry point for every event: the Lambda functions and `ecr-warden handle` call [`Handler::handle`].
 
 use serde::Serialize;
 use serde_json::Value;
-use tracing::info;
+use tracing::{error, info};
+use warden_core::alert::{governance_findings, Alert, ImageRef};
 use warden_core::baseline::Baseline;
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{Report, RepositoryReport};
+use warden_core::vulnerabilities::Date;
 
+use crate::alerts::{Alerts, Delivery};
 use crate::backfill::backfill;
 use crate::event::{route, LoopGuard, MalformedEvent, Route};
 use crate::govern::{govern, GovernOptions};
+use crate::image_push::{image_pushed, PushReport};
+use crate::scan_completed::{scan_completed, ScanReport};
 
 /// What handling an event came to. Its JSON form is what the functions return.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,6 +26,25 @@ pub enum Handled {
         because: String,
         /// The report.
         report: RepositoryReport,
+        /// Governance alerts.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        alerts: Vec<Delivery>,
+    },
+    /// An image push was checked.
+    Image {
+        /// The report.
+        report: Box<PushReport>,
+        /// Governance alerts (tag rules and repository findings).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        alerts: Vec<Delivery>,
+    },
+    /// Scan results were assessed.
+    Scan {
+        /// The report.
+        report: Box<ScanReport>,
+        /// The vulnerability alert.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        alerts: Vec<Delivery>,
     },
     /// The registry was backfilled.
     Backfill {
@@ -34,6 +58,16 @@ pub enum Handled {
     },
 }
 
+impl Handled {
+    /// The alerts handling produced, and what became of them.
+    pub fn alerts(&self) -> &[Delivery] {
+        match self {
+            Handled::Repository { alerts, .. } | Handled::Image { alerts, .. } | Handled::Scan { alerts, .. } => alerts,
+            Handled::Backfill { .. } | Handled::Ignored { .. } => &[],
+        }
+    }
+}
+
 /// Why an event couldn't be handled.
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
@@ -43,6 +77,10 @@ pub enum HandleError {
     /// Listing the registry failed.
     #[error("backfill failed: {0}")]
     Registry(#[from] RegistryError),
+    /// The event was handled but an alert sink failed; the other sinks got the alert. Retrying is
+    /// harmless: the alert keeps its id.
+    #[error("alert sinks failed: {0}")]
+    Alerts(String),
 }
 
 /// Which events an entry point takes on; the others are ignored with a pointer to the right one.
@@ -50,10 +88,33 @@ pub enum HandleError {
 pub enum Purpose {
     /// Repository events only (CloudTrail API calls).
     RepositoryEvents,
+    /// Image pushes only (`ECR Image Action`).
+    ImagePushes,
+    /// Scan results only (`ECR Image Scan`, `Inspector2 Scan`, `Inspector2 Finding`).
+    ScanResults,
     /// Backfills only (manual requests, scheduled events).
     Backfill,
     /// Everything (the command line).
     Any,
+}
+
+impl Purpose {
+    /// The function that serves `route`, when it isn't this one.
+    fn elsewhere(self, route: &Route) -> Option<&'static str> {
+        let serves = match route {
+            Route::Ignore { .. } => return None,
+            Route::Govern { .. } => Purpose::RepositoryEvents,
+            Route::ImagePushed(_) => Purpose::ImagePushes,
+            Route::ScanCompleted(_) => Purpose::ScanResults,
+            Route::Backfill(_) => Purpose::Backfill,
+        };
+        (self != Purpose::Any && self != serves).then_some(match serves {
+            Purpose::RepositoryEvents => "repository-events",
+            Purpose::ImagePushes => "image-pushed",
+            Purpose::ScanResults => "scan-completed",
+            Purpose::Backfill | Purpose::Any => "backfill",
+        })
+    }
 }
 
 /// Everything handling needs, built once per process.
@@ -66,31 +127,62 @@ pub struct Handler<'a> {
     pub baseline: &'a Baseline,
     /// ecr-warden's own role, whose calls are ignored.
     pub guard: &'a LoopGuard,
+    /// Where alerts go.
+    pub alerts: &'a Alerts,
 }
 
 impl Handler<'_> {
-    /// Handles one event; `dry_run` plans without changing anything, whatever the event asks.
+    /// Handles one event; `dry_run` plans without changing anything or sending alerts, whatever the
+    /// event asks. When an alert sink fails the answer is an error (so Lambda retries), after every
+    /// other sink was tried and the outcome logged.
     pub async fn handle(&self, event: &Value, dry_run: bool) -> Result<Handled, HandleError> {
-        let route = match (route(event, self.guard)?, self.purpose) {
-            (Route::Backfill(_), Purpose::RepositoryEvents) => {
-                Route::Ignore { reason: "backfills and scheduled audits go to the backfill function".to_string() }
-            }
-            (Route::Govern { repository, .. }, Purpose::Backfill) => Route::Ignore {
-                reason: format!("repository events (here for `{repository}`) go to the repository-events function"),
-            },
-            (route, _) => route,
-        };
+        let handled = self.handle_route(route(event, self.guard)?, dry_run).await?;
+        let failed: Vec<String> = handled
+            .alerts()
+            .iter()
+            .flat_map(|d| d.failed.iter().map(|f| format!("{} ({}): {}", f.sink, d.alert.id, f.error)))
+            .collect();
+        if failed.is_empty() {
+            Ok(handled)
+        } else {
+            let outcome = serde_json::to_string(&handled).unwrap_or_default();
+            error!(%outcome, "handled, but alerts failed");
+            Err(HandleError::Alerts(failed.join("; ")))
+        }
+    }
+
+    async fn handle_route(&self, route: Route, dry_run: bool) -> Result<Handled, HandleError> {
+        if let Some(function) = self.purpose.elsewhere(&route) {
+            let reason = format!("this event is for the {function} function");
+            info!(%reason, "event ignored");
+            return Ok(Handled::Ignored { reason });
+        }
+        let options = GovernOptions { dry_run, ..Default::default() };
         match route {
             Route::Ignore { reason } => {
                 info!(%reason, "event ignored");
                 Ok(Handled::Ignored { reason })
             }
-            Route::Govern { repository, because } => {
+            Route::Govern { origin, repository, because } => {
                 info!(%repository, %because, "governing");
-                let report =
-                    govern(self.registry, self.baseline, &repository, GovernOptions { dry_run, ..Default::default() })
-                        .await;
-                Ok(Handled::Repository { because, report })
+                let report = govern(self.registry, self.baseline, &repository, options).await;
+                let alert = Alert::governance(&origin, &repository, None, governance_findings(&report));
+                let alerts = self.deliver(alert, dry_run).await;
+                Ok(Handled::Repository { because, report, alerts })
+            }
+            Route::ImagePushed(push) => {
+                info!(repository = %push.repository, digest = %push.digest, tag = ?push.tag, "image pushed");
+                let report = image_pushed(self.registry, self.baseline, &push, options).await;
+                let image = Some(ImageRef { digest: push.digest.clone(), tags: report.image.tags.clone() });
+                let alert = Alert::governance(&push.origin, &push.repository, image, report.alert_findings.clone());
+                let alerts = self.deliver(alert, dry_run).await;
+                Ok(Handled::Image { report: Box::new(report), alerts })
+            }
+            Route::ScanCompleted(scan) => {
+                info!(repository = %scan.repository, digest = %scan.digest, source = ?scan.source, "scan result");
+                let report = scan_completed(self.registry, self.baseline, &scan, Date::today()).await;
+                let alerts = self.deliver(report.alert.clone(), dry_run).await;
+                Ok(Handled::Scan { report: Box::new(report), alerts })
             }
             Route::Backfill(mut request) => {
                 request.dry_run |= dry_run;
@@ -98,6 +190,13 @@ impl Handler<'_> {
                 let report = backfill(self.registry, self.baseline, &request).await?;
                 Ok(Handled::Backfill { report })
             }
+        }
+    }
+
+    async fn deliver(&self, alert: Option<Alert>, dry_run: bool) -> Vec<Delivery> {
+        match alert {
+            Some(alert) => vec![self.alerts.deliver(alert, dry_run).await],
+            None => Vec::new(),
         }
     }
 }

@@ -3,18 +3,24 @@
 //!
 //! - [`govern::govern`]: observe one repository, judge it, fix what the baseline enforces, report;
 //! - [`backfill::backfill`]: the same over the whole registry (or the repositories matching globs);
+//! - [`image_push::image_pushed`]: govern a pushed image's repository, check its tag, make sure it's scanned;
+//! - [`scan_completed::scan_completed`]: assess a scan's findings against the threshold;
 //! - [`handle::Handler::handle`]: route an EventBridge event (or a manual backfill request) to one of the above.
 //!
-//! [`function::serve`] is the whole `main` of a Lambda function. The crate also loads the baseline ([`baseline_source`]) and sets up logging ([`logging`]).
+//! [`function::serve`] is the whole `main` of a Lambda function. The crate also loads the baseline ([`baseline_source`]) and sets up logging ([`logging`]) and delivers alerts ([`alerts`]).
 
+pub mod alerts;
 pub mod backfill;
 pub mod baseline_source;
 pub mod event;
 pub mod function;
 pub mod govern;
 pub mod handle;
+pub mod image_events;
+pub mod image_push;
 pub mod logging;
 pub mod permissions;
+pub mod scan_completed;
 
 pub use warden_aws as aws;
 pub use warden_core as core;

@@ -8,17 +8,21 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde_json::json;
 use warden_core::action::Action;
+use warden_core::alert::{Alert, AlertKind, AlertSink};
 use warden_core::baseline::Baseline;
 use warden_core::controls::ControlId;
 use warden_core::glob::NameGlob;
 use warden_core::lifecycle::Image;
 use warden_core::observed::{EncryptionType, RegistryScanning, RepositoryFacts, ScanType, TagMutability};
-use warden_core::registry::{Registry, RegistryError};
+use warden_core::registry::{Registry, RegistryError, ScanStart};
 use warden_core::report::{Outcome, Status, Verdict};
+use warden_core::vulnerabilities::{Finding, Severity};
+use warden_runtime::alerts::Alerts;
 use warden_runtime::backfill::{backfill, BackfillRequest};
 use warden_runtime::event::LoopGuard;
 use warden_runtime::govern::{govern, GovernOptions};
-use warden_runtime::handle::{Handled, Handler, Purpose};
+use warden_runtime::handle::{HandleError, Handled, Handler, Purpose};
+use warden_runtime::image_push::ImageScan;
 
 #[derive(Clone)]
 struct Repo {
@@ -37,6 +41,10 @@ struct FakeRegistry {
     writes: Mutex<Vec<String>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Images scanned (`name@digest`).
+    scans: Mutex<Vec<String>>,
+    /// What `scan_findings` answers.
+    findings: Mutex<Option<Vec<Finding>>>,
 }
 
 impl FakeRegistry {
@@ -126,6 +134,22 @@ impl Registry for FakeRegistry {
 
     async fn registry_scanning(&self) -> Result<RegistryScanning, RegistryError> {
         Ok(RegistryScanning { scan_type: ScanType::Basic, rules: vec![] })
+    }
+
+    async fn start_image_scan(&self, name: &str, digest: &str) -> Result<ScanStart, RegistryError> {
+        self.repo(name)?;
+        let mut scans = self.scans.lock().expect("lock");
+        let image = format!("{name}@{digest}");
+        if scans.contains(&image) {
+            return Ok(ScanStart::AlreadyScanned);
+        }
+        scans.push(image);
+        Ok(ScanStart::Started)
+    }
+
+    async fn scan_findings(&self, name: &str, _digest: &str) -> Result<Option<Vec<Finding>>, RegistryError> {
+        self.repo(name)?;
+        Ok(self.findings.lock().expect("lock").clone())
     }
 
     async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<(), RegistryError> {
@@ -248,13 +272,176 @@ async fn each_function_takes_only_its_own_events() {
         "detail": {"eventName": "CreateRepository", "requestParameters": {"repositoryName": "a"}}});
     let manual_backfill = json!({"dryRun": true});
 
-    let backfill_fn = Handler { purpose: Purpose::Backfill, registry: &fake, baseline: &baseline, guard: &guard };
+    let no_alerts = Alerts::default();
+    let handler =
+        |purpose| Handler { purpose, registry: &fake, baseline: &baseline, guard: &guard, alerts: &no_alerts };
+    let backfill_fn = handler(Purpose::Backfill);
     assert!(matches!(backfill_fn.handle(&cloudtrail, false).await, Ok(Handled::Ignored { .. })));
     assert!(matches!(backfill_fn.handle(&manual_backfill, false).await, Ok(Handled::Backfill { .. })));
 
-    let events_fn = Handler { purpose: Purpose::RepositoryEvents, registry: &fake, baseline: &baseline, guard: &guard };
+    let events_fn = handler(Purpose::RepositoryEvents);
     assert!(matches!(events_fn.handle(&manual_backfill, false).await, Ok(Handled::Ignored { .. })));
     assert!(matches!(events_fn.handle(&cloudtrail, true).await, Ok(Handled::Repository { .. })));
     assert_eq!(fake.writes(), Vec::<String>::new(), "both runs were dry");
     assert!(events_fn.handle(&json!("nonsense"), false).await.is_err());
+
+    let push = push_event("a", "sha256:1", "v1");
+    let scan = scan_event("a", "sha256:1", json!({"HIGH": 1}));
+    assert!(
+        matches!(events_fn.handle(&push, true).await, Ok(Handled::Ignored { reason }) if reason.contains("image-pushed"))
+    );
+    assert!(matches!(handler(Purpose::ImagePushes).handle(&push, true).await, Ok(Handled::Image { .. })));
+    assert!(
+        matches!(handler(Purpose::ImagePushes).handle(&scan, true).await, Ok(Handled::Ignored { reason }) if reason.contains("scan-completed"))
+    );
+    assert!(matches!(handler(Purpose::ScanResults).handle(&scan, true).await, Ok(Handled::Scan { .. })));
+    assert!(matches!(handler(Purpose::ScanResults).handle(&cloudtrail, true).await, Ok(Handled::Ignored { .. })));
+}
+
+/// An alert sink that keeps what it gets, or refuses everything.
+struct MemorySink {
+    name: &'static str,
+    refuse: bool,
+    got: std::sync::Arc<Mutex<Vec<Alert>>>,
+}
+
+impl MemorySink {
+    fn new(name: &'static str, refuse: bool) -> (Self, std::sync::Arc<Mutex<Vec<Alert>>>) {
+        let got = std::sync::Arc::new(Mutex::new(Vec::new()));
+        (Self { name, refuse, got: got.clone() }, got)
+    }
+}
+
+#[async_trait]
+impl AlertSink for MemorySink {
+    fn name(&self) -> String {
+        self.name.to_string()
+    }
+
+    async fn send(&self, alert: &Alert) -> Result<(), String> {
+        if self.refuse {
+            return Err("refused".to_string());
+        }
+        self.got.lock().expect("lock").push(alert.clone());
+        Ok(())
+    }
+}
+
+fn push_event(repository: &str, digest: &str, tag: &str) -> serde_json::Value {
+    json!({"version": "0", "id": "1", "detail-type": "ECR Image Action", "source": "aws.ecr",
+           "account": "123456789012", "region": "us-east-1", "resources": [],
+           "detail": {"result": "SUCCESS", "repository-name": repository, "image-digest": digest,
+                      "action-type": "PUSH", "image-tag": tag}})
+}
+
+fn scan_event(repository: &str, digest: &str, counts: serde_json::Value) -> serde_json::Value {
+    json!({"version": "0", "id": "2", "detail-type": "ECR Image Scan", "source": "aws.ecr",
+           "account": "123456789012", "region": "us-east-1", "resources": [],
+           "detail": {"scan-status": "COMPLETE", "repository-name": repository, "image-digest": digest,
+                      "image-tags": [], "finding-severity-counts": counts}})
+}
+
+#[tokio::test]
+async fn a_push_to_a_manually_scanned_repository_starts_one_scan() {
+    let fake = FakeRegistry::with(&["app"]);
+    let (baseline, guard, alerts) = (builtin(), LoopGuard::default(), Alerts::default());
+    let handler =
+        Handler { purpose: Purpose::ImagePushes, registry: &fake, baseline: &baseline, guard: &guard, alerts: &alerts };
+    let Ok(Handled::Image { report, .. }) = handler.handle(&push_event("app", "sha256:1", "v1"), false).await else {
+        panic!("not an image report")
+    };
+    assert_eq!(report.scan, ImageScan::Started, "scanning was manual when the image arrived");
+    assert!(fake.writes().contains(&"PutImageScanningConfiguration app".to_string()), "and is on push from now on");
+    let Ok(Handled::Image { report, .. }) = handler.handle(&push_event("app", "sha256:2", "v2"), false).await else {
+        panic!("not an image report")
+    };
+    assert!(matches!(report.scan, ImageScan::Automatic { .. }), "{:?}", report.scan);
+    assert_eq!(fake.scans.lock().expect("lock").len(), 1);
+
+    let other = FakeRegistry::with(&["app"]);
+    let dry = Handler { registry: &other, ..handler };
+    let Ok(Handled::Image { report, .. }) = dry.handle(&push_event("app", "sha256:1", ""), true).await else {
+        panic!("not an image report")
+    };
+    assert_eq!(report.scan, ImageScan::WouldStart);
+    assert!(other.scans.lock().expect("lock").is_empty() && other.writes().is_empty(), "a dry run changes nothing");
+}
+
+#[tokio::test]
+async fn a_forbidden_tag_is_one_alert_and_nothing_is_deleted() {
+    let fake = FakeRegistry::with(&["prod/api"]);
+    let baseline = Baseline::parse(
+        "b.toml",
+        "[[rules]]\nmatch = \"prod/**\"\nimage_tags = { forbidden = [\"latest\"], allow_untagged = false }\n",
+    )
+    .expect("baseline");
+    let (sink, got) = MemorySink::new("memory", false);
+    let alerts = Alerts::new(vec![Box::new(sink)]);
+    let guard = LoopGuard::default();
+    let handler =
+        Handler { purpose: Purpose::ImagePushes, registry: &fake, baseline: &baseline, guard: &guard, alerts: &alerts };
+    let handled = handler.handle(&push_event("prod/api", "sha256:1", "latest"), false).await.expect("handled");
+    let Handled::Image { report, alerts: delivered } = handled else { panic!("not an image report") };
+    assert_eq!(report.tag_findings.len(), 1, "{:?}", report.tag_findings);
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].sent_to, ["memory"]);
+    let sent = got.lock().expect("lock").clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].kind, AlertKind::Governance);
+    assert!(sent[0].problems.iter().any(|p| p.contains("`latest` is forbidden")), "{:?}", sent[0].problems);
+    let governance = ["PutImageTagMutability", "PutImageScanningConfiguration", "PutLifecyclePolicy", "TagResource"];
+    let writes = fake.writes();
+    assert!(writes.iter().all(|w| governance.iter().any(|g| w.starts_with(g))), "only settings change: {writes:?}");
+    handler.handle(&push_event("prod/api", "sha256:2", ""), false).await.expect("handled");
+    let sent = got.lock().expect("lock").clone();
+    assert_eq!(sent.len(), 2);
+    assert!(sent[1].problems.iter().any(|p| p.contains("without a tag")), "{:?}", sent[1].problems);
+}
+
+#[tokio::test]
+async fn scan_findings_over_the_threshold_alert_with_the_same_id_every_time() {
+    let fake = FakeRegistry::with(&["app"]);
+    *fake.findings.lock().expect("lock") = Some(vec![
+        Finding { package: Some("openssl".into()), ..Finding::new("CVE-2", Severity::Critical) },
+        Finding::new("CVE-1", Severity::High),
+    ]);
+    let (sink, got) = MemorySink::new("memory", false);
+    let alerts = Alerts::new(vec![Box::new(sink)]);
+    let (baseline, guard) = (builtin(), LoopGuard::default());
+    let handler =
+        Handler { purpose: Purpose::ScanResults, registry: &fake, baseline: &baseline, guard: &guard, alerts: &alerts };
+    let event = scan_event("app", "sha256:1", json!({"CRITICAL": 1, "HIGH": 1}));
+    handler.handle(&event, false).await.expect("handled");
+    handler.handle(&event, false).await.expect("handled again");
+    let got = got.lock().expect("lock").clone();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0], got[1], "a duplicate event yields an identical alert");
+    assert_eq!(got[0].severity, Severity::Critical);
+    assert_eq!(got[0].findings.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["CVE-2", "CVE-1"]);
+
+    *fake.findings.lock().expect("lock") = Some(vec![Finding::new("CVE-1", Severity::High)]);
+    let Ok(Handled::Scan { report, alerts: delivered }) = handler.handle(&event, false).await else {
+        panic!("no scan")
+    };
+    assert!(delivered.is_empty(), "the findings, not the event's counts, decide");
+    assert_eq!(report.no_alert.as_deref(), Some("the findings are within the threshold"));
+}
+
+#[tokio::test]
+async fn a_failing_sink_fails_the_invocation_after_the_others_got_the_alert() {
+    let fake = FakeRegistry::with(&["app"]);
+    *fake.findings.lock().expect("lock") = Some(vec![Finding::new("CVE-9", Severity::Critical)]);
+    let (broken, _) = MemorySink::new("broken", true);
+    let (working, got) = MemorySink::new("working", false);
+    let alerts = Alerts::new(vec![Box::new(broken), Box::new(working)]);
+    let (baseline, guard) = (builtin(), LoopGuard::default());
+    let handler =
+        Handler { purpose: Purpose::ScanResults, registry: &fake, baseline: &baseline, guard: &guard, alerts: &alerts };
+    match handler.handle(&scan_event("app", "sha256:1", json!({"CRITICAL": 1})), false).await {
+        Err(HandleError::Alerts(message)) => {
+            assert!(message.contains("broken") && message.contains("refused"), "{message}")
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(got.lock().expect("lock").len(), 1, "the working sink still got it");
 }

@@ -1,0 +1,178 @@
+//! Reading image events: `ECR Image Action` (push, delete, archive), `ECR Image Scan` (basic scan done),
+//! `Inspector2 Scan` (enhanced scan done; its `repository-name` is an ARN) and `Inspector2 Finding` (one
+//! finding). Pure, like the rest of routing; `image-tag` may be `""` and `image-tags` `[]`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use warden_core::alert::Origin;
+use warden_core::vulnerabilities::{Finding, Severity};
+
+use crate::event::{MalformedEvent, Route};
+
+/// A successful image push.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImagePush {
+    /// Where it happened.
+    pub origin: Origin,
+    /// The repository.
+    pub repository: String,
+    /// The image digest.
+    pub digest: String,
+    /// The tag pushed (`None`: a digest-only push).
+    pub tag: Option<String>,
+}
+
+/// Where scan results came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanSource {
+    /// `ECR Image Scan`: a basic scan.
+    BasicScan,
+    /// `Inspector2 Scan`: an enhanced scan.
+    EnhancedScan,
+    /// `Inspector2 Finding`: one finding.
+    InspectorFinding,
+}
+
+/// A completed scan (or one Inspector finding) of one image.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanResult {
+    /// Where it happened.
+    pub origin: Origin,
+    /// What sent it.
+    pub source: ScanSource,
+    /// The repository.
+    pub repository: String,
+    /// The image digest.
+    pub digest: String,
+    /// The image's tags.
+    pub tags: Vec<String>,
+    /// The event's findings per severity (zero severities left out; `TOTAL` dropped).
+    pub counts: BTreeMap<Severity, u32>,
+    /// The finding itself, for `Inspector2 Finding`.
+    pub finding: Option<Finding>,
+}
+
+fn text<'a>(detail: &'a Value, key: &str) -> Option<&'a str> {
+    detail.get(key).and_then(Value::as_str)
+}
+
+fn required<'a>(detail: &'a Value, key: &str, what: &str) -> Result<&'a str, MalformedEvent> {
+    text(detail, key)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| MalformedEvent(format!("{what}: detail.{key} is missing or not a non-empty string")))
+}
+
+/// The repository name in `name-or-arn` (Inspector writes `arn:aws:ecr:REGION:ACCOUNT:repository/NAME`).
+fn repository_name(name_or_arn: &str) -> &str {
+    name_or_arn.split_once(":repository/").map_or(name_or_arn, |(_, name)| name)
+}
+
+/// Routes an `ECR Image Action` event.
+pub(crate) fn route_image_action(origin: Origin, detail: &Value) -> Result<Route, MalformedEvent> {
+    const WHAT: &str = "ECR Image Action";
+    let action = required(detail, "action-type", WHAT)?;
+    let repository = required(detail, "repository-name", WHAT)?;
+    let result = text(detail, "result").unwrap_or("");
+    if action != "PUSH" {
+        return Ok(Route::Ignore { reason: format!("{action} in `{repository}` ({result}): nothing to do") });
+    }
+    if result != "SUCCESS" {
+        return Ok(Route::Ignore { reason: format!("a push to `{repository}` ended {result:?}: no image to check") });
+    }
+    let digest = required(detail, "image-digest", WHAT)?;
+    let tag = text(detail, "image-tag").filter(|t| !t.is_empty()).map(str::to_string);
+    Ok(Route::ImagePushed(ImagePush { origin, repository: repository.to_string(), digest: digest.to_string(), tag }))
+}
+
+/// Routes an `ECR Image Scan` or `Inspector2 Scan` event.
+pub(crate) fn route_scan(origin: Origin, source: ScanSource, detail: &Value) -> Result<Route, MalformedEvent> {
+    let what = match source {
+        ScanSource::BasicScan => "ECR Image Scan",
+        _ => "Inspector2 Scan",
+    };
+    let status = required(detail, "scan-status", what)?;
+    let repository = repository_name(required(detail, "repository-name", what)?).to_string();
+    if !status.ends_with("COMPLETE") {
+        return Ok(Route::Ignore {
+            reason: format!("the scan of an image in `{repository}` is {status}, not complete"),
+        });
+    }
+    let digest = required(detail, "image-digest", what)?.to_string();
+    let tags = match detail.get("image-tags") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(tags)) => {
+            tags.iter().filter_map(Value::as_str).filter(|t| !t.is_empty()).map(str::to_string).collect()
+        }
+        Some(_) => return Err(MalformedEvent(format!("{what}: detail.image-tags must be a list"))),
+    };
+    let counts = severity_counts(detail.get("finding-severity-counts"), what)?;
+    Ok(Route::ScanCompleted(ScanResult { origin, source, repository, digest, tags, counts, finding: None }))
+}
+
+fn severity_counts(counts: Option<&Value>, what: &str) -> Result<BTreeMap<Severity, u32>, MalformedEvent> {
+    let mut found = BTreeMap::new();
+    let Some(counts) = counts.filter(|c| !c.is_null()) else { return Ok(found) };
+    let Some(counts) = counts.as_object() else {
+        return Err(MalformedEvent(format!("{what}: detail.finding-severity-counts must be an object")));
+    };
+    for (key, count) in counts {
+        if key == "TOTAL" {
+            continue;
+        }
+        let count = count
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| MalformedEvent(format!("{what}: finding-severity-counts.{key} must be a whole number")))?;
+        *found.entry(Severity::parse(key)).or_insert(0) += count;
+    }
+    Ok(found)
+}
+
+/// Routes an `Inspector2 Finding` event: an active package vulnerability in an ECR image.
+pub(crate) fn route_inspector_finding(origin: Origin, detail: &Value) -> Result<Route, MalformedEvent> {
+    const WHAT: &str = "Inspector2 Finding";
+    let status = text(detail, "status").unwrap_or("ACTIVE");
+    let resources = detail.get("resources").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let Some(image) = resources.iter().find_map(|r| r.pointer("/details/awsEcrContainerImage")) else {
+        return Ok(Route::Ignore { reason: "the Inspector finding is not about an ECR image".to_string() });
+    };
+    let repository = required(image, "repositoryName", WHAT)?.to_string();
+    if status != "ACTIVE" {
+        return Ok(Route::Ignore { reason: format!("an Inspector finding in `{repository}` is {status}, not active") });
+    }
+    let digest = required(image, "imageHash", WHAT)?.to_string();
+    let tags = image
+        .get("imageTags")
+        .and_then(Value::as_array)
+        .map(|tags| tags.iter().filter_map(Value::as_str).filter(|t| !t.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default();
+    let details = detail.get("packageVulnerabilityDetails");
+    let id = details
+        .and_then(|d| text(d, "vulnerabilityId"))
+        .or_else(|| text(detail, "title"))
+        .ok_or_else(|| MalformedEvent(format!("{WHAT}: no packageVulnerabilityDetails.vulnerabilityId nor title")))?;
+    let severity = Severity::parse(required(detail, "severity", WHAT)?);
+    let package = details.and_then(|d| d.pointer("/vulnerablePackages/0"));
+    let owned = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_string);
+    let finding = Finding {
+        id: id.to_string(),
+        severity,
+        score: detail.get("inspectorScore").and_then(Value::as_f64),
+        package: owned(package.and_then(|p| text(p, "name"))),
+        version: owned(package.and_then(|p| text(p, "version"))),
+        fixed_in: owned(package.and_then(|p| text(p, "fixedInVersion")).filter(|v| *v != "NotAvailable")),
+        uri: owned(details.and_then(|d| text(d, "sourceUrl"))),
+    };
+    Ok(Route::ScanCompleted(ScanResult {
+        origin,
+        source: ScanSource::InspectorFinding,
+        repository,
+        digest,
+        tags,
+        counts: BTreeMap::from([(severity, 1)]),
+        finding: Some(finding),
+    }))
+}
