@@ -77,6 +77,39 @@ impl Moto {
         aws_sdk_ssm::Client::new(&self.sdk_config().await)
     }
 
+    /// An SNS client, with retries off.
+    pub async fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.sdk_config().await)
+    }
+
+    /// An SQS client, with retries off.
+    pub async fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk_config().await)
+    }
+
+    /// An EventBridge client, with retries off.
+    pub async fn events(&self) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::new(&self.sdk_config().await)
+    }
+
+    /// POSTs `body` as JSON to moto's own API at `path` (e.g. `/moto-api/static/ecr/scan-finding-results`)
+    /// and returns the HTTP status.
+    pub fn moto_api(&self, path: &str, body: &serde_json::Value) -> u16 {
+        use std::io::Write;
+        let address = self.endpoint.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("connect to moto");
+        let body = body.to_string();
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).expect("send to moto");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read moto's answer");
+        let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok());
+        status.unwrap_or_else(|| panic!("moto's answer has no status: {answer}"))
+    }
+
     async fn sdk_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(REGION))

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use tracing::{info, warn};
-use warden_core::alert::{governance_findings, GovernanceFinding, ImageRef};
+use warden_core::alert::{public_access_findings, GovernanceFinding, ImageRef};
 use warden_core::baseline::{Baseline, Mode};
 use warden_core::image_tags;
 use warden_core::observed::{Observed, ScanFrequency, ScanType};
@@ -63,7 +63,9 @@ pub async fn image_pushed(
 ) -> PushReport {
     let image = ImageRef { digest: push.digest.clone(), tags: push.tag.iter().cloned().collect() };
     let governed = govern_observed(registry, baseline, &push.repository, options).await;
-    let mut alert_findings = governance_findings(&governed.report);
+    // Standing violations (encryption) were alerted when the repository was created or changed; a push
+    // alerts on what it brings (its tag) and on public access it found.
+    let mut alert_findings = public_access_findings(&governed.report);
     let Some((want, before)) = governed.state else {
         let report = &governed.report;
         let reason =

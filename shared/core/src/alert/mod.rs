@@ -281,13 +281,28 @@ impl Alert {
 /// The governance findings in a repository's report that deserve an alert: violations ecr-warden can't
 /// fix (e.g. encryption), and public statements removed from (or, in audit mode, found in) its policy.
 pub fn governance_findings(report: &RepositoryReport) -> Vec<GovernanceFinding> {
-    let mut found = Vec::new();
-    for control in &report.controls {
-        if control.status == Status::Violation {
+    let mut found = standing_violations(report);
+    found.extend(public_access_findings(report));
+    found
+}
+
+/// Violations ecr-warden can't fix (e.g. encryption, fixed when a repository is created).
+pub fn standing_violations(report: &RepositoryReport) -> Vec<GovernanceFinding> {
+    let violations = report.controls.iter().filter(|c| c.status == Status::Violation);
+    violations
+        .map(|control| {
             let text = control.finding.clone().unwrap_or_else(|| "violates the baseline".to_string());
             let severity = if control.control == ControlId::Encryption { Severity::Medium } else { Severity::Low };
-            found.push(GovernanceFinding { control: control.control.to_string(), severity, text });
-        }
+            GovernanceFinding { control: control.control.to_string(), severity, text }
+        })
+        .collect()
+}
+
+/// Statements granting public access that were removed from the repository policy (or, in audit mode
+/// or a dry run, found in it).
+pub fn public_access_findings(report: &RepositoryReport) -> Vec<GovernanceFinding> {
+    let mut found = Vec::new();
+    for control in &report.controls {
         for action in &control.actions {
             let removed = match action {
                 Action::SetRepositoryPolicy { removed, .. } | Action::DeleteRepositoryPolicy { removed } => removed,
