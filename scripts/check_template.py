@@ -55,7 +55,7 @@ for binary, logical_id in sorted(binaries.items()):
     for policy in role.get("Policies", []):
         for statement in policy["PolicyDocument"]["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            ours = [a for a in actions if a.split(":")[0] in ("ecr", "ssm")]
+            ours = [a for a in actions if a.split(":")[0] in ("ecr", "ssm", "sns", "events", "inspector2")]
             granted.update(ours)
             if statement.get("Resource") == "*":
                 wide.update(ours)

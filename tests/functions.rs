@@ -94,3 +94,36 @@ async fn backfill_function_answers_manual_requests() {
     assert_eq!(handled["report"]["repositories"][0]["repository"], "team/b");
     assert_eq!(moto.writes(), Vec::<String>::new(), "a dry run writes nothing");
 }
+
+#[tokio::test]
+async fn image_and_scan_functions_take_their_own_events() {
+    let moto = Moto::start();
+    moto.ecr().await.create_repository().repository_name("my-repository-name").send().await.expect("create");
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(fixture(&format!("events/{name}"))).expect("read")).expect("json")
+    };
+    let mut finding = read("inspector2-finding.json");
+    finding["detail"]["severity"] = json!("CRITICAL");
+
+    let api = runtime_api(vec![read("ecr-image-push.json"), finding.clone()]);
+    let function = start_function("image-pushed", &api.address, &moto);
+    let posted = answers(&api, 2);
+    drop(function);
+    let pushed: Value = serde_json::from_str(&posted[0].body).expect("JSON response");
+    assert_eq!(pushed["handled"], "image", "{pushed:#}");
+    assert_eq!(pushed["report"]["governance"]["repository"], "my-repository-name");
+    let elsewhere: Value = serde_json::from_str(&posted[1].body).expect("JSON response");
+    assert_eq!(elsewhere["reason"], "this event is for the scan-completed function");
+
+    let api = runtime_api(vec![finding]);
+    let function = start_function("scan-completed", &api.address, &moto);
+    let posted = answers(&api, 1);
+    drop(function);
+    let scanned: Value = serde_json::from_str(&posted[0].body).expect("JSON response");
+    assert_eq!(scanned["handled"], "scan", "{scanned:#}");
+    let alert = &scanned["alerts"][0]["alert"];
+    assert_eq!(alert["severity"], "CRITICAL");
+    assert_eq!(alert["findings"][0]["id"], "CVE-2019-17498");
+    assert_eq!(alert["repository"], "amazon/amazon-ecs-sample");
+    assert_eq!(scanned["alerts"][0]["sent_to"], json!([]), "no sink configured in this test");
+}
