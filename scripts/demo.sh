@@ -52,3 +52,18 @@ run "$ECR_WARDEN" handle --event "$work/event.json"
 
 step "plan again: only the unfixable findings remain (exit 3)"
 run "$ECR_WARDEN" plan
+
+step "An alert topic with a queue subscribed, and an image pushed to a new repository, team-c/web"
+topic=$("$VENV/bin/python" scripts/demo_alerts.py setup "$work")
+echo "topic: $topic"
+export ECR_WARDEN_ALERT_TOPIC_ARN=$topic
+
+step "handle the push: the repository is governed and, its scanning being manual when the image arrived, a scan is started"
+run "$ECR_WARDEN" handle --event "$work/push.json"
+
+step "The scan completes with findings (set through moto's API); handle the ECR Image Scan event"
+"$VENV/bin/python" scripts/demo_alerts.py findings
+run "$ECR_WARDEN" handle --event "$work/scan.json"
+
+step "The alert as SNS delivered it to the subscribed queue"
+"$VENV/bin/python" scripts/demo_alerts.py show

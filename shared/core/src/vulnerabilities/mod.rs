@@ -101,7 +101,8 @@ impl Finding {
         Self { id: id.into(), severity, score: None, package: None, version: None, fixed_in: None, uri: None }
     }
 
-    /// One line for people: `CRITICAL CVE-1 openssl 1.0 (fixed in 1.1)`.
+    /// One line for people: `CRITICAL CVE-1 openssl 1.0 (fixed in 1.1)`; the fix only where it is known
+    /// (basic scans don't report one).
     pub fn line(&self) -> String {
         let mut line = format!("{} {}", self.severity, self.id);
         if let Some(package) = &self.package {
@@ -112,9 +113,8 @@ impl Finding {
                 line.push_str(version);
             }
         }
-        match &self.fixed_in {
-            Some(fixed) => line.push_str(&format!(" (fixed in {fixed})")),
-            None => line.push_str(" (no fix known)"),
+        if let Some(fixed) = &self.fixed_in {
+            line.push_str(&format!(" (fixed in {fixed})"));
         }
         line
     }
