@@ -135,6 +135,22 @@ async fn a_push_is_scanned_and_its_critical_findings_arrive_once_on_sns_and_the_
     assert_eq!(moto.operation_counts().get("StartImageScan"), Some(&1));
     assert!(handled.get("alerts").is_none(), "a compliant tag and fixed drift make no alert: {handled:#}");
 
+    // The same push again: the repository is compliant now and scans on push, so it costs 5 reads and no write.
+    moto.reset_recording();
+    let again = moto.ecr_warden_with(&["handle", "--event", &push, "--output", "json"], &sinks.env());
+    assert_eq!(again.code(), 0, "{again:?}");
+    assert_eq!(again.json()["report"]["scan"]["scan"], "automatic");
+    let counts = moto.operation_counts();
+    let reads = [
+        "DescribeRepositories",
+        "GetLifecyclePolicy",
+        "GetRegistryScanningConfiguration",
+        "GetRepositoryPolicy",
+        "ListTagsForResource",
+    ];
+    assert_eq!(counts.keys().collect::<Vec<_>>(), reads, "{counts:?}");
+    assert!(counts.values().all(|n| *n == 1), "each read once: {counts:?}");
+
     // The scan completes with findings over the threshold (more than 0 critical).
     set_findings(&moto, &digest);
     let scan = event_file(&moto, "ecr-image-scan-complete.json", &digest, |_| {});
@@ -144,7 +160,14 @@ async fn a_push_is_scanned_and_its_critical_findings_arrive_once_on_sns_and_the_
     let handled = run.json();
     let alert_id = handled["alerts"][0]["alert"]["id"].as_str().expect("an alert").to_string();
     assert_eq!(handled["alerts"][0]["sent_to"].as_array().map(Vec::len), Some(2), "{handled:#}");
-    assert_eq!(moto.operation_counts().get("DescribeImageScanFindings"), Some(&1));
+    let counts = moto.operation_counts();
+    assert_eq!(counts.get("DescribeImageScanFindings"), Some(&1), "one page of findings: {counts:?}");
+    assert_eq!(counts.get("PutEvents"), Some(&1), "{counts:?}");
+    assert_eq!(
+        counts.keys().filter(|op| op.contains("Repositor") || op.contains("Lifecycle")).count(),
+        0,
+        "{counts:?}"
+    );
 
     let delivered = drain(&moto, &sinks.topic_queue).await;
     assert_eq!(delivered.len(), 1, "{delivered:#?}");
