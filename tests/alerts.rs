@@ -214,11 +214,14 @@ async fn a_forbidden_tag_is_a_governance_alert_and_the_image_stays() {
     let ecr = moto.ecr().await;
     ecr.create_repository().repository_name(REPOSITORY).send().await.expect("create");
     let digest = push_image(&moto, Some("latest")).await;
-    let baseline = moto.write_file("baseline.toml", "[defaults.image_tags]\nforbidden = [\"latest\"]\n");
+    // The topic comes from the baseline's [alerts] section here, the bus from the environment.
+    let text =
+        format!("[alerts]\nsns_topic_arn = \"{}\"\n[defaults.image_tags]\nforbidden = [\"latest\"]\n", sinks.topic_arn);
+    let baseline = moto.write_file("baseline.toml", &text);
     let push = event_file(&moto, "ecr-image-push.json", &digest, |_| {});
     let args =
         ["handle", "--event", push.as_str(), "--baseline", baseline.to_str().expect("utf-8"), "--output", "json"];
-    let run = moto.ecr_warden_with(&args, &sinks.env());
+    let run = moto.ecr_warden_with(&args, &[("ECR_WARDEN_ALERT_BUS", BUS)]);
     assert_eq!(run.code(), 0, "{run:?}");
     let delivered = drain(&moto, &sinks.topic_queue).await;
     assert_eq!(delivered.len(), 1, "{delivered:#?}");

@@ -120,10 +120,16 @@ async fn malformed_events_get_a_clear_error_and_no_call() {
 #[tokio::test]
 async fn other_events_are_ignored_with_a_reason() {
     let moto = Moto::start();
-    let push = fixture("events/ecr-image-push.json");
-    let run = moto.ecr_warden(&["handle", "--event", push.to_str().expect("utf-8")]);
+    let replication = moto.write_file(
+        "replication.json",
+        r#"{"version":"0","id":"1","detail-type":"ECR Replication Action","source":"aws.ecr","account":"123456789012",
+            "region":"us-east-1","resources":[],"detail":{"result":"SUCCESS","repository-name":"a"}}"#,
+    );
+    moto.reset_recording();
+    let run = moto.ecr_warden(&["handle", "--event", replication.to_str().expect("utf-8")]);
     assert_eq!(run.code(), 0, "{run:?}");
-    assert!(run.stdout().starts_with("ignored: `ECR Image Action` events"), "{run:?}");
+    assert!(run.stdout().starts_with("ignored: `ECR Replication Action` events"), "{run:?}");
+    assert_eq!(moto.operations(), Vec::<String>::new(), "nothing was called");
 }
 
 #[tokio::test]
