@@ -49,7 +49,7 @@ pub struct PushReport {
     pub tag_findings: Vec<String>,
     /// How it gets scanned.
     pub scan: ImageScan,
-    /// Findings worth a governance alert (repository findings and tag violations).
+    /// Findings worth a governance alert: public access found in the repository policy, tag violations.
     #[serde(skip)]
     pub alert_findings: Vec<GovernanceFinding>,
 }
