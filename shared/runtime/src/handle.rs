@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info};
-use warden_core::alert::{governance_findings, Alert, ImageRef};
+use warden_core::alert::{governance_findings, Alert};
 use warden_core::baseline::Baseline;
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{Report, RepositoryReport};
@@ -173,7 +173,7 @@ impl Handler<'_> {
             Route::ImagePushed(push) => {
                 info!(repository = %push.repository, digest = %push.digest, tag = ?push.tag, "image pushed");
                 let report = image_pushed(self.registry, self.baseline, &push, options).await;
-                let image = Some(ImageRef { digest: push.digest.clone(), tags: report.image.tags.clone() });
+                let image = Some(report.image.clone());
                 let alert = Alert::governance(&push.origin, &push.repository, image, report.alert_findings.clone());
                 let alerts = self.deliver(alert, dry_run).await;
                 Ok(Handled::Image { report: Box::new(report), alerts })
