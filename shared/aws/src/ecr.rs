@@ -13,7 +13,8 @@ use tokio::sync::Mutex;
 use warden_core::action::Action;
 use warden_core::lifecycle::{Image, StorageClass};
 use warden_core::observed::{
-    EncryptionType, RegistryScanning, RepositoryFacts, ScanFrequency, ScanRule, ScanType, TagMutability,
+    repository_name_in_arn, EncryptionType, RegistryScanning, RepositoryFacts, ScanFrequency, ScanRule, ScanType,
+    TagMutability,
 };
 use warden_core::registry::{Registry, RegistryError, ScanStart};
 use warden_core::vulnerabilities::Finding;
@@ -118,7 +119,7 @@ impl Registry for EcrRegistry {
             .resource_arn(arn)
             .send()
             .await
-            .map_err(|e| registry_error("ListTagsForResource", repository_name(arn), e))?;
+            .map_err(|e| registry_error("ListTagsForResource", repository_name_in_arn(arn).unwrap_or(arn), e))?;
         Ok(output.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
     }
 
@@ -309,9 +310,4 @@ fn sdk_rule(rule: &ScanRule) -> Result<RegistryScanningRule, String> {
 
 fn build_error(operation: &str, error: impl std::fmt::Display) -> RegistryError {
     RegistryError::Failed { operation: operation.to_string(), message: error.to_string() }
-}
-
-/// The repository name in a repository ARN (`arn:aws:ecr:region:account:repository/NAME`).
-fn repository_name(arn: &str) -> &str {
-    arn.split_once(":repository/").map_or(arn, |(_, name)| name)
 }

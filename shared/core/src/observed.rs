@@ -207,6 +207,11 @@ impl RegistryScanning {
     }
 }
 
+/// The repository name in a repository ARN (`arn:aws:ecr:REGION:ACCOUNT:repository/NAME`), if it is one.
+pub fn repository_name_in_arn(arn: &str) -> Option<&str> {
+    arn.split_once(":repository/").map(|(_, name)| name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use warden_core::alert::Origin;
+use warden_core::observed::repository_name_in_arn;
 
 use crate::backfill::BackfillRequest;
 use crate::image_events::{self, ImagePush, ScanResult, ScanSource};
@@ -188,8 +189,8 @@ fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Ro
             let arn = parameters.get("resourceArn").and_then(Value::as_str).ok_or_else(|| {
                 MalformedEvent(format!("{}: requestParameters.resourceArn is missing", call.event_name))
             })?;
-            arn.split_once(":repository/")
-                .map(|(_, name)| name.to_string())
+            repository_name_in_arn(arn)
+                .map(str::to_string)
                 .ok_or_else(|| MalformedEvent(format!("`{arn}` is not a repository ARN")))?
         }
         _ => parameters.get("repositoryName").and_then(Value::as_str).map(str::to_string).ok_or_else(|| {

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 use warden_core::alert::Origin;
+use warden_core::observed::repository_name_in_arn;
 use warden_core::vulnerabilities::{Finding, Severity};
 
 use crate::event::{MalformedEvent, Route};
@@ -65,11 +66,6 @@ fn required<'a>(detail: &'a Value, key: &str, what: &str) -> Result<&'a str, Mal
         .ok_or_else(|| MalformedEvent(format!("{what}: detail.{key} is missing or not a non-empty string")))
 }
 
-/// The repository name in `name-or-arn` (Inspector writes `arn:aws:ecr:REGION:ACCOUNT:repository/NAME`).
-fn repository_name(name_or_arn: &str) -> &str {
-    name_or_arn.split_once(":repository/").map_or(name_or_arn, |(_, name)| name)
-}
-
 /// Routes an `ECR Image Action` event.
 pub(crate) fn route_image_action(origin: Origin, detail: &Value) -> Result<Route, MalformedEvent> {
     const WHAT: &str = "ECR Image Action";
@@ -94,7 +90,9 @@ pub(crate) fn route_scan(origin: Origin, source: ScanSource, detail: &Value) -> 
         _ => "Inspector2 Scan",
     };
     let status = required(detail, "scan-status", what)?;
-    let repository = repository_name(required(detail, "repository-name", what)?).to_string();
+    // Inspector writes the repository as an ARN, ECR as a name.
+    let name_or_arn = required(detail, "repository-name", what)?;
+    let repository = repository_name_in_arn(name_or_arn).unwrap_or(name_or_arn).to_string();
     if !status.ends_with("COMPLETE") {
         return Ok(Route::Ignore {
             reason: format!("the scan of an image in `{repository}` is {status}, not complete"),
