@@ -42,11 +42,14 @@ enum Command {
     /// Check or print baselines.
     #[command(subcommand)]
     Baseline(BaselineCommand),
-    /// Print the IAM actions a Lambda function's role must grant, and which of them need `Resource: "*"` (JSON).
+    /// Print the IAM actions a Lambda function's role must grant, and which of them need `Resource: "*"` (JSON);
+    /// with `--policy`, the role's IAM policy document.
     Permissions {
         /// The function.
         #[arg(value_enum)]
         function: FunctionName,
+        #[command(flatten)]
+        policy: PolicyArgs,
     },
     /// Validate lifecycle policies and preview what they would expire.
     #[command(subcommand)]
@@ -70,6 +73,32 @@ struct RunArgs {
     /// Repositories governed at once.
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
     concurrency: usize,
+}
+
+/// What `permissions --policy` scopes the document to.
+#[derive(Args)]
+struct PolicyArgs {
+    /// Print an IAM policy document for the function's role, each action on the narrowest resource.
+    #[arg(long, requires_all = ["account", "region"])]
+    policy: bool,
+    /// The account the function runs in (12 digits).
+    #[arg(long, requires = "policy")]
+    account: Option<String>,
+    /// The region the function runs in.
+    #[arg(long, requires = "policy")]
+    region: Option<String>,
+    /// The AWS partition.
+    #[arg(long, default_value = "aws", requires = "policy")]
+    partition: String,
+    /// SSM parameter the function reads its baseline from (omit for the built-in baseline).
+    #[arg(long, value_name = "NAME", requires = "policy")]
+    baseline_parameter: Option<String>,
+    /// SNS topic ARN the function publishes alerts to.
+    #[arg(long, value_name = "ARN", requires = "policy")]
+    alert_topic_arn: Option<String>,
+    /// EventBridge bus ARN the function puts alert events on.
+    #[arg(long, value_name = "ARN", requires = "policy")]
+    alert_bus_arn: Option<String>,
 }
 
 #[derive(Args)]
@@ -151,18 +180,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Apply(args) => govern_all(args, false).await,
         Command::Handle(args) => handle(args).await,
         Command::Lifecycle(command) => lifecycle::run(command).await,
-        Command::Permissions { function } => {
+        Command::Permissions { function, policy } => {
             let purpose = match function {
                 FunctionName::RepositoryEvents => Purpose::RepositoryEvents,
                 FunctionName::ImagePushed => Purpose::ImagePushes,
                 FunctionName::ScanCompleted => Purpose::ScanResults,
                 FunctionName::Backfill => Purpose::Backfill,
             };
-            let granted = serde_json::json!({
-                "actions": permissions::for_purpose(purpose),
-                "registry_wide": permissions::REGISTRY_WIDE,
-            });
-            println!("{}", serde_json::to_string_pretty(&granted)?);
+            let printed = match (policy.policy, policy.account, policy.region) {
+                (true, Some(account), Some(region)) => {
+                    let scope = permissions::PolicyScope {
+                        partition: policy.partition,
+                        region,
+                        account,
+                        baseline_parameter: policy.baseline_parameter,
+                        alert_topic_arn: policy.alert_topic_arn,
+                        alert_bus_arn: policy.alert_bus_arn,
+                    };
+                    permissions::policy_document(purpose, &scope)?
+                }
+                _ => serde_json::json!({
+                    "actions": permissions::for_purpose(purpose),
+                    "registry_wide": permissions::REGISTRY_WIDE,
+                }),
+            };
+            println!("{}", serde_json::to_string_pretty(&printed)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Baseline(BaselineCommand::Default) => {
