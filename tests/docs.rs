@@ -1,5 +1,5 @@
-//! The README's examples work: every TOML baseline in it validates, and `baseline default` prints a
-//! baseline that validates too.
+//! The README's examples work: every TOML baseline in it validates, `baseline default` prints a
+//! baseline that validates too, and the cargo-lambda deploy walk-through runs against moto.
 
 use std::path::Path;
 use std::process::Command;
@@ -44,4 +44,105 @@ fn every_baseline_in_the_readme_is_valid() {
     let out = validate(&dir, "default.toml", &String::from_utf8_lossy(&default.stdout));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The README's sh block that holds `needle`, its continuation lines joined.
+fn sh_block_with(markdown: &str, needle: &str) -> Vec<String> {
+    let mut blocks: Vec<Vec<String>> = Vec::new();
+    let mut current: Option<Vec<String>> = None;
+    for line in markdown.lines() {
+        match (&mut current, line.trim_start()) {
+            (None, "```sh") => current = Some(Vec::new()),
+            (Some(_), "```") => blocks.extend(current.take()),
+            (Some(block), text) => match block.last_mut().filter(|last| last.ends_with('\\')) {
+                Some(last) => {
+                    last.pop();
+                    last.push_str(text);
+                }
+                None => block.push(text.to_string()),
+            },
+            (None, _) => {}
+        }
+    }
+    let mut found = blocks.into_iter().filter(|b| b.iter().any(|line| line.contains(needle)));
+    let block = found.next().unwrap_or_else(|| panic!("the README has a sh block with `{needle}`"));
+    assert!(found.next().is_none(), "one sh block in the README has `{needle}`");
+    block
+}
+
+/// The README's "One function with cargo-lambda" walk-through, run line by line against moto's IAM and
+/// Lambda with the real `aws` CLI, `ecr-warden` and `cargo lambda`. Two lines can't run here and are
+/// replaced, each on purpose: the release arm64 build (the debug build of the same function is deployed
+/// instead) and `invoke --remote` (moto runs functions in Docker, which this machine doesn't have).
+#[test]
+fn the_readme_cargo_lambda_deploy_walk_through_works() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(workspace.join("README.md")).expect("README");
+    let block = sh_block_with(&readme, "cargo lambda deploy");
+    let cargo_lambda = std::path::PathBuf::from(
+        std::env::var("CARGO_LAMBDA").expect("CARGO_LAMBDA must name the cargo-lambda executable: run `make test`"),
+    );
+    let venv_bin = cargo_lambda.parent().expect("cargo-lambda lives in the venv's bin").to_path_buf();
+    let moto = integration_tests::Moto::start();
+    let binaries = ecr_warden_binary().parent().expect("binary dir").to_path_buf();
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let path = std::env::join_paths([venv_bin.clone(), binaries].into_iter().chain(std::env::split_paths(&inherited)))
+        .expect("PATH");
+
+    let mut replaced = 0;
+    for line in &block {
+        let command = if line.starts_with("cargo lambda build") || line.starts_with("cargo lambda invoke --remote") {
+            replaced += 1;
+            continue;
+        } else if line.starts_with("cargo lambda deploy") {
+            let binary = integration_tests::workspace_binary("backfill");
+            format!("{line} --binary-path {}", binary.display())
+        } else {
+            line.clone()
+        };
+        let mut run = Command::new("bash");
+        run.args(["-euo", "pipefail", "-c", &command]).current_dir(moto.dir()).env("PATH", &path);
+        run.env("XDG_CACHE_HOME", moto.dir()).env("AWS_PAGER", "");
+        for (key, value) in moto.aws_env() {
+            run.env(key, value);
+        }
+        if line.starts_with("cargo lambda deploy") {
+            // cargo-lambda reads the workspace's metadata.
+            run.current_dir(&workspace).env("CARGO_TARGET_DIR", moto.dir().join("target"));
+            let policy = moto.dir().join("backfill-policy.json");
+            assert!(policy.exists(), "the walk-through wrote the role's policy before deploying");
+        }
+        let out = run.output().expect("run bash");
+        assert!(out.status.success(), "`{command}` failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(replaced, 2, "the build and the remote invoke are the lines replaced here");
+
+    let aws = |args: &[&str]| -> serde_json::Value {
+        let mut run = Command::new(venv_bin.join("aws"));
+        run.args(args).args(["--output", "json"]);
+        for (key, value) in moto.aws_env() {
+            run.env(key, value);
+        }
+        let out = run.output().expect("run aws");
+        assert!(out.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("aws answers JSON")
+    };
+    let function = aws(&["lambda", "get-function-configuration", "--function-name", "backfill"]);
+    assert_eq!(function["Runtime"], "provided.al2023");
+    assert_eq!(function["Role"], "arn:aws:iam::123456789012:role/ecr-warden-backfill");
+    assert_eq!(function["MemorySize"], 128);
+    assert_eq!(function["Timeout"], 900);
+    assert_eq!(function["Environment"]["Variables"]["ECR_WARDEN_MODE"], "audit");
+
+    let policy = aws(&["iam", "get-role-policy", "--role-name", "ecr-warden-backfill", "--policy-name", "ecr-warden"]);
+    let statements = policy["PolicyDocument"]["Statement"].as_array().expect("statements").clone();
+    let granted: Vec<&str> = statements
+        .iter()
+        .flat_map(|s| s["Action"].as_array().into_iter().flatten())
+        .filter_map(|a| a.as_str())
+        .collect();
+    assert!(granted.contains(&"ecr:PutImageTagMutability") && granted.contains(&"ecr:DescribeRepositories"));
+    assert!(!granted.iter().any(|a| a.starts_with("sns:") || a.starts_with("ssm:")), "{granted:?}");
+    let scoped = statements.iter().find(|s| s["Sid"] == "Repositories").expect("a repository statement");
+    assert_eq!(scoped["Resource"], "arn:aws:ecr:eu-west-1:123456789012:repository/*");
 }

@@ -42,6 +42,8 @@ impl Moto {
         let mut child = Command::new(&server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_ENABLE_RECORDING", "true")
+            // AWS managed policies (e.g. AWSLambdaBasicExecutionRole) exist, as in an account.
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .env("MOTO_RECORDER_FILEPATH", &recording)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -125,6 +127,8 @@ impl Moto {
         vec![
             ("AWS_ENDPOINT_URL", self.endpoint.clone()),
             ("AWS_REGION", REGION.to_string()),
+            // The AWS CLI v1 reads only this one.
+            ("AWS_DEFAULT_REGION", REGION.to_string()),
             ("AWS_ACCESS_KEY_ID", "testing".to_string()),
             ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
             ("AWS_MAX_ATTEMPTS", "2".to_string()),
