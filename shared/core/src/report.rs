@@ -138,6 +138,19 @@ impl RepositoryReport {
         Self { repository: repository.to_string(), outcome, reason: Some(reason.into()), controls: Vec::new() }
     }
 
+    /// What failed, with its cause: the repository itself (outcome `error`) or each control whose fix failed.
+    pub fn failures(&self) -> Vec<String> {
+        let mut failures = Vec::new();
+        if self.outcome == Outcome::Error {
+            failures.push(format!("{}: {}", self.repository, self.reason.as_deref().unwrap_or("error")));
+        }
+        for control in self.controls.iter().filter(|c| c.status == Status::Error) {
+            let cause = control.error.as_deref().unwrap_or("error");
+            failures.push(format!("{} {}: {cause}", self.repository, control.control));
+        }
+        failures
+    }
+
     /// The status of one control, if it was judged.
     pub fn status(&self, control: ControlId) -> Option<Status> {
         self.controls.iter().find(|c| c.control == control).map(|c| c.status)

@@ -77,10 +77,11 @@ pub enum HandleError {
     /// Listing the registry failed.
     #[error("backfill failed: {0}")]
     Registry(#[from] RegistryError),
-    /// The event was handled but an alert sink failed; the other sinks got the alert. Retrying is
-    /// harmless: the alert keeps its id.
-    #[error("alert sinks failed: {0}")]
-    Alerts(String),
+    /// The event was handled but part of it failed: a fix or read (after the SDK's retries), or an alert
+    /// sink (the other sinks got the alert). Retrying is harmless: governing is idempotent and an alert
+    /// keeps its id.
+    #[error("handled in part: {0}")]
+    Incomplete(String),
 }
 
 /// Which events an entry point takes on; the others are ignored with a pointer to the right one.
@@ -133,21 +134,26 @@ pub struct Handler<'a> {
 
 impl Handler<'_> {
     /// Handles one event; `dry_run` plans without changing anything or sending alerts, whatever the
-    /// event asks. When an alert sink fails the answer is an error (so Lambda retries), after every
-    /// other sink was tried and the outcome logged.
+    /// event asks. When one repository's fix or read failed, or an alert sink failed, the answer is an
+    /// error (so Lambda retries, then the event goes to the dead-letter queue), after everything else was
+    /// done and the outcome logged. A backfill answers its report whatever failed in it.
     pub async fn handle(&self, event: &Value, dry_run: bool) -> Result<Handled, HandleError> {
         let handled = self.handle_route(route(event, self.guard)?, dry_run).await?;
-        let failed: Vec<String> = handled
-            .alerts()
-            .iter()
-            .flat_map(|d| d.failed.iter().map(|f| format!("{} ({}): {}", f.sink, d.alert.id, f.error)))
-            .collect();
+        let mut failed = match &handled {
+            Handled::Repository { report, .. } => report.failures(),
+            Handled::Image { report, .. } => report.governance.failures(),
+            _ => Vec::new(),
+        };
+        for delivery in handled.alerts() {
+            let alert = &delivery.alert.id;
+            failed.extend(delivery.failed.iter().map(|f| format!("alert {alert} to {}: {}", f.sink, f.error)));
+        }
         if failed.is_empty() {
             Ok(handled)
         } else {
             let outcome = serde_json::to_string(&handled).unwrap_or_default();
-            error!(%outcome, "handled, but alerts failed");
-            Err(HandleError::Alerts(failed.join("; ")))
+            error!(%outcome, "handled in part");
+            Err(HandleError::Incomplete(failed.join("; ")))
         }
     }
 

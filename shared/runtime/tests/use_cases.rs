@@ -229,6 +229,36 @@ async fn a_failed_fix_is_reported_on_its_control_and_the_other_fixes_land() {
 }
 
 #[tokio::test]
+async fn an_event_whose_fix_failed_fails_the_invocation_so_lambda_retries_it() {
+    let fake = FakeRegistry::with(&["app"]);
+    let throttled = RegistryError::Throttled { operation: "TagResource".into(), message: "Rate exceeded".into() };
+    fake.fail("TagResource", "app", throttled);
+    let (baseline, guard, alerts) = (builtin(), LoopGuard::default(), Alerts::default());
+    let handler = Handler {
+        purpose: Purpose::RepositoryEvents,
+        registry: &fake,
+        baseline: &baseline,
+        guard: &guard,
+        alerts: &alerts,
+    };
+    let created = json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.ecr",
+        "detail": {"eventName": "CreateRepository", "requestParameters": {"repositoryName": "app"}}});
+    match handler.handle(&created, false).await {
+        Err(HandleError::Incomplete(message)) => {
+            assert!(message.contains("app tags: ") && message.contains("Rate exceeded"), "{message}")
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(fake.writes().iter().any(|w| w.starts_with("PutImageTagMutability")), "the other fixes landed");
+
+    // The retry, once the throttling is over, finishes the job.
+    fake.failures.lock().expect("lock").clear();
+    let Ok(Handled::Repository { report, .. }) = handler.handle(&created, false).await else { panic!("handled") };
+    assert_eq!(report.status(ControlId::Tags), Some(Status::Fixed));
+    assert_eq!(report.status(ControlId::TagMutability), Some(Status::Compliant));
+}
+
+#[tokio::test]
 async fn a_repository_deleted_mid_flight_is_gone_not_failed() {
     let fake = FakeRegistry::with(&["a"]);
     fake.fail("PutImageTagMutability", "a", RegistryError::NotFound("a".into()));
@@ -265,11 +295,11 @@ async fn backfill_respects_its_concurrency_bound_and_filters() {
 
 #[tokio::test]
 async fn each_function_takes_only_its_own_events() {
-    let fake = FakeRegistry::with(&["a"]);
+    let fake = FakeRegistry::with(&["app"]);
     let baseline = builtin();
     let guard = LoopGuard::default();
     let cloudtrail = json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.ecr",
-        "detail": {"eventName": "CreateRepository", "requestParameters": {"repositoryName": "a"}}});
+        "detail": {"eventName": "CreateRepository", "requestParameters": {"repositoryName": "app"}}});
     let manual_backfill = json!({"dryRun": true});
 
     let no_alerts = Alerts::default();
@@ -285,8 +315,8 @@ async fn each_function_takes_only_its_own_events() {
     assert_eq!(fake.writes(), Vec::<String>::new(), "both runs were dry");
     assert!(events_fn.handle(&json!("nonsense"), false).await.is_err());
 
-    let push = push_event("a", "sha256:1", "v1");
-    let scan = scan_event("a", "sha256:1", json!({"HIGH": 1}));
+    let push = push_event("app", "sha256:1", "v1");
+    let scan = scan_event("app", "sha256:1", json!({"HIGH": 1}));
     assert!(
         matches!(events_fn.handle(&push, true).await, Ok(Handled::Ignored { reason }) if reason.contains("image-pushed"))
     );
@@ -438,7 +468,7 @@ async fn a_failing_sink_fails_the_invocation_after_the_others_got_the_alert() {
     let handler =
         Handler { purpose: Purpose::ScanResults, registry: &fake, baseline: &baseline, guard: &guard, alerts: &alerts };
     match handler.handle(&scan_event("app", "sha256:1", json!({"CRITICAL": 1})), false).await {
-        Err(HandleError::Alerts(message)) => {
+        Err(HandleError::Incomplete(message)) => {
             assert!(message.contains("broken") && message.contains("refused"), "{message}")
         }
         other => panic!("unexpected {other:?}"),
