@@ -212,9 +212,54 @@ pub fn repository_name_in_arn(arn: &str) -> Option<&str> {
     arn.split_once(":repository/").map(|(_, name)| name)
 }
 
+/// The longest repository name ECR accepts.
+pub const MAX_REPOSITORY_NAME: usize = 256;
+
+/// Why `name` can't be an ECR repository name, if it can't: ECR takes 2 to 256 characters, path segments
+/// separated by `/`, each made of lowercase letters and digits joined by single `.`, `_` or `-`.
+pub fn repository_name_problem(name: &str) -> Option<String> {
+    let shown: String = name.chars().take(80).collect();
+    let shown = if shown.len() < name.len() { format!("{shown}...") } else { shown };
+    if !(2..=MAX_REPOSITORY_NAME).contains(&name.len()) {
+        return Some(format!("`{shown}` is not a repository name: it must be 2 to {MAX_REPOSITORY_NAME} characters"));
+    }
+    let segment_ok = |segment: &str| {
+        let bytes = segment.as_bytes();
+        let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+        let separator = |b: &u8| matches!(b, b'.' | b'_' | b'-');
+        bytes.first().is_some_and(alnum)
+            && bytes.last().is_some_and(alnum)
+            && bytes.iter().all(|b| alnum(b) || separator(b))
+            && !bytes.windows(2).any(|w| separator(&w[0]) && separator(&w[1]))
+    };
+    if name.split('/').all(segment_ok) {
+        None
+    } else {
+        Some(format!(
+            "`{shown}` is not a repository name: segments of lowercase letters and digits joined by single . _ or -, separated by /"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repository_names_follow_ecr_rules() {
+        for good in ["ab", "team-a/api", "a.b_c-d/e9", "x/y/z0", &"a".repeat(MAX_REPOSITORY_NAME)] {
+            assert_eq!(repository_name_problem(good), None, "{good}");
+        }
+        let too_long = "a".repeat(MAX_REPOSITORY_NAME + 1);
+        for bad in [
+            "", "a", "A", "a b", "../etc", "a//b", "/ab", "ab/", "a--b", "a.-b", "-ab", "ab-", "a\u{0}b", "é1",
+            &too_long,
+        ] {
+            assert!(repository_name_problem(bad).is_some(), "{bad:?}");
+        }
+        let shown = repository_name_problem(&too_long).unwrap();
+        assert!(shown.len() < 200, "long names are shortened in the message: {shown}");
+    }
 
     fn basic(rules: Vec<ScanRule>) -> RegistryScanning {
         RegistryScanning { scan_type: ScanType::Basic, rules }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use warden_core::alert::Origin;
-use warden_core::observed::repository_name_in_arn;
+use warden_core::observed::{repository_name_in_arn, repository_name_problem};
 
 use crate::backfill::BackfillRequest;
 use crate::image_events::{self, ImagePush, ScanResult, ScanSource};
@@ -149,7 +149,7 @@ pub fn route(event: &Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> 
         account: envelope.account.clone().unwrap_or_default(),
         region: envelope.region.clone().unwrap_or_default(),
     };
-    match (envelope.source.as_str(), envelope.detail_type.as_str()) {
+    let routed = match (envelope.source.as_str(), envelope.detail_type.as_str()) {
         ("aws.ecr", "AWS API Call via CloudTrail") => route_api_call(origin, envelope.detail, guard),
         ("aws.ecr", "ECR Image Action") => image_events::route_image_action(origin, &envelope.detail),
         ("aws.ecr", "ECR Image Scan") => image_events::route_scan(origin, ScanSource::BasicScan, &envelope.detail),
@@ -164,6 +164,17 @@ pub fn route(event: &Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> 
         (source, detail_type) => {
             Ok(Route::Ignore { reason: format!("`{detail_type}` events from `{source}` are not handled here") })
         }
+    }?;
+    // A name ECR can't hold is refused here, before any call is made with it.
+    let repository = match &routed {
+        Route::Govern { repository, .. } => Some(repository),
+        Route::ImagePushed(push) => Some(&push.repository),
+        Route::ScanCompleted(scan) => Some(&scan.repository),
+        Route::Backfill(_) | Route::Ignore { .. } => None,
+    };
+    match repository.and_then(|name| repository_name_problem(name)) {
+        Some(problem) => Err(MalformedEvent(problem)),
+        None => Ok(routed),
     }
 }
 
@@ -187,14 +198,14 @@ fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Ro
     let repository = match call.event_name.as_str() {
         "TagResource" | "UntagResource" => {
             let arn = parameters.get("resourceArn").and_then(Value::as_str).ok_or_else(|| {
-                MalformedEvent(format!("{}: requestParameters.resourceArn is missing", call.event_name))
+                MalformedEvent(format!("{}: requestParameters.resourceArn is missing or not a string", call.event_name))
             })?;
             repository_name_in_arn(arn)
                 .map(str::to_string)
                 .ok_or_else(|| MalformedEvent(format!("`{arn}` is not a repository ARN")))?
         }
         _ => parameters.get("repositoryName").and_then(Value::as_str).map(str::to_string).ok_or_else(|| {
-            MalformedEvent(format!("{}: requestParameters.repositoryName is missing", call.event_name))
+            MalformedEvent(format!("{}: requestParameters.repositoryName is missing or not a string", call.event_name))
         })?,
     };
     if repository.is_empty() {
@@ -252,26 +263,26 @@ mod tests {
 
     #[test]
     fn failed_calls_and_other_calls_are_ignored_with_a_reason() {
-        let mut failed = api_call("CreateRepository", json!({"repositoryName": "a"}), "arn:aws:iam::1:role/Admin");
+        let mut failed = api_call("CreateRepository", json!({"repositoryName": "app"}), "arn:aws:iam::1:role/Admin");
         failed["detail"]["errorCode"] = json!("RepositoryAlreadyExistsException");
         assert!(
             matches!(route(&failed, &guard()), Ok(Route::Ignore { reason }) if reason.contains("RepositoryAlreadyExists"))
         );
-        let read = api_call("DescribeImages", json!({"repositoryName": "a"}), "arn:aws:iam::1:role/Admin");
+        let read = api_call("DescribeImages", json!({"repositoryName": "app"}), "arn:aws:iam::1:role/Admin");
         assert!(matches!(route(&read, &guard()), Ok(Route::Ignore { .. })));
     }
 
     #[test]
     fn the_loop_guard_ignores_only_our_own_role() {
-        let own = api_call("PutLifecyclePolicy", json!({"repositoryName": "a"}), OWN_ROLE);
+        let own = api_call("PutLifecyclePolicy", json!({"repositoryName": "app"}), OWN_ROLE);
         assert!(matches!(route(&own, &guard()), Ok(Route::Ignore { reason }) if reason.contains("ecr-warden itself")));
-        let mut by_session = api_call("PutLifecyclePolicy", json!({"repositoryName": "a"}), "");
+        let mut by_session = api_call("PutLifecyclePolicy", json!({"repositoryName": "app"}), "");
         by_session["detail"]["userIdentity"] =
             json!({"arn": "arn:aws:sts::123456789012:assumed-role/ecr-warden/lambda-session"});
         assert!(matches!(route(&by_session, &guard()), Ok(Route::Ignore { .. })), "assumed-role ARN recognised");
         let other = api_call(
             "PutLifecyclePolicy",
-            json!({"repositoryName": "a"}),
+            json!({"repositoryName": "app"}),
             "arn:aws:iam::123456789012:role/ecr-warden-2",
         );
         assert!(matches!(route(&other, &guard()), Ok(Route::Govern { .. })));
@@ -310,7 +321,7 @@ mod tests {
         assert!(route(&no_detail, &guard()).expect_err("no detail").0.contains("detail"));
         let no_name = api_call("CreateRepository", json!({}), "arn:aws:iam::1:role/Admin");
         assert!(route(&no_name, &guard()).expect_err("no name").0.contains("repositoryName"));
-        let mut no_event_name = api_call("CreateRepository", json!({"repositoryName": "a"}), "");
+        let mut no_event_name = api_call("CreateRepository", json!({"repositoryName": "app"}), "");
         no_event_name["detail"].as_object_mut().map(|d| d.remove("eventName"));
         assert!(route(&no_event_name, &guard()).expect_err("no eventName").0.contains("eventName"));
     }
@@ -388,7 +399,7 @@ mod tests {
     #[test]
     fn basic_scans_may_have_empty_counts_and_no_tags() {
         let event = json!({"detail-type": "ECR Image Scan", "source": "aws.ecr",
-            "detail": {"scan-status": "COMPLETE", "repository-name": "a", "finding-severity-counts": {},
+            "detail": {"scan-status": "COMPLETE", "repository-name": "app", "finding-severity-counts": {},
                        "image-digest": "sha256:1", "image-tags": []}});
         assert!(
             matches!(route(&event, &guard()), Ok(Route::ScanCompleted(s)) if s.counts.is_empty() && s.tags.is_empty())
