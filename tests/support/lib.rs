@@ -4,6 +4,7 @@
 //! `MOTO_SERVER` must name the `moto_server` executable (the Makefile's venv provides it); tests fail,
 //! never skip, without it.
 
+pub mod faults;
 pub mod http;
 
 use std::collections::BTreeMap;

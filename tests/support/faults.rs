@@ -1,0 +1,186 @@
+//! A fault-injecting loopback proxy between the AWS SDK and moto. A share of requests gets a fault instead
+//! of (or as well as) moto's answer: a throttling error, HTTP 500, HTTP 503, a connection dropped before the
+//! request reaches moto, a connection dropped *after* moto applied it (the answer is lost), or a slow answer.
+//!
+//! Which request gets which fault is decided by a hash of the seed, the request (method, path, target,
+//! body) and how many times that same request was seen before: a retry of a request can get another
+//! outcome, and one seed gives the same faults to the same requests whatever order concurrency sends them in.
+
+use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::{BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::http::{read_request, Request};
+
+/// The faults the proxy injects, each equally likely once a request is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fault {
+    /// HTTP 400 with the service's throttling error code.
+    Throttling,
+    /// HTTP 500, a server error.
+    InternalError,
+    /// HTTP 503, service unavailable.
+    Unavailable,
+    /// The connection is closed before the request reaches moto.
+    DroppedBefore,
+    /// moto applies the request, then the connection is closed without its answer.
+    DroppedAfter,
+    /// The answer comes, 150 ms late.
+    Slow,
+}
+
+const FAULTS: [Fault; 6] = [
+    Fault::Throttling,
+    Fault::InternalError,
+    Fault::Unavailable,
+    Fault::DroppedBefore,
+    Fault::DroppedAfter,
+    Fault::Slow,
+];
+
+/// A running proxy.
+pub struct FaultProxy {
+    /// `http://127.0.0.1:PORT`: point `AWS_ENDPOINT_URL` here.
+    pub endpoint: String,
+    state: Arc<State>,
+}
+
+struct State {
+    upstream: String,
+    percent: u64,
+    seed: u64,
+    seen: Mutex<HashMap<u64, u64>>,
+    injected: Mutex<BTreeMap<Fault, usize>>,
+}
+
+impl FaultProxy {
+    /// Proxies to `upstream` (`http://HOST:PORT`), injecting a fault into `percent`% of requests.
+    pub fn start(upstream: &str, percent: u64, seed: u64) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free loopback port");
+        let endpoint = format!("http://{}", listener.local_addr().expect("bound address"));
+        let state = Arc::new(State {
+            upstream: upstream.trim_start_matches("http://").to_string(),
+            percent,
+            seed,
+            seen: Mutex::default(),
+            injected: Mutex::default(),
+        });
+        let shared = Arc::clone(&state);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let state = Arc::clone(&shared);
+                std::thread::spawn(move || state.connection(stream));
+            }
+        });
+        FaultProxy { endpoint, state }
+    }
+
+    /// How many faults of each kind were injected so far.
+    pub fn injected(&self) -> BTreeMap<Fault, usize> {
+        self.state.injected.lock().expect("fault counts").clone()
+    }
+}
+
+impl State {
+    fn connection(&self, stream: TcpStream) {
+        let Ok(mut client) = stream.try_clone() else { return };
+        let mut reader = BufReader::new(stream);
+        // One request per connection: every answer says `connection: close`.
+        let Some(request) = read_request(&mut reader) else { return };
+        let fault = self.choose(&request);
+        if let Some(fault) = fault {
+            *self.injected.lock().expect("fault counts").entry(fault).or_default() += 1;
+        }
+        let answer = match fault {
+            Some(Fault::Throttling) => error_answer(&request, 400, "ThrottlingException", "Rate exceeded"),
+            Some(Fault::InternalError) => error_answer(&request, 500, "ServerException", "injected server error"),
+            Some(Fault::Unavailable) => {
+                b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
+            }
+            Some(Fault::DroppedBefore) => Vec::new(),
+            Some(Fault::DroppedAfter) => {
+                let _ = self.forward(&request);
+                Vec::new()
+            }
+            Some(Fault::Slow) => {
+                std::thread::sleep(Duration::from_millis(150));
+                self.forward(&request).unwrap_or_default()
+            }
+            None => self.forward(&request).unwrap_or_default(),
+        };
+        let _ = client.write_all(&answer);
+        let _ = client.shutdown(Shutdown::Both);
+    }
+
+    fn choose(&self, request: &Request) -> Option<Fault> {
+        let mut hasher = DefaultHasher::new();
+        (&request.method, &request.path, request.headers.get("x-amz-target"), &request.body).hash(&mut hasher);
+        let key = hasher.finish();
+        let attempt = {
+            let mut seen = self.seen.lock().expect("seen requests");
+            let count = seen.entry(key).or_default();
+            *count += 1;
+            *count
+        };
+        let roll = splitmix64(self.seed ^ key ^ attempt.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        (roll % 100 < self.percent).then(|| FAULTS[((roll >> 32) % FAULTS.len() as u64) as usize])
+    }
+
+    /// Sends the request to moto and returns its whole answer, marked `connection: close`.
+    fn forward(&self, request: &Request) -> Option<Vec<u8>> {
+        let mut upstream = TcpStream::connect(&self.upstream).ok()?;
+        let mut head = format!("{} {} HTTP/1.1\r\n", request.method, request.path);
+        for (name, value) in &request.headers {
+            if name != "connection" && name != "content-length" {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+        }
+        head.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n", request.body.len()));
+        upstream.write_all(head.as_bytes()).ok()?;
+        upstream.write_all(request.body.as_bytes()).ok()?;
+        let mut answer = Vec::new();
+        upstream.read_to_end(&mut answer).ok()?;
+        Some(mark_close(answer))
+    }
+}
+
+/// The answer a service gives for `code`: JSON for JSON protocols (`x-amz-target`), XML for query ones.
+fn error_answer(request: &Request, status: u16, code: &str, message: &str) -> Vec<u8> {
+    let (content_type, body) = if request.headers.contains_key("x-amz-target") {
+        ("application/x-amz-json-1.1", format!(r#"{{"__type":"{code}","message":"{message}"}}"#))
+    } else {
+        let code = if code == "ThrottlingException" { "Throttling" } else { code };
+        let body = format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
+        );
+        ("text/xml", body)
+    };
+    format!(
+        "HTTP/1.1 {status} Fault\r\ncontent-type: {content_type}\r\nx-amzn-errortype: {code}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Replaces any `connection` header of a raw HTTP answer with `connection: close`.
+fn mark_close(answer: Vec<u8>) -> Vec<u8> {
+    let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") else { return answer };
+    let head = String::from_utf8_lossy(&answer[..end]);
+    let mut lines: Vec<&str> =
+        head.split("\r\n").filter(|l| !l.to_ascii_lowercase().starts_with("connection:")).collect();
+    lines.push("connection: close");
+    let mut marked = lines.join("\r\n").into_bytes();
+    marked.extend_from_slice(&answer[end..]);
+    marked
+}
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
