@@ -101,7 +101,8 @@ proptest! {
         let expected_kept: Vec<&Value> = original
             .statements
             .iter()
-            .filter(|s| !owned(s) && !(remove_public && grants_public_access(s)))
+            .filter(|s| !owned(s))
+            .filter(|s| !remove_public || !grants_public_access(s))
             .collect();
         let kept: Vec<&Value> = merged.statements.iter().filter(|s| !owned(s)).collect();
         prop_assert_eq!(kept, expected_kept);
