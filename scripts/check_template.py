@@ -44,6 +44,8 @@ with tempfile.TemporaryDirectory() as tmp:
     lint = subprocess.run(["cfn-lint", "--", str(translated)], capture_output=True, text=True)
     check("cfn-lint on the SAM-translated template", lint.returncode == 0, lint.stdout + lint.stderr)
 
+# What SAM attaches by itself: CloudWatch Logs, X-Ray (Tracing: Active), and reading an SQS event source.
+MANAGED = {"AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess", "AWSLambdaSQSQueueExecutionRole"}
 binaries = {r["Metadata"]["BuildProperties"]["Binary"]: name for name, r in functions.items()}
 crates = {p.name for p in functions_dir.iterdir() if (p / "Cargo.toml").exists()}
 check("every function crate is in the template", crates == set(binaries), f"crates {sorted(crates)}, template {sorted(binaries)}")
@@ -52,10 +54,19 @@ for binary, logical_id in sorted(binaries.items()):
     declared = json.loads(subprocess.run([ecr_warden, "permissions", binary], capture_output=True, text=True, check=True).stdout)
     role = cfn["Resources"][f"{logical_id}Role"]["Properties"]
     granted, wide = set(), set()
+    managed = {arn.rsplit("/", 1)[-1] for arn in role.get("ManagedPolicyArns", [])}
+    check(f"{binary}: only SAM's logging, tracing and SQS-polling managed policies", managed <= MANAGED, f"{sorted(managed - MANAGED)}")
     for policy in role.get("Policies", []):
+        if policy["PolicyName"].endswith("EventInvokeConfigOnFailureSQSPolicy"):
+            # Added by SAM for the on-failure destination: it may only send to the failed-events queue.
+            statements = policy["PolicyDocument"]["Statement"]
+            check(f"{binary}: SAM's on-failure policy only sends to the failed-events queue",
+                  all(s["Action"] == "sqs:SendMessage" or s["Action"] == ["sqs:SendMessage"] for s in statements)
+                  and all(s["Resource"] == {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]} for s in statements), str(statements))
+            continue
         for statement in policy["PolicyDocument"]["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            ours = [a for a in actions if a.split(":")[0] in ("ecr", "ssm", "sns", "events", "inspector2")]
+            ours = [a for a in actions if a.split(":")[0] in ("ecr", "ssm", "sns", "events", "inspector2", "sqs")]
             granted.update(ours)
             if statement.get("Resource") == "*":
                 wide.update(ours)

@@ -127,3 +127,66 @@ async fn image_and_scan_functions_take_their_own_events() {
     assert_eq!(alert["repository"], "amazon/amazon-ecs-sample");
     assert_eq!(scanned["alerts"][0]["sent_to"], json!([]), "no sink configured in this test");
 }
+
+/// The backfill fan-out end to end: `{"fanOut": true}` sends 120 repositories to a moto SQS queue in
+/// messages of 50; the backfill-worker binary, given those messages (and one broken message) as an SQS event,
+/// governs every repository and names only the broken message in its partial batch response.
+#[tokio::test]
+async fn a_fanned_out_backfill_is_governed_by_the_worker_function_through_sqs() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    for index in 0..120 {
+        ecr.create_repository()
+            .repository_name(format!("team-{}/svc-{index:03}", index % 3))
+            .send()
+            .await
+            .expect("create");
+    }
+    let sqs = moto.sqs().await;
+    let queue = sqs.create_queue().queue_name("work").send().await.expect("queue");
+    let queue_url = queue.queue_url().expect("url").to_string();
+
+    let request = moto.write_file("fan-out.json", r#"{"fanOut": true}"#);
+    let fanned = moto.ecr_warden_with(
+        &["handle", "--event", request.to_str().expect("utf-8"), "--output", "json"],
+        &[("ECR_WARDEN_WORK_QUEUE_URL", queue_url.as_str())],
+    );
+    assert_eq!(fanned.code(), 0, "{fanned:?}");
+    assert_eq!(fanned.json()["report"]["repositories"], 120);
+    assert_eq!(fanned.json()["report"]["messages"], 3);
+    assert!(moto.writes().iter().all(|w| w == "SendMessageBatch" || w == "CreateQueue" || w == "CreateRepository"));
+
+    let mut records = Vec::new();
+    while records.len() < 3 {
+        let received =
+            sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.expect("receive");
+        assert!(!received.messages().is_empty(), "the fan-out's messages are on the queue");
+        for message in received.messages() {
+            records.push(json!({"messageId": message.message_id(), "body": message.body(), "eventSource": "aws:sqs"}));
+        }
+    }
+    let sizes: Vec<usize> = records
+        .iter()
+        .map(|r| {
+            let batch: Value = serde_json::from_str(r["body"].as_str().expect("body")).expect("a work batch");
+            batch["repositories"].as_array().expect("names").len()
+        })
+        .collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 120, "{sizes:?}");
+    assert!(sizes.iter().all(|n| *n <= 50), "{sizes:?}");
+    records.push(json!({"messageId": "broken-1", "body": "{\"repositories\": 7}", "eventSource": "aws:sqs"}));
+
+    let api = runtime_api(vec![json!({ "Records": records })]);
+    let function = start_function("backfill-worker", &api.address, &moto);
+    let posted = answers(&api, 1);
+    drop(function);
+    assert_eq!(posted[0].path, "/2018-06-01/runtime/invocation/request-0/response", "{:?}", posted[0]);
+    let answer: Value = serde_json::from_str(&posted[0].body).expect("JSON response");
+    assert_eq!(answer["handled"], "work");
+    assert_eq!(answer["batchItemFailures"], json!([{"itemIdentifier": "broken-1"}]), "{answer:#}");
+    assert_eq!(answer["summary"]["repositories"], 120);
+
+    // Only encryption, which can't be fixed after creation, is left.
+    let plan = moto.ecr_warden(&["plan"]);
+    assert_eq!(plan.code(), 3, "{plan:?}");
+}

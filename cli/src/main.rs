@@ -17,8 +17,10 @@ use warden_runtime::backfill::{backfill, BackfillRequest, DEFAULT_CONCURRENCY};
 use warden_runtime::baseline_source::BaselineSource;
 use warden_runtime::core::baseline::{Baseline, BUILTIN};
 use warden_runtime::core::glob::NameGlob;
-use warden_runtime::core::report::{Outcome, Status, Verdict};
+use warden_runtime::core::report::Verdict;
+use warden_runtime::core::work::WorkQueue;
 use warden_runtime::event::LoopGuard;
+use warden_runtime::function::work_queue_from_env;
 use warden_runtime::handle::{Handled, Handler, Purpose};
 use warden_runtime::logging::{self, LogFormat};
 use warden_runtime::permissions;
@@ -99,6 +101,9 @@ struct PolicyArgs {
     /// EventBridge bus ARN the function puts alert events on.
     #[arg(long, value_name = "ARN", requires = "policy")]
     alert_bus_arn: Option<String>,
+    /// SQS queue ARN a backfill fans out to.
+    #[arg(long, value_name = "ARN", requires = "policy")]
+    work_queue_arn: Option<String>,
 }
 
 #[derive(Args)]
@@ -139,6 +144,8 @@ enum FunctionName {
     ScanCompleted,
     /// functions/backfill.
     Backfill,
+    /// functions/backfill-worker.
+    BackfillWorker,
 }
 
 /// How results are printed.
@@ -186,6 +193,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 FunctionName::ImagePushed => Purpose::ImagePushes,
                 FunctionName::ScanCompleted => Purpose::ScanResults,
                 FunctionName::Backfill => Purpose::Backfill,
+                FunctionName::BackfillWorker => Purpose::BackfillWorker,
             };
             let printed = match (policy.policy, policy.account, policy.region) {
                 (true, Some(account), Some(region)) => {
@@ -196,6 +204,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         baseline_parameter: policy.baseline_parameter,
                         alert_topic_arn: policy.alert_topic_arn,
                         alert_bus_arn: policy.alert_bus_arn,
+                        work_queue_arn: policy.work_queue_arn,
                     };
                     permissions::policy_document(purpose, &scope)?
                 }
@@ -229,6 +238,7 @@ async fn govern_all(args: RunArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
         repositories: args.repositories,
         concurrency: args.concurrency,
         lifecycle_impact: args.lifecycle_impact,
+        fan_out: false,
     };
     let report = backfill(&registry, &baseline, &request).await.context("can't list the repositories")?;
     match args.output {
@@ -247,23 +257,25 @@ async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
     let registry = EcrRegistry::new(&config);
     let guard = LoopGuard::new(std::env::var("ECR_WARDEN_ROLE_ARN").ok());
     let alerts = Alerts::from_env(&config, &baseline.alerts);
-    let handler =
-        Handler { purpose: Purpose::Any, registry: &registry, baseline: &baseline, guard: &guard, alerts: &alerts };
+    let queue = work_queue_from_env(&config);
+    let handler = Handler {
+        purpose: Purpose::Any,
+        registry: &registry,
+        baseline: &baseline,
+        guard: &guard,
+        alerts: &alerts,
+        work_queue: queue.as_ref().map(|q| q as &dyn WorkQueue),
+    };
     let handled = handler.handle(&event, args.dry_run).await?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&handled)?),
         OutputFormat::Table => print!("{}", output::handled_text(&handled)),
     }
+    // An event whose fix failed is already an error from `handle`; a backfill reports its failures.
     let failed = match &handled {
-        Handled::Repository { report, .. } => {
-            report.outcome == Outcome::Error || report.controls.iter().any(|c| c.status == Status::Error)
-        }
-        Handled::Image { report, .. } => {
-            report.governance.outcome == Outcome::Error
-                || report.governance.controls.iter().any(|c| c.status == Status::Error)
-        }
         Handled::Backfill { report } => report.summary.verdict() == Verdict::Failed,
-        Handled::Scan { .. } | Handled::Ignored { .. } => false,
+        Handled::Work(report) => !report.batch_item_failures.is_empty(),
+        _ => false,
     };
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -100,6 +100,27 @@ pub fn handled_text(handled: &Handled) -> String {
     let mut out = match handled {
         Handled::Ignored { reason } => format!("ignored: {reason}\n"),
         Handled::Backfill { report } => report_table(report),
+        Handled::FannedOut { report } => {
+            let plan = if report.dry_run { " (workers plan only)" } else { "" };
+            format!(
+                "sent {} repositories in {} messages to {}{plan}\n",
+                report.repositories, report.messages, report.queue
+            )
+        }
+        Handled::Work(report) => {
+            let mut out =
+                format!("governed {} repositories from {} messages\n", report.summary.repositories, report.messages);
+            if !report.failed.is_empty() {
+                out.push_str(&report_table(&Report::new(false, report.failed.clone())));
+            }
+            for refused in &report.refused {
+                out.push_str(&format!("refused message {refused}\n"));
+            }
+            for retry in &report.batch_item_failures {
+                out.push_str(&format!("to deliver again: {}\n", retry.item_identifier));
+            }
+            out
+        }
         Handled::Repository { because, report, .. } => {
             let mut out = format!("{because}: governed {}\n", report.repository);
             out.push_str(&report_table(&Report::new(false, vec![report.clone()])));

@@ -1,13 +1,15 @@
 //! The AWS edge of ecr-warden: [`EcrRegistry`] implements the core's `Registry` trait with the AWS SDK,
-//! [`alerts`] sends alerts to SNS and EventBridge, [`sdk_config`] builds the SDK configuration every entry point shares, and [`ssm`] reads a baseline
+//! [`alerts`] sends alerts to SNS and EventBridge, [`SqsWorkQueue`] sends backfill work to SQS, [`sdk_config`] builds the SDK configuration every entry point shares, and [`ssm`] reads a baseline
 //! stored in Parameter Store.
 
 pub mod alerts;
 mod config;
 mod ecr;
 mod errors;
+mod queue;
 mod scans;
 pub mod ssm;
 
 pub use config::{sdk_config, SdkConfig};
 pub use ecr::EcrRegistry;
+pub use queue::SqsWorkQueue;

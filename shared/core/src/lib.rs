@@ -19,3 +19,4 @@ pub mod registry;
 pub mod report;
 pub mod vulnerabilities;
 pub mod wildcard;
+pub mod work;

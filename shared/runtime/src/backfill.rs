@@ -31,6 +31,10 @@ pub struct BackfillRequest {
     /// Report what the baseline's lifecycle policy would expire where it would be put.
     #[serde(default)]
     pub lifecycle_impact: bool,
+    /// Send the repositories to the work queue for backfill workers instead of governing them here
+    /// (see [`crate::fan_out`]).
+    #[serde(default)]
+    pub fan_out: bool,
 }
 
 fn default_concurrency() -> usize {
@@ -39,7 +43,13 @@ fn default_concurrency() -> usize {
 
 impl Default for BackfillRequest {
     fn default() -> Self {
-        Self { dry_run: false, repositories: Vec::new(), concurrency: DEFAULT_CONCURRENCY, lifecycle_impact: false }
+        Self {
+            dry_run: false,
+            repositories: Vec::new(),
+            concurrency: DEFAULT_CONCURRENCY,
+            lifecycle_impact: false,
+            fan_out: false,
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use warden_core::alert::Origin;
 use warden_core::observed::{repository_name_in_arn, repository_name_problem};
 
 use crate::backfill::BackfillRequest;
+use crate::fan_out::QueueMessage;
 use crate::image_events::{self, ImagePush, ScanResult, ScanSource};
 
 /// CloudTrail calls on a repository that can change what the controls judge.
@@ -42,6 +43,8 @@ pub enum Route {
     ScanCompleted(ScanResult),
     /// Govern the whole registry.
     Backfill(BackfillRequest),
+    /// Govern the repositories that work-queue messages name (an SQS event for the backfill worker).
+    WorkBatches(Vec<QueueMessage>),
     /// Nothing to do, deliberately.
     Ignore {
         /// Why.
@@ -137,6 +140,9 @@ pub fn route(event: &Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> 
     let Some(object) = event.as_object() else {
         return Err(MalformedEvent("an event must be a JSON object".into()));
     };
+    if let Some(records) = object.get("Records") {
+        return queue_messages(records).map(Route::WorkBatches);
+    }
     if !object.contains_key("detail-type") && !object.contains_key("source") {
         let request: BackfillRequest = serde_json::from_value(event.clone())
             .map_err(|e| MalformedEvent(format!("not an EventBridge event, nor a backfill request: {e}")))?;
@@ -170,12 +176,31 @@ pub fn route(event: &Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> 
         Route::Govern { repository, .. } => Some(repository),
         Route::ImagePushed(push) => Some(&push.repository),
         Route::ScanCompleted(scan) => Some(&scan.repository),
-        Route::Backfill(_) | Route::Ignore { .. } => None,
+        Route::Backfill(_) | Route::WorkBatches(_) | Route::Ignore { .. } => None,
     };
     match repository.and_then(|name| repository_name_problem(name)) {
         Some(problem) => Err(MalformedEvent(problem)),
         None => Ok(routed),
     }
+}
+
+/// The messages of an SQS event (`{"Records": [{"messageId", "body", "eventSource": "aws:sqs"}, ...]}`).
+fn queue_messages(records: &Value) -> Result<Vec<QueueMessage>, MalformedEvent> {
+    let records = records.as_array().ok_or_else(|| MalformedEvent("`Records` must be a list".into()))?;
+    records
+        .iter()
+        .enumerate()
+        .map(|(index, record)| {
+            let field = |key: &str| record.get(key).and_then(Value::as_str);
+            if field("eventSource") != Some("aws:sqs") {
+                return Err(MalformedEvent(format!("record {index} is not an SQS message (eventSource aws:sqs)")));
+            }
+            match (field("messageId").filter(|id| !id.is_empty()), field("body")) {
+                (Some(id), Some(body)) => Ok(QueueMessage { id: id.to_string(), body: body.to_string() }),
+                _ => Err(MalformedEvent(format!("record {index} has no messageId or body"))),
+            }
+        })
+        .collect()
 }
 
 fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> {

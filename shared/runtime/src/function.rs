@@ -4,11 +4,13 @@
 //! Configuration (environment): `ECR_WARDEN_BASELINE` (file or `ssm:<name>`; default: built-in),
 //! `ECR_WARDEN_MODE` (`enforce` or `audit`), `ECR_WARDEN_ROLE_ARN` (the function's own role: its calls
 //! are ignored), `ECR_WARDEN_DRY_RUN=true` (plan only, for a trial deployment), `ECR_WARDEN_ALERT_TOPIC_ARN`
-//! and `ECR_WARDEN_ALERT_BUS` (alert sinks; win over the baseline's `[alerts]`).
+//! and `ECR_WARDEN_ALERT_BUS` (alert sinks; win over the baseline's `[alerts]`), `ECR_WARDEN_WORK_QUEUE_URL` (where
+//! a backfill with `"fanOut": true` sends its work).
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
-use warden_aws::{sdk_config, EcrRegistry};
+use warden_aws::{sdk_config, EcrRegistry, SdkConfig, SqsWorkQueue};
+use warden_core::work::WorkQueue;
 
 use crate::alerts::Alerts;
 use crate::baseline_source::BaselineSource;
@@ -25,7 +27,10 @@ pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
     let guard = LoopGuard::new(std::env::var("ECR_WARDEN_ROLE_ARN").ok());
     let dry_run = std::env::var("ECR_WARDEN_DRY_RUN").is_ok_and(|v| v == "true");
     let alerts = Alerts::from_env(&config, &baseline.alerts);
-    let handler = Handler { purpose, registry: &registry, baseline: &baseline, guard: &guard, alerts: &alerts };
+    let queue = work_queue_from_env(&config);
+    let work_queue = queue.as_ref().map(|q| q as &dyn WorkQueue);
+    let handler =
+        Handler { purpose, registry: &registry, baseline: &baseline, guard: &guard, alerts: &alerts, work_queue };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let handler = &handler;
         async move {
@@ -34,4 +39,12 @@ pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
         }
     }))
     .await
+}
+
+/// The work queue named by `ECR_WARDEN_WORK_QUEUE_URL`, if set and not empty.
+pub fn work_queue_from_env(config: &SdkConfig) -> Option<SqsWorkQueue> {
+    std::env::var("ECR_WARDEN_WORK_QUEUE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .map(|url| SqsWorkQueue::new(config, url))
 }

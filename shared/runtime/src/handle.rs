@@ -8,10 +8,12 @@ use warden_core::baseline::Baseline;
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{Report, RepositoryReport};
 use warden_core::vulnerabilities::Date;
+use warden_core::work::WorkQueue;
 
 use crate::alerts::{Alerts, Delivery};
-use crate::backfill::backfill;
+use crate::backfill::{backfill, DEFAULT_CONCURRENCY};
 use crate::event::{route, LoopGuard, MalformedEvent, Route};
+use crate::fan_out::{fan_out, work, FanOut, FanOutError, WorkReport};
 use crate::govern::{govern, GovernOptions};
 use crate::image_push::{image_pushed, PushReport};
 use crate::scan_completed::{scan_completed, ScanReport};
@@ -51,6 +53,13 @@ pub enum Handled {
         /// The report.
         report: Report,
     },
+    /// The backfill was sent to the work queue.
+    FannedOut {
+        /// What was sent.
+        report: FanOut,
+    },
+    /// Work-queue messages were governed; `batchItemFailures` (top level) tells SQS which to deliver again.
+    Work(WorkReport),
     /// Deliberately ignored.
     Ignored {
         /// Why.
@@ -63,7 +72,7 @@ impl Handled {
     pub fn alerts(&self) -> &[Delivery] {
         match self {
             Handled::Repository { alerts, .. } | Handled::Image { alerts, .. } | Handled::Scan { alerts, .. } => alerts,
-            Handled::Backfill { .. } | Handled::Ignored { .. } => &[],
+            Handled::Backfill { .. } | Handled::FannedOut { .. } | Handled::Work(_) | Handled::Ignored { .. } => &[],
         }
     }
 }
@@ -77,6 +86,12 @@ pub enum HandleError {
     /// Listing the registry failed.
     #[error("backfill failed: {0}")]
     Registry(#[from] RegistryError),
+    /// A fan-out was asked for but the function has no work queue (`ECR_WARDEN_WORK_QUEUE_URL`).
+    #[error("`fanOut` needs a work queue: set ECR_WARDEN_WORK_QUEUE_URL (the stack's WorkQueue)")]
+    NoWorkQueue,
+    /// Listing or sending for a fan-out failed.
+    #[error(transparent)]
+    FanOut(#[from] FanOutError),
     /// The event was handled but part of it failed: a fix or read (after the SDK's retries), or an alert
     /// sink (the other sinks got the alert). Retrying is harmless: governing is idempotent and an alert
     /// keeps its id.
@@ -95,6 +110,8 @@ pub enum Purpose {
     ScanResults,
     /// Backfills only (manual requests, scheduled events).
     Backfill,
+    /// Work-queue messages only (SQS events from the backfill fan-out).
+    BackfillWorker,
     /// Everything (the command line).
     Any,
 }
@@ -108,12 +125,14 @@ impl Purpose {
             Route::ImagePushed(_) => Purpose::ImagePushes,
             Route::ScanCompleted(_) => Purpose::ScanResults,
             Route::Backfill(_) => Purpose::Backfill,
+            Route::WorkBatches(_) => Purpose::BackfillWorker,
         };
         (self != Purpose::Any && self != serves).then_some(match serves {
             Purpose::RepositoryEvents => "repository-events",
             Purpose::ImagePushes => "image-pushed",
             Purpose::ScanResults => "scan-completed",
             Purpose::Backfill | Purpose::Any => "backfill",
+            Purpose::BackfillWorker => "backfill-worker",
         })
     }
 }
@@ -130,6 +149,8 @@ pub struct Handler<'a> {
     pub guard: &'a LoopGuard,
     /// Where alerts go.
     pub alerts: &'a Alerts,
+    /// Where a fan-out sends backfill work, if anywhere.
+    pub work_queue: Option<&'a dyn WorkQueue>,
 }
 
 impl Handler<'_> {
@@ -192,9 +213,20 @@ impl Handler<'_> {
             }
             Route::Backfill(mut request) => {
                 request.dry_run |= dry_run;
+                if request.fan_out {
+                    let queue = self.work_queue.ok_or(HandleError::NoWorkQueue)?;
+                    info!(dry_run = request.dry_run, queue = queue.name(), "fanning out");
+                    let report = fan_out(self.registry, &request, queue).await?;
+                    return Ok(Handled::FannedOut { report });
+                }
                 info!(dry_run = request.dry_run, "backfilling");
                 let report = backfill(self.registry, self.baseline, &request).await?;
                 Ok(Handled::Backfill { report })
+            }
+            Route::WorkBatches(messages) => {
+                info!(messages = messages.len(), "governing work batches");
+                let report = work(self.registry, self.baseline, &messages, dry_run, DEFAULT_CONCURRENCY).await;
+                Ok(Handled::Work(report))
             }
         }
     }

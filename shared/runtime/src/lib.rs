@@ -3,6 +3,7 @@
 //!
 //! - [`govern::govern`]: observe one repository, judge it, fix what the baseline enforces, report;
 //! - [`backfill::backfill`]: the same over the whole registry (or the repositories matching globs);
+//! - [`fan_out::fan_out`] / [`fan_out::work`]: a backfill spread over a work queue and worker invocations;
 //! - [`image_push::image_pushed`]: govern a pushed image's repository, check its tag, make sure it's scanned;
 //! - [`scan_completed::scan_completed`]: assess a scan's findings against the threshold;
 //! - [`handle::Handler::handle`]: route an EventBridge event (or a manual backfill request) to one of the above.
@@ -13,6 +14,7 @@ pub mod alerts;
 pub mod backfill;
 pub mod baseline_source;
 pub mod event;
+pub mod fan_out;
 pub mod function;
 pub mod govern;
 pub mod handle;

@@ -16,6 +16,9 @@ pub const REGISTRY_WIDE: &[&str] = &[
 /// What sending alerts calls (scoped to the alert topic and bus).
 pub const ALERTING: &[&str] = &["events:PutEvents", "sns:Publish"];
 
+/// What a fan-out calls (`SendMessageBatch`, scoped to the work queue).
+pub const FAN_OUT: &[&str] = &["sqs:SendMessage"];
+
 /// The IAM actions the function serving `purpose` calls, sorted.
 pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
     let any = purpose == Purpose::Any;
@@ -35,9 +38,12 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
         // Reading an enhanced scan's findings through ECR also needs Inspector's ListFindings.
         actions.extend(["ecr:DescribeImageScanFindings", "inspector2:ListFindings"]);
     }
-    if purpose == Purpose::Backfill || any {
+    if matches!(purpose, Purpose::Backfill | Purpose::BackfillWorker) || any {
         // A backfill request may ask for `lifecycleImpact`, which reads images.
         actions.push("ecr:DescribeImages");
+    }
+    if purpose == Purpose::Backfill || any {
+        actions.extend(FAN_OUT);
     }
     actions.sort_unstable();
     actions.dedup();
@@ -60,6 +66,8 @@ pub struct PolicyScope {
     pub alert_topic_arn: Option<String>,
     /// The EventBridge bus ARN alerts are put on.
     pub alert_bus_arn: Option<String>,
+    /// The SQS queue ARN a backfill fans out to.
+    pub work_queue_arn: Option<String>,
 }
 
 /// Why a policy document can't be written.
@@ -114,6 +122,9 @@ pub fn policy_document(purpose: Purpose, scope: &PolicyScope) -> Result<serde_js
     if let Some(bus) = &scope.alert_bus_arn {
         add("PutAlertEvents", granted("events:PutEvents"), bus.clone());
     }
+    if let Some(queue) = &scope.work_queue_arn {
+        add("SendWork", granted("sqs:SendMessage"), queue.clone());
+    }
     Ok(serde_json::json!({ "Version": "2012-10-17", "Statement": statements }))
 }
 
@@ -136,9 +147,11 @@ impl PolicyScope {
                 return Err(ScopeError::Parameter(name.clone()));
             }
         }
-        for (what, service, arn) in
-            [("alert topic", "sns", &self.alert_topic_arn), ("alert bus", "events", &self.alert_bus_arn)]
-        {
+        for (what, service, arn) in [
+            ("alert topic", "sns", &self.alert_topic_arn),
+            ("alert bus", "events", &self.alert_bus_arn),
+            ("work queue", "sqs", &self.work_queue_arn),
+        ] {
             if let Some(arn) = arn {
                 if !arn.starts_with(&format!("arn:{}:{service}:", self.partition)) {
                     return Err(ScopeError::Arn(what, self.partition.clone(), service, arn.clone()));
@@ -161,6 +174,7 @@ mod tests {
             baseline_parameter: None,
             alert_topic_arn: None,
             alert_bus_arn: None,
+            work_queue_arn: None,
         }
     }
 
@@ -229,7 +243,13 @@ mod tests {
 
     #[test]
     fn functions_never_get_destructive_image_actions() {
-        for purpose in [Purpose::RepositoryEvents, Purpose::ImagePushes, Purpose::ScanResults, Purpose::Backfill] {
+        for purpose in [
+            Purpose::RepositoryEvents,
+            Purpose::ImagePushes,
+            Purpose::ScanResults,
+            Purpose::Backfill,
+            Purpose::BackfillWorker,
+        ] {
             let actions = for_purpose(purpose);
             assert!(!actions.iter().any(|a| a.contains("BatchDeleteImage") || *a == "ecr:DeleteRepository"));
             assert!(!actions.iter().any(|a| a.contains("PutImage\"") || a.ends_with(":PutImage")));
@@ -246,9 +266,18 @@ mod tests {
         assert!(for_purpose(Purpose::ScanResults).contains(&"ecr:DescribeImageScanFindings"));
         assert!(!for_purpose(Purpose::Backfill).contains(&"sns:Publish"), "backfills report, they don't alert");
         assert!(for_purpose(Purpose::Backfill).contains(&"ecr:DescribeImages"));
+        assert!(for_purpose(Purpose::Backfill).contains(&"sqs:SendMessage"), "a backfill may fan out");
+        assert!(!for_purpose(Purpose::BackfillWorker).contains(&"sqs:SendMessage"), "workers don't fan out");
+        assert!(governs(Purpose::BackfillWorker));
         assert!(!for_purpose(Purpose::RepositoryEvents).contains(&"ecr:DescribeImages"));
         let any = for_purpose(Purpose::Any);
-        for purpose in [Purpose::RepositoryEvents, Purpose::ImagePushes, Purpose::ScanResults, Purpose::Backfill] {
+        for purpose in [
+            Purpose::RepositoryEvents,
+            Purpose::ImagePushes,
+            Purpose::ScanResults,
+            Purpose::Backfill,
+            Purpose::BackfillWorker,
+        ] {
             assert!(for_purpose(purpose).iter().all(|a| any.contains(a)), "{purpose:?}");
         }
     }

@@ -17,6 +17,7 @@ use warden_core::observed::{EncryptionType, RegistryScanning, RepositoryFacts, S
 use warden_core::registry::{Registry, RegistryError, ScanStart};
 use warden_core::report::{Outcome, Status, Verdict};
 use warden_core::vulnerabilities::{Finding, Severity};
+use warden_core::work::{WorkBatch, WorkQueue};
 use warden_runtime::alerts::Alerts;
 use warden_runtime::backfill::{backfill, BackfillRequest};
 use warden_runtime::event::LoopGuard;
@@ -240,6 +241,7 @@ async fn an_event_whose_fix_failed_fails_the_invocation_so_lambda_retries_it() {
         baseline: &baseline,
         guard: &guard,
         alerts: &alerts,
+        work_queue: None,
     };
     let created = json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.ecr",
         "detail": {"eventName": "CreateRepository", "requestParameters": {"repositoryName": "app"}}});
@@ -285,6 +287,7 @@ async fn backfill_respects_its_concurrency_bound_and_filters() {
         repositories: vec![NameGlob::new("team-0/*").expect("glob")],
         concurrency: 3,
         lifecycle_impact: false,
+        fan_out: false,
     };
     let report = backfill(&fake, &builtin(), &request).await.expect("backfill");
     assert_eq!(report.summary.repositories, 20);
@@ -303,8 +306,14 @@ async fn each_function_takes_only_its_own_events() {
     let manual_backfill = json!({"dryRun": true});
 
     let no_alerts = Alerts::default();
-    let handler =
-        |purpose| Handler { purpose, registry: &fake, baseline: &baseline, guard: &guard, alerts: &no_alerts };
+    let handler = |purpose| Handler {
+        purpose,
+        registry: &fake,
+        baseline: &baseline,
+        guard: &guard,
+        alerts: &no_alerts,
+        work_queue: None,
+    };
     let backfill_fn = handler(Purpose::Backfill);
     assert!(matches!(backfill_fn.handle(&cloudtrail, false).await, Ok(Handled::Ignored { .. })));
     assert!(matches!(backfill_fn.handle(&manual_backfill, false).await, Ok(Handled::Backfill { .. })));
@@ -375,8 +384,14 @@ fn scan_event(repository: &str, digest: &str, counts: serde_json::Value) -> serd
 async fn a_push_to_a_manually_scanned_repository_starts_one_scan() {
     let fake = FakeRegistry::with(&["app"]);
     let (baseline, guard, alerts) = (builtin(), LoopGuard::default(), Alerts::default());
-    let handler =
-        Handler { purpose: Purpose::ImagePushes, registry: &fake, baseline: &baseline, guard: &guard, alerts: &alerts };
+    let handler = Handler {
+        purpose: Purpose::ImagePushes,
+        registry: &fake,
+        baseline: &baseline,
+        guard: &guard,
+        alerts: &alerts,
+        work_queue: None,
+    };
     let Ok(Handled::Image { report, .. }) = handler.handle(&push_event("app", "sha256:1", "v1"), false).await else {
         panic!("not an image report")
     };
@@ -408,8 +423,14 @@ async fn a_forbidden_tag_is_one_alert_and_nothing_is_deleted() {
     let (sink, got) = MemorySink::new("memory", false);
     let alerts = Alerts::new(vec![Box::new(sink)]);
     let guard = LoopGuard::default();
-    let handler =
-        Handler { purpose: Purpose::ImagePushes, registry: &fake, baseline: &baseline, guard: &guard, alerts: &alerts };
+    let handler = Handler {
+        purpose: Purpose::ImagePushes,
+        registry: &fake,
+        baseline: &baseline,
+        guard: &guard,
+        alerts: &alerts,
+        work_queue: None,
+    };
     let handled = handler.handle(&push_event("prod/api", "sha256:1", "latest"), false).await.expect("handled");
     let Handled::Image { report, alerts: delivered } = handled else { panic!("not an image report") };
     assert_eq!(report.tag_findings.len(), 1, "{:?}", report.tag_findings);
@@ -438,8 +459,14 @@ async fn scan_findings_over_the_threshold_alert_with_the_same_id_every_time() {
     let (sink, got) = MemorySink::new("memory", false);
     let alerts = Alerts::new(vec![Box::new(sink)]);
     let (baseline, guard) = (builtin(), LoopGuard::default());
-    let handler =
-        Handler { purpose: Purpose::ScanResults, registry: &fake, baseline: &baseline, guard: &guard, alerts: &alerts };
+    let handler = Handler {
+        purpose: Purpose::ScanResults,
+        registry: &fake,
+        baseline: &baseline,
+        guard: &guard,
+        alerts: &alerts,
+        work_queue: None,
+    };
     let event = scan_event("app", "sha256:1", json!({"CRITICAL": 1, "HIGH": 1}));
     handler.handle(&event, false).await.expect("handled");
     handler.handle(&event, false).await.expect("handled again");
@@ -465,8 +492,14 @@ async fn a_failing_sink_fails_the_invocation_after_the_others_got_the_alert() {
     let (working, got) = MemorySink::new("working", false);
     let alerts = Alerts::new(vec![Box::new(broken), Box::new(working)]);
     let (baseline, guard) = (builtin(), LoopGuard::default());
-    let handler =
-        Handler { purpose: Purpose::ScanResults, registry: &fake, baseline: &baseline, guard: &guard, alerts: &alerts };
+    let handler = Handler {
+        purpose: Purpose::ScanResults,
+        registry: &fake,
+        baseline: &baseline,
+        guard: &guard,
+        alerts: &alerts,
+        work_queue: None,
+    };
     match handler.handle(&scan_event("app", "sha256:1", json!({"CRITICAL": 1})), false).await {
         Err(HandleError::Incomplete(message)) => {
             assert!(message.contains("broken") && message.contains("refused"), "{message}")
@@ -474,4 +507,97 @@ async fn a_failing_sink_fails_the_invocation_after_the_others_got_the_alert() {
         other => panic!("unexpected {other:?}"),
     }
     assert_eq!(got.lock().expect("lock").len(), 1, "the working sink still got it");
+}
+
+/// A work queue that keeps what it is sent.
+#[derive(Default)]
+struct MemoryQueue {
+    sent: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl WorkQueue for MemoryQueue {
+    fn name(&self) -> &str {
+        "memory"
+    }
+
+    async fn send(&self, bodies: &[String]) -> Result<(), String> {
+        self.sent.lock().expect("lock").extend(bodies.iter().cloned());
+        Ok(())
+    }
+}
+
+fn queue_event(messages: &[(&str, String)]) -> serde_json::Value {
+    let records: Vec<_> =
+        messages.iter().map(|(id, body)| json!({"messageId": id, "body": body, "eventSource": "aws:sqs"})).collect();
+    json!({ "Records": records })
+}
+
+#[tokio::test]
+async fn a_fan_out_sends_the_selected_repositories_fifty_a_message_and_changes_nothing() {
+    let names: Vec<String> = (0..130).map(|i| format!("team-{}/app-{i:03}", i % 2)).collect();
+    let fake = FakeRegistry::with(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    let queue = MemoryQueue::default();
+    let (baseline, guard, alerts) = (builtin(), LoopGuard::default(), Alerts::default());
+    let handler = Handler {
+        purpose: Purpose::Backfill,
+        registry: &fake,
+        baseline: &baseline,
+        guard: &guard,
+        alerts: &alerts,
+        work_queue: Some(&queue),
+    };
+    let request = json!({"fanOut": true, "dryRun": true, "repositories": ["team-0/*"]});
+    let Ok(Handled::FannedOut { report }) = handler.handle(&request, false).await else { panic!("fanned out") };
+    assert_eq!((report.repositories, report.messages, report.dry_run), (65, 2, true));
+    assert_eq!(fake.writes(), Vec::<String>::new(), "the fan-out itself changes nothing");
+
+    let batches: Vec<WorkBatch> =
+        queue.sent.lock().expect("lock").iter().map(|b| serde_json::from_str(b).expect("a work batch")).collect();
+    assert_eq!(batches.iter().map(|b| b.repositories.len()).collect::<Vec<_>>(), [50, 15]);
+    assert!(batches.iter().all(|b| b.dry_run));
+    let sent: Vec<&String> = batches.iter().flat_map(|b| &b.repositories).collect();
+    let expected: Vec<&String> = names.iter().filter(|n| n.starts_with("team-0/")).collect();
+    assert_eq!(sent, expected, "each selected repository once");
+
+    let without_queue = Handler { work_queue: None, ..handler };
+    assert!(matches!(without_queue.handle(&request, false).await, Err(HandleError::NoWorkQueue)));
+}
+
+#[tokio::test]
+async fn a_worker_answers_which_messages_to_deliver_again() {
+    let fake = FakeRegistry::with(&["team-a/ok", "team-a/other", "team-b/broken"]);
+    let throttled = RegistryError::Throttled { operation: "TagResource".into(), message: "Rate exceeded".into() };
+    fake.fail("TagResource", "team-b/broken", throttled);
+    let (baseline, guard, alerts) = (builtin(), LoopGuard::default(), Alerts::default());
+    let handler = Handler {
+        purpose: Purpose::BackfillWorker,
+        registry: &fake,
+        baseline: &baseline,
+        guard: &guard,
+        alerts: &alerts,
+        work_queue: None,
+    };
+    let batch = |names: &[&str]| json!({"repositories": names}).to_string();
+    let event = queue_event(&[
+        ("m-1", batch(&["team-a/ok", "team-a/other"])),
+        ("m-2", batch(&["team-b/broken"])),
+        ("m-3", "not json".to_string()),
+        ("m-4", batch(&["../etc"])),
+        ("m-5", batch(&["team-a/gone"])),
+    ]);
+    let Ok(Handled::Work(report)) = handler.handle(&event, false).await else { panic!("worked") };
+    let again: Vec<&str> = report.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    assert_eq!(again, ["m-2", "m-3", "m-4"], "a failed repository, an unreadable body, an invalid name");
+    assert_eq!(report.summary.repositories, 4, "the readable messages' repositories, the gone one included");
+    assert_eq!(report.failed.iter().map(|r| r.repository.as_str()).collect::<Vec<_>>(), ["team-b/broken"]);
+    assert_eq!(report.refused.len(), 2);
+    assert!(fake.writes().iter().any(|w| w == "PutImageTagMutability team-a/ok"), "{:?}", fake.writes());
+
+    let answer = serde_json::to_value(Handled::Work(report)).expect("JSON");
+    assert_eq!(answer["batchItemFailures"][0], json!({"itemIdentifier": "m-2"}), "Lambda's partial batch format");
+
+    let backfill_fn = Handler { purpose: Purpose::Backfill, ..handler };
+    let ignored = backfill_fn.handle(&event, false).await;
+    assert!(matches!(ignored, Ok(Handled::Ignored { reason }) if reason.contains("backfill-worker")));
 }

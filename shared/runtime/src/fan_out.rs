@@ -1,0 +1,173 @@
+//! Backfills past one invocation. The backfill function, asked with `"fanOut": true`, lists the registry and
+//! sends the matching repository names to the work queue, [`NAMES_PER_BATCH`] a message; the backfill-worker
+//! function takes the messages from SQS, governs each message's repositories, and answers which messages
+//! failed (a partial batch response), so SQS delivers only those again and, after its receive limit, moves
+//! them to the dead-letter queue.
+
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use warden_core::baseline::Baseline;
+use warden_core::glob::any_matches;
+use warden_core::observed::repository_name_problem;
+use warden_core::registry::{Registry, RegistryError};
+use warden_core::report::{RepositoryReport, Summary};
+use warden_core::work::{WorkBatch, WorkQueue, NAMES_PER_BATCH};
+
+use crate::backfill::{BackfillRequest, MAX_CONCURRENCY};
+use crate::govern::{govern_in, GovernOptions, Known, RunContext};
+
+/// What a fan-out sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FanOut {
+    /// The queue.
+    pub queue: String,
+    /// Repositories sent.
+    pub repositories: usize,
+    /// Messages sent.
+    pub messages: usize,
+    /// Whether the workers only plan.
+    pub dry_run: bool,
+}
+
+/// Why a fan-out stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum FanOutError {
+    /// Listing the registry failed; nothing was sent.
+    #[error("can't list the repositories: {0}")]
+    Registry(#[from] RegistryError),
+    /// Sending failed part way; the error says which messages were sent.
+    #[error("can't send to the work queue: {0}")]
+    Queue(String),
+}
+
+/// Lists the repositories `request` selects and sends their names to `queue` in batches.
+pub async fn fan_out(
+    registry: &dyn Registry,
+    request: &BackfillRequest,
+    queue: &dyn WorkQueue,
+) -> Result<FanOut, FanOutError> {
+    let names: Vec<String> = registry
+        .list_repositories()
+        .await?
+        .into_iter()
+        .map(|facts| facts.name)
+        .filter(|name| any_matches(&request.repositories, name))
+        .collect();
+    let bodies: Vec<String> = names
+        .chunks(NAMES_PER_BATCH)
+        .map(|chunk| {
+            let batch = WorkBatch {
+                dry_run: request.dry_run,
+                lifecycle_impact: request.lifecycle_impact,
+                repositories: chunk.to_vec(),
+            };
+            serde_json::to_string(&batch).unwrap_or_default()
+        })
+        .collect();
+    queue.send(&bodies).await.map_err(FanOutError::Queue)?;
+    Ok(FanOut {
+        queue: queue.name().to_string(),
+        repositories: names.len(),
+        messages: bodies.len(),
+        dry_run: request.dry_run,
+    })
+}
+
+/// One message taken from the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMessage {
+    /// SQS's message ID: what a partial batch response names.
+    pub id: String,
+    /// The body: a [`WorkBatch`] as JSON.
+    pub body: String,
+}
+
+/// A message to deliver again, in Lambda's partial batch response format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchItemFailure {
+    /// The message ID.
+    #[serde(rename = "itemIdentifier")]
+    pub item_identifier: String,
+}
+
+/// What a worker invocation did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkReport {
+    /// Messages taken.
+    pub messages: usize,
+    /// Counts over every repository governed.
+    pub summary: Summary,
+    /// The reports of repositories that failed (the others are in the summary).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<RepositoryReport>,
+    /// Messages that can't be read, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<String>,
+    /// Messages to deliver again: refused ones and those with a failed repository.
+    #[serde(rename = "batchItemFailures")]
+    pub batch_item_failures: Vec<BatchItemFailure>,
+}
+
+/// Governs the repositories every message names, `concurrency` at a time across the messages.
+pub async fn work(
+    registry: &dyn Registry,
+    baseline: &Baseline,
+    messages: &[QueueMessage],
+    dry_run: bool,
+    concurrency: usize,
+) -> WorkReport {
+    let mut refused = Vec::new();
+    let mut jobs = Vec::new();
+    for message in messages {
+        match read_batch(&message.body) {
+            Ok(batch) => {
+                let options =
+                    GovernOptions { dry_run: dry_run || batch.dry_run, lifecycle_impact: batch.lifecycle_impact };
+                jobs.extend(batch.repositories.into_iter().map(|name| (message.id.clone(), name, options)));
+            }
+            Err(reason) => refused.push((message.id.clone(), reason)),
+        }
+    }
+    let run = RunContext::default();
+    let governed: Vec<(String, RepositoryReport)> = stream::iter(jobs)
+        .map(|(id, name, options)| {
+            let run = &run;
+            async move { (id, govern_in(registry, baseline, Known::Name(&name), run, options).await.report) }
+        })
+        .buffer_unordered(concurrency.clamp(1, MAX_CONCURRENCY))
+        .collect()
+        .await;
+
+    let mut retry: Vec<String> = refused.iter().map(|(id, _)| id.clone()).collect();
+    let mut failed = Vec::new();
+    let mut reports = Vec::with_capacity(governed.len());
+    for (id, report) in governed {
+        if !report.failures().is_empty() {
+            retry.push(id);
+            failed.push(report.clone());
+        }
+        reports.push(report);
+    }
+    // In message order, each once.
+    let batch_item_failures = messages
+        .iter()
+        .filter(|m| retry.contains(&m.id))
+        .map(|m| BatchItemFailure { item_identifier: m.id.clone() })
+        .collect();
+    failed.sort_by(|a, b| a.repository.cmp(&b.repository));
+    WorkReport {
+        messages: messages.len(),
+        summary: Summary::of(&reports),
+        failed,
+        refused: refused.into_iter().map(|(id, reason)| format!("{id}: {reason}")).collect(),
+        batch_item_failures,
+    }
+}
+
+fn read_batch(body: &str) -> Result<WorkBatch, String> {
+    let batch: WorkBatch = serde_json::from_str(body).map_err(|e| format!("not a work batch: {e}"))?;
+    if let Some(problem) = batch.repositories.iter().find_map(|name| repository_name_problem(name)) {
+        return Err(problem);
+    }
+    Ok(batch)
+}
