@@ -75,6 +75,19 @@ struct RunArgs {
     /// Repositories governed at once.
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
     concurrency: usize,
+    /// Where repository tags are read: one `ListTagsForResource` per repository, or 100 repositories a call
+    /// from the Resource Groups Tagging API (needs `tag:GetResources`).
+    #[arg(long, value_enum, default_value_t = TagsFrom::ListTags)]
+    tags_from: TagsFrom,
+}
+
+/// Where a pass over the registry reads repository tags.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TagsFrom {
+    /// `ecr:ListTagsForResource`, one call per repository.
+    ListTags,
+    /// `tag:GetResources`, 100 repositories a call.
+    TaggingApi,
 }
 
 /// What `permissions --policy` scopes the document to.
@@ -232,7 +245,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn govern_all(args: RunArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
     let config = sdk_config().await;
     let baseline = BaselineSource::from_env(args.baseline).load(&config).await?;
-    let registry = EcrRegistry::new(&config);
+    let registry = match args.tags_from {
+        TagsFrom::ListTags => EcrRegistry::new(&config),
+        TagsFrom::TaggingApi => EcrRegistry::new(&config).with_tags_in_bulk(&config),
+    };
     let request = BackfillRequest {
         dry_run,
         repositories: args.repositories,

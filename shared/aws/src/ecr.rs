@@ -1,6 +1,6 @@
 //! Amazon ECR as a `Registry`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{
@@ -28,6 +28,9 @@ pub struct EcrRegistry {
     client: Client,
     /// Serialises read-modify-write changes of the registry scanning configuration within this process.
     registry_lock: Mutex<()>,
+    /// With the Tagging API option: where [`Registry::prefetch_tags`] reads, and what it read.
+    tagging: Option<aws_sdk_resourcegroupstagging::Client>,
+    prefetched: std::sync::RwLock<HashMap<String, BTreeMap<String, String>>>,
 }
 
 /// `DescribeRepositories` page size (ECR's maximum).
@@ -41,7 +44,19 @@ impl EcrRegistry {
 
     /// A registry over an existing client.
     pub fn from_client(client: Client) -> Self {
-        Self { client, registry_lock: Mutex::new(()) }
+        Self { client, registry_lock: Mutex::new(()), tagging: None, prefetched: Default::default() }
+    }
+
+    /// Reads tags for a pass over the registry from the Resource Groups Tagging API, 100 repositories a
+    /// call (`tag:GetResources`), instead of one `ListTagsForResource` per repository.
+    pub fn with_tagging_api(mut self, tagging: aws_sdk_resourcegroupstagging::Client) -> Self {
+        self.tagging = Some(tagging);
+        self
+    }
+
+    /// [`EcrRegistry::with_tagging_api`] with a client built from `config`.
+    pub fn with_tags_in_bulk(self, config: &SdkConfig) -> Self {
+        self.with_tagging_api(aws_sdk_resourcegroupstagging::Client::new(config))
     }
 
     async fn put_registry_scanning(&self, frequency: ScanFrequency, filter: &str) -> Result<(), RegistryError> {
@@ -112,7 +127,19 @@ impl Registry for EcrRegistry {
         }
     }
 
+    async fn prefetch_tags(&self) -> Result<(), RegistryError> {
+        let Some(tagging) = &self.tagging else { return Ok(()) };
+        let tags = crate::tagging::repository_tags(tagging).await?;
+        *self.prefetched.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = tags;
+        Ok(())
+    }
+
     async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, RegistryError> {
+        // Taken, not copied: a later event for the same repository reads its tags afresh.
+        let prefetched = self.prefetched.write().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(arn);
+        if let Some(tags) = prefetched {
+            return Ok(tags);
+        }
         let output = self
             .client
             .list_tags_for_resource()

@@ -9,6 +9,7 @@ mod errors;
 mod queue;
 mod scans;
 pub mod ssm;
+mod tagging;
 
 pub use config::{sdk_config, SdkConfig};
 pub use ecr::EcrRegistry;

@@ -49,6 +49,11 @@ pub enum ScanStart {
 pub trait Registry: Send + Sync {
     /// Every repository in the registry, all pages.
     async fn list_repositories(&self) -> Result<Vec<RepositoryFacts>, RegistryError>;
+    /// Reads the tags of many repositories at once ahead of a pass over the registry, where the registry
+    /// can (later [`Registry::tags`] calls are answered from what was read). By default, nothing.
+    async fn prefetch_tags(&self) -> Result<(), RegistryError> {
+        Ok(())
+    }
     /// One repository's settings.
     async fn describe_repository(&self, name: &str) -> Result<RepositoryFacts, RegistryError>;
     /// The repository's lifecycle policy text, if it has one.

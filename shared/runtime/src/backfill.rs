@@ -3,6 +3,7 @@
 
 use futures::stream::{self, StreamExt};
 use serde::Deserialize;
+use tracing::warn;
 use warden_core::baseline::Baseline;
 use warden_core::glob::{any_matches, NameGlob};
 use warden_core::registry::{Registry, RegistryError};
@@ -73,6 +74,10 @@ pub async fn backfill(
     let options = GovernOptions { dry_run: request.dry_run, lifecycle_impact: request.lifecycle_impact };
     let run = RunContext::default();
     let repositories = registry.list_repositories().await?;
+    if let Err(error) = registry.prefetch_tags().await {
+        // Each repository's tags are then read one by one, as without the prefetch.
+        warn!(%error, "can't read the repositories' tags in bulk");
+    }
     let selected = repositories.into_iter().filter(|facts| any_matches(&request.repositories, &facts.name));
     let reports = stream::iter(selected)
         .map(|facts| async { govern_in(registry, baseline, Known::Facts(facts), &run, options).await.report })

@@ -5,7 +5,8 @@
 //! `ECR_WARDEN_MODE` (`enforce` or `audit`), `ECR_WARDEN_ROLE_ARN` (the function's own role: its calls
 //! are ignored), `ECR_WARDEN_DRY_RUN=true` (plan only, for a trial deployment), `ECR_WARDEN_ALERT_TOPIC_ARN`
 //! and `ECR_WARDEN_ALERT_BUS` (alert sinks; win over the baseline's `[alerts]`), `ECR_WARDEN_WORK_QUEUE_URL` (where
-//! a backfill with `"fanOut": true` sends its work).
+//! a backfill with `"fanOut": true` sends its work), `ECR_WARDEN_TAGS_FROM=tagging-api` (a backfill reads tags 100
+//! repositories a call with `tag:GetResources`; grant it first).
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
@@ -23,7 +24,11 @@ pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
     logging::init(LogFormat::Json, "info");
     let config = sdk_config().await;
     let baseline = BaselineSource::from_env(None).load(&config).await?;
-    let registry = EcrRegistry::new(&config);
+    let registry = match std::env::var("ECR_WARDEN_TAGS_FROM").unwrap_or_default().as_str() {
+        "" | "list-tags" => EcrRegistry::new(&config),
+        "tagging-api" => EcrRegistry::new(&config).with_tags_in_bulk(&config),
+        other => return Err(format!("ECR_WARDEN_TAGS_FROM must be list-tags or tagging-api, not {other:?}").into()),
+    };
     let guard = LoopGuard::new(std::env::var("ECR_WARDEN_ROLE_ARN").ok());
     let dry_run = std::env::var("ECR_WARDEN_DRY_RUN").is_ok_and(|v| v == "true");
     let alerts = Alerts::from_env(&config, &baseline.alerts);
