@@ -108,14 +108,7 @@ async fn a_backfill_under_twenty_percent_faults_ends_compliant_or_reported_and_n
     let failed = failed_with_cause(&report);
 
     let injected = proxy.injected();
-    for fault in [
-        Fault::Throttling,
-        Fault::InternalError,
-        Fault::Unavailable,
-        Fault::DroppedBefore,
-        Fault::DroppedAfter,
-        Fault::Slow,
-    ] {
+    for fault in Fault::ALL {
         assert!(injected.get(&fault).is_some_and(|n| *n > 0), "{fault:?} was injected: {injected:?}");
     }
     eprintln!("faults injected: {injected:?}; repositories reported failed: {}", failed.len());

@@ -33,14 +33,17 @@ pub enum Fault {
     Slow,
 }
 
-const FAULTS: [Fault; 6] = [
-    Fault::Throttling,
-    Fault::InternalError,
-    Fault::Unavailable,
-    Fault::DroppedBefore,
-    Fault::DroppedAfter,
-    Fault::Slow,
-];
+impl Fault {
+    /// Every fault the proxy injects.
+    pub const ALL: [Fault; 6] = [
+        Fault::Throttling,
+        Fault::InternalError,
+        Fault::Unavailable,
+        Fault::DroppedBefore,
+        Fault::DroppedAfter,
+        Fault::Slow,
+    ];
+}
 
 /// A running proxy.
 pub struct FaultProxy {
@@ -127,7 +130,7 @@ impl State {
             *count
         };
         let roll = splitmix64(self.seed ^ key ^ attempt.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        (roll % 100 < self.percent).then(|| FAULTS[((roll >> 32) % FAULTS.len() as u64) as usize])
+        (roll % 100 < self.percent).then(|| Fault::ALL[((roll >> 32) % Fault::ALL.len() as u64) as usize])
     }
 
     /// Sends the request to moto and returns its whole answer, marked `connection: close`.

@@ -241,15 +241,18 @@ mod tests {
         assert!(matches!(refused(parameter), ScopeError::Parameter(_)));
     }
 
+    /// Every function's purpose.
+    const FUNCTIONS: [Purpose; 5] = [
+        Purpose::RepositoryEvents,
+        Purpose::ImagePushes,
+        Purpose::ScanResults,
+        Purpose::Backfill,
+        Purpose::BackfillWorker,
+    ];
+
     #[test]
     fn functions_never_get_destructive_image_actions() {
-        for purpose in [
-            Purpose::RepositoryEvents,
-            Purpose::ImagePushes,
-            Purpose::ScanResults,
-            Purpose::Backfill,
-            Purpose::BackfillWorker,
-        ] {
+        for purpose in FUNCTIONS {
             let actions = for_purpose(purpose);
             assert!(!actions.iter().any(|a| a.contains("BatchDeleteImage") || *a == "ecr:DeleteRepository"));
             assert!(!actions.iter().any(|a| a.contains("PutImage\"") || a.ends_with(":PutImage")));
@@ -271,13 +274,7 @@ mod tests {
         assert!(governs(Purpose::BackfillWorker));
         assert!(!for_purpose(Purpose::RepositoryEvents).contains(&"ecr:DescribeImages"));
         let any = for_purpose(Purpose::Any);
-        for purpose in [
-            Purpose::RepositoryEvents,
-            Purpose::ImagePushes,
-            Purpose::ScanResults,
-            Purpose::Backfill,
-            Purpose::BackfillWorker,
-        ] {
+        for purpose in FUNCTIONS {
             assert!(for_purpose(purpose).iter().all(|a| any.contains(a)), "{purpose:?}");
         }
     }

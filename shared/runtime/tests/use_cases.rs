@@ -235,14 +235,7 @@ async fn an_event_whose_fix_failed_fails_the_invocation_so_lambda_retries_it() {
     let throttled = RegistryError::Throttled { operation: "TagResource".into(), message: "Rate exceeded".into() };
     fake.fail("TagResource", "app", throttled);
     let (baseline, guard, alerts) = (builtin(), LoopGuard::default(), Alerts::default());
-    let handler = Handler {
-        purpose: Purpose::RepositoryEvents,
-        registry: &fake,
-        baseline: &baseline,
-        guard: &guard,
-        alerts: &alerts,
-        work_queue: None,
-    };
+    let handler = handler_for(Purpose::RepositoryEvents, &fake, &baseline, &guard, &alerts);
     let created = json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.ecr",
         "detail": {"eventName": "CreateRepository", "requestParameters": {"repositoryName": "app"}}});
     match handler.handle(&created, false).await {
@@ -306,14 +299,7 @@ async fn each_function_takes_only_its_own_events() {
     let manual_backfill = json!({"dryRun": true});
 
     let no_alerts = Alerts::default();
-    let handler = |purpose| Handler {
-        purpose,
-        registry: &fake,
-        baseline: &baseline,
-        guard: &guard,
-        alerts: &no_alerts,
-        work_queue: None,
-    };
+    let handler = |purpose| handler_for(purpose, &fake, &baseline, &guard, &no_alerts);
     let backfill_fn = handler(Purpose::Backfill);
     assert!(matches!(backfill_fn.handle(&cloudtrail, false).await, Ok(Handled::Ignored { .. })));
     assert!(matches!(backfill_fn.handle(&manual_backfill, false).await, Ok(Handled::Backfill { .. })));
@@ -384,14 +370,7 @@ fn scan_event(repository: &str, digest: &str, counts: serde_json::Value) -> serd
 async fn a_push_to_a_manually_scanned_repository_starts_one_scan() {
     let fake = FakeRegistry::with(&["app"]);
     let (baseline, guard, alerts) = (builtin(), LoopGuard::default(), Alerts::default());
-    let handler = Handler {
-        purpose: Purpose::ImagePushes,
-        registry: &fake,
-        baseline: &baseline,
-        guard: &guard,
-        alerts: &alerts,
-        work_queue: None,
-    };
+    let handler = handler_for(Purpose::ImagePushes, &fake, &baseline, &guard, &alerts);
     let Ok(Handled::Image { report, .. }) = handler.handle(&push_event("app", "sha256:1", "v1"), false).await else {
         panic!("not an image report")
     };
@@ -423,14 +402,7 @@ async fn a_forbidden_tag_is_one_alert_and_nothing_is_deleted() {
     let (sink, got) = MemorySink::new("memory", false);
     let alerts = Alerts::new(vec![Box::new(sink)]);
     let guard = LoopGuard::default();
-    let handler = Handler {
-        purpose: Purpose::ImagePushes,
-        registry: &fake,
-        baseline: &baseline,
-        guard: &guard,
-        alerts: &alerts,
-        work_queue: None,
-    };
+    let handler = handler_for(Purpose::ImagePushes, &fake, &baseline, &guard, &alerts);
     let handled = handler.handle(&push_event("prod/api", "sha256:1", "latest"), false).await.expect("handled");
     let Handled::Image { report, alerts: delivered } = handled else { panic!("not an image report") };
     assert_eq!(report.tag_findings.len(), 1, "{:?}", report.tag_findings);
@@ -459,14 +431,7 @@ async fn scan_findings_over_the_threshold_alert_with_the_same_id_every_time() {
     let (sink, got) = MemorySink::new("memory", false);
     let alerts = Alerts::new(vec![Box::new(sink)]);
     let (baseline, guard) = (builtin(), LoopGuard::default());
-    let handler = Handler {
-        purpose: Purpose::ScanResults,
-        registry: &fake,
-        baseline: &baseline,
-        guard: &guard,
-        alerts: &alerts,
-        work_queue: None,
-    };
+    let handler = handler_for(Purpose::ScanResults, &fake, &baseline, &guard, &alerts);
     let event = scan_event("app", "sha256:1", json!({"CRITICAL": 1, "HIGH": 1}));
     handler.handle(&event, false).await.expect("handled");
     handler.handle(&event, false).await.expect("handled again");
@@ -492,14 +457,7 @@ async fn a_failing_sink_fails_the_invocation_after_the_others_got_the_alert() {
     let (working, got) = MemorySink::new("working", false);
     let alerts = Alerts::new(vec![Box::new(broken), Box::new(working)]);
     let (baseline, guard) = (builtin(), LoopGuard::default());
-    let handler = Handler {
-        purpose: Purpose::ScanResults,
-        registry: &fake,
-        baseline: &baseline,
-        guard: &guard,
-        alerts: &alerts,
-        work_queue: None,
-    };
+    let handler = handler_for(Purpose::ScanResults, &fake, &baseline, &guard, &alerts);
     match handler.handle(&scan_event("app", "sha256:1", json!({"CRITICAL": 1})), false).await {
         Err(HandleError::Incomplete(message)) => {
             assert!(message.contains("broken") && message.contains("refused"), "{message}")
@@ -507,6 +465,17 @@ async fn a_failing_sink_fails_the_invocation_after_the_others_got_the_alert() {
         other => panic!("unexpected {other:?}"),
     }
     assert_eq!(got.lock().expect("lock").len(), 1, "the working sink still got it");
+}
+
+/// A handler over the test's registry and settings, with no work queue.
+fn handler_for<'a>(
+    purpose: Purpose,
+    registry: &'a dyn Registry,
+    baseline: &'a Baseline,
+    guard: &'a LoopGuard,
+    alerts: &'a Alerts,
+) -> Handler<'a> {
+    Handler { purpose, registry, baseline, guard, alerts, work_queue: None }
 }
 
 /// A work queue that keeps what it is sent.
@@ -539,14 +508,8 @@ async fn a_fan_out_sends_the_selected_repositories_fifty_a_message_and_changes_n
     let fake = FakeRegistry::with(&names.iter().map(String::as_str).collect::<Vec<_>>());
     let queue = MemoryQueue::default();
     let (baseline, guard, alerts) = (builtin(), LoopGuard::default(), Alerts::default());
-    let handler = Handler {
-        purpose: Purpose::Backfill,
-        registry: &fake,
-        baseline: &baseline,
-        guard: &guard,
-        alerts: &alerts,
-        work_queue: Some(&queue),
-    };
+    let handler =
+        Handler { work_queue: Some(&queue), ..handler_for(Purpose::Backfill, &fake, &baseline, &guard, &alerts) };
     let request = json!({"fanOut": true, "dryRun": true, "repositories": ["team-0/*"]});
     let Ok(Handled::FannedOut { report }) = handler.handle(&request, false).await else { panic!("fanned out") };
     assert_eq!((report.repositories, report.messages, report.dry_run), (65, 2, true));
@@ -570,14 +533,7 @@ async fn a_worker_answers_which_messages_to_deliver_again() {
     let throttled = RegistryError::Throttled { operation: "TagResource".into(), message: "Rate exceeded".into() };
     fake.fail("TagResource", "team-b/broken", throttled);
     let (baseline, guard, alerts) = (builtin(), LoopGuard::default(), Alerts::default());
-    let handler = Handler {
-        purpose: Purpose::BackfillWorker,
-        registry: &fake,
-        baseline: &baseline,
-        guard: &guard,
-        alerts: &alerts,
-        work_queue: None,
-    };
+    let handler = handler_for(Purpose::BackfillWorker, &fake, &baseline, &guard, &alerts);
     let batch = |names: &[&str]| json!({"repositories": names}).to_string();
     let event = queue_event(&[
         ("m-1", batch(&["team-a/ok", "team-a/other"])),
