@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/ecr-warden/target
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 MOTO_SERVER := $(abspath $(VENV))/bin/moto_server
 
-.PHONY: test demo lint build venv check-template package
+.PHONY: test demo lint build venv check-template package bench
 
 venv: $(VENV)/.installed
 
@@ -47,3 +47,10 @@ $(VENV)/.package-installed: requirements-package.txt $(VENV)/.installed
 
 package: $(VENV)/.package-installed
 	VENV=$(VENV) scripts/package.sh
+
+# The scale benchmark (not a test): apply over 100, 1,000 and 5,000 drifted repositories in moto, then again
+# when compliant, and one event of each kind; a table on stdout, JSON in bench-results.json.
+BENCH_SIZES ?= 100,1000,5000
+bench: venv
+	cargo build --release -p ecr-warden
+	$(VENV)/bin/python scripts/bench.py $(CARGO_TARGET_DIR)/release/ecr-warden --sizes $(BENCH_SIZES)
