@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/ecr-warden/target
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 MOTO_SERVER := $(abspath $(VENV))/bin/moto_server
 
-.PHONY: test demo lint build venv check-template package bench
+.PHONY: test demo lint build venv check-template package bench fuzz
 
 venv: $(VENV)/.installed
 
@@ -54,3 +54,9 @@ BENCH_SIZES ?= 100,1000,5000
 bench: venv
 	cargo build --release -p ecr-warden
 	$(VENV)/bin/python scripts/bench.py $(CARGO_TARGET_DIR)/release/ecr-warden --sizes $(BENCH_SIZES)
+
+# Every fuzz target for FUZZ_SECONDS (cargo-fuzz from crates.io, stable toolchain, no sanitizer).
+FUZZ_SECONDS ?= 60
+fuzz:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	scripts/fuzz.sh $(FUZZ_SECONDS)
