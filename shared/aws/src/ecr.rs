@@ -1,6 +1,6 @@
 //! Amazon ECR as a `Registry`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{
@@ -127,9 +127,17 @@ impl Registry for EcrRegistry {
         }
     }
 
-    async fn prefetch_tags(&self) -> Result<(), RegistryError> {
+    async fn prefetch_tags(&self, arns: &[String], registry_size: usize) -> Result<(), RegistryError> {
         let Some(tagging) = &self.tagging else { return Ok(()) };
-        let tags = crate::tagging::repository_tags(tagging).await?;
+        self.prefetched.write().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
+        // The Tagging API pages through the whole registry: worth it only when that is fewer calls than one
+        // `ListTagsForResource` per selected repository.
+        if arns.len() <= registry_size.div_ceil(crate::tagging::RESOURCES_PER_PAGE as usize) {
+            return Ok(());
+        }
+        let wanted: HashSet<&String> = arns.iter().collect();
+        let mut tags = crate::tagging::repository_tags(tagging).await?;
+        tags.retain(|arn, _| wanted.contains(arn));
         *self.prefetched.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = tags;
         Ok(())
     }

@@ -9,7 +9,7 @@ use aws_sdk_resourcegroupstagging::Client;
 use warden_core::registry::RegistryError;
 
 /// The most resources `GetResources` returns a page.
-const RESOURCES_PER_PAGE: i32 = 100;
+pub(crate) const RESOURCES_PER_PAGE: i32 = 100;
 
 /// Tags by repository ARN, for every ECR repository the Tagging API lists in the client's region.
 pub async fn repository_tags(client: &Client) -> Result<HashMap<String, BTreeMap<String, String>>, RegistryError> {

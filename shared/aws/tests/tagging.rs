@@ -1,6 +1,7 @@
 //! The Tagging API option against mocked SDK clients (moto's Resource Groups Tagging API doesn't cover ECR):
 //! `prefetch_tags` reads every page of `GetResources`, `tags` answers from it without `ListTagsForResource`,
-//! and a repository the Tagging API didn't list is asked directly.
+//! a repository the Tagging API didn't list is asked directly, and a pass over a few repositories of a large
+//! registry doesn't page through it (nor keep what an earlier pass read).
 
 use aws_sdk_ecr::operation::list_tags_for_resource::ListTagsForResourceOutput;
 use aws_sdk_resourcegroupstagging::operation::get_resources::GetResourcesOutput;
@@ -45,21 +46,31 @@ async fn tags_come_from_the_tagging_api_in_pages_and_unlisted_repositories_are_a
                 .tags(aws_sdk_ecr::types::Tag::builder().key("owner").value("c").build().expect("tag"))
                 .build()
         });
-    let ecr = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&direct]);
+    let other =
+        mock!(aws_sdk_ecr::Client::list_tags_for_resource).then_output(|| ListTagsForResourceOutput::builder().build());
+    let ecr = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&direct, &other]);
     let registry = EcrRegistry::from_client(ecr).with_tagging_api(tagging);
 
-    registry.prefetch_tags().await.expect("prefetch");
+    let pass: Vec<String> =
+        ["team-a/api", "team-a/web", "team-b/api", "team-c/new"].iter().map(|n| format!("{ARN}{n}")).collect();
+    registry.prefetch_tags(&pass, 4).await.expect("prefetch");
     assert_eq!(pages.num_calls(), 2, "both pages read");
 
     let web = registry.tags(&format!("{ARN}team-a/web")).await.expect("tags");
     assert_eq!(web.get("managed-by").map(String::as_str), Some("terraform"));
     assert_eq!(web.len(), 2);
     assert!(registry.tags(&format!("{ARN}team-b/api")).await.expect("tags").is_empty(), "listed without tags");
-    assert_eq!(direct.num_calls(), 0, "listed repositories cost no call of their own");
+    assert_eq!(direct.num_calls() + other.num_calls(), 0, "listed repositories cost no call of their own");
 
     let unlisted = registry.tags(&format!("{ARN}team-c/new")).await.expect("tags");
     assert_eq!(unlisted.get("owner").map(String::as_str), Some("c"));
     assert_eq!(direct.num_calls(), 1, "a repository the Tagging API didn't list is asked directly");
+
+    // A later pass over one repository of 1,000: one direct call beats 10 pages; nothing earlier is reused.
+    registry.prefetch_tags(&[format!("{ARN}team-a/api")], 1_000).await.expect("prefetch");
+    assert_eq!(pages.num_calls(), 2, "no paging for a small pass");
+    registry.tags(&format!("{ARN}team-a/api")).await.expect("tags");
+    assert_eq!(other.num_calls(), 1, "asked directly, not answered from the earlier pass");
 }
 
 #[tokio::test]
@@ -68,7 +79,7 @@ async fn without_the_option_nothing_is_prefetched() {
         mock!(aws_sdk_ecr::Client::list_tags_for_resource).then_output(|| ListTagsForResourceOutput::builder().build());
     let ecr = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&direct]);
     let registry = EcrRegistry::from_client(ecr);
-    registry.prefetch_tags().await.expect("a no-op");
+    registry.prefetch_tags(&[format!("{ARN}team-a/api")], 1).await.expect("a no-op");
     registry.tags(&format!("{ARN}team-a/api")).await.expect("tags");
     assert_eq!(direct.num_calls(), 1);
 }

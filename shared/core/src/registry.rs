@@ -49,9 +49,10 @@ pub enum ScanStart {
 pub trait Registry: Send + Sync {
     /// Every repository in the registry, all pages.
     async fn list_repositories(&self) -> Result<Vec<RepositoryFacts>, RegistryError>;
-    /// Reads the tags of many repositories at once ahead of a pass over the registry, where the registry
-    /// can (later [`Registry::tags`] calls are answered from what was read). By default, nothing.
-    async fn prefetch_tags(&self) -> Result<(), RegistryError> {
+    /// Ahead of a pass over `arns` (out of `registry_size` repositories), reads their tags in bulk where the
+    /// registry can and it costs fewer calls than one each; later [`Registry::tags`] calls for them are
+    /// answered from what was read, and anything read for an earlier pass is forgotten. By default, nothing.
+    async fn prefetch_tags(&self, _arns: &[String], _registry_size: usize) -> Result<(), RegistryError> {
         Ok(())
     }
     /// One repository's settings.

@@ -74,11 +74,14 @@ pub async fn backfill(
     let options = GovernOptions { dry_run: request.dry_run, lifecycle_impact: request.lifecycle_impact };
     let run = RunContext::default();
     let repositories = registry.list_repositories().await?;
-    if let Err(error) = registry.prefetch_tags().await {
+    let registry_size = repositories.len();
+    let selected: Vec<_> =
+        repositories.into_iter().filter(|facts| any_matches(&request.repositories, &facts.name)).collect();
+    let arns: Vec<String> = selected.iter().map(|facts| facts.arn.clone()).collect();
+    if let Err(error) = registry.prefetch_tags(&arns, registry_size).await {
         // Each repository's tags are then read one by one, as without the prefetch.
         warn!(%error, "can't read the repositories' tags in bulk");
     }
-    let selected = repositories.into_iter().filter(|facts| any_matches(&request.repositories, &facts.name));
     let reports = stream::iter(selected)
         .map(|facts| async { govern_in(registry, baseline, Known::Facts(facts), &run, options).await.report })
         .buffer_unordered(request.concurrency.clamp(1, MAX_CONCURRENCY))
