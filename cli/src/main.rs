@@ -10,12 +10,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use warden_runtime::alerts::Alerts;
 use warden_runtime::aws::{sdk_config, EcrRegistry};
 use warden_runtime::backfill::{backfill, BackfillRequest, DEFAULT_CONCURRENCY};
 use warden_runtime::baseline_source::BaselineSource;
 use warden_runtime::core::baseline::{Baseline, BUILTIN};
+use warden_runtime::core::controls::{self, ControlId, Explanation};
 use warden_runtime::core::glob::NameGlob;
 use warden_runtime::core::report::Verdict;
 use warden_runtime::core::work::WorkQueue;
@@ -56,6 +57,52 @@ enum Command {
     /// Validate lifecycle policies and preview what they would expire.
     #[command(subcommand)]
     Lifecycle(lifecycle::LifecycleCommand),
+    /// Say what a control checks, how it fixes, which IAM actions it needs and which Security Hub control it
+    /// matches; without CONTROL, list the controls.
+    Explain {
+        /// The control.
+        #[arg(value_enum)]
+        control: Option<ControlName>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        output: OutputFormat,
+    },
+    /// Print a shell completion script (e.g. `ecr-warden completions bash > /etc/bash_completion.d/ecr-warden`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// A control, as named on the command line.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ControlName {
+    /// Tag immutability.
+    TagMutability,
+    /// Scan on push or continuous scanning.
+    Scanning,
+    /// Encryption at rest (reported only).
+    Encryption,
+    /// A lifecycle policy.
+    LifecyclePolicy,
+    /// Required statements, no public access.
+    RepositoryPolicy,
+    /// Required tags.
+    Tags,
+}
+
+impl ControlName {
+    fn id(self) -> ControlId {
+        match self {
+            ControlName::TagMutability => ControlId::TagMutability,
+            ControlName::Scanning => ControlId::Scanning,
+            ControlName::Encryption => ControlId::Encryption,
+            ControlName::LifecyclePolicy => ControlId::LifecyclePolicy,
+            ControlName::RepositoryPolicy => ControlId::RepositoryPolicy,
+            ControlName::Tags => ControlId::Tags,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -200,6 +247,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Apply(args) => govern_all(args, false).await,
         Command::Handle(args) => handle(args).await,
         Command::Lifecycle(command) => lifecycle::run(command).await,
+        Command::Explain { control, output } => {
+            let explanations: Vec<Explanation> = match control {
+                Some(name) => vec![controls::explain(name.id())],
+                None => controls::ALL.iter().map(|c| controls::explain(c.id())).collect(),
+            };
+            match (output, control) {
+                (OutputFormat::Json, Some(_)) => println!("{}", serde_json::to_string_pretty(&explanations[0])?),
+                (OutputFormat::Json, None) => println!("{}", serde_json::to_string_pretty(&explanations)?),
+                (OutputFormat::Table, Some(_)) => print!("{}", output::explanation_text(&explanations[0])),
+                (OutputFormat::Table, None) => print!("{}", output::controls_list(&explanations)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "ecr-warden", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Permissions { function, policy } => {
             let purpose = match function {
                 FunctionName::RepositoryEvents => Purpose::RepositoryEvents,

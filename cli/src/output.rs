@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use warden_runtime::core::controls::ALL;
+use warden_runtime::core::controls::{Explanation, ALL};
 use warden_runtime::core::report::{Outcome, Report, RepositoryReport, Status};
 use warden_runtime::handle::Handled;
 
@@ -93,6 +93,32 @@ fn outcome_name(outcome: Outcome) -> &'static str {
         Outcome::Gone => "gone",
         Outcome::Error => "error",
     }
+}
+
+/// One control explained, for people.
+pub fn explanation_text(explanation: &Explanation) -> String {
+    let mut out = format!("{}\n\nChecks: {}\nFixes: {}\n", explanation.control, explanation.checks, explanation.fixes);
+    out.push_str(&format!(
+        "Baseline: [defaults.{}] (or a rule's {})\n",
+        explanation.baseline_section, explanation.baseline_section
+    ));
+    out.push_str(&format!("IAM actions: {}\n", explanation.permissions.join(", ")));
+    match (explanation.security_hub, explanation.config_rule) {
+        (Some(hub), Some(rule)) => out.push_str(&format!("Security Hub: {hub} (AWS Config rule {rule})\n")),
+        _ => out.push_str("Security Hub: no matching control\n"),
+    }
+    out
+}
+
+/// Every control, a line each, for people.
+pub fn controls_list(explanations: &[Explanation]) -> String {
+    let mut out = String::new();
+    for explanation in explanations {
+        let hub = explanation.security_hub.unwrap_or("-");
+        out.push_str(&format!("{:<18} {:<6} {}\n", explanation.control.as_str(), hub, explanation.checks));
+    }
+    out.push_str("\n`ecr-warden explain CONTROL` says more.\n");
+    out
 }
 
 /// The outcome of `handle` for people.

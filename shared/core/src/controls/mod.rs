@@ -3,6 +3,7 @@
 //! policies can be checked against the code.
 
 mod encryption;
+mod explain;
 mod lifecycle_policy;
 mod repository_policy;
 mod scanning;
@@ -18,6 +19,7 @@ use crate::baseline::{Mode, Resolved};
 use crate::observed::Observed;
 
 pub use encryption::Encryption;
+pub use explain::{explain, Explanation};
 pub use lifecycle_policy::LifecyclePolicy;
 pub use repository_policy::RepositoryPolicy;
 pub use scanning::Scanning;

@@ -1,0 +1,122 @@
+//! What each control checks and how it fixes, in words, with the Security Hub control and AWS Config rule it
+//! corresponds to (`ecr-warden explain CONTROL`).
+
+use serde::Serialize;
+
+use super::{Control, ControlId, ALL};
+
+/// A control explained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    /// The control's name.
+    pub control: ControlId,
+    /// Its section in a baseline (`[defaults.<section>]` or a rule's `<section>`).
+    pub baseline_section: &'static str,
+    /// What it checks.
+    pub checks: &'static str,
+    /// How it fixes drift, or why it can't.
+    pub fixes: &'static str,
+    /// The IAM actions observing and fixing it need.
+    pub permissions: &'static [&'static str],
+    /// The AWS Security Hub control it corresponds to, if any.
+    pub security_hub: Option<&'static str>,
+    /// The AWS Config managed rule behind that Security Hub control, if any.
+    pub config_rule: Option<&'static str>,
+}
+
+/// The explanation of `id`.
+pub fn explain(id: ControlId) -> Explanation {
+    let control: &dyn Control = ALL.iter().copied().find(|c| c.id() == id).unwrap_or(ALL[0]);
+    let (baseline_section, checks, fixes, security_hub, config_rule) = match id {
+        ControlId::TagMutability => (
+            "tag_mutability",
+            "The repository's tag mutability is the baseline's target: IMMUTABLE, or IMMUTABLE_WITH_EXCLUSION with \
+             exactly the listed exclusion filters.",
+            "PutImageTagMutability with the target (and its exclusion filters).",
+            Some("ECR.2"),
+            Some("ecr-private-tag-immutability-enabled"),
+        ),
+        ControlId::Scanning => (
+            "scanning",
+            "Images are scanned on push or continuously: by the repository's own scan-on-push setting (honoured \
+             under basic scanning only), or by a registry scanning rule whose filter matches the repository.",
+            "via = \"repository\": PutImageScanningConfiguration (scanOnPush). via = \"registry\": the repository is \
+             added to a registry scanning rule of the wanted frequency (PutRegistryScanningConfiguration), every \
+             existing rule and filter kept.",
+            Some("ECR.1"),
+            Some("ecr-private-image-scanning-enabled"),
+        ),
+        ControlId::Encryption => (
+            "encryption",
+            "The repository is encrypted at least as strongly as the baseline's type (AES256 < KMS < KMS_DSSE) \
+             and, where the baseline lists KMS keys, with one of them.",
+            "None: ECR sets encryption only when a repository is created. A mismatch is reported with a remedy \
+             (recreate the repository while it is empty, or copy its images to a new one).",
+            Some("ECR.5"),
+            Some("ecr-repository-cmk-encryption-enabled"),
+        ),
+        ControlId::LifecyclePolicy => (
+            "lifecycle_policy",
+            "require = \"present\": the repository has a lifecycle policy; require = \"exact\": its policy says \
+             exactly what the baseline's says.",
+            "PutLifecyclePolicy with the baseline's policy (validated first). Images are never deleted by \
+             ecr-warden; ECR applies the policy.",
+            Some("ECR.3"),
+            Some("ecr-private-lifecycle-policy-configured"),
+        ),
+        ControlId::RepositoryPolicy => (
+            "repository_policy",
+            "The baseline's required statements are in the repository policy (matched by Sid) and, with \
+             public_access = \"deny\", no statement grants access to everyone (Principal \"*\" or NotPrincipal \
+             in an Allow, without a Condition).",
+            "SetRepositoryPolicy with the merged document: required statements set, public ones removed and \
+             printed in full, every other statement kept as it was; DeleteRepositoryPolicy when only public \
+             statements were left.",
+            None,
+            None,
+        ),
+        ControlId::Tags => (
+            "tags",
+            "Every required tag is present and, where the key lists `allowed` values, has one of them.",
+            "TagResource with the defaults of missing tags, and of values outside `allowed` where the key says \
+             overwrite = true (otherwise such a value is reported). Tags are never removed.",
+            None,
+            None,
+        ),
+    };
+    Explanation {
+        control: id,
+        baseline_section,
+        checks,
+        fixes,
+        permissions: control.permissions(),
+        security_hub,
+        config_rule,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_control_is_explained_with_its_own_permissions() {
+        for control in ALL {
+            let explanation = explain(control.id());
+            assert_eq!(explanation.control, control.id());
+            assert_eq!(explanation.permissions, control.permissions());
+            assert!(!explanation.checks.is_empty() && !explanation.fixes.is_empty());
+            assert_eq!(explanation.security_hub.is_some(), explanation.config_rule.is_some());
+        }
+    }
+
+    #[test]
+    fn security_hub_controls_match_aws_numbering() {
+        let hub = |id| explain(id).security_hub;
+        assert_eq!(hub(ControlId::Scanning), Some("ECR.1"));
+        assert_eq!(hub(ControlId::TagMutability), Some("ECR.2"));
+        assert_eq!(hub(ControlId::LifecyclePolicy), Some("ECR.3"));
+        assert_eq!(hub(ControlId::Encryption), Some("ECR.5"));
+        assert_eq!(hub(ControlId::Tags), None, "ECR.4 is about public repositories");
+    }
+}

@@ -1,0 +1,49 @@
+//! The command's own help for people: `explain` (what a control checks, fixes, needs and matches) and
+//! `completions` (shell completion scripts). No AWS call is made.
+
+use std::process::{Command, Output};
+
+use integration_tests::ecr_warden_binary;
+use serde_json::Value;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(ecr_warden_binary()).args(args).env_clear().output().expect("run ecr-warden")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn explain_lists_every_control_and_explains_each_one() {
+    let list = stdout(&run(&["explain"]));
+    let names: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).take(6).collect();
+    assert_eq!(names, ["tag-mutability", "scanning", "encryption", "lifecycle-policy", "repository-policy", "tags"]);
+
+    let one = stdout(&run(&["explain", "tag-mutability"]));
+    assert!(one.contains("Fixes: PutImageTagMutability"), "{one}");
+    assert!(one.contains("IAM actions: ecr:DescribeRepositories, ecr:PutImageTagMutability"), "{one}");
+    assert!(one.contains("Security Hub: ECR.2 (AWS Config rule ecr-private-tag-immutability-enabled)"), "{one}");
+
+    let json: Value =
+        serde_json::from_str(&stdout(&run(&["explain", "encryption", "--output", "json"]))).expect("JSON");
+    assert_eq!(json["security_hub"], "ECR.5");
+    assert!(json["fixes"].as_str().is_some_and(|f| f.starts_with("None")), "encryption is reported, not fixed");
+    let all: Value = serde_json::from_str(&stdout(&run(&["explain", "--output", "json"]))).expect("JSON");
+    assert_eq!(all.as_array().map(Vec::len), Some(6));
+
+    let unknown = run(&["explain", "nope"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("possible values: tag-mutability"));
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef ecr-warden"), ("fish", "complete -c ecr-warden")]
+    {
+        let script = stdout(&run(&["completions", shell]));
+        assert!(script.contains(marker), "{shell}: {}", &script[..script.len().min(300)]);
+        assert!(script.contains("explain") && script.contains("lifecycle"), "{shell} completes the subcommands");
+    }
+}
