@@ -47,3 +47,19 @@ fn completions_are_printed_for_each_shell() {
         assert!(script.contains("explain") && script.contains("lifecycle"), "{shell} completes the subcommands");
     }
 }
+
+#[test]
+fn output_piped_into_a_reader_that_stops_early_ends_quietly() {
+    let mut child = Command::new(ecr_warden_binary())
+        .args(["completions", "zsh"])
+        .env_clear()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run ecr-warden");
+    // The reader goes away at once, like `| head -c 0`; the command starts up long after this returns.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -231,6 +231,14 @@ fn parse_glob(text: &str) -> Result<NameGlob, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Output piped into a reader that stops early (`| head`) ends the command quietly, as it does for other
+    // Unix tools, instead of a panic from a failed print.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to the default is process-wide and has no other effect; nothing
+    // in this program installs a SIGPIPE handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     logging::init(LogFormat::Text, "warn");
     match run(Cli::parse()).await {
         Ok(code) => code,
