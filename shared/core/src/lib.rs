@@ -16,6 +16,7 @@ pub mod lifecycle;
 pub mod observed;
 pub mod policy;
 pub mod registry;
+pub mod replication;
 pub mod report;
 pub mod vulnerabilities;
 pub mod wildcard;

@@ -11,7 +11,9 @@ mod settings;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use model::{AlertsFile, BaselineFile, Mode, OneOrMany, Overrides, RequiredTag, Rule};
+pub use model::{
+    AlertsFile, BaselineFile, Mode, OneOrMany, Overrides, ReplicationFile, ReplicationTargetFile, RequiredTag, Rule,
+};
 pub use settings::{
     EncryptionSettings, ImageTagSettings, LifecyclePolicySettings, PublicAccess, RepositoryPolicySettings, Require,
     Resolved, ScanVia, ScanningSettings, TagMutabilitySettings, TagMutabilityTarget, TagsSettings,
@@ -19,6 +21,7 @@ pub use settings::{
 };
 
 use crate::glob::NameGlob;
+use crate::replication::{ReplicationSettings, ReplicationTarget, MAX_DESTINATIONS};
 
 /// The built-in baseline, as TOML with comments (printed by `ecr-warden baseline default`).
 pub const BUILTIN: &str = include_str!("builtin.toml");
@@ -89,6 +92,8 @@ pub struct Baseline {
     pub exemptions: Exemptions,
     /// Where alerts go.
     pub alerts: AlertTargets,
+    /// Which repositories the registry replicates, and where.
+    pub replication: ReplicationSettings,
     defaults: Resolved,
     rules: Vec<Rule>,
 }
@@ -149,8 +154,9 @@ impl Baseline {
                 problems.push(format!("alerts.sns_topic_arn: `{arn}` is not an SNS topic ARN"));
             }
         }
+        let replication = replication_settings(file.replication.as_ref(), &mut problems);
         if problems.is_empty() {
-            Ok(Self { exemptions, alerts, defaults, rules: file.rules.clone() })
+            Ok(Self { exemptions, alerts, replication, defaults, rules: file.rules.clone() })
         } else {
             Err(problems)
         }
@@ -195,6 +201,9 @@ impl Baseline {
     /// Lowers every control in `enforce` mode to `audit`, everywhere.
     pub fn audit_only(&mut self) {
         self.defaults.audit_only();
+        if self.replication.mode == Mode::Enforce {
+            self.replication.mode = Mode::Audit;
+        }
         for rule in &mut self.rules {
             for mode in [
                 rule.tag_mutability.as_mut().and_then(|o| o.mode.as_mut()),
@@ -213,6 +222,63 @@ impl Baseline {
             }
         }
     }
+}
+
+/// The `[replication]` section, checked; problems are added to `problems`.
+fn replication_settings(file: Option<&ReplicationFile>, problems: &mut Vec<String>) -> ReplicationSettings {
+    let Some(file) = file else { return ReplicationSettings::default() };
+    let mode = file.mode.unwrap_or_default();
+    if mode != Mode::Off && file.targets.is_empty() {
+        problems.push("replication.targets: at least one target is needed unless mode is off".to_string());
+    }
+    let mut destinations = std::collections::BTreeSet::new();
+    let targets = file
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(index, target)| {
+            let at = format!("replication.targets[{index}]");
+            if target.regions.is_empty() {
+                problems.push(format!("{at}.regions: at least one region is needed"));
+            }
+            for region in target.regions.iter().filter(|r| !is_region(r)) {
+                problems.push(format!("{at}.regions: `{region}` is not an AWS region name (e.g. eu-west-1)"));
+            }
+            for id in target.registries.iter().filter(|id| id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit())) {
+                problems.push(format!("{at}.registries: `{id}` is not a 12-digit account ID"));
+            }
+            let registries: Vec<&str> = match target.registries.is_empty() {
+                true => vec!["this account"],
+                false => target.registries.iter().map(String::as_str).collect(),
+            };
+            for region in &target.regions {
+                destinations.extend(registries.iter().map(|id| (region.clone(), id.to_string())));
+            }
+            ReplicationTarget {
+                repositories: target.repositories.as_slice().to_vec(),
+                regions: target.regions.clone(),
+                registries: target.registries.clone(),
+            }
+        })
+        .collect();
+    if destinations.len() > MAX_DESTINATIONS {
+        problems.push(format!(
+            "replication.targets: {} destinations (regions x registries), ECR allows {MAX_DESTINATIONS}",
+            destinations.len()
+        ));
+    }
+    ReplicationSettings { mode, targets }
+}
+
+/// Whether `name` looks like an AWS region (`eu-west-1`, `us-gov-west-1`).
+fn is_region(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    let Some((number, words)) = parts.split_last() else { return false };
+    parts.len() >= 3
+        && words[0].len() == 2
+        && words.iter().all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && (1..=2).contains(&number.len())
+        && number.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]

@@ -51,6 +51,32 @@ pub struct BaselineFile {
     pub rules: Vec<Rule>,
     /// Where alerts go.
     pub alerts: Option<AlertsFile>,
+    /// Which repositories the registry replicates, and where.
+    pub replication: Option<ReplicationFile>,
+}
+
+/// The `[replication]` section: registry-level, so it is not part of `defaults` or `rules`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicationFile {
+    /// Mode (default `off`).
+    pub mode: Option<Mode>,
+    /// What is replicated where.
+    #[serde(default)]
+    pub targets: Vec<ReplicationTargetFile>,
+}
+
+/// One `[[replication.targets]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicationTargetFile {
+    /// Repository-name globs (one string or a list).
+    pub repositories: OneOrMany<NameGlob>,
+    /// Destination regions.
+    pub regions: Vec<String>,
+    /// Destination registries (account IDs); none means this registry's own account.
+    #[serde(default)]
+    pub registries: Vec<String>,
 }
 
 /// The `[alerts]` section: where alerts are sent (each sink optional; the environment variables

@@ -256,3 +256,68 @@ fn bad_tag_rules_suppressions_and_alert_targets_are_rejected_with_their_key() {
     let bad_severity = problems("b.toml", "[defaults.vulnerabilities]\nthreshold = { SEVERE = 1 }");
     assert!(bad_severity.join("\n").contains("SEVERE"), "{bad_severity:?}");
 }
+
+#[test]
+fn replication_is_off_unless_asked_and_targets_are_read() {
+    assert_eq!(parse("").replication.mode, Mode::Off);
+    let baseline = parse(
+        r#"
+[replication]
+mode = "enforce"
+
+[[replication.targets]]
+repositories = "prod/**"
+regions = ["eu-west-1", "us-gov-west-1"]
+registries = ["222222222222"]
+"#,
+    );
+    assert_eq!(baseline.replication.mode, Mode::Enforce);
+    let target = &baseline.replication.targets[0];
+    assert_eq!(target.repositories[0].as_str(), "prod/**");
+    assert_eq!(target.regions, ["eu-west-1", "us-gov-west-1"]);
+    assert_eq!(target.registries, ["222222222222"]);
+    let mut audited = baseline.clone();
+    audited.audit_only();
+    assert_eq!(audited.replication.mode, Mode::Audit);
+}
+
+#[test]
+fn bad_replication_targets_are_rejected_with_the_key() {
+    let found = problems(
+        "bad.toml",
+        r#"
+[replication]
+mode = "enforce"
+
+[[replication.targets]]
+repositories = ["prod/*"]
+regions = ["EU-West-1", "eu-west"]
+registries = ["12345"]
+
+[[replication.targets]]
+repositories = ["dev/*"]
+regions = []
+"#,
+    );
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert!(found[0].starts_with("replication.targets[0].regions: `EU-West-1`"), "{found:?}");
+    assert!(found[1].contains("`eu-west` is not an AWS region"), "{found:?}");
+    assert!(found[2].starts_with("replication.targets[0].registries: `12345`"), "{found:?}");
+    assert!(found[3].starts_with("replication.targets[1].regions: at least one"), "{found:?}");
+    let none = problems("none.toml", "[replication]\nmode = \"audit\"\n");
+    assert!(none[0].contains("at least one target"), "{none:?}");
+    let unknown =
+        problems("unknown.toml", "[[replication.targets]]\nrepositories = \"a*\"\nregion = [\"eu-west-1\"]\n");
+    assert!(unknown[0].contains("unknown field `region`"), "{unknown:?}");
+}
+
+#[test]
+fn more_than_25_destinations_are_rejected() {
+    let regions: Vec<String> = (1..=9).map(|n| format!("\"eu-west-{n}\"")).collect();
+    let text = format!(
+        "[[replication.targets]]\nrepositories = \"a*\"\nregions = [{}]\nregistries = [\"111111111111\", \"222222222222\", \"333333333333\"]\n",
+        regions.join(", ")
+    );
+    let found = problems("many.toml", &text);
+    assert!(found[0].contains("27 destinations"), "{found:?}");
+}
