@@ -300,7 +300,7 @@ async fn every_fixture_event_has_a_clear_outcome() {
             "ecr-image-delete.json" => "ignored",
             "ecr-image-scan-complete.json" | "inspector2-scan.json" | "inspector2-finding.json" => "scan",
             "scheduled-event.json" => "backfill",
-            "cloudtrail-create-repository.json" => "repository",
+            "cloudtrail-create-repository.json" | "ecr-replication-action.json" => "repository",
             other => panic!("a new fixture, {other}: say what it should come to"),
         };
         assert_eq!(outcome, expected, "{}: {handled:#}", path.display());

@@ -18,8 +18,11 @@ fn stdout(output: &Output) -> String {
 #[test]
 fn explain_lists_every_control_and_explains_each_one() {
     let list = stdout(&run(&["explain"]));
-    let names: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).take(6).collect();
-    assert_eq!(names, ["tag-mutability", "scanning", "encryption", "lifecycle-policy", "repository-policy", "tags"]);
+    let names: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).take(7).collect();
+    assert_eq!(
+        names,
+        ["tag-mutability", "scanning", "encryption", "lifecycle-policy", "repository-policy", "tags", "replication"]
+    );
 
     let one = stdout(&run(&["explain", "tag-mutability"]));
     assert!(one.contains("Fixes: PutImageTagMutability"), "{one}");
@@ -31,7 +34,12 @@ fn explain_lists_every_control_and_explains_each_one() {
     assert_eq!(json["security_hub"], "ECR.5");
     assert!(json["fixes"].as_str().is_some_and(|f| f.starts_with("None")), "encryption is reported, not fixed");
     let all: Value = serde_json::from_str(&stdout(&run(&["explain", "--output", "json"]))).expect("JSON");
-    assert_eq!(all.as_array().map(Vec::len), Some(6));
+    assert_eq!(all.as_array().map(Vec::len), Some(7));
+    let replication = stdout(&run(&["explain", "replication"]));
+    assert!(
+        replication.contains("IAM actions: ecr:DescribeRegistry, ecr:PutReplicationConfiguration"),
+        "{replication}"
+    );
 
     let unknown = run(&["explain", "nope"]);
     assert_eq!(unknown.status.code(), Some(2));

@@ -120,15 +120,15 @@ async fn malformed_events_get_a_clear_error_and_no_call() {
 #[tokio::test]
 async fn other_events_are_ignored_with_a_reason() {
     let moto = Moto::start();
-    let replication = moto.write_file(
-        "replication.json",
-        r#"{"version":"0","id":"1","detail-type":"ECR Replication Action","source":"aws.ecr","account":"123456789012",
-            "region":"us-east-1","resources":[],"detail":{"result":"SUCCESS","repository-name":"a"}}"#,
+    let referrer = moto.write_file(
+        "referrer.json",
+        r#"{"version":"0","id":"1","detail-type":"ECR Referrer Action","source":"aws.ecr","account":"123456789012",
+            "region":"us-east-1","resources":[],"detail":{"result":"SUCCESS","repository-name":"ab"}}"#,
     );
     moto.reset_recording();
-    let run = moto.ecr_warden(&["handle", "--event", replication.to_str().expect("utf-8")]);
+    let run = moto.ecr_warden(&["handle", "--event", referrer.to_str().expect("utf-8")]);
     assert_eq!(run.code(), 0, "{run:?}");
-    assert!(run.stdout().starts_with("ignored: `ECR Replication Action` events"), "{run:?}");
+    assert!(run.stdout().starts_with("ignored: `ECR Referrer Action` events"), "{run:?}");
     assert_eq!(moto.operations(), Vec::<String>::new(), "nothing was called");
 }
 

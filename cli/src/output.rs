@@ -4,12 +4,21 @@
 use std::fmt::Write;
 
 use warden_runtime::core::controls::{Explanation, ALL};
-use warden_runtime::core::report::{Outcome, Report, RepositoryReport, Status};
+use warden_runtime::core::report::{Outcome, RegistryReport, Report, RepositoryReport, Status};
 use warden_runtime::handle::Handled;
 
-/// A report as a table.
+/// A report as a table: the registry section (when the run covered the registry), then the repositories.
 pub fn report_table(report: &Report) -> String {
     let mut out = String::new();
+    if !report.registry.is_empty() {
+        out.push_str("REGISTRY\n");
+        for control in &report.registry {
+            for line in registry_lines(control) {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+        out.push('\n');
+    }
     let name_width = report.repositories.iter().map(|r| r.repository.len()).max().unwrap_or(0).max("REPOSITORY".len());
     let _ = write!(out, "{:<name_width$}", "REPOSITORY");
     for control in ALL {
@@ -47,6 +56,27 @@ pub fn report_table(report: &Report) -> String {
         if report.dry_run { "plan only, nothing changed" } else { "changes applied" }
     );
     out
+}
+
+/// The lines for one registry-level control: its status, then what is wrong and what was (or would be) done.
+fn registry_lines(report: &RegistryReport) -> Vec<String> {
+    let mut lines = vec![format!("{}: {}", report.control, report.status.as_str())];
+    if let Some(finding) = &report.finding {
+        lines.push(format!("    finding: {finding}"));
+    }
+    let verb = match report.status {
+        Status::Fixed => "did",
+        Status::Error => "tried",
+        _ => "would",
+    };
+    lines.extend(report.changes.iter().map(|change| format!("    {verb}: {change}")));
+    if let Some(remedy) = &report.remedy {
+        lines.push(format!("    remedy: {remedy}"));
+    }
+    if let Some(error) = &report.error {
+        lines.push(format!("    error: {error}"));
+    }
+    lines
 }
 
 /// The lines explaining one repository's findings.
@@ -128,10 +158,12 @@ pub fn handled_text(handled: &Handled) -> String {
         Handled::Backfill { report } => report_table(report),
         Handled::FannedOut { report } => {
             let plan = if report.dry_run { " (workers plan only)" } else { "" };
-            format!(
+            let mut out = format!(
                 "sent {} repositories in {} messages to {}{plan}\n",
                 report.repositories, report.messages, report.queue
-            )
+            );
+            out.extend(report.registry.iter().flat_map(registry_lines).map(|line| line + "\n"));
+            out
         }
         Handled::Work(report) => {
             let mut out =
@@ -147,9 +179,9 @@ pub fn handled_text(handled: &Handled) -> String {
             }
             out
         }
-        Handled::Repository { because, report, .. } => {
+        Handled::Repository { because, report, registry, .. } => {
             let mut out = format!("{because}: governed {}\n", report.repository);
-            out.push_str(&report_table(&Report::new(false, vec![report.clone()])));
+            out.push_str(&report_table(&Report::new(false, vec![report.clone()]).with_registry(registry.clone())));
             out
         }
         Handled::Image { report, .. } => {

@@ -5,8 +5,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{
     ImageScanningConfiguration, ImageStatus, ImageTagMutability, ImageTagMutabilityExclusionFilter,
-    ImageTagMutabilityExclusionFilterType, RegistryScanningRule, Repository, ScanFrequency as SdkFrequency,
-    ScanType as SdkScanType, ScanningRepositoryFilter, ScanningRepositoryFilterType, Tag,
+    ImageTagMutabilityExclusionFilterType, RegistryScanningRule, ReplicationConfiguration as SdkReplication,
+    ReplicationDestination, ReplicationRule as SdkReplicationRule, Repository, RepositoryFilter as SdkFilter,
+    RepositoryFilterType, ScanFrequency as SdkFrequency, ScanType as SdkScanType, ScanningRepositoryFilter,
+    ScanningRepositoryFilterType, Tag,
 };
 use aws_sdk_ecr::Client;
 use tokio::sync::Mutex;
@@ -17,6 +19,9 @@ use warden_core::observed::{
     TagMutability,
 };
 use warden_core::registry::{Registry, RegistryError, ScanStart};
+use warden_core::replication::{
+    Destination, RegistryReplication, ReplicationConfiguration, ReplicationRule, RepositoryFilter,
+};
 use warden_core::vulnerabilities::Finding;
 
 use crate::errors::registry_error;
@@ -215,6 +220,62 @@ impl Registry for EcrRegistry {
 
     async fn scan_findings(&self, name: &str, digest: &str) -> Result<Option<Vec<Finding>>, RegistryError> {
         scans::scan_findings(&self.client, name, digest).await
+    }
+
+    async fn replication(&self) -> Result<RegistryReplication, RegistryError> {
+        let output =
+            self.client.describe_registry().send().await.map_err(|e| registry_error("DescribeRegistry", "*", e))?;
+        let missing = |what: &str| build_error("DescribeRegistry", format!("the answer has no {what}"));
+        let registry_id = output.registry_id().ok_or_else(|| missing("registryId"))?.to_string();
+        let region = self.client.config().region().ok_or_else(|| missing("region (none configured)"))?.to_string();
+        let rules = output.replication_configuration().map(SdkReplication::rules).unwrap_or_default();
+        let rules = rules
+            .iter()
+            .map(|rule| ReplicationRule {
+                destinations: rule
+                    .destinations()
+                    .iter()
+                    .map(|d| Destination { region: d.region().to_string(), registry_id: d.registry_id().to_string() })
+                    .collect(),
+                repository_filters: rule
+                    .repository_filters()
+                    .iter()
+                    .map(|f| RepositoryFilter {
+                        filter: f.filter().to_string(),
+                        filter_type: f.filter_type().as_str().to_string(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(RegistryReplication { registry_id, region, configuration: ReplicationConfiguration { rules } })
+    }
+
+    async fn put_replication(&self, configuration: &ReplicationConfiguration) -> Result<(), RegistryError> {
+        let failed = |e: aws_sdk_ecr::error::BuildError| build_error("PutReplicationConfiguration", e);
+        let mut rules = Vec::new();
+        for rule in &configuration.rules {
+            let mut builder = SdkReplicationRule::builder();
+            for d in &rule.destinations {
+                let destination =
+                    ReplicationDestination::builder().region(&d.region).registry_id(&d.registry_id).build();
+                builder = builder.destinations(destination.map_err(failed)?);
+            }
+            for f in &rule.repository_filters {
+                let filter_type = RepositoryFilterType::from(f.filter_type.as_str());
+                builder = builder.repository_filters(
+                    SdkFilter::builder().filter(&f.filter).filter_type(filter_type).build().map_err(failed)?,
+                );
+            }
+            rules.push(builder.build().map_err(failed)?);
+        }
+        let configuration = SdkReplication::builder().set_rules(Some(rules)).build().map_err(failed)?;
+        self.client
+            .put_replication_configuration()
+            .replication_configuration(configuration)
+            .send()
+            .await
+            .map_err(|e| registry_error("PutReplicationConfiguration", "*", e))?;
+        Ok(())
     }
 
     async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<(), RegistryError> {

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use crate::action::Action;
 use crate::lifecycle::Image;
 use crate::observed::{RegistryScanning, RepositoryFacts};
+use crate::replication::{RegistryReplication, ReplicationConfiguration};
 use crate::vulnerabilities::Finding;
 
 /// Why a registry call failed.
@@ -78,6 +79,18 @@ pub trait Registry: Send + Sync {
         let _ = (name, digest);
         Err(RegistryError::Failed {
             operation: "DescribeImageScanFindings".into(),
+            message: "not supported here".into(),
+        })
+    }
+    /// The registry's account, region and replication configuration (`DescribeRegistry`).
+    async fn replication(&self) -> Result<RegistryReplication, RegistryError> {
+        Err(RegistryError::Failed { operation: "DescribeRegistry".into(), message: "not supported here".into() })
+    }
+    /// Replaces the registry's replication configuration (`PutReplicationConfiguration`).
+    async fn put_replication(&self, configuration: &ReplicationConfiguration) -> Result<(), RegistryError> {
+        let _ = configuration;
+        Err(RegistryError::Failed {
+            operation: "PutReplicationConfiguration".into(),
             message: "not supported here".into(),
         })
     }

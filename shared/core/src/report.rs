@@ -10,6 +10,7 @@ use crate::baseline::{Mode, Resolved};
 use crate::controls::{self, ControlId, Judgement};
 use crate::lifecycle::{self, Image, LifecyclePolicy, RuleAction};
 use crate::observed::Observed;
+use crate::replication::ReplicationConfiguration;
 
 /// The state of one control on one repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -162,6 +163,43 @@ impl RepositoryReport {
     }
 }
 
+/// A registry-level control's result (replication).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegistryReport {
+    /// The control.
+    pub control: ControlId,
+    /// Its state.
+    pub status: Status,
+    /// What is wrong, where something is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<String>,
+    /// What a person can do, for violations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<String>,
+    /// Changes made (`fixed`) or that would be made (`pending`, `drift`), one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
+    /// The whole configuration put (`fixed`) or that would be put (`pending`, `drift`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<ReplicationConfiguration>,
+    /// Why reading or fixing failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl RegistryReport {
+    /// A report with only a status.
+    pub fn new(control: ControlId, status: Status) -> Self {
+        Self { control, status, finding: None, remedy: None, changes: Vec::new(), configuration: None, error: None }
+    }
+
+    /// What failed, with its cause.
+    pub fn failure(&self) -> Option<String> {
+        (self.status == Status::Error)
+            .then(|| format!("registry {}: {}", self.control, self.error.as_deref().unwrap_or("error")))
+    }
+}
+
 /// Judges every control and returns the plan: `pending` where enforce mode would fix drift, `drift`
 /// where audit mode only reports it. Nothing is applied here.
 pub fn plan(want: &Resolved, have: &Observed) -> Vec<ControlReport> {
@@ -262,6 +300,9 @@ pub struct Report {
     pub dry_run: bool,
     /// Counts.
     pub summary: Summary,
+    /// Registry-level controls (replication), when the run covered the registry.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub registry: Vec<RegistryReport>,
     /// One report per repository, by name.
     pub repositories: Vec<RepositoryReport>,
 }
@@ -270,7 +311,22 @@ impl Report {
     /// A report over `repositories`, sorted by name.
     pub fn new(dry_run: bool, mut repositories: Vec<RepositoryReport>) -> Self {
         repositories.sort_by(|a, b| a.repository.cmp(&b.repository));
-        Self { dry_run, summary: Summary::of(&repositories), repositories }
+        Self { dry_run, summary: Summary::of(&repositories), registry: Vec::new(), repositories }
+    }
+
+    /// The report with registry-level results, counted in the summary (so they count in the verdict).
+    pub fn with_registry(mut self, registry: Vec<RegistryReport>) -> Self {
+        for report in &registry {
+            *self.summary.controls.entry(report.control).or_default().entry(report.status).or_default() += 1;
+        }
+        self.registry = registry;
+        self
+    }
+
+    /// What failed, with its cause: registry controls, then repositories.
+    pub fn failures(&self) -> Vec<String> {
+        let registry = self.registry.iter().filter_map(RegistryReport::failure);
+        registry.chain(self.repositories.iter().flat_map(RepositoryReport::failures)).collect()
     }
 }
 

@@ -10,6 +10,7 @@ use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::Report;
 
 use crate::govern::{govern_in, GovernOptions, Known, RunContext};
+use crate::replication::govern_replication;
 
 /// Repositories governed at once unless asked otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -65,7 +66,8 @@ impl BackfillRequest {
     }
 }
 
-/// Governs every repository matching the request's globs.
+/// Governs every repository matching the request's globs and, when the request names none (the whole
+/// registry), the registry-level controls.
 pub async fn backfill(
     registry: &dyn Registry,
     baseline: &Baseline,
@@ -75,6 +77,13 @@ pub async fn backfill(
     let run = RunContext::default();
     let repositories = registry.list_repositories().await?;
     let registry_size = repositories.len();
+    let registry_controls = match request.repositories.is_empty() {
+        true => {
+            let names: Vec<String> = repositories.iter().map(|facts| facts.name.clone()).collect();
+            govern_replication(registry, baseline, &names, request.dry_run).await
+        }
+        false => None,
+    };
     let selected: Vec<_> =
         repositories.into_iter().filter(|facts| any_matches(&request.repositories, &facts.name)).collect();
     let arns: Vec<String> = selected.iter().map(|facts| facts.arn.clone()).collect();
@@ -87,5 +96,5 @@ pub async fn backfill(
         .buffer_unordered(request.concurrency.clamp(1, MAX_CONCURRENCY))
         .collect()
         .await;
-    Ok(Report::new(request.dry_run, reports))
+    Ok(Report::new(request.dry_run, reports).with_registry(registry_controls.into_iter().collect()))
 }

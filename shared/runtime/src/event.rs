@@ -36,6 +36,8 @@ pub enum Route {
         repository: String,
         /// What happened, for the report (e.g. `CreateRepository by arn:aws:iam::1:role/Admin`).
         because: String,
+        /// Whether the repository was just created (its registry's replication is then checked for it).
+        created: bool,
     },
     /// An image was pushed: govern its repository, check its tag, make sure it is scanned.
     ImagePushed(ImagePush),
@@ -158,6 +160,7 @@ pub fn route(event: &Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> 
     let routed = match (envelope.source.as_str(), envelope.detail_type.as_str()) {
         ("aws.ecr", "AWS API Call via CloudTrail") => route_api_call(origin, envelope.detail, guard),
         ("aws.ecr", "ECR Image Action") => image_events::route_image_action(origin, &envelope.detail),
+        ("aws.ecr", "ECR Replication Action") => route_replication_action(origin, &envelope.detail),
         ("aws.ecr", "ECR Image Scan") => image_events::route_scan(origin, ScanSource::BasicScan, &envelope.detail),
         ("aws.inspector2", "Inspector2 Scan") => {
             image_events::route_scan(origin, ScanSource::EnhancedScan, &envelope.detail)
@@ -237,7 +240,29 @@ fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Ro
         return Err(MalformedEvent(format!("{}: the repository name is empty", call.event_name)));
     }
     let by = identity.arn.map(|arn| format!(" by {arn}")).unwrap_or_default();
-    Ok(Route::Govern { origin, repository, because: format!("{}{by}", call.event_name) })
+    let created = call.event_name == "CreateRepository";
+    Ok(Route::Govern { origin, repository, because: format!("{}{by}", call.event_name), created })
+}
+
+/// `ECR Replication Action`, in the destination registry: the replicated repository arrives without the
+/// source's settings, so it is governed like any other.
+fn route_replication_action(origin: Origin, detail: &Value) -> Result<Route, MalformedEvent> {
+    let field = |key: &str| detail.get(key).and_then(Value::as_str);
+    let name_or_arn = field("repository-name")
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| MalformedEvent("ECR Replication Action: detail.repository-name is missing".into()))?;
+    let repository = match name_or_arn.starts_with("arn:") {
+        true => repository_name_in_arn(name_or_arn)
+            .ok_or_else(|| MalformedEvent(format!("`{name_or_arn}` is not a repository ARN")))?,
+        false => name_or_arn,
+    };
+    let from = match (field("source-account"), field("source-region")) {
+        (Some(account), Some(region)) => format!(" from {account}/{region}"),
+        _ => String::new(),
+    };
+    let result = field("result").unwrap_or("unknown");
+    let because = format!("ECR Replication Action{from} ({result})");
+    Ok(Route::Govern { origin, repository: repository.to_string(), because, created: false })
 }
 
 #[cfg(test)]
@@ -317,6 +342,33 @@ mod tests {
     }
 
     #[test]
+    fn a_replication_action_governs_the_destination_repository() {
+        let event = json!({
+            "version": "0", "id": "r1", "detail-type": "ECR Replication Action", "source": "aws.ecr",
+            "account": "222222222222", "region": "eu-west-1",
+            "resources": ["arn:aws:ecr:eu-west-1:222222222222:repository/prod/api"],
+            "detail": {"result": "SUCCESS", "repository-name": "prod/api", "image-digest": "sha256:ab",
+                       "source-account": "111111111111", "source-region": "us-east-1", "action-type": "REPLICATE"}
+        });
+        match route(&event, &guard()) {
+            Ok(Route::Govern { origin, repository, because, created }) => {
+                assert_eq!((repository.as_str(), origin.region.as_str(), created), ("prod/api", "eu-west-1", false));
+                assert_eq!(because, "ECR Replication Action from 111111111111/us-east-1 (SUCCESS)");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let mut by_arn = event.clone();
+        by_arn["detail"]["repository-name"] = json!("arn:aws:ecr:eu-west-1:222222222222:repository/prod/api");
+        assert!(matches!(route(&by_arn, &guard()), Ok(Route::Govern { repository, .. }) if repository == "prod/api"));
+        let mut nameless = event.clone();
+        nameless["detail"].as_object_mut().expect("object").remove("repository-name");
+        assert!(matches!(route(&nameless, &guard()), Err(MalformedEvent(m)) if m.contains("repository-name")));
+        let mut bad = event;
+        bad["detail"]["repository-name"] = json!("../../etc");
+        assert!(route(&bad, &guard()).is_err(), "names ECR can't hold are refused");
+    }
+
+    #[test]
     fn scheduled_events_audit_the_whole_registry() {
         let event = json!({"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events","detail":{}});
         assert_eq!(
@@ -353,9 +405,9 @@ mod tests {
 
     #[test]
     fn other_event_types_are_ignored() {
-        let replication = json!({"detail-type": "ECR Replication Action", "source": "aws.ecr", "detail": {}});
+        let cache = json!({"detail-type": "ECR Pull Through Cache Action", "source": "aws.ecr", "detail": {}});
         assert!(
-            matches!(route(&replication, &guard()), Ok(Route::Ignore { reason }) if reason.contains("ECR Replication Action"))
+            matches!(route(&cache, &guard()), Ok(Route::Ignore { reason }) if reason.contains("ECR Pull Through Cache"))
         );
         let spoofed = json!({"detail-type": "ECR Image Scan", "source": "aws.inspector2", "detail": {}});
         assert!(matches!(route(&spoofed, &guard()), Ok(Route::Ignore { .. })), "detail-type and source must agree");

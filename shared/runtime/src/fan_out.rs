@@ -10,14 +10,15 @@ use warden_core::baseline::Baseline;
 use warden_core::glob::any_matches;
 use warden_core::observed::repository_name_problem;
 use warden_core::registry::{Registry, RegistryError};
-use warden_core::report::{RepositoryReport, Summary};
+use warden_core::report::{RegistryReport, RepositoryReport, Summary};
 use warden_core::work::{WorkBatch, WorkQueue, NAMES_PER_BATCH};
 
 use crate::backfill::{BackfillRequest, MAX_CONCURRENCY};
 use crate::govern::{govern_in, GovernOptions, Known, RunContext};
+use crate::replication::govern_replication;
 
 /// What a fan-out sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FanOut {
     /// The queue.
     pub queue: String,
@@ -27,6 +28,9 @@ pub struct FanOut {
     pub messages: usize,
     /// Whether the workers only plan.
     pub dry_run: bool,
+    /// Registry-level controls (replication), governed here when the fan-out covers the whole registry.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub registry: Vec<RegistryReport>,
 }
 
 /// Why a fan-out stopped.
@@ -43,16 +47,12 @@ pub enum FanOutError {
 /// Lists the repositories `request` selects and sends their names to `queue` in batches.
 pub async fn fan_out(
     registry: &dyn Registry,
+    baseline: &Baseline,
     request: &BackfillRequest,
     queue: &dyn WorkQueue,
 ) -> Result<FanOut, FanOutError> {
-    let names: Vec<String> = registry
-        .list_repositories()
-        .await?
-        .into_iter()
-        .map(|facts| facts.name)
-        .filter(|name| any_matches(&request.repositories, name))
-        .collect();
+    let all: Vec<String> = registry.list_repositories().await?.into_iter().map(|facts| facts.name).collect();
+    let names: Vec<String> = all.iter().filter(|name| any_matches(&request.repositories, name)).cloned().collect();
     let bodies: Vec<String> = names
         .chunks(NAMES_PER_BATCH)
         .map(|chunk| {
@@ -65,11 +65,16 @@ pub async fn fan_out(
         })
         .collect();
     queue.send(&bodies).await.map_err(FanOutError::Queue)?;
+    let registry_controls = match request.repositories.is_empty() {
+        true => govern_replication(registry, baseline, &all, request.dry_run).await,
+        false => None,
+    };
     Ok(FanOut {
         queue: queue.name().to_string(),
         repositories: names.len(),
         messages: bodies.len(),
         dry_run: request.dry_run,
+        registry: registry_controls.into_iter().collect(),
     })
 }
 

@@ -6,7 +6,7 @@ use tracing::{error, info};
 use warden_core::alert::{governance_findings, Alert};
 use warden_core::baseline::Baseline;
 use warden_core::registry::{Registry, RegistryError};
-use warden_core::report::{Report, RepositoryReport};
+use warden_core::report::{RegistryReport, Report, RepositoryReport};
 use warden_core::vulnerabilities::Date;
 use warden_core::work::WorkQueue;
 
@@ -16,6 +16,7 @@ use crate::event::{route, LoopGuard, MalformedEvent, Route};
 use crate::fan_out::{fan_out, work, FanOut, FanOutError, WorkReport};
 use crate::govern::{govern, GovernOptions};
 use crate::image_push::{image_pushed, PushReport};
+use crate::replication::govern_new_repository;
 use crate::scan_completed::{scan_completed, ScanReport};
 
 /// What handling an event came to. Its JSON form is what the functions return.
@@ -28,6 +29,9 @@ pub enum Handled {
         because: String,
         /// The report.
         report: RepositoryReport,
+        /// Registry-level controls checked for a repository just created (replication).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        registry: Vec<RegistryReport>,
         /// Governance alerts.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         alerts: Vec<Delivery>,
@@ -161,7 +165,9 @@ impl Handler<'_> {
     pub async fn handle(&self, event: &Value, dry_run: bool) -> Result<Handled, HandleError> {
         let handled = self.handle_route(route(event, self.guard)?, dry_run).await?;
         let mut failed = match &handled {
-            Handled::Repository { report, .. } => report.failures(),
+            Handled::Repository { report, registry, .. } => {
+                registry.iter().filter_map(RegistryReport::failure).chain(report.failures()).collect()
+            }
             Handled::Image { report, .. } => report.governance.failures(),
             _ => Vec::new(),
         };
@@ -190,12 +196,16 @@ impl Handler<'_> {
                 info!(%reason, "event ignored");
                 Ok(Handled::Ignored { reason })
             }
-            Route::Govern { origin, repository, because } => {
+            Route::Govern { origin, repository, because, created } => {
                 info!(%repository, %because, "governing");
                 let report = govern(self.registry, self.baseline, &repository, options).await;
+                let registry = match created {
+                    true => govern_new_repository(self.registry, self.baseline, &repository, dry_run).await,
+                    false => None,
+                };
                 let alert = Alert::governance(&origin, &repository, None, governance_findings(&report));
                 let alerts = self.deliver(alert, dry_run).await;
-                Ok(Handled::Repository { because, report, alerts })
+                Ok(Handled::Repository { because, report, registry: registry.into_iter().collect(), alerts })
             }
             Route::ImagePushed(push) => {
                 info!(repository = %push.repository, digest = %push.digest, tag = ?push.tag, "image pushed");
@@ -216,7 +226,7 @@ impl Handler<'_> {
                 if request.fan_out {
                     let queue = self.work_queue.ok_or(HandleError::NoWorkQueue)?;
                     info!(dry_run = request.dry_run, queue = queue.name(), "fanning out");
-                    let report = fan_out(self.registry, &request, queue).await?;
+                    let report = fan_out(self.registry, self.baseline, &request, queue).await?;
                     return Ok(Handled::FannedOut { report });
                 }
                 info!(dry_run = request.dry_run, "backfilling");

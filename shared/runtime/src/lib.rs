@@ -22,6 +22,7 @@ pub mod image_events;
 pub mod image_push;
 pub mod logging;
 pub mod permissions;
+pub mod replication;
 pub mod scan_completed;
 
 pub use warden_aws as aws;

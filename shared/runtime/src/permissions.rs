@@ -1,15 +1,17 @@
 //! The IAM actions each Lambda function's code paths call: what its role must grant, no more, no less.
 //! `template.yaml` is checked against this (`make check-template`).
 
-use warden_core::controls;
+use warden_core::{controls, replication};
 
 use crate::handle::Purpose;
 
 /// Actions that can't be scoped to a repository ARN and need `Resource: "*"`.
 pub const REGISTRY_WIDE: &[&str] = &[
+    "ecr:DescribeRegistry",
     "ecr:DescribeRepositories",
     "ecr:GetRegistryScanningConfiguration",
     "ecr:PutRegistryScanningConfiguration",
+    "ecr:PutReplicationConfiguration",
     "inspector2:ListFindings",
 ];
 
@@ -44,6 +46,11 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
     }
     if purpose == Purpose::Backfill || any {
         actions.extend(FAN_OUT);
+    }
+    if matches!(purpose, Purpose::RepositoryEvents | Purpose::Backfill) || any {
+        // A whole-registry backfill and a repository just created check the registry's replication (only
+        // when the baseline has a `[replication]` section; the template grants these only when asked).
+        actions.extend(replication::PERMISSIONS);
     }
     actions.sort_unstable();
     actions.dedup();

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Control, ControlId, ALL};
+use super::{ControlId, ALL};
 
 /// A control explained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,7 +26,10 @@ pub struct Explanation {
 
 /// The explanation of `id`.
 pub fn explain(id: ControlId) -> Explanation {
-    let control: &dyn Control = ALL.iter().copied().find(|c| c.id() == id).unwrap_or(ALL[0]);
+    let permissions = match ALL.iter().find(|c| c.id() == id) {
+        Some(control) => control.permissions(),
+        None => crate::replication::PERMISSIONS,
+    };
     let (baseline_section, checks, fixes, security_hub, config_rule) = match id {
         ControlId::TagMutability => (
             "tag_mutability",
@@ -83,16 +86,21 @@ pub fn explain(id: ControlId) -> Explanation {
             None,
             None,
         ),
+        ControlId::Replication => (
+            "replication (top level, registry-wide)",
+            "The registry's replication configuration sends every repository a target's globs match to each of \
+             its destinations (regions x registries), and covers the folders of `team/**` globs so repositories \
+             created there later are replicated too.",
+            "PutReplicationConfiguration with the current configuration plus what is missing: prefix filters on \
+             the rule with exactly the target's destinations, or a new rule. Globs become the fewest prefixes \
+             that cover the repositories to replicate and none left out; where no prefix can, or ECR's limits \
+             (10 rules, 25 destinations, 100 filters a rule) would be passed, it is reported and nothing changes. \
+             Existing rules, destinations and filters are kept.",
+            None,
+            None,
+        ),
     };
-    Explanation {
-        control: id,
-        baseline_section,
-        checks,
-        fixes,
-        permissions: control.permissions(),
-        security_hub,
-        config_rule,
-    }
+    Explanation { control: id, baseline_section, checks, fixes, permissions, security_hub, config_rule }
 }
 
 #[cfg(test)]
@@ -108,6 +116,9 @@ mod tests {
             assert!(!explanation.checks.is_empty() && !explanation.fixes.is_empty());
             assert_eq!(explanation.security_hub.is_some(), explanation.config_rule.is_some());
         }
+        let replication = explain(ControlId::Replication);
+        assert_eq!(replication.permissions, crate::replication::PERMISSIONS);
+        assert_eq!(crate::controls::IDS.len(), ALL.len() + 1, "every id is explained");
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub enum ControlId {
     RepositoryPolicy,
     /// Required tags.
     Tags,
+    /// Registry replication (registry-level: see [`crate::replication`]).
+    Replication,
 }
 
 impl ControlId {
@@ -54,6 +56,7 @@ impl ControlId {
             ControlId::LifecyclePolicy => "lifecycle-policy",
             ControlId::RepositoryPolicy => "repository-policy",
             ControlId::Tags => "tags",
+            ControlId::Replication => "replication",
         }
     }
 }
@@ -97,7 +100,18 @@ pub trait Control: Sync {
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement;
 }
 
-/// Every control, in report order.
+/// Every control's name: the repository controls in report order, then the registry-level ones.
+pub const IDS: &[ControlId] = &[
+    ControlId::TagMutability,
+    ControlId::Scanning,
+    ControlId::Encryption,
+    ControlId::LifecyclePolicy,
+    ControlId::RepositoryPolicy,
+    ControlId::Tags,
+    ControlId::Replication,
+];
+
+/// Every repository control, in report order.
 pub const ALL: &[&dyn Control] = &[&TagMutability, &Scanning, &Encryption, &LifecyclePolicy, &RepositoryPolicy, &Tags];
 
 /// IAM actions every governed repository needs regardless of controls: finding it and reading its tags

@@ -14,6 +14,9 @@ use crate::glob::NameGlob;
 
 pub use prefixes::{choose, exact_prefix, literal_start, Inseparable, Want, MIN_FILTER_LEN};
 
+/// The IAM actions the replication control needs (registry-wide: their resource is `*`).
+pub const PERMISSIONS: &[&str] = &["ecr:DescribeRegistry", "ecr:PutReplicationConfiguration"];
+
 /// ECR's limit on rules in a registry's replication configuration.
 pub const MAX_RULES: usize = 10;
 /// ECR's limit on distinct destinations across all rules.
