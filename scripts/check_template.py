@@ -50,19 +50,18 @@ binaries = {r["Metadata"]["BuildProperties"]["Binary"]: name for name, r in func
 crates = {p.name for p in functions_dir.iterdir() if (p / "Cargo.toml").exists()}
 check("every function crate is in the template", crates == set(binaries), f"crates {sorted(crates)}, template {sorted(binaries)}")
 
-# Replication's actions are granted only with GovernReplication=true (a registry-wide write): the roles are
-# checked both ways, against the code's actions with and without them.
-replication = set(json.loads(subprocess.run([ecr_warden, "explain", "replication", "--output", "json"],
-                                            capture_output=True, text=True, check=True).stdout)["permissions"])
+# Some actions are granted only when a template parameter turns their feature on (a registry-wide write, a
+# second service): each role is checked both ways, against the code's actions with and without them.
+CONDITIONS = {"ReplicationGoverned": "replication", "SecurityHubExport": "security_hub"}
 
 
-def statements_when(statements, governed):
-    """The statements in force with GovernReplication=governed (an `Fn::If` on ReplicationGoverned picks one)."""
+def statements_when(statements, enabled):
+    """The statements in force with every optional feature on (enabled) or off: an `Fn::If` picks one."""
     for statement in statements:
         if "Fn::If" in statement:
             condition, when_true, when_false = statement["Fn::If"]
-            check("conditional statements depend on ReplicationGoverned only", condition == "ReplicationGoverned", condition)
-            statement = when_true if governed else when_false
+            check("conditional statements depend on a feature condition", condition in CONDITIONS, condition)
+            statement = when_true if enabled else when_false
             if statement == {"Ref": "AWS::NoValue"}:
                 continue
         yield statement
@@ -71,8 +70,9 @@ def statements_when(statements, governed):
 for (binary, logical_id), governed in [(b, g) for b in sorted(binaries.items()) for g in (True, False)]:
     declared = json.loads(subprocess.run([ecr_warden, "permissions", binary], capture_output=True, text=True, check=True).stdout)
     if not governed:
-        declared["actions"] = [a for a in declared["actions"] if a not in replication]
-    binary = f"{binary} (GovernReplication={str(governed).lower()})"
+        optional = {a for actions in declared["optional"].values() for a in actions}
+        declared["actions"] = [a for a in declared["actions"] if a not in optional]
+    binary = f"{binary} ({'all optional features' if governed else 'no optional feature'})"
     role = cfn["Resources"][f"{logical_id}Role"]["Properties"]
     granted, wide = set(), set()
     managed = {arn.rsplit("/", 1)[-1] for arn in role.get("ManagedPolicyArns", [])}
@@ -87,7 +87,7 @@ for (binary, logical_id), governed in [(b, g) for b in sorted(binaries.items()) 
             continue
         for statement in statements_when(policy["PolicyDocument"]["Statement"], governed):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            ours = [a for a in actions if a.split(":")[0] in ("ecr", "ssm", "sns", "events", "inspector2", "sqs")]
+            ours = [a for a in actions if a.split(":")[0] in ("ecr", "ssm", "sns", "events", "inspector2", "sqs", "securityhub")]
             granted.update(ours)
             if statement.get("Resource") == "*":
                 wide.update(ours)

@@ -13,6 +13,7 @@ use anyhow::Context;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use warden_runtime::alerts::Alerts;
+use warden_runtime::aws::securityhub::SecurityHub;
 use warden_runtime::aws::{sdk_config, EcrRegistry};
 use warden_runtime::backfill::{backfill, BackfillRequest, DEFAULT_CONCURRENCY};
 use warden_runtime::baseline_source::BaselineSource;
@@ -20,12 +21,14 @@ use warden_runtime::core::baseline::{Baseline, BUILTIN};
 use warden_runtime::core::controls::{self, ControlId, Explanation};
 use warden_runtime::core::glob::NameGlob;
 use warden_runtime::core::report::Verdict;
+use warden_runtime::core::securityhub::FindingsHub;
 use warden_runtime::core::work::WorkQueue;
 use warden_runtime::event::LoopGuard;
 use warden_runtime::function::work_queue_from_env;
 use warden_runtime::handle::{Handled, Handler, Purpose};
 use warden_runtime::logging::{self, LogFormat};
 use warden_runtime::permissions;
+use warden_runtime::security_hub::export;
 
 /// Event-driven governance for Amazon ECR.
 #[derive(Parser)]
@@ -142,6 +145,12 @@ struct PolicyArgs {
     /// SQS queue ARN a backfill fans out to.
     #[arg(long, value_name = "ARN", requires = "policy")]
     work_queue_arn: Option<String>,
+    /// The baseline governs replication: grant DescribeRegistry and PutReplicationConfiguration.
+    #[arg(long, requires = "policy")]
+    replication: bool,
+    /// The baseline sends findings to Security Hub: grant importing, reading and resolving them.
+    #[arg(long, requires = "policy")]
+    security_hub: bool,
 }
 
 #[derive(Args)]
@@ -268,13 +277,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         alert_topic_arn: policy.alert_topic_arn,
                         alert_bus_arn: policy.alert_bus_arn,
                         work_queue_arn: policy.work_queue_arn,
+                        replication: policy.replication,
+                        security_hub: policy.security_hub,
                     };
                     permissions::policy_document(purpose, &scope)?
                 }
-                _ => serde_json::json!({
-                    "actions": permissions::for_purpose(purpose),
-                    "registry_wide": permissions::REGISTRY_WIDE,
-                }),
+                _ => {
+                    let actions = permissions::for_purpose(purpose);
+                    let optional: serde_json::Map<String, serde_json::Value> = permissions::OPTIONAL
+                        .iter()
+                        .map(|(feature, wanted)| {
+                            let these: Vec<&str> = wanted.iter().copied().filter(|a| actions.contains(a)).collect();
+                            (feature.to_string(), serde_json::json!(these))
+                        })
+                        .collect();
+                    serde_json::json!({
+                        "actions": actions,
+                        "registry_wide": permissions::REGISTRY_WIDE,
+                        "optional": optional,
+                    })
+                }
             };
             println!("{}", serde_json::to_string_pretty(&printed)?);
             Ok(ExitCode::SUCCESS)
@@ -311,6 +333,15 @@ async fn govern_all(args: RunArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OutputFormat::Table => print!("{}", output::report_table(&report)),
     }
+    // `apply` also reports to Security Hub when the baseline asks; `plan` changes nothing anywhere.
+    if baseline.alerts.security_hub && !dry_run {
+        let exported = export(&SecurityHub::new(&config), report.hub_findings()).await;
+        if let Some(error) = exported.error {
+            eprintln!("error: {error}");
+            return Ok(ExitCode::from(1));
+        }
+        eprintln!("Security Hub: {} active findings sent, {} resolved", exported.active, exported.resolved);
+    }
     Ok(exit_code(report.summary.verdict()))
 }
 
@@ -324,6 +355,7 @@ async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
     let guard = LoopGuard::new(std::env::var("ECR_WARDEN_ROLE_ARN").ok());
     let alerts = Alerts::from_env(&config, &baseline.alerts);
     let queue = work_queue_from_env(&config);
+    let security_hub = baseline.alerts.security_hub.then(|| SecurityHub::new(&config));
     let handler = Handler {
         purpose: Purpose::Any,
         registry: &registry,
@@ -331,6 +363,7 @@ async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
         guard: &guard,
         alerts: &alerts,
         work_queue: queue.as_ref().map(|q| q as &dyn WorkQueue),
+        findings_hub: security_hub.as_ref().map(|hub| hub as &dyn FindingsHub),
     };
     let handled = handler.handle(&event, args.dry_run).await?;
     match args.output {
@@ -339,7 +372,9 @@ async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
     }
     // An event whose fix failed is already an error from `handle`; a backfill reports its failures.
     let failed = match &handled {
-        Handled::Backfill { report } => report.summary.verdict() == Verdict::Failed,
+        Handled::Backfill { report, security_hub } => {
+            report.summary.verdict() == Verdict::Failed || security_hub.as_ref().is_some_and(|e| e.error.is_some())
+        }
         Handled::Work(report) => !report.batch_item_failures.is_empty(),
         _ => false,
     };

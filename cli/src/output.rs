@@ -155,7 +155,7 @@ pub fn controls_list(explanations: &[Explanation]) -> String {
 pub fn handled_text(handled: &Handled) -> String {
     let mut out = match handled {
         Handled::Ignored { reason } => format!("ignored: {reason}\n"),
-        Handled::Backfill { report } => report_table(report),
+        Handled::Backfill { report, .. } => report_table(report),
         Handled::FannedOut { report } => {
             let plan = if report.dry_run { " (workers plan only)" } else { "" };
             let mut out = format!(

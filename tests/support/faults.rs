@@ -58,6 +58,10 @@ struct State {
     seed: u64,
     seen: Mutex<HashMap<u64, u64>>,
     injected: Mutex<BTreeMap<Fault, usize>>,
+    /// Calls moto doesn't have, answered here: (method, path, JSON answer).
+    stand_ins: Mutex<Vec<(String, String, String)>>,
+    /// The requests answered by a stand-in.
+    stood_in: Mutex<Vec<Request>>,
 }
 
 impl FaultProxy {
@@ -71,6 +75,8 @@ impl FaultProxy {
             seed,
             seen: Mutex::default(),
             injected: Mutex::default(),
+            stand_ins: Mutex::default(),
+            stood_in: Mutex::default(),
         });
         let shared = Arc::clone(&state);
         std::thread::spawn(move || {
@@ -80,6 +86,18 @@ impl FaultProxy {
             }
         });
         FaultProxy { endpoint, state }
+    }
+
+    /// Answers `method path` itself with HTTP 200 and `answer` (JSON) instead of forwarding it: for a call
+    /// moto doesn't implement. The requests are kept for [`FaultProxy::stood_in`].
+    pub fn stand_in(&self, method: &str, path: &str, answer: &str) {
+        let entry = (method.to_string(), path.to_string(), answer.to_string());
+        self.state.stand_ins.lock().expect("stand-ins").push(entry);
+    }
+
+    /// The requests a stand-in answered, in order.
+    pub fn stood_in(&self) -> Vec<Request> {
+        self.state.stood_in.lock().expect("stood-in requests").clone()
     }
 
     /// How many faults of each kind were injected so far.
@@ -94,6 +112,19 @@ impl State {
         let mut reader = BufReader::new(stream);
         // One request per connection: every answer says `connection: close`.
         let Some(request) = read_request(&mut reader) else { return };
+        let stand_in = self.stand_ins.lock().expect("stand-ins").iter().find_map(|(method, path, answer)| {
+            (request.method == *method && request.path == *path).then(|| answer.clone())
+        });
+        if let Some(answer) = stand_in {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                answer.len()
+            );
+            self.stood_in.lock().expect("stood-in requests").push(request);
+            let _ = client.write_all(format!("{head}{answer}").as_bytes());
+            let _ = client.shutdown(Shutdown::Both);
+            return;
+        }
         let fault = self.choose(&request);
         if let Some(fault) = fault {
             *self.injected.lock().expect("fault counts").entry(fault).or_default() += 1;

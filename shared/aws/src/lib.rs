@@ -8,6 +8,7 @@ mod ecr;
 mod errors;
 mod queue;
 mod scans;
+pub mod securityhub;
 pub mod ssm;
 mod tagging;
 

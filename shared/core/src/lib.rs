@@ -18,6 +18,7 @@ pub mod policy;
 pub mod registry;
 pub mod replication;
 pub mod report;
+pub mod securityhub;
 pub mod vulnerabilities;
 pub mod wildcard;
 pub mod work;

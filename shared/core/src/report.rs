@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::action::Action;
+use crate::alert::Origin;
 use crate::baseline::{Mode, Resolved};
 use crate::controls::{self, ControlId, Judgement};
 use crate::lifecycle::{self, Image, LifecyclePolicy, RuleAction};
@@ -305,13 +306,23 @@ pub struct Report {
     pub registry: Vec<RegistryReport>,
     /// One report per repository, by name.
     pub repositories: Vec<RepositoryReport>,
+    /// The registry's account and region, when known (from the repositories' ARNs).
+    #[serde(skip)]
+    pub origin: Option<Origin>,
 }
 
 impl Report {
     /// A report over `repositories`, sorted by name.
     pub fn new(dry_run: bool, mut repositories: Vec<RepositoryReport>) -> Self {
         repositories.sort_by(|a, b| a.repository.cmp(&b.repository));
-        Self { dry_run, summary: Summary::of(&repositories), registry: Vec::new(), repositories }
+        Self { dry_run, summary: Summary::of(&repositories), registry: Vec::new(), repositories, origin: None }
+    }
+
+    /// The Security Hub findings of every repository (none when the registry's account and region aren't
+    /// known).
+    pub fn hub_findings(&self) -> Vec<crate::securityhub::HubFinding> {
+        let Some(origin) = &self.origin else { return Vec::new() };
+        self.repositories.iter().flat_map(|report| crate::securityhub::governance_findings(origin, report)).collect()
     }
 
     /// The report with registry-level results, counted in the summary (so they count in the verdict).

@@ -4,6 +4,7 @@
 use futures::stream::{self, StreamExt};
 use serde::Deserialize;
 use tracing::warn;
+use warden_core::alert::Origin;
 use warden_core::baseline::Baseline;
 use warden_core::glob::{any_matches, NameGlob};
 use warden_core::registry::{Registry, RegistryError};
@@ -77,6 +78,7 @@ pub async fn backfill(
     let run = RunContext::default();
     let repositories = registry.list_repositories().await?;
     let registry_size = repositories.len();
+    let origin = repositories.first().and_then(|facts| Origin::of_repository_arn(&facts.arn));
     let registry_controls = match request.repositories.is_empty() {
         true => {
             let names: Vec<String> = repositories.iter().map(|facts| facts.name.clone()).collect();
@@ -96,5 +98,7 @@ pub async fn backfill(
         .buffer_unordered(request.concurrency.clamp(1, MAX_CONCURRENCY))
         .collect()
         .await;
-    Ok(Report::new(request.dry_run, reports).with_registry(registry_controls.into_iter().collect()))
+    let mut report = Report::new(request.dry_run, reports).with_registry(registry_controls.into_iter().collect());
+    report.origin = origin;
+    Ok(report)
 }

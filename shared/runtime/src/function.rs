@@ -10,7 +10,9 @@
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
+use warden_aws::securityhub::SecurityHub;
 use warden_aws::{sdk_config, EcrRegistry, SdkConfig, SqsWorkQueue};
+use warden_core::securityhub::FindingsHub;
 use warden_core::work::WorkQueue;
 
 use crate::alerts::Alerts;
@@ -34,8 +36,17 @@ pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
     let alerts = Alerts::from_env(&config, &baseline.alerts);
     let queue = work_queue_from_env(&config);
     let work_queue = queue.as_ref().map(|q| q as &dyn WorkQueue);
-    let handler =
-        Handler { purpose, registry: &registry, baseline: &baseline, guard: &guard, alerts: &alerts, work_queue };
+    let security_hub = baseline.alerts.security_hub.then(|| SecurityHub::new(&config));
+    let findings_hub = security_hub.as_ref().map(|hub| hub as &dyn FindingsHub);
+    let handler = Handler {
+        purpose,
+        registry: &registry,
+        baseline: &baseline,
+        guard: &guard,
+        alerts: &alerts,
+        work_queue,
+        findings_hub,
+    };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let handler = &handler;
         async move {

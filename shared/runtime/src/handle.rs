@@ -7,6 +7,7 @@ use warden_core::alert::{governance_findings, Alert};
 use warden_core::baseline::Baseline;
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{RegistryReport, Report, RepositoryReport};
+use warden_core::securityhub::{governance_findings as hub_findings, vulnerability_finding, FindingsHub, HubFinding};
 use warden_core::vulnerabilities::Date;
 use warden_core::work::WorkQueue;
 
@@ -18,6 +19,7 @@ use crate::govern::{govern, GovernOptions};
 use crate::image_push::{image_pushed, PushReport};
 use crate::replication::govern_new_repository;
 use crate::scan_completed::{scan_completed, ScanReport};
+use crate::security_hub::{export, Exported};
 
 /// What handling an event came to. Its JSON form is what the functions return.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -35,6 +37,9 @@ pub enum Handled {
         /// Governance alerts.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         alerts: Vec<Delivery>,
+        /// What was sent to Security Hub, when the baseline asks.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        security_hub: Option<Exported>,
     },
     /// An image push was checked.
     Image {
@@ -43,6 +48,9 @@ pub enum Handled {
         /// Governance alerts (tag rules and repository findings).
         #[serde(skip_serializing_if = "Vec::is_empty")]
         alerts: Vec<Delivery>,
+        /// What was sent to Security Hub, when the baseline asks.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        security_hub: Option<Exported>,
     },
     /// Scan results were assessed.
     Scan {
@@ -51,11 +59,17 @@ pub enum Handled {
         /// The vulnerability alert.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         alerts: Vec<Delivery>,
+        /// What was sent to Security Hub, when the baseline asks.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        security_hub: Option<Exported>,
     },
     /// The registry was backfilled.
     Backfill {
         /// The report.
         report: Report,
+        /// What was sent to Security Hub, when the baseline asks.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        security_hub: Option<Exported>,
     },
     /// The backfill was sent to the work queue.
     FannedOut {
@@ -77,6 +91,17 @@ impl Handled {
         match self {
             Handled::Repository { alerts, .. } | Handled::Image { alerts, .. } | Handled::Scan { alerts, .. } => alerts,
             Handled::Backfill { .. } | Handled::FannedOut { .. } | Handled::Work(_) | Handled::Ignored { .. } => &[],
+        }
+    }
+
+    /// What was sent to Security Hub, if anything.
+    pub fn security_hub(&self) -> Option<&Exported> {
+        match self {
+            Handled::Repository { security_hub, .. }
+            | Handled::Image { security_hub, .. }
+            | Handled::Scan { security_hub, .. }
+            | Handled::Backfill { security_hub, .. } => security_hub.as_ref(),
+            Handled::FannedOut { .. } | Handled::Work(_) | Handled::Ignored { .. } => None,
         }
     }
 }
@@ -155,6 +180,8 @@ pub struct Handler<'a> {
     pub alerts: &'a Alerts,
     /// Where a fan-out sends backfill work, if anywhere.
     pub work_queue: Option<&'a dyn WorkQueue>,
+    /// Security Hub, where findings go when the baseline's `[alerts] security_hub` is on.
+    pub findings_hub: Option<&'a dyn FindingsHub>,
 }
 
 impl Handler<'_> {
@@ -174,6 +201,9 @@ impl Handler<'_> {
         for delivery in handled.alerts() {
             let alert = &delivery.alert.id;
             failed.extend(delivery.failed.iter().map(|f| format!("alert {alert} to {}: {}", f.sink, f.error)));
+        }
+        if !matches!(handled, Handled::Backfill { .. }) {
+            failed.extend(handled.security_hub().and_then(|e| e.error.clone()));
         }
         if failed.is_empty() {
             Ok(handled)
@@ -205,7 +235,9 @@ impl Handler<'_> {
                 };
                 let alert = Alert::governance(&origin, &repository, None, governance_findings(&report));
                 let alerts = self.deliver(alert, dry_run).await;
-                Ok(Handled::Repository { because, report, registry: registry.into_iter().collect(), alerts })
+                let security_hub = self.export(hub_findings(&origin, &report), dry_run).await;
+                let registry = registry.into_iter().collect();
+                Ok(Handled::Repository { because, report, registry, alerts, security_hub })
             }
             Route::ImagePushed(push) => {
                 info!(repository = %push.repository, digest = %push.digest, tag = ?push.tag, "image pushed");
@@ -213,13 +245,17 @@ impl Handler<'_> {
                 let image = Some(report.image.clone());
                 let alert = Alert::governance(&push.origin, &push.repository, image, report.alert_findings.clone());
                 let alerts = self.deliver(alert, dry_run).await;
-                Ok(Handled::Image { report: Box::new(report), alerts })
+                let security_hub = self.export(hub_findings(&push.origin, &report.governance), dry_run).await;
+                Ok(Handled::Image { report: Box::new(report), alerts, security_hub })
             }
             Route::ScanCompleted(scan) => {
                 info!(repository = %scan.repository, digest = %scan.digest, source = ?scan.source, "scan result");
                 let report = scan_completed(self.registry, self.baseline, &scan, Date::today()).await;
                 let alerts = self.deliver(report.alert.clone(), dry_run).await;
-                Ok(Handled::Scan { report: Box::new(report), alerts })
+                let finding =
+                    vulnerability_finding(&scan.origin, &scan.repository, &scan.digest, report.alert.as_ref());
+                let security_hub = self.export(vec![finding], dry_run).await;
+                Ok(Handled::Scan { report: Box::new(report), alerts, security_hub })
             }
             Route::Backfill(mut request) => {
                 request.dry_run |= dry_run;
@@ -231,7 +267,10 @@ impl Handler<'_> {
                 }
                 info!(dry_run = request.dry_run, "backfilling");
                 let report = backfill(self.registry, self.baseline, &request).await?;
-                Ok(Handled::Backfill { report })
+                // The nightly audit (a dry-run backfill) reports to Security Hub too: only `--dry-run` doesn't.
+                let findings = report.hub_findings();
+                let security_hub = self.export(findings, dry_run).await;
+                Ok(Handled::Backfill { report, security_hub })
             }
             Route::WorkBatches(messages) => {
                 info!(messages = messages.len(), "governing work batches");
@@ -239,6 +278,12 @@ impl Handler<'_> {
                 Ok(Handled::Work(report))
             }
         }
+    }
+
+    /// Sends findings to Security Hub when the baseline asks and this isn't a dry run.
+    async fn export(&self, findings: Vec<HubFinding>, dry_run: bool) -> Option<Exported> {
+        let hub = self.findings_hub.filter(|_| self.baseline.alerts.security_hub && !dry_run)?;
+        Some(export(hub, findings).await)
     }
 
     async fn deliver(&self, alert: Option<Alert>, dry_run: bool) -> Vec<Delivery> {

@@ -24,6 +24,7 @@ pub mod logging;
 pub mod permissions;
 pub mod replication;
 pub mod scan_completed;
+pub mod security_hub;
 
 pub use warden_aws as aws;
 pub use warden_core as core;

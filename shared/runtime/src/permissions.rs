@@ -21,6 +21,15 @@ pub const ALERTING: &[&str] = &["events:PutEvents", "sns:Publish"];
 /// What a fan-out calls (`SendMessageBatch`, scoped to the work queue).
 pub const FAN_OUT: &[&str] = &["sqs:SendMessage"];
 
+/// What sending findings to Security Hub calls (import on the account's default product; read and resolve
+/// on its hub).
+pub const SECURITY_HUB: &[&str] =
+    &["securityhub:BatchImportFindings", "securityhub:BatchUpdateFindings", "securityhub:GetFindings"];
+
+/// Actions a deployment grants only when it turns their feature on, by feature: `replication` (a baseline
+/// `[replication]` section) and `security_hub` (`[alerts] security_hub = true`).
+pub const OPTIONAL: &[(&str, &[&str])] = &[("replication", replication::PERMISSIONS), ("security_hub", SECURITY_HUB)];
+
 /// The IAM actions the function serving `purpose` calls, sorted.
 pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
     let any = purpose == Purpose::Any;
@@ -52,6 +61,11 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
         // when the baseline has a `[replication]` section; the template grants these only when asked).
         actions.extend(replication::PERMISSIONS);
     }
+    if matches!(purpose, Purpose::RepositoryEvents | Purpose::ImagePushes | Purpose::ScanResults | Purpose::Backfill)
+        || any
+    {
+        actions.extend(SECURITY_HUB);
+    }
     actions.sort_unstable();
     actions.dedup();
     actions
@@ -75,6 +89,10 @@ pub struct PolicyScope {
     pub alert_bus_arn: Option<String>,
     /// The SQS queue ARN a backfill fans out to.
     pub work_queue_arn: Option<String>,
+    /// Whether the baseline governs replication (grants its registry-wide actions).
+    pub replication: bool,
+    /// Whether findings go to Security Hub.
+    pub security_hub: bool,
 }
 
 /// Why a policy document can't be written.
@@ -100,7 +118,15 @@ pub enum ScopeError {
 pub fn policy_document(purpose: Purpose, scope: &PolicyScope) -> Result<serde_json::Value, ScopeError> {
     scope.check()?;
     let PolicyScope { partition, region, account, .. } = scope;
-    let actions = for_purpose(purpose);
+    let turned_off: Vec<&str> = OPTIONAL
+        .iter()
+        .filter(|(feature, _)| match *feature {
+            "replication" => !scope.replication,
+            _ => !scope.security_hub,
+        })
+        .flat_map(|(_, actions)| actions.iter().copied())
+        .collect();
+    let actions: Vec<&str> = for_purpose(purpose).into_iter().filter(|a| !turned_off.contains(a)).collect();
     let mut statements = Vec::new();
     let mut add = |sid: &str, actions: Vec<&str>, resource: String| {
         if !actions.is_empty() {
@@ -132,6 +158,15 @@ pub fn policy_document(purpose: Purpose, scope: &PolicyScope) -> Result<serde_js
     if let Some(queue) = &scope.work_queue_arn {
         add("SendWork", granted("sqs:SendMessage"), queue.clone());
     }
+    let securityhub = format!("arn:{partition}:securityhub:{region}:{account}");
+    add(
+        "ImportFindings",
+        granted("securityhub:BatchImportFindings"),
+        format!("{securityhub}:product/{account}/default"),
+    );
+    let mut on_hub = granted("securityhub:BatchUpdateFindings");
+    on_hub.extend(granted("securityhub:GetFindings"));
+    add("ResolveFindings", on_hub, format!("{securityhub}:hub/default"));
     Ok(serde_json::json!({ "Version": "2012-10-17", "Statement": statements }))
 }
 
@@ -182,6 +217,8 @@ mod tests {
             alert_topic_arn: None,
             alert_bus_arn: None,
             work_queue_arn: None,
+            replication: false,
+            security_hub: false,
         }
     }
 
@@ -195,9 +232,18 @@ mod tests {
             baseline_parameter: Some("/ecr-warden/baseline".into()),
             alert_topic_arn: Some("arn:aws:sns:eu-west-1:123456789012:alerts".into()),
             alert_bus_arn: Some("arn:aws:events:eu-west-1:123456789012:event-bus/ecr-warden".into()),
+            security_hub: true,
             ..scope()
         };
         let document = policy_document(Purpose::ImagePushes, &scope).expect("valid scope");
+        assert_eq!(
+            statement(&document, "ImportFindings").unwrap()["Resource"],
+            "arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default"
+        );
+        assert_eq!(
+            statement(&document, "ResolveFindings").unwrap()["Resource"],
+            "arn:aws:securityhub:eu-west-1:123456789012:hub/default"
+        );
         let repositories = statement(&document, "Repositories").expect("repository statement");
         assert_eq!(repositories["Resource"], "arn:aws:ecr:eu-west-1:123456789012:repository/*");
         assert!(repositories["Action"].as_array().unwrap().contains(&"ecr:StartImageScan".into()));
@@ -224,6 +270,14 @@ mod tests {
     #[test]
     fn a_policy_document_leaves_out_what_has_no_resource_given() {
         let document = policy_document(Purpose::Backfill, &scope()).expect("valid scope");
+        let text = document.to_string();
+        assert!(!text.contains("securityhub") && !text.contains("PutReplicationConfiguration"), "features off");
+        let with_replication =
+            policy_document(Purpose::Backfill, &PolicyScope { replication: true, ..scope() }).expect("valid");
+        assert!(statement(&with_replication, "RegistryWide")
+            .unwrap()
+            .to_string()
+            .contains("PutReplicationConfiguration"));
         assert!(statement(&document, "ReadBaseline").is_none());
         assert!(statement(&document, "PublishAlerts").is_none());
         // A backfill doesn't alert, so a topic given changes nothing.

@@ -404,7 +404,7 @@ async fn a_forbidden_tag_is_one_alert_and_nothing_is_deleted() {
     let guard = LoopGuard::default();
     let handler = handler_for(Purpose::ImagePushes, &fake, &baseline, &guard, &alerts);
     let handled = handler.handle(&push_event("prod/api", "sha256:1", "latest"), false).await.expect("handled");
-    let Handled::Image { report, alerts: delivered } = handled else { panic!("not an image report") };
+    let Handled::Image { report, alerts: delivered, .. } = handled else { panic!("not an image report") };
     assert_eq!(report.tag_findings.len(), 1, "{:?}", report.tag_findings);
     assert_eq!(delivered.len(), 1);
     assert_eq!(delivered[0].sent_to, ["memory"]);
@@ -442,7 +442,7 @@ async fn scan_findings_over_the_threshold_alert_with_the_same_id_every_time() {
     assert_eq!(got[0].findings.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["CVE-2", "CVE-1"]);
 
     *fake.findings.lock().expect("lock") = Some(vec![Finding::new("CVE-1", Severity::High)]);
-    let Ok(Handled::Scan { report, alerts: delivered }) = handler.handle(&event, false).await else {
+    let Ok(Handled::Scan { report, alerts: delivered, .. }) = handler.handle(&event, false).await else {
         panic!("no scan")
     };
     assert!(delivered.is_empty(), "the findings, not the event's counts, decide");
@@ -475,7 +475,7 @@ fn handler_for<'a>(
     guard: &'a LoopGuard,
     alerts: &'a Alerts,
 ) -> Handler<'a> {
-    Handler { purpose, registry, baseline, guard, alerts, work_queue: None }
+    Handler { purpose, registry, baseline, guard, alerts, work_queue: None, findings_hub: None }
 }
 
 /// A work queue that keeps what it is sent.

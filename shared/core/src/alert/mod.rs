@@ -57,6 +57,14 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// The account and region of a repository ARN (`arn:aws:ecr:REGION:ACCOUNT:repository/NAME`).
+    pub fn of_repository_arn(arn: &str) -> Option<Self> {
+        let mut parts = arn.splitn(6, ':');
+        let (region, account) = (parts.nth(3)?, parts.next()?);
+        (!region.is_empty() && !account.is_empty() && parts.next()?.starts_with("repository/"))
+            .then(|| Self { account: account.to_string(), region: region.to_string() })
+    }
+
     /// The ARN of repository `name` in this account and region.
     pub fn repository_arn(&self, name: &str) -> String {
         let partition = match self.region.as_str() {
@@ -359,6 +367,13 @@ fn console_url(origin: &Origin, repository: &str, digest: Option<&str>) -> Strin
         Some(digest) => format!("{base}/_/image/{digest}/details?region={region}"),
         None => format!("{base}?region={region}"),
     }
+}
+
+/// The id of a Security Hub finding about one thing that fails and later passes (`subject`: a control's
+/// name, or `vulnerabilities` for an image): the same hash as alert ids, over what stays the same while
+/// the finding lives, so every run names the same finding.
+pub fn finding_id(origin: &Origin, repository: &str, digest: Option<&str>, kind: AlertKind, subject: &str) -> String {
+    alert_id(origin, repository, digest, kind, &[format!("finding {subject}")])
 }
 
 /// The first 32 hex digits of SHA-256 over the alert's identity, one field a line.

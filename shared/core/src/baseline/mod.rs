@@ -83,6 +83,8 @@ pub struct AlertTargets {
     pub sns_topic_arn: Option<String>,
     /// EventBridge bus name or ARN.
     pub event_bus: Option<String>,
+    /// Whether findings also go to AWS Security Hub.
+    pub security_hub: bool,
 }
 
 /// A loaded, checked baseline.
@@ -148,6 +150,7 @@ impl Baseline {
         let alerts = AlertTargets {
             sns_topic_arn: alerts.sns_topic_arn.filter(|a| !a.is_empty()),
             event_bus: alerts.event_bus.filter(|b| !b.is_empty()),
+            security_hub: alerts.security_hub.unwrap_or(false),
         };
         if let Some(arn) = &alerts.sns_topic_arn {
             if !arn.starts_with("arn:") || !arn.contains(":sns:") {

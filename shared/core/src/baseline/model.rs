@@ -88,6 +88,8 @@ pub struct AlertsFile {
     pub sns_topic_arn: Option<String>,
     /// EventBridge bus name or ARN.
     pub event_bus: Option<String>,
+    /// Whether governance findings and vulnerability alerts also go to AWS Security Hub (default false).
+    pub security_hub: Option<bool>,
 }
 
 /// The `[exemptions]` section.

@@ -1,0 +1,163 @@
+//! AWS Security Hub as a [`FindingsHub`]: findings imported under the account's default product
+//! (`BatchImportFindings`, 100 a call), active ones found with `GetFindings` (all pages), workflows set to
+//! `RESOLVED` with `BatchUpdateFindings` (100 a call).
+
+use async_trait::async_trait;
+use aws_sdk_securityhub::primitives::{DateTime, DateTimeFormat};
+use aws_sdk_securityhub::types::{
+    AwsSecurityFinding, AwsSecurityFindingFilters, AwsSecurityFindingIdentifier, Compliance, ComplianceStatus,
+    FindingProviderFields, FindingProviderSeverity, Recommendation, RecordState, Remediation, Resource, SeverityLabel,
+    StringFilter, StringFilterComparison, WorkflowStatus, WorkflowUpdate,
+};
+use warden_core::securityhub::{FindingsHub, HubFinding};
+
+use crate::SdkConfig;
+
+/// Most findings in one `BatchImportFindings` or `BatchUpdateFindings` call.
+pub const BATCH: usize = 100;
+
+/// Security Hub through the AWS SDK.
+pub struct SecurityHub {
+    client: aws_sdk_securityhub::Client,
+}
+
+impl SecurityHub {
+    /// A client for the configured account and region.
+    pub fn new(config: &SdkConfig) -> Self {
+        Self::from_client(aws_sdk_securityhub::Client::new(config))
+    }
+
+    /// Wraps a client (tests give one with a mocked transport).
+    pub fn from_client(client: aws_sdk_securityhub::Client) -> Self {
+        Self { client }
+    }
+}
+
+/// `finding` in ASFF, with `now` as its update time: failing ones `ACTIVE`, passing ones `ARCHIVED`.
+fn asff(finding: &HubFinding, now: &str) -> AwsSecurityFinding {
+    let passed = !finding.is_failing();
+    let severity = FindingProviderSeverity::builder()
+        .label(SeverityLabel::from(finding.severity))
+        .original(finding.severity)
+        .build();
+    let mut provider_fields = FindingProviderFields::builder().severity(severity);
+    for kind in &finding.types {
+        provider_fields = provider_fields.types(*kind);
+    }
+    let resource =
+        Resource::builder().r#type(finding.resource_type).id(&finding.resource_id).region(&finding.region).build();
+    let compliance = Compliance::builder()
+        .status(if passed { ComplianceStatus::Passed } else { ComplianceStatus::Failed })
+        .set_related_requirements(Some(finding.related_requirements.clone()).filter(|r| !r.is_empty()))
+        .build();
+    let mut asff = AwsSecurityFinding::builder()
+        .schema_version("2018-10-08")
+        .id(&finding.id)
+        .product_arn(&finding.product_arn)
+        .product_name("ecr-warden")
+        .company_name("ecr-warden")
+        .generator_id(&finding.generator_id)
+        .aws_account_id(&finding.account)
+        .region(&finding.region)
+        .created_at(now)
+        .updated_at(now)
+        .title(&finding.title)
+        .description(&finding.description)
+        .finding_provider_fields(provider_fields.build())
+        .resources(resource)
+        .compliance(compliance)
+        .record_state(if passed { RecordState::Archived } else { RecordState::Active })
+        .set_source_url(finding.source_url.clone())
+        .set_product_fields(Some(finding.product_fields.clone().into_iter().collect()));
+    if let Some(text) = &finding.remediation {
+        let recommendation = Recommendation::builder().text(text).build();
+        asff = asff.remediation(Remediation::builder().recommendation(recommendation).build());
+    }
+    asff.build()
+}
+
+fn filter(value: &str, comparison: StringFilterComparison) -> StringFilter {
+    StringFilter::builder().value(value).comparison(comparison).build()
+}
+
+#[async_trait]
+impl FindingsHub for SecurityHub {
+    async fn import(&self, findings: &[HubFinding]) -> Result<(), String> {
+        let now =
+            DateTime::from(std::time::SystemTime::now()).fmt(DateTimeFormat::DateTime).map_err(|e| e.to_string())?;
+        for chunk in findings.chunks(BATCH) {
+            let output = self
+                .client
+                .batch_import_findings()
+                .set_findings(Some(chunk.iter().map(|f| asff(f, &now)).collect()))
+                .send()
+                .await
+                .map_err(|e| crate::errors::message(&e))?;
+            if let Some(failed) = output.failed_findings().first() {
+                return Err(format!(
+                    "{} of {} findings not imported, e.g. {}: {} {}",
+                    output.failed_count().unwrap_or_default(),
+                    chunk.len(),
+                    failed.id().unwrap_or("?"),
+                    failed.error_code().unwrap_or(""),
+                    failed.error_message().unwrap_or("")
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn active(&self, product_arn: &str, ids: &[String]) -> Result<Vec<String>, String> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One query for every active ecr-warden finding of the product, however many ids are asked about:
+        // there are few active ones, and GetFindings is the slowest Security Hub API (3 calls a second).
+        let filters = AwsSecurityFindingFilters::builder()
+            .product_arn(filter(product_arn, StringFilterComparison::Equals))
+            .record_state(filter("ACTIVE", StringFilterComparison::Equals))
+            .generator_id(filter("ecr-warden/", StringFilterComparison::Prefix))
+            .build();
+        let mut pages = self.client.get_findings().filters(filters).max_results(100).into_paginator().send();
+        let mut active = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| crate::errors::message(&e))?;
+            for finding in page.findings() {
+                // Checked here too, so a service that ignores a filter can't make a finding look active.
+                let ours = finding.product_arn() == Some(product_arn)
+                    && finding.record_state() == Some(&RecordState::Active)
+                    && finding.generator_id().is_some_and(|g| g.starts_with("ecr-warden/"));
+                if let Some(id) = finding.id().filter(|id| ours && ids.iter().any(|wanted| wanted == id)) {
+                    active.push(id.to_string());
+                }
+            }
+        }
+        Ok(active)
+    }
+
+    async fn resolve(&self, product_arn: &str, ids: &[String]) -> Result<(), String> {
+        for chunk in ids.chunks(BATCH) {
+            let identifiers = chunk
+                .iter()
+                .map(|id| AwsSecurityFindingIdentifier::builder().id(id).product_arn(product_arn).build())
+                .collect();
+            let output = self
+                .client
+                .batch_update_findings()
+                .set_finding_identifiers(Some(identifiers))
+                .workflow(WorkflowUpdate::builder().status(WorkflowStatus::Resolved).build())
+                .send()
+                .await
+                .map_err(|e| crate::errors::message(&e))?;
+            if let Some(failed) = output.unprocessed_findings().first() {
+                return Err(format!(
+                    "{} findings not resolved, e.g. {}: {}",
+                    output.unprocessed_findings().len(),
+                    failed.finding_identifier().and_then(|f| f.id()).unwrap_or("?"),
+                    failed.error_message().unwrap_or("")
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,364 @@
+//! Findings for AWS Security Hub, in its finding format (ASFF), built from reports and alerts. Pure: the
+//! `warden-aws` crate sends them.
+//!
+//! Security Hub tracks a finding by its `Id`, so each is one thing that can fail and later pass: one
+//! repository's control, or one image's vulnerabilities. The `Id` is deterministic (the same hash as alert
+//! ids, over the account, region, repository, image and what the finding is about), so a later run updates
+//! the same finding: `ACTIVE`/`FAILED` while the repository drifts, then `ARCHIVED`/`PASSED` (and workflow
+//! `RESOLVED`) once it holds the baseline again.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::alert::{finding_id, Alert, AlertKind, Origin};
+use crate::controls::{explain, ControlId, ALL};
+use crate::report::{Outcome, RepositoryReport, Status};
+use crate::vulnerabilities::Severity;
+
+/// ASFF's longest title.
+pub const MAX_TITLE: usize = 256;
+/// ASFF's longest description.
+pub const MAX_DESCRIPTION: usize = 1024;
+/// The finding type of governance findings.
+pub const BEST_PRACTICES: &str = "Software and Configuration Checks/AWS Security Best Practices";
+/// The finding type of vulnerability findings.
+pub const VULNERABILITIES: &str = "Software and Configuration Checks/Vulnerabilities/CVE";
+
+/// Whether the thing a finding is about holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Compliance {
+    /// It holds.
+    Passed,
+    /// It doesn't.
+    Failed,
+}
+
+impl Compliance {
+    /// The ASFF value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compliance::Passed => "PASSED",
+            Compliance::Failed => "FAILED",
+        }
+    }
+}
+
+/// One finding, as imported into Security Hub.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HubFinding {
+    /// Deterministic id.
+    pub id: String,
+    /// The product ARN findings are imported under (the account's default product for custom findings).
+    pub product_arn: String,
+    /// What generated it: `ecr-warden/<control>` or `ecr-warden/vulnerabilities`.
+    pub generator_id: String,
+    /// Account ID.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// One line.
+    pub title: String,
+    /// What was found, and what ecr-warden did.
+    pub description: String,
+    /// ASFF severity label.
+    pub severity: &'static str,
+    /// Finding types.
+    pub types: Vec<&'static str>,
+    /// `AwsEcrRepository` or `AwsEcrContainerImage`.
+    pub resource_type: &'static str,
+    /// The repository ARN (and `@digest` for an image).
+    pub resource_id: String,
+    /// `FAILED` while it fails, `PASSED` once it holds.
+    pub compliance: Compliance,
+    /// The Security Hub control and Config rule it corresponds to, where there is one.
+    pub related_requirements: Vec<String>,
+    /// What a person can do.
+    pub remediation: Option<String>,
+    /// Where to look in the console.
+    pub source_url: Option<String>,
+    /// ecr-warden's own fields (`ecr-warden/control`, `ecr-warden/status`, ...).
+    pub product_fields: BTreeMap<String, String>,
+}
+
+impl HubFinding {
+    /// Whether the finding is a problem (`ACTIVE`); a passing one is imported only to close an active one.
+    pub fn is_failing(&self) -> bool {
+        self.compliance == Compliance::Failed
+    }
+}
+
+/// The product ARN for findings an account imports itself.
+pub fn product_arn(origin: &Origin) -> String {
+    let partition = partition(&origin.region);
+    format!("arn:{partition}:securityhub:{}:{}:product/{}/default", origin.region, origin.account, origin.account)
+}
+
+fn partition(region: &str) -> &'static str {
+    match region {
+        r if r.starts_with("cn-") => "aws-cn",
+        r if r.starts_with("us-gov-") => "aws-us-gov",
+        _ => "aws",
+    }
+}
+
+/// One finding per control judged on the repository: failing for drift, violations and pending fixes,
+/// passing for compliant and fixed controls. A repository that is gone or exempt passes on every control
+/// (nothing about it should stay open); an error says nothing either way, so it yields no finding.
+pub fn governance_findings(origin: &Origin, report: &RepositoryReport) -> Vec<HubFinding> {
+    let repository = &report.repository;
+    match report.outcome {
+        Outcome::Error => Vec::new(),
+        Outcome::Gone | Outcome::Exempt => {
+            let why = report.reason.clone().unwrap_or_else(|| report.outcome.as_str().to_string());
+            ALL.iter().map(|control| control_finding(origin, repository, control.id(), None, &why)).collect()
+        }
+        Outcome::Governed => report
+            .controls
+            .iter()
+            .filter_map(|control| {
+                let failing = match control.status {
+                    Status::Compliant | Status::Fixed => None,
+                    Status::Drift | Status::Pending | Status::Violation => Some(control),
+                    Status::Off | Status::Error => return None,
+                };
+                let text = match failing {
+                    Some(c) => c.finding.clone().unwrap_or_else(|| "drifted from the baseline".to_string()),
+                    None => format!("holds the baseline ({})", control.status.as_str()),
+                };
+                let mut finding =
+                    control_finding(origin, repository, control.control, failing.map(|c| c.status), &text);
+                if let Some(remedy) = failing.and_then(|c| c.remedy.clone()) {
+                    finding.remediation = Some(remedy);
+                }
+                Some(finding)
+            })
+            .collect(),
+    }
+}
+
+/// The finding for `control` on `repository`: failing with `status`, or passing (`None`).
+fn control_finding(
+    origin: &Origin,
+    repository: &str,
+    control: ControlId,
+    failing: Option<Status>,
+    text: &str,
+) -> HubFinding {
+    let explanation = explain(control);
+    let mut related = Vec::new();
+    if let Some(id) = explanation.security_hub {
+        related.push(format!("AWS Foundational Security Best Practices {id}"));
+    }
+    if let Some(rule) = explanation.config_rule {
+        related.push(format!("AWS Config rule {rule}"));
+    }
+    let mut product_fields = BTreeMap::from([
+        ("ecr-warden/control".to_string(), control.to_string()),
+        ("ecr-warden/repository".to_string(), repository.to_string()),
+    ]);
+    if let Some(status) = failing {
+        product_fields.insert("ecr-warden/status".to_string(), status.as_str().to_string());
+    }
+    if let Some(id) = explanation.security_hub {
+        product_fields.insert("ecr-warden/securityHubControl".to_string(), id.to_string());
+    }
+    let severity = match control {
+        ControlId::Scanning | ControlId::RepositoryPolicy => "HIGH",
+        ControlId::Tags | ControlId::Replication => "LOW",
+        _ => "MEDIUM",
+    };
+    HubFinding {
+        id: finding_id(origin, repository, None, AlertKind::Governance, control.as_str()),
+        product_arn: product_arn(origin),
+        generator_id: format!("ecr-warden/{control}"),
+        account: origin.account.clone(),
+        region: origin.region.clone(),
+        title: clip(&format!("ecr-warden {control}: {repository}"), MAX_TITLE),
+        description: clip(&format!("{}: {text}", explanation.checks), MAX_DESCRIPTION),
+        severity: if failing.is_some() { severity } else { "INFORMATIONAL" },
+        types: vec![BEST_PRACTICES],
+        resource_type: "AwsEcrRepository",
+        resource_id: origin.repository_arn(repository),
+        compliance: if failing.is_some() { Compliance::Failed } else { Compliance::Passed },
+        related_requirements: related,
+        remediation: None,
+        source_url: Some(console_url(origin, repository)),
+        product_fields,
+    }
+}
+
+/// The finding for one image's vulnerabilities: failing with the alert, passing without one (the image's
+/// last scan is within the threshold).
+pub fn vulnerability_finding(origin: &Origin, repository: &str, digest: &str, alert: Option<&Alert>) -> HubFinding {
+    let mut product_fields = BTreeMap::from([
+        ("ecr-warden/repository".to_string(), repository.to_string()),
+        ("ecr-warden/imageDigest".to_string(), digest.to_string()),
+    ]);
+    let (title, description, severity, compliance) = match alert {
+        Some(alert) => {
+            product_fields.insert("ecr-warden/alertId".to_string(), alert.id.clone());
+            let description = alert.problems.join("; ");
+            (alert.title.clone(), description, asff_severity(alert.severity), Compliance::Failed)
+        }
+        None => (
+            format!("No vulnerabilities over the threshold in {repository}@{digest}"),
+            "The image's last scan is within the baseline's thresholds.".to_string(),
+            "INFORMATIONAL",
+            Compliance::Passed,
+        ),
+    };
+    HubFinding {
+        id: finding_id(origin, repository, Some(digest), AlertKind::Vulnerability, "vulnerabilities"),
+        product_arn: product_arn(origin),
+        generator_id: "ecr-warden/vulnerabilities".to_string(),
+        account: origin.account.clone(),
+        region: origin.region.clone(),
+        title: clip(&title, MAX_TITLE),
+        description: clip(&description, MAX_DESCRIPTION),
+        severity,
+        types: vec![VULNERABILITIES],
+        resource_type: "AwsEcrContainerImage",
+        resource_id: format!("{}@{digest}", origin.repository_arn(repository)),
+        compliance,
+        related_requirements: Vec::new(),
+        remediation: None,
+        source_url: alert.map(|a| a.console_url.clone()),
+        product_fields,
+    }
+}
+
+/// ASFF's label for a severity (it has no UNTRIAGED or UNDEFINED).
+fn asff_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "CRITICAL",
+        Severity::High => "HIGH",
+        Severity::Medium => "MEDIUM",
+        Severity::Low => "LOW",
+        Severity::Informational | Severity::Untriaged | Severity::Undefined => "INFORMATIONAL",
+    }
+}
+
+fn console_url(origin: &Origin, repository: &str) -> String {
+    let Origin { account, region } = origin;
+    format!("https://{region}.console.aws.amazon.com/ecr/repositories/private/{account}/{repository}?region={region}")
+}
+
+/// `text` cut to `max` characters, ending in `...` when cut.
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(max - 3).collect();
+    format!("{kept}...")
+}
+
+/// Security Hub, as ecr-warden uses it.
+#[async_trait]
+pub trait FindingsHub: Send + Sync {
+    /// Creates or updates findings (`BatchImportFindings`), failing ones `ACTIVE`, passing ones
+    /// `ARCHIVED`.
+    async fn import(&self, findings: &[HubFinding]) -> Result<(), String>;
+    /// Which of `ids` are active findings of `product_arn` (`GetFindings`).
+    async fn active(&self, product_arn: &str, ids: &[String]) -> Result<Vec<String>, String>;
+    /// Sets the workflow of findings to `RESOLVED` (`BatchUpdateFindings`: a provider's import can't).
+    async fn resolve(&self, product_arn: &str, ids: &[String]) -> Result<(), String>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::ControlReport;
+
+    fn origin() -> Origin {
+        Origin { account: "123456789012".into(), region: "us-east-1".into() }
+    }
+
+    fn report(statuses: &[(ControlId, Status)]) -> RepositoryReport {
+        RepositoryReport {
+            repository: "team/api".into(),
+            outcome: Outcome::Governed,
+            reason: None,
+            controls: statuses
+                .iter()
+                .map(|(control, status)| ControlReport {
+                    control: *control,
+                    status: *status,
+                    finding: Some(format!("{control} is off")),
+                    remedy: (*status == Status::Violation).then(|| "recreate it".to_string()),
+                    actions: vec![],
+                    error: None,
+                    lifecycle_impact: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn each_judged_control_is_one_finding_with_a_stable_id() {
+        let drifted = report(&[
+            (ControlId::TagMutability, Status::Pending),
+            (ControlId::Encryption, Status::Violation),
+            (ControlId::Tags, Status::Compliant),
+            (ControlId::Scanning, Status::Off),
+            (ControlId::LifecyclePolicy, Status::Error),
+        ]);
+        let findings = governance_findings(&origin(), &drifted);
+        let summary: Vec<(&str, Compliance, &str)> =
+            findings.iter().map(|f| (f.generator_id.as_str(), f.compliance, f.severity)).collect();
+        assert_eq!(
+            summary,
+            [
+                ("ecr-warden/tag-mutability", Compliance::Failed, "MEDIUM"),
+                ("ecr-warden/encryption", Compliance::Failed, "MEDIUM"),
+                ("ecr-warden/tags", Compliance::Passed, "INFORMATIONAL"),
+            ],
+            "off and errored controls say nothing"
+        );
+        assert_eq!(findings[1].remediation.as_deref(), Some("recreate it"));
+        assert_eq!(findings[0].related_requirements[0], "AWS Foundational Security Best Practices ECR.2");
+        assert_eq!(findings[0].product_arn, "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default");
+        assert_eq!(findings[0].resource_id, "arn:aws:ecr:us-east-1:123456789012:repository/team/api");
+
+        // Fixed later: the same id, now passing.
+        let fixed = report(&[(ControlId::TagMutability, Status::Fixed)]);
+        let later = governance_findings(&origin(), &fixed);
+        assert_eq!(later[0].id, findings[0].id);
+        assert_eq!(later[0].compliance, Compliance::Passed);
+        let other = Origin { region: "eu-west-1".into(), ..origin() };
+        assert_ne!(governance_findings(&other, &fixed)[0].id, findings[0].id, "ids differ by region");
+    }
+
+    #[test]
+    fn gone_and_exempt_repositories_pass_on_every_control() {
+        let gone = RepositoryReport::without_controls("team/api", Outcome::Gone, "deleted");
+        let findings = governance_findings(&origin(), &gone);
+        assert_eq!(findings.len(), ALL.len());
+        assert!(findings.iter().all(|f| f.compliance == Compliance::Passed));
+        let error = RepositoryReport::without_controls("team/api", Outcome::Error, "throttled");
+        assert!(governance_findings(&origin(), &error).is_empty());
+    }
+
+    #[test]
+    fn long_texts_are_clipped_to_asff_limits() {
+        let mut long = report(&[(ControlId::Tags, Status::Drift)]);
+        long.controls[0].finding = Some("x".repeat(5000));
+        let finding = &governance_findings(&origin(), &long)[0];
+        assert_eq!(finding.description.chars().count(), MAX_DESCRIPTION);
+        assert!(finding.description.ends_with("..."));
+    }
+
+    #[test]
+    fn an_image_without_an_alert_passes_under_the_same_id() {
+        let passing = vulnerability_finding(&origin(), "team/api", "sha256:ab", None);
+        assert_eq!(passing.compliance, Compliance::Passed);
+        assert_eq!(passing.resource_type, "AwsEcrContainerImage");
+        assert!(passing.resource_id.ends_with("repository/team/api@sha256:ab"));
+        let again = vulnerability_finding(&origin(), "team/api", "sha256:ab", None);
+        assert_eq!(passing.id, again.id);
+        assert_ne!(passing.id, vulnerability_finding(&origin(), "team/api", "sha256:cd", None).id);
+        assert_eq!(asff_severity(Severity::Untriaged), "INFORMATIONAL");
+    }
+}
