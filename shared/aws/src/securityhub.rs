@@ -15,6 +15,8 @@ use crate::SdkConfig;
 
 /// Most findings in one `BatchImportFindings` or `BatchUpdateFindings` call.
 pub const BATCH: usize = 100;
+/// Most resource ids a `GetFindings` query names (Security Hub allows 20 values a filter field).
+const MAX_FILTER_VALUES: usize = 20;
 
 /// Security Hub through the AWS SDK.
 pub struct SecurityHub {
@@ -107,17 +109,27 @@ impl FindingsHub for SecurityHub {
         Ok(())
     }
 
-    async fn active(&self, product_arn: &str, ids: &[String]) -> Result<Vec<String>, String> {
-        if ids.is_empty() {
+    async fn active(&self, findings: &[HubFinding]) -> Result<Vec<String>, String> {
+        let Some(product_arn) = findings.first().map(|f| f.product_arn.as_str()) else {
             return Ok(Vec::new());
-        }
-        // One query for every active ecr-warden finding of the product, however many ids are asked about:
-        // there are few active ones, and GetFindings is the slowest Security Hub API (3 calls a second).
-        let filters = AwsSecurityFindingFilters::builder()
+        };
+        let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+        // One query, however many findings are asked about (GetFindings is Security Hub's slowest API, 3
+        // calls a second): narrowed to their resources when there are few (an event), otherwise every
+        // active ecr-warden finding of the product (a backfill).
+        let mut resources: Vec<&str> = findings.iter().map(|f| f.resource_id.as_str()).collect();
+        resources.sort_unstable();
+        resources.dedup();
+        let mut filters = AwsSecurityFindingFilters::builder()
             .product_arn(filter(product_arn, StringFilterComparison::Equals))
             .record_state(filter("ACTIVE", StringFilterComparison::Equals))
-            .generator_id(filter("ecr-warden/", StringFilterComparison::Prefix))
-            .build();
+            .generator_id(filter("ecr-warden/", StringFilterComparison::Prefix));
+        if resources.len() <= MAX_FILTER_VALUES {
+            for resource in resources {
+                filters = filters.resource_id(filter(resource, StringFilterComparison::Equals));
+            }
+        }
+        let filters = filters.build();
         let mut pages = self.client.get_findings().filters(filters).max_results(100).into_paginator().send();
         let mut active = Vec::new();
         while let Some(page) = pages.next().await {
@@ -127,7 +139,7 @@ impl FindingsHub for SecurityHub {
                 let ours = finding.product_arn() == Some(product_arn)
                     && finding.record_state() == Some(&RecordState::Active)
                     && finding.generator_id().is_some_and(|g| g.starts_with("ecr-warden/"));
-                if let Some(id) = finding.id().filter(|id| ours && ids.iter().any(|wanted| wanted == id)) {
+                if let Some(id) = finding.id().filter(|id| ours && ids.contains(id)) {
                     active.push(id.to_string());
                 }
             }

@@ -83,8 +83,10 @@ async fn only_our_active_findings_asked_about_count_as_active() {
             ) -> Option<(String, Option<StringFilterComparison>)> {
                 f.and_then(|f| f.first()).map(|f| (f.value().unwrap_or("").to_string(), f.comparison().cloned()))
             }
-            equals(filters.map(|f| f.product_arn()))
-                == Some((PRODUCT.to_string(), Some(StringFilterComparison::Equals)))
+            let resource = "arn:aws:ecr:us-east-1:123456789012:repository/team/api".to_string();
+            equals(filters.map(|f| f.resource_id())) == Some((resource, Some(StringFilterComparison::Equals)))
+                && equals(filters.map(|f| f.product_arn()))
+                    == Some((PRODUCT.to_string(), Some(StringFilterComparison::Equals)))
                 && equals(filters.map(|f| f.record_state()))
                     == Some(("ACTIVE".to_string(), Some(StringFilterComparison::Equals)))
         })
@@ -105,9 +107,14 @@ async fn only_our_active_findings_asked_about_count_as_active() {
         });
     let client = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, [&query]);
     let hub = SecurityHub::from_client(client);
-    let asked = vec![ours.clone(), "other-product".to_string(), "archived".to_string()];
-    assert_eq!(hub.active(PRODUCT, &asked).await.expect("active"), [ours]);
-    assert_eq!(hub.active(PRODUCT, &[]).await.expect("nothing asked"), Vec::<String>::new());
+    let mut asked = findings(Status::Compliant);
+    for id in ["other-product", "archived"] {
+        let mut other = asked[0].clone();
+        other.id = id.to_string();
+        asked.push(other);
+    }
+    assert_eq!(hub.active(&asked).await.expect("active"), [ours]);
+    assert_eq!(hub.active(&[]).await.expect("nothing asked"), Vec::<String>::new());
     assert_eq!(query.num_calls(), 1, "nothing asked, nothing called");
 }
 

@@ -261,8 +261,8 @@ pub trait FindingsHub: Send + Sync {
     /// Creates or updates findings (`BatchImportFindings`), failing ones `ACTIVE`, passing ones
     /// `ARCHIVED`.
     async fn import(&self, findings: &[HubFinding]) -> Result<(), String>;
-    /// Which of `ids` are active findings of `product_arn` (`GetFindings`).
-    async fn active(&self, product_arn: &str, ids: &[String]) -> Result<Vec<String>, String>;
+    /// Which of `findings` (all of one product) Security Hub holds as active (`GetFindings`).
+    async fn active(&self, findings: &[HubFinding]) -> Result<Vec<String>, String>;
     /// Sets the workflow of findings to `RESOLVED` (`BatchUpdateFindings`: a provider's import can't).
     async fn resolve(&self, product_arn: &str, ids: &[String]) -> Result<(), String>;
 }

@@ -33,8 +33,7 @@ async fn try_export(hub: &dyn FindingsHub, findings: Vec<HubFinding>) -> Result<
     };
     let (mut sending, passing): (Vec<HubFinding>, Vec<HubFinding>) = findings.into_iter().partition(|f| f.is_failing());
     let active = sending.len();
-    let passing_ids: Vec<String> = passing.iter().map(|f| f.id.clone()).collect();
-    let open = if passing_ids.is_empty() { Vec::new() } else { hub.active(&product, &passing_ids).await? };
+    let open = if passing.is_empty() { Vec::new() } else { hub.active(&passing).await? };
     let closing: Vec<HubFinding> = passing.into_iter().filter(|f| open.contains(&f.id)).collect();
     let closing_ids: Vec<String> = closing.iter().map(|f| f.id.clone()).collect();
     sending.extend(closing);
@@ -78,8 +77,9 @@ mod tests {
             }
             Ok(())
         }
-        async fn active(&self, _: &str, ids: &[String]) -> Result<Vec<String>, String> {
+        async fn active(&self, findings: &[HubFinding]) -> Result<Vec<String>, String> {
             self.calls.lock().expect("calls").push("active");
+            let ids: Vec<String> = findings.iter().map(|f| f.id.clone()).collect();
             let held = self.findings.lock().expect("findings");
             Ok(held
                 .iter()
