@@ -20,6 +20,9 @@ pub struct WorkBatch {
     pub lifecycle_impact: bool,
     /// The repository names.
     pub repositories: Vec<String>,
+    /// The registry's account and region, for findings sent to Security Hub (absent in older messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<crate::alert::Origin>,
 }
 
 /// Where batches go.

@@ -6,11 +6,13 @@
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
+use warden_core::alert::Origin;
 use warden_core::baseline::Baseline;
 use warden_core::glob::any_matches;
 use warden_core::observed::repository_name_problem;
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{RegistryReport, RepositoryReport, Summary};
+use warden_core::securityhub::{governance_findings, HubFinding};
 use warden_core::work::{WorkBatch, WorkQueue, NAMES_PER_BATCH};
 
 use crate::backfill::{BackfillRequest, MAX_CONCURRENCY};
@@ -51,7 +53,9 @@ pub async fn fan_out(
     request: &BackfillRequest,
     queue: &dyn WorkQueue,
 ) -> Result<FanOut, FanOutError> {
-    let all: Vec<String> = registry.list_repositories().await?.into_iter().map(|facts| facts.name).collect();
+    let listed = registry.list_repositories().await?;
+    let origin = listed.first().and_then(|facts| Origin::of_repository_arn(&facts.arn));
+    let all: Vec<String> = listed.into_iter().map(|facts| facts.name).collect();
     let names: Vec<String> = all.iter().filter(|name| any_matches(&request.repositories, name)).cloned().collect();
     let bodies: Vec<String> = names
         .chunks(NAMES_PER_BATCH)
@@ -60,6 +64,7 @@ pub async fn fan_out(
                 dry_run: request.dry_run,
                 lifecycle_impact: request.lifecycle_impact,
                 repositories: chunk.to_vec(),
+                origin: origin.clone(),
             };
             serde_json::to_string(&batch).unwrap_or_default()
         })
@@ -111,6 +116,9 @@ pub struct WorkReport {
     /// Messages to deliver again: refused ones and those with a failed repository.
     #[serde(rename = "batchItemFailures")]
     pub batch_item_failures: Vec<BatchItemFailure>,
+    /// The governed repositories' Security Hub findings (where the messages name the registry's origin).
+    #[serde(skip)]
+    pub findings: Vec<HubFinding>,
 }
 
 /// Governs the repositories every message names, `concurrency` at a time across the messages.
@@ -128,16 +136,19 @@ pub async fn work(
             Ok(batch) => {
                 let options =
                     GovernOptions { dry_run: dry_run || batch.dry_run, lifecycle_impact: batch.lifecycle_impact };
-                jobs.extend(batch.repositories.into_iter().map(|name| (message.id.clone(), name, options)));
+                let origin = batch.origin;
+                jobs.extend(
+                    batch.repositories.into_iter().map(|name| (message.id.clone(), name, options, origin.clone())),
+                );
             }
             Err(reason) => refused.push((message.id.clone(), reason)),
         }
     }
     let run = RunContext::default();
-    let governed: Vec<(String, RepositoryReport)> = stream::iter(jobs)
-        .map(|(id, name, options)| {
+    let governed: Vec<(String, RepositoryReport, Option<Origin>)> = stream::iter(jobs)
+        .map(|(id, name, options, origin)| {
             let run = &run;
-            async move { (id, govern_in(registry, baseline, Known::Name(&name), run, options).await.report) }
+            async move { (id, govern_in(registry, baseline, Known::Name(&name), run, options).await.report, origin) }
         })
         .buffer_unordered(concurrency.clamp(1, MAX_CONCURRENCY))
         .collect()
@@ -146,7 +157,11 @@ pub async fn work(
     let mut retry: Vec<String> = refused.iter().map(|(id, _)| id.clone()).collect();
     let mut failed = Vec::new();
     let mut reports = Vec::with_capacity(governed.len());
-    for (id, report) in governed {
+    let mut findings = Vec::new();
+    for (id, report, origin) in governed {
+        if let Some(origin) = &origin {
+            findings.extend(governance_findings(origin, &report));
+        }
         if !report.failures().is_empty() {
             retry.push(id);
             failed.push(report.clone());
@@ -166,6 +181,7 @@ pub async fn work(
         failed,
         refused: refused.into_iter().map(|(id, reason)| format!("{id}: {reason}")).collect(),
         batch_item_failures,
+        findings,
     }
 }
 

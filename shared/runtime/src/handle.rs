@@ -14,7 +14,7 @@ use warden_core::work::WorkQueue;
 use crate::alerts::{Alerts, Delivery};
 use crate::backfill::{backfill, DEFAULT_CONCURRENCY};
 use crate::event::{route, LoopGuard, MalformedEvent, Route};
-use crate::fan_out::{fan_out, work, FanOut, FanOutError, WorkReport};
+use crate::fan_out::{fan_out, work, BatchItemFailure, FanOut, FanOutError, WorkReport};
 use crate::govern::{govern, GovernOptions};
 use crate::image_push::{image_pushed, PushReport};
 use crate::replication::govern_new_repository;
@@ -274,7 +274,14 @@ impl Handler<'_> {
             }
             Route::WorkBatches(messages) => {
                 info!(messages = messages.len(), "governing work batches");
-                let report = work(self.registry, self.baseline, &messages, dry_run, DEFAULT_CONCURRENCY).await;
+                let mut report = work(self.registry, self.baseline, &messages, dry_run, DEFAULT_CONCURRENCY).await;
+                let findings = std::mem::take(&mut report.findings);
+                if let Some(error) = self.export(findings, dry_run).await.and_then(|e| e.error) {
+                    // Governing again is harmless: every message is delivered again, so the export is retried.
+                    error!(%error, "findings not sent: every message will be delivered again");
+                    report.batch_item_failures =
+                        messages.iter().map(|m| BatchItemFailure { item_identifier: m.id.clone() }).collect();
+                }
                 Ok(Handled::Work(report))
             }
         }

@@ -61,11 +61,8 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
         // when the baseline has a `[replication]` section; the template grants these only when asked).
         actions.extend(replication::PERMISSIONS);
     }
-    if matches!(purpose, Purpose::RepositoryEvents | Purpose::ImagePushes | Purpose::ScanResults | Purpose::Backfill)
-        || any
-    {
-        actions.extend(SECURITY_HUB);
-    }
+    // Every function reports what it finds to Security Hub when the baseline asks.
+    actions.extend(SECURITY_HUB);
     actions.sort_unstable();
     actions.dedup();
     actions

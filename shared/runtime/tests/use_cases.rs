@@ -16,6 +16,7 @@ use warden_core::lifecycle::Image;
 use warden_core::observed::{EncryptionType, RegistryScanning, RepositoryFacts, ScanType, TagMutability};
 use warden_core::registry::{Registry, RegistryError, ScanStart};
 use warden_core::report::{Outcome, Status, Verdict};
+use warden_core::securityhub::{FindingsHub, HubFinding};
 use warden_core::vulnerabilities::{Finding, Severity};
 use warden_core::work::{WorkBatch, WorkQueue};
 use warden_runtime::alerts::Alerts;
@@ -519,6 +520,8 @@ async fn a_fan_out_sends_the_selected_repositories_fifty_a_message_and_changes_n
         queue.sent.lock().expect("lock").iter().map(|b| serde_json::from_str(b).expect("a work batch")).collect();
     assert_eq!(batches.iter().map(|b| b.repositories.len()).collect::<Vec<_>>(), [50, 15]);
     assert!(batches.iter().all(|b| b.dry_run));
+    let origin = batches[0].origin.as_ref().expect("the registry's origin, for Security Hub findings");
+    assert_eq!((origin.account.as_str(), origin.region.as_str()), ("123456789012", "us-east-1"));
     let sent: Vec<&String> = batches.iter().flat_map(|b| &b.repositories).collect();
     let expected: Vec<&String> = names.iter().filter(|n| n.starts_with("team-0/")).collect();
     assert_eq!(sent, expected, "each selected repository once");
@@ -556,4 +559,58 @@ async fn a_worker_answers_which_messages_to_deliver_again() {
     let backfill_fn = Handler { purpose: Purpose::Backfill, ..handler };
     let ignored = backfill_fn.handle(&event, false).await;
     assert!(matches!(ignored, Ok(Handled::Ignored { reason }) if reason.contains("backfill-worker")));
+}
+
+/// Security Hub in memory: keeps what is imported, or refuses everything.
+#[derive(Default)]
+struct MemoryHub {
+    imported: Mutex<Vec<HubFinding>>,
+    down: bool,
+}
+
+#[async_trait]
+impl FindingsHub for MemoryHub {
+    async fn import(&self, findings: &[HubFinding]) -> Result<(), String> {
+        if self.down {
+            return Err("Security Hub is not enabled".into());
+        }
+        self.imported.lock().expect("lock").extend(findings.iter().cloned());
+        Ok(())
+    }
+    async fn active(&self, _: &[HubFinding]) -> Result<Vec<String>, String> {
+        Ok(Vec::new())
+    }
+    async fn resolve(&self, _: &str, _: &[String]) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_worker_sends_its_findings_to_security_hub_and_has_every_message_redelivered_if_that_fails() {
+    let fake = FakeRegistry::with(&["team-a/api", "team-a/web"]);
+    let text = "[alerts]\nsecurity_hub = true\n\n[defaults.tag_mutability]\nmode = \"audit\"\n";
+    let baseline = Baseline::parse("hub.toml", text).expect("valid baseline");
+    let (guard, alerts) = (LoopGuard::default(), Alerts::default());
+    let hub = MemoryHub::default();
+    let worker =
+        Handler { findings_hub: Some(&hub), ..handler_for(Purpose::BackfillWorker, &fake, &baseline, &guard, &alerts) };
+    let origin = json!({"account": "123456789012", "region": "us-east-1"});
+    let event = queue_event(&[
+        ("m-1", json!({"repositories": ["team-a/api"], "origin": origin}).to_string()),
+        ("m-2", json!({"repositories": ["team-a/web"]}).to_string()),
+    ]);
+    let Ok(Handled::Work(report)) = worker.handle(&event, false).await else { panic!("worked") };
+    assert!(report.batch_item_failures.is_empty(), "{report:?}");
+    let imported = hub.imported.lock().expect("lock").clone();
+    assert!(!imported.is_empty(), "the tag mutability drift (audit mode) at least");
+    assert!(
+        imported.iter().all(|f| f.is_failing() && f.resource_id.ends_with(":repository/team-a/api")),
+        "failing findings of the message that names its origin only: {imported:?}"
+    );
+
+    let down = MemoryHub { down: true, ..MemoryHub::default() };
+    let worker = Handler { findings_hub: Some(&down), ..worker };
+    let Ok(Handled::Work(report)) = worker.handle(&event, false).await else { panic!("worked") };
+    let again: Vec<&str> = report.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    assert_eq!(again, ["m-1", "m-2"], "every message, so the findings are sent again");
 }

@@ -48,7 +48,8 @@ impl AlertKind {
 }
 
 /// The account and region an event came from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Origin {
     /// Account ID.
     pub account: String,
