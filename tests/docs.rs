@@ -46,6 +46,74 @@ fn every_baseline_in_the_readme_is_valid() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A TOML baseline as JSON, read by the same TOML reader ecr-warden uses (dates become `YYYY-MM-DD`
+/// strings, as a JSON baseline writes them).
+fn toml_as_json(text: &str) -> serde_json::Value {
+    fn dates_as_text(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(date) = map.get("$__toml_private_datetime").cloned().filter(|_| map.len() == 1) {
+                    *value = date;
+                } else {
+                    map.values_mut().for_each(dates_as_text);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(dates_as_text),
+            _ => {}
+        }
+    }
+    let mut value: serde_json::Value = toml::from_str(text).expect("valid TOML");
+    dates_as_text(&mut value);
+    value
+}
+
+#[test]
+fn the_baseline_schema_accepts_every_valid_baseline_and_rejects_bad_ones() {
+    let schema = Command::new(ecr_warden_binary()).args(["baseline", "schema"]).output().expect("run ecr-warden");
+    assert!(schema.status.success(), "{}", String::from_utf8_lossy(&schema.stderr));
+    let dir = std::env::temp_dir().join(format!("ecr-warden-schema-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("schema.json"), &schema.stdout).expect("write schema");
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).expect("README");
+    let default = Command::new(ecr_warden_binary()).args(["baseline", "default"]).output().expect("run ecr-warden");
+    let mut good: Vec<String> = toml_blocks(&readme);
+    good.push(String::from_utf8_lossy(&default.stdout).into_owned());
+    good.push(
+        "[[defaults.vulnerabilities.suppressions]]\nid = \"CVE-1\"\nreason = \"r\"\nexpires = 2027-01-31\n".into(),
+    );
+    let bad = [
+        ("misspelt", "[defaults.tag_mutabilty]\nmode = \"enforce\"\n"),
+        ("mode", "[defaults.tags]\nmode = \"enforced\"\n"),
+        ("type", "[[rules]]\nmatch = 3\n"),
+        ("replication", "[[replication.targets]]\nrepositories = \"a*\"\nregion = [\"eu-west-1\"]\n"),
+    ];
+    let python = std::path::PathBuf::from(std::env::var("CARGO_LAMBDA").expect("CARGO_LAMBDA: run `make test`"))
+        .with_file_name("python");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/check_schema.py");
+    let check = |name: &str, text: &str| {
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, toml_as_json(text).to_string()).expect("write baseline");
+        let schema_ok =
+            Command::new(&python).arg(&script).arg(dir.join("schema.json")).arg(&path).output().expect("python");
+        (schema_ok, validate(&dir, &format!("{name}-check.toml"), text).status.success())
+    };
+    for (index, text) in good.iter().enumerate() {
+        let (schema, ecr_warden) = check(&format!("good-{index}"), text);
+        assert!(
+            schema.status.success(),
+            "the schema rejects a valid baseline:\n{}",
+            String::from_utf8_lossy(&schema.stdout)
+        );
+        assert!(ecr_warden, "ecr-warden rejects good-{index}");
+    }
+    for (name, text) in bad {
+        let (schema, ecr_warden) = check(name, text);
+        assert!(!schema.status.success(), "the schema accepts the {name} mistake");
+        assert!(!ecr_warden, "ecr-warden accepts the {name} mistake");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The README's sh block that holds `needle`, its continuation lines joined.
 fn sh_block_with(markdown: &str, needle: &str) -> Vec<String> {
     let mut blocks: Vec<Vec<String>> = Vec::new();

@@ -17,7 +17,7 @@ use warden_runtime::aws::securityhub::SecurityHub;
 use warden_runtime::aws::{sdk_config, EcrRegistry};
 use warden_runtime::backfill::{backfill, BackfillRequest, DEFAULT_CONCURRENCY};
 use warden_runtime::baseline_source::BaselineSource;
-use warden_runtime::core::baseline::{Baseline, BUILTIN};
+use warden_runtime::core::baseline::{self, Baseline, BUILTIN};
 use warden_runtime::core::controls::{self, ControlId, Explanation};
 use warden_runtime::core::glob::NameGlob;
 use warden_runtime::core::report::Verdict;
@@ -178,6 +178,8 @@ enum BaselineCommand {
     },
     /// Print the built-in baseline.
     Default,
+    /// Print the JSON Schema of a baseline file, for editors (generated from the types ecr-warden reads).
+    Schema,
 }
 
 /// The Lambda functions.
@@ -303,6 +305,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Baseline(BaselineCommand::Default) => {
             print!("{BUILTIN}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Baseline(BaselineCommand::Schema) => {
+            println!("{}", serde_json::to_string_pretty(&baseline::schema())?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Baseline(BaselineCommand::Validate { file }) => {

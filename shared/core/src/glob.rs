@@ -60,6 +60,20 @@ impl Serialize for NameGlob {
     }
 }
 
+impl schemars::JsonSchema for NameGlob {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "NameGlob".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "minLength": 1,
+            "description": "A repository-name glob: `*` within one path segment, `**` across segments, `?` one character, `[..]` a class."
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for NameGlob {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;

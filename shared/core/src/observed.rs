@@ -39,7 +39,7 @@ impl TagMutability {
 }
 
 /// How a repository's images are encrypted at rest (fixed when the repository is created).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum EncryptionType {
     /// Amazon S3-managed keys.
     #[serde(rename = "AES256")]
@@ -112,7 +112,7 @@ pub struct Observed {
 }
 
 /// How often images are scanned under a registry scanning rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ScanFrequency {
     /// Scanned when pushed.

@@ -26,6 +26,15 @@ use crate::replication::{ReplicationSettings, ReplicationTarget, MAX_DESTINATION
 /// The built-in baseline, as TOML with comments (printed by `ecr-warden baseline default`).
 pub const BUILTIN: &str = include_str!("builtin.toml");
 
+/// The JSON Schema of a baseline file, generated from the types it is read into (so it can't drift from
+/// what ecr-warden accepts). Values the schema can't express (a glob that compiles, a valid lifecycle policy,
+/// a KMS key ARN) are still checked when the baseline is loaded.
+pub fn schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(BaselineFile).to_value();
+    schema["title"] = serde_json::Value::from("ecr-warden baseline");
+    schema
+}
+
 /// The syntax of a baseline text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -15,7 +16,7 @@ use crate::observed::{EncryptionType, ScanFrequency};
 use crate::vulnerabilities::{Severity, Suppression};
 
 /// What a control does with what it finds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Fix drift.
@@ -39,9 +40,12 @@ impl Mode {
 }
 
 /// A whole baseline file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BaselineFile {
+    /// The JSON Schema this file follows (for editors; ignored).
+    #[serde(rename = "$schema")]
+    pub schema: Option<String>,
     /// Which repositories are left alone.
     pub exemptions: Option<ExemptionsFile>,
     /// Settings for every repository.
@@ -56,7 +60,7 @@ pub struct BaselineFile {
 }
 
 /// The `[replication]` section: registry-level, so it is not part of `defaults` or `rules`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplicationFile {
     /// Mode (default `off`).
@@ -67,7 +71,7 @@ pub struct ReplicationFile {
 }
 
 /// One `[[replication.targets]]` entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplicationTargetFile {
     /// Repository-name globs (one string or a list).
@@ -81,7 +85,7 @@ pub struct ReplicationTargetFile {
 
 /// The `[alerts]` section: where alerts are sent (each sink optional; the environment variables
 /// `ECR_WARDEN_ALERT_TOPIC_ARN` and `ECR_WARDEN_ALERT_BUS` win over these).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertsFile {
     /// SNS topic ARN.
@@ -93,7 +97,7 @@ pub struct AlertsFile {
 }
 
 /// The `[exemptions]` section.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExemptionsFile {
     /// Tag key marking a repository exempt.
@@ -105,7 +109,7 @@ pub struct ExemptionsFile {
 }
 
 /// Settings for some or all controls; every key optional.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Overrides {
     /// Tag mutability control.
@@ -127,7 +131,7 @@ pub struct Overrides {
 }
 
 /// One `[[rules]]` entry: the repositories it matches and what it overrides for them.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     /// Repository-name globs (one string or a list); the rule applies where any matches.
@@ -168,7 +172,7 @@ impl Rule {
 }
 
 /// A value written either alone or as a list.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum OneOrMany<T> {
     /// A single value.
@@ -188,7 +192,7 @@ impl<T> OneOrMany<T> {
 }
 
 /// `tag_mutability` keys.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagMutabilityOverride {
     /// Mode.
@@ -200,7 +204,7 @@ pub struct TagMutabilityOverride {
 }
 
 /// `scanning` keys.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScanningOverride {
     /// Mode.
@@ -212,7 +216,7 @@ pub struct ScanningOverride {
 }
 
 /// `encryption` keys.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EncryptionOverride {
     /// Mode.
@@ -225,7 +229,7 @@ pub struct EncryptionOverride {
 }
 
 /// `lifecycle_policy` keys.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LifecyclePolicyOverride {
     /// Mode.
@@ -239,7 +243,7 @@ pub struct LifecyclePolicyOverride {
 }
 
 /// `repository_policy` keys.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepositoryPolicyOverride {
     /// Mode.
@@ -253,7 +257,7 @@ pub struct RepositoryPolicyOverride {
 }
 
 /// `tags` keys.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagsOverride {
     /// Mode.
@@ -264,7 +268,7 @@ pub struct TagsOverride {
 
 /// `image_tags` keys: rules for the tag of every pushed image. Violations are findings and alerts; images
 /// are never deleted or retagged.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageTagsOverride {
     /// Mode (`audit` and `enforce` both report; nothing is changed).
@@ -278,7 +282,7 @@ pub struct ImageTagsOverride {
 }
 
 /// `vulnerabilities` keys: when scan findings become an alert.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VulnerabilitiesOverride {
     /// Mode (`off`: no vulnerability alerts; `audit` and `enforce` both alert).
@@ -294,7 +298,7 @@ pub struct VulnerabilitiesOverride {
 }
 
 /// One required tag.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequiredTag {
     /// The value to add when the tag is missing.

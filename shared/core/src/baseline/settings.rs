@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -12,7 +13,7 @@ use crate::vulnerabilities::{Severity, Suppression};
 use crate::{image_tags, lifecycle, policy};
 
 /// The tag mutability a baseline can ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TagMutabilityTarget {
     /// No tag can be overwritten.
@@ -23,7 +24,7 @@ pub enum TagMutabilityTarget {
 }
 
 /// How the scanning control fixes a repository.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ScanVia {
     /// The repository's own scan-on-push setting.
@@ -34,7 +35,7 @@ pub enum ScanVia {
 }
 
 /// What the lifecycle policy control requires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Require {
     /// Any lifecycle policy.
@@ -45,7 +46,7 @@ pub enum Require {
 }
 
 /// What happens to statements granting public access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PublicAccess {
     /// They are findings, and removed in enforce mode.

@@ -321,3 +321,15 @@ fn more_than_25_destinations_are_rejected() {
     let found = problems("many.toml", &text);
     assert!(found[0].contains("27 destinations"), "{found:?}");
 }
+
+#[test]
+fn a_json_baseline_may_name_its_schema_and_the_schema_is_strict() {
+    let baseline = Baseline::parse("b.json", r#"{"$schema": "./ecr-warden-baseline.schema.json"}"#);
+    assert!(baseline.is_ok(), "{baseline:?}");
+    let schema = schema();
+    assert_eq!(schema["title"], "ecr-warden baseline");
+    assert_eq!(schema["additionalProperties"], false, "unknown keys are errors, as when loading");
+    let mut sections: Vec<&String> = schema["properties"].as_object().expect("properties").keys().collect();
+    sections.sort();
+    assert_eq!(sections, ["$schema", "alerts", "defaults", "exemptions", "replication", "rules"]);
+}

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 /// One preset; exactly one of `keep_newest_untagged`, `expire_untagged_after_days`, `keep_newest` or
 /// `expire_older_than_days`, the last two optionally narrowed by `tag_prefixes` or `tag_patterns`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Preset {
     /// Keep the newest N untagged images (Pulumi Crosswalk's default is 1).

@@ -15,7 +15,7 @@ pub use assess::{assess, Assessment, Exceeded, Suppressed};
 pub use date::Date;
 
 /// A finding's severity, most severe first (the derived order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Severity {
     /// `CRITICAL`.
@@ -121,7 +121,7 @@ impl Finding {
 }
 
 /// A vulnerability ID the team has accepted for a while, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Suppression {
     /// The vulnerability ID.
