@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use integration_tests::http::{serve, Request, Response, Server};
-use integration_tests::{fixture, start_function, Moto};
+use integration_tests::{fixture, function_output, start_function, Moto};
 use serde_json::{json, Value};
 
 /// A Runtime API that hands out `events` in order, then holds the next long poll open.
@@ -71,6 +71,20 @@ async fn repository_events_function_governs_and_rejects_malformed_events_without
     assert_eq!(handled["report"]["repository"], "testrepo");
     assert_eq!(handled["report"]["controls"][0]["status"], "fixed");
     assert!(!moto.writes().is_empty(), "the second event was governed");
+
+    // Each invocation printed its CloudWatch metrics (EMF) on standard output before answering.
+    let output = std::fs::read_to_string(function_output("repository-events", &moto)).expect("function output");
+    let documents: Vec<Value> =
+        output.lines().map(|l| serde_json::from_str(l).expect("one JSON document a line")).collect();
+    let totals: Vec<&Value> = documents.iter().filter(|d| d.get("Control").is_none()).collect();
+    assert_eq!(totals.len(), 2, "one per invocation: {output}");
+    assert_eq!((totals[0]["Errors"].as_f64(), totals[0]["ColdStart"].as_f64()), (Some(1.0), Some(1.0)));
+    assert_eq!((totals[1]["Errors"].as_f64(), totals[1]["ColdStart"].as_f64()), (Some(0.0), Some(0.0)));
+    assert_eq!(totals[1]["RepositoriesEvaluated"].as_f64(), Some(1.0));
+    assert!(documents.iter().all(|d| d["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ecr-warden"));
+    assert!(documents.iter().all(|d| d["Function"] == "repository-events"));
+    let mutability = documents.iter().find(|d| d["Control"] == "tag-mutability").expect("per-control metrics");
+    assert_eq!(mutability["Fixed"].as_f64(), Some(1.0));
 }
 
 #[tokio::test]

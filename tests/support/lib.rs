@@ -222,6 +222,11 @@ pub fn watch_output(child: &mut Child, needle: &'static str) -> Receiver<()> {
     ready_rx
 }
 
+/// Where [`start_function`] writes the function's standard output.
+pub fn function_output(name: &str, moto: &Moto) -> PathBuf {
+    moto.dir().join(format!("{name}.stdout"))
+}
+
 /// A child process, killed and reaped when dropped (also when an assertion fails first).
 pub struct Running(pub Child);
 
@@ -233,8 +238,9 @@ impl Drop for Running {
 }
 
 /// Starts the Lambda function binary `name` against the Runtime API at `runtime_api`, with the SDK
-/// pointed at `moto`.
+/// pointed at `moto`. Its standard output (the metrics it prints) goes to [`function_output`].
 pub fn start_function(name: &str, runtime_api: &str, moto: &Moto) -> Running {
+    let stdout = std::fs::File::create(function_output(name, moto)).expect("create the function's output file");
     let mut command = Command::new(workspace_binary(name));
     command
         .env_clear()
@@ -242,7 +248,7 @@ pub fn start_function(name: &str, runtime_api: &str, moto: &Moto) -> Running {
         .env("AWS_LAMBDA_FUNCTION_NAME", name)
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::null());
     for (key, value) in moto.aws_env() {
         command.env(key, value);

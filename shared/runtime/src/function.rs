@@ -6,7 +6,8 @@
 //! are ignored), `ECR_WARDEN_DRY_RUN=true` (plan only, for a trial deployment), `ECR_WARDEN_ALERT_TOPIC_ARN`
 //! and `ECR_WARDEN_ALERT_BUS` (alert sinks; win over the baseline's `[alerts]`), `ECR_WARDEN_WORK_QUEUE_URL` (where
 //! a backfill with `"fanOut": true` sends its work), `ECR_WARDEN_TAGS_FROM=tagging-api` (a backfill reads tags 100
-//! repositories a call with `tag:GetResources`; grant it first).
+//! repositories a call with `tag:GetResources`; grant it first). After each invocation the function prints its
+//! CloudWatch metrics on standard output ([`crate::metrics`]).
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
@@ -20,6 +21,7 @@ use crate::baseline_source::BaselineSource;
 use crate::event::LoopGuard;
 use crate::handle::{Handler, Purpose};
 use crate::logging::{self, LogFormat};
+use crate::metrics;
 
 /// Runs a Lambda function that handles the events of `purpose` until the runtime stops it.
 pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
@@ -47,11 +49,20 @@ pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
         work_queue,
         findings_hub,
     };
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "ecr-warden".to_string());
+    let first = std::sync::atomic::AtomicBool::new(true);
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let handler = &handler;
+        let (handler, function, first) = (&handler, &function, &first);
         async move {
-            let handled = handler.handle(&event.payload, dry_run).await?;
-            Ok::<_, lambda_runtime::Error>(serde_json::to_value(handled)?)
+            let handled = handler.handle(&event.payload, dry_run).await;
+            let cold_start = first.swap(false, std::sync::atomic::Ordering::Relaxed);
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX));
+            for document in metrics::documents(function, handled.as_ref().ok(), cold_start, now_ms) {
+                println!("{document}");
+            }
+            Ok::<_, lambda_runtime::Error>(serde_json::to_value(handled?)?)
         }
     }))
     .await

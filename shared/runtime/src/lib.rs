@@ -21,6 +21,7 @@ pub mod handle;
 pub mod image_events;
 pub mod image_push;
 pub mod logging;
+pub mod metrics;
 pub mod permissions;
 pub mod replication;
 pub mod scan_completed;
