@@ -105,15 +105,13 @@ async fn an_event_reports_its_repository_findings_to_security_hub() {
     moto.ecr().await.create_repository().repository_name("testrepo").send().await.expect("create");
     let baseline = moto.write_file("audit.toml", &baseline("audit"));
     let event = fixture("events/cloudtrail-create-repository.json");
-    let run = moto.ecr_warden(&[
-        "handle",
-        "--event",
-        event.to_str().expect("utf-8"),
-        "--baseline",
-        baseline.to_str().expect("utf-8"),
-        "--output",
-        "json",
-    ]);
+    let handle = |extra: &[&str]| {
+        let (event, baseline) = (event.to_str().expect("utf-8"), baseline.to_str().expect("utf-8"));
+        let mut args = vec!["handle", "--event", event, "--baseline", baseline, "--output", "json"];
+        args.extend_from_slice(extra);
+        moto.ecr_warden(&args)
+    };
+    let run = handle(&[]);
     assert_eq!(run.code(), 0, "{run:?}");
     assert_eq!(run.json()["security_hub"]["active"], 1, "{run:?}");
     let found = moto.securityhub().await.get_findings().send().await.expect("get findings");
@@ -122,16 +120,7 @@ async fn an_event_reports_its_repository_findings_to_security_hub() {
     assert_eq!(resources, ["arn:aws:ecr:us-east-2:123456789012:repository/testrepo"]);
 
     // With --dry-run nothing is sent.
-    let dry = moto.ecr_warden(&[
-        "handle",
-        "--event",
-        event.to_str().expect("utf-8"),
-        "--baseline",
-        baseline.to_str().expect("utf-8"),
-        "--dry-run",
-        "--output",
-        "json",
-    ]);
+    let dry = handle(&["--dry-run"]);
     assert_eq!(dry.code(), 0, "{dry:?}");
     assert!(dry.json().get("security_hub").is_none(), "{dry:?}");
 }

@@ -333,12 +333,6 @@ impl Report {
         self.registry = registry;
         self
     }
-
-    /// What failed, with its cause: registry controls, then repositories.
-    pub fn failures(&self) -> Vec<String> {
-        let registry = self.registry.iter().filter_map(RegistryReport::failure);
-        registry.chain(self.repositories.iter().flat_map(RepositoryReport::failures)).collect()
-    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::alert::{finding_id, Alert, AlertKind, Origin};
+use crate::alert::{console_url, finding_id, Alert, AlertKind, Origin};
 use crate::controls::{explain, ControlId, ALL};
 use crate::report::{Outcome, RepositoryReport, Status};
 use crate::vulnerabilities::Severity;
@@ -92,16 +92,8 @@ impl HubFinding {
 
 /// The product ARN for findings an account imports itself.
 pub fn product_arn(origin: &Origin) -> String {
-    let partition = partition(&origin.region);
-    format!("arn:{partition}:securityhub:{}:{}:product/{}/default", origin.region, origin.account, origin.account)
-}
-
-fn partition(region: &str) -> &'static str {
-    match region {
-        r if r.starts_with("cn-") => "aws-cn",
-        r if r.starts_with("us-gov-") => "aws-us-gov",
-        _ => "aws",
-    }
+    let Origin { account, region } = origin;
+    format!("arn:{}:securityhub:{region}:{account}:product/{account}/default", origin.partition())
 }
 
 /// One finding per control judged on the repository: failing for drift, violations and pending fixes,
@@ -185,7 +177,7 @@ fn control_finding(
         compliance: if failing.is_some() { Compliance::Failed } else { Compliance::Passed },
         related_requirements: related,
         remediation: None,
-        source_url: Some(console_url(origin, repository)),
+        source_url: Some(console_url(origin, repository, None)),
         product_fields,
     }
 }
@@ -239,11 +231,6 @@ fn asff_severity(severity: Severity) -> &'static str {
         Severity::Low => "LOW",
         Severity::Informational | Severity::Untriaged | Severity::Undefined => "INFORMATIONAL",
     }
-}
-
-fn console_url(origin: &Origin, repository: &str) -> String {
-    let Origin { account, region } = origin;
-    format!("https://{region}.console.aws.amazon.com/ecr/repositories/private/{account}/{repository}?region={region}")
 }
 
 /// `text` cut to `max` characters, ending in `...` when cut.

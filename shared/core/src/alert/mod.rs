@@ -66,14 +66,18 @@ impl Origin {
             .then(|| Self { account: account.to_string(), region: region.to_string() })
     }
 
-    /// The ARN of repository `name` in this account and region.
-    pub fn repository_arn(&self, name: &str) -> String {
-        let partition = match self.region.as_str() {
+    /// The AWS partition of the region (`aws`, `aws-cn`, `aws-us-gov`).
+    pub fn partition(&self) -> &'static str {
+        match self.region.as_str() {
             r if r.starts_with("cn-") => "aws-cn",
             r if r.starts_with("us-gov-") => "aws-us-gov",
             _ => "aws",
-        };
-        format!("arn:{partition}:ecr:{}:{}:repository/{name}", self.region, self.account)
+        }
+    }
+
+    /// The ARN of repository `name` in this account and region.
+    pub fn repository_arn(&self, name: &str) -> String {
+        format!("arn:{}:ecr:{}:{}:repository/{name}", self.partition(), self.region, self.account)
     }
 }
 
@@ -361,7 +365,8 @@ fn image_label(repository: &str, image: &ImageRef) -> String {
     }
 }
 
-fn console_url(origin: &Origin, repository: &str, digest: Option<&str>) -> String {
+/// The repository (or, with a digest, the image) in the ECR console.
+pub(crate) fn console_url(origin: &Origin, repository: &str, digest: Option<&str>) -> String {
     let Origin { account, region } = origin;
     let base = format!("https://{region}.console.aws.amazon.com/ecr/repositories/private/{account}/{repository}");
     match digest {
