@@ -5,8 +5,9 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use integration_tests::faults::{Fault, FaultProxy};
 use integration_tests::http::{serve, Request, Response, Server};
-use integration_tests::{fixture, function_output, start_function, Moto};
+use integration_tests::{fixture, function_output, start_function, start_function_with, Moto};
 use serde_json::{json, Value};
 
 /// A Runtime API that hands out `events` in order, then holds the next long poll open.
@@ -81,10 +82,44 @@ async fn repository_events_function_governs_and_rejects_malformed_events_without
     assert_eq!((totals[0]["Errors"].as_f64(), totals[0]["ColdStart"].as_f64()), (Some(1.0), Some(1.0)));
     assert_eq!((totals[1]["Errors"].as_f64(), totals[1]["ColdStart"].as_f64()), (Some(0.0), Some(0.0)));
     assert_eq!(totals[1]["RepositoriesEvaluated"].as_f64(), Some(1.0));
+    let calls = moto.operations().len() as f64;
+    assert_eq!(totals[1]["ApiCalls"].as_f64(), Some(calls), "every ECR call the function made: {output}");
+    assert_eq!(totals[1]["ApiThrottled"].as_f64(), Some(0.0));
     assert!(documents.iter().all(|d| d["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ecr-warden"));
     assert!(documents.iter().all(|d| d["Function"] == "repository-events"));
     let mutability = documents.iter().find(|d| d["Control"] == "tag-mutability").expect("per-control metrics");
     assert_eq!(mutability["Fixed"].as_f64(), Some(1.0));
+}
+
+/// The `ApiCalls` and `ApiThrottled` metrics against what really crossed the wire: the function's calls go
+/// through a proxy that throttles a share of them; retries are calls too.
+#[tokio::test]
+async fn api_call_metrics_count_every_attempt_and_every_throttled_one() {
+    let moto = Moto::start();
+    moto.ecr().await.create_repository().repository_name("testrepo").send().await.expect("create");
+    let event: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("events/cloudtrail-create-repository.json")).expect("read"),
+    )
+    .expect("json");
+    let proxy = FaultProxy::start_with(&moto.endpoint, 30, 3, &[Fault::Throttling]);
+
+    let api = runtime_api(vec![event]);
+    let env = [("AWS_ENDPOINT_URL", proxy.endpoint.as_str()), ("AWS_MAX_ATTEMPTS", "3")];
+    let function = start_function_with("repository-events", &api.address, &moto, &env);
+    let posted = answers(&api, 1);
+    drop(function);
+    assert!(posted[0].path.ends_with("/request-0/response"), "{:?}", posted[0]);
+
+    let output = std::fs::read_to_string(function_output("repository-events", &moto)).expect("function output");
+    let totals: Value = output
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("one JSON document a line"))
+        .find(|d| d.get("Control").is_none())
+        .expect("the invocation's totals");
+    let throttled = proxy.injected().get(&Fault::Throttling).copied().unwrap_or_default();
+    assert!(throttled > 0, "this seed throttles some calls");
+    assert_eq!(totals["ApiThrottled"].as_f64(), Some(throttled as f64), "{totals:#}");
+    assert_eq!(totals["ApiCalls"].as_f64(), Some(proxy.received() as f64), "{totals:#}");
 }
 
 #[tokio::test]

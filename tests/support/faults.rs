@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -56,6 +57,10 @@ struct State {
     upstream: String,
     percent: u64,
     seed: u64,
+    /// The faults to choose from.
+    kinds: Vec<Fault>,
+    /// How many requests arrived.
+    received: AtomicUsize,
     seen: Mutex<HashMap<u64, u64>>,
     injected: Mutex<BTreeMap<Fault, usize>>,
     /// Calls moto doesn't have, answered here: (method, path, JSON answer).
@@ -67,12 +72,19 @@ struct State {
 impl FaultProxy {
     /// Proxies to `upstream` (`http://HOST:PORT`), injecting a fault into `percent`% of requests.
     pub fn start(upstream: &str, percent: u64, seed: u64) -> FaultProxy {
+        FaultProxy::start_with(upstream, percent, seed, &Fault::ALL)
+    }
+
+    /// [`FaultProxy::start`], injecting only the faults in `kinds`.
+    pub fn start_with(upstream: &str, percent: u64, seed: u64, kinds: &[Fault]) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free loopback port");
         let endpoint = format!("http://{}", listener.local_addr().expect("bound address"));
         let state = Arc::new(State {
             upstream: upstream.trim_start_matches("http://").to_string(),
             percent,
             seed,
+            kinds: kinds.to_vec(),
+            received: AtomicUsize::new(0),
             seen: Mutex::default(),
             injected: Mutex::default(),
             stand_ins: Mutex::default(),
@@ -100,6 +112,11 @@ impl FaultProxy {
         self.state.stood_in.lock().expect("stood-in requests").clone()
     }
 
+    /// How many requests arrived so far (each attempt of the SDK is one).
+    pub fn received(&self) -> usize {
+        self.state.received.load(Ordering::SeqCst)
+    }
+
     /// How many faults of each kind were injected so far.
     pub fn injected(&self) -> BTreeMap<Fault, usize> {
         self.state.injected.lock().expect("fault counts").clone()
@@ -112,6 +129,7 @@ impl State {
         let mut reader = BufReader::new(stream);
         // One request per connection: every answer says `connection: close`.
         let Some(request) = read_request(&mut reader) else { return };
+        self.received.fetch_add(1, Ordering::SeqCst);
         let stand_in = self.stand_ins.lock().expect("stand-ins").iter().find_map(|(method, path, answer)| {
             (request.method == *method && request.path == *path).then(|| answer.clone())
         });
@@ -161,7 +179,8 @@ impl State {
             *count
         };
         let roll = splitmix64(self.seed ^ key ^ attempt.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        (roll % 100 < self.percent).then(|| Fault::ALL[((roll >> 32) % Fault::ALL.len() as u64) as usize])
+        (roll % 100 < self.percent && !self.kinds.is_empty())
+            .then(|| self.kinds[((roll >> 32) % self.kinds.len() as u64) as usize])
     }
 
     /// Sends the request to moto and returns its whole answer, marked `connection: close`.

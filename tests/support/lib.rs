@@ -237,10 +237,22 @@ impl Drop for Running {
     }
 }
 
+/// Where [`start_function`] writes what a function printed on standard error (its logs).
+pub fn function_log(name: &str, moto: &Moto) -> PathBuf {
+    moto.dir().join(format!("{name}.stderr"))
+}
+
 /// Starts the Lambda function binary `name` against the Runtime API at `runtime_api`, with the SDK
-/// pointed at `moto`. Its standard output (the metrics it prints) goes to [`function_output`].
+/// pointed at `moto`. Its standard output (the metrics it prints) goes to [`function_output`], its standard
+/// error (logs) to [`function_log`].
 pub fn start_function(name: &str, runtime_api: &str, moto: &Moto) -> Running {
+    start_function_with(name, runtime_api, moto, &[])
+}
+
+/// [`start_function`] with extra environment variables.
+pub fn start_function_with(name: &str, runtime_api: &str, moto: &Moto, env: &[(&str, &str)]) -> Running {
     let stdout = std::fs::File::create(function_output(name, moto)).expect("create the function's output file");
+    let stderr = std::fs::File::create(function_log(name, moto)).expect("create the function's log file");
     let mut command = Command::new(workspace_binary(name));
     command
         .env_clear()
@@ -249,8 +261,11 @@ pub fn start_function(name: &str, runtime_api: &str, moto: &Moto) -> Running {
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .stdout(stdout)
-        .stderr(Stdio::null());
+        .stderr(stderr);
     for (key, value) in moto.aws_env() {
+        command.env(key, value);
+    }
+    for (key, value) in env {
         command.env(key, value);
     }
     Running(command.spawn().expect("start the function"))

@@ -1,6 +1,7 @@
 //! Alert sinks on AWS: an SNS topic (subject, readable body, filterable message attributes) and an
 //! EventBridge bus (source `ecr-warden`, the alert as JSON `detail`).
 
+use crate::api_calls::counted_client;
 use async_trait::async_trait;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_sns::types::MessageAttributeValue;
@@ -20,7 +21,7 @@ pub struct SnsSink {
 impl SnsSink {
     /// A sink publishing to `topic_arn`.
     pub fn new(config: &SdkConfig, topic_arn: impl Into<String>) -> Self {
-        Self { client: aws_sdk_sns::Client::new(config), topic_arn: topic_arn.into() }
+        Self { client: counted_client!(aws_sdk_sns, config), topic_arn: topic_arn.into() }
     }
 }
 
@@ -54,7 +55,7 @@ pub struct EventBusSink {
 impl EventBusSink {
     /// A sink putting events on `bus` (a name or an ARN).
     pub fn new(config: &SdkConfig, bus: impl Into<String>) -> Self {
-        Self { client: aws_sdk_eventbridge::Client::new(config), bus: bus.into() }
+        Self { client: counted_client!(aws_sdk_eventbridge, config), bus: bus.into() }
     }
 }
 

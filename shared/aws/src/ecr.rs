@@ -1,5 +1,6 @@
 //! Amazon ECR as a `Registry`.
 
+use crate::api_calls::counted_client;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
@@ -44,7 +45,7 @@ const PAGE_SIZE: i32 = 1000;
 impl EcrRegistry {
     /// A registry over a client built from `config`.
     pub fn new(config: &SdkConfig) -> Self {
-        Self::from_client(Client::new(config))
+        Self::from_client(counted_client!(aws_sdk_ecr, config))
     }
 
     /// A registry over an existing client.
@@ -61,7 +62,7 @@ impl EcrRegistry {
 
     /// [`EcrRegistry::with_tagging_api`] with a client built from `config`.
     pub fn with_tags_in_bulk(self, config: &SdkConfig) -> Self {
-        self.with_tagging_api(aws_sdk_resourcegroupstagging::Client::new(config))
+        self.with_tagging_api(counted_client!(aws_sdk_resourcegroupstagging, config))
     }
 
     async fn put_registry_scanning(&self, frequency: ScanFrequency, filter: &str) -> Result<(), RegistryError> {

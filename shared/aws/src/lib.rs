@@ -3,6 +3,7 @@
 //! stored in Parameter Store.
 
 pub mod alerts;
+pub mod api_calls;
 mod config;
 mod ecr;
 mod errors;

@@ -1,5 +1,6 @@
 //! The work queue on AWS: an SQS queue that batches of repository names are sent to, ten messages a call.
 
+use crate::api_calls::counted_client;
 use async_trait::async_trait;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use warden_core::work::WorkQueue;
@@ -18,7 +19,7 @@ pub struct SqsWorkQueue {
 impl SqsWorkQueue {
     /// A queue sending to `url`.
     pub fn new(config: &SdkConfig, url: impl Into<String>) -> Self {
-        Self { client: aws_sdk_sqs::Client::new(config), url: url.into() }
+        Self { client: counted_client!(aws_sdk_sqs, config), url: url.into() }
     }
 }
 

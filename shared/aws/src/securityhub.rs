@@ -2,6 +2,7 @@
 //! (`BatchImportFindings`, 100 a call), active ones found with `GetFindings` (all pages), workflows set to
 //! `RESOLVED` with `BatchUpdateFindings` (100 a call).
 
+use crate::api_calls::counted_client;
 use async_trait::async_trait;
 use aws_sdk_securityhub::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_securityhub::types::{
@@ -26,7 +27,7 @@ pub struct SecurityHub {
 impl SecurityHub {
     /// A client for the configured account and region.
     pub fn new(config: &SdkConfig) -> Self {
-        Self::from_client(aws_sdk_securityhub::Client::new(config))
+        Self::from_client(counted_client!(aws_sdk_securityhub, config))
     }
 
     /// Wraps a client (tests give one with a mocked transport).

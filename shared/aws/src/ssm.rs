@@ -1,5 +1,6 @@
 //! Reading a baseline stored as an SSM parameter (how the Lambda functions get theirs).
 
+use crate::api_calls::counted_client;
 use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata};
 
 use crate::SdkConfig;
@@ -16,7 +17,7 @@ pub struct ParameterError {
 
 /// The value of the parameter `name` (decrypted, for SecureString parameters).
 pub async fn parameter(config: &SdkConfig, name: &str) -> Result<String, ParameterError> {
-    let client = aws_sdk_ssm::Client::new(config);
+    let client = counted_client!(aws_sdk_ssm, config);
     let fail = |message: String| ParameterError { name: name.to_string(), message };
     let output = client.get_parameter().name(name).with_decryption(true).send().await.map_err(|e| {
         fail(match e.code() {

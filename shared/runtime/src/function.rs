@@ -59,7 +59,14 @@ pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
             let now_ms = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX));
-            for document in metrics::documents(function, handled.as_ref().ok(), cold_start, now_ms) {
+            let invocation = metrics::Invocation {
+                function,
+                handled: handled.as_ref().ok(),
+                cold_start,
+                api_calls: warden_aws::api_calls::take(),
+                timestamp_ms: now_ms,
+            };
+            for document in metrics::documents(&invocation) {
                 println!("{document}");
             }
             Ok::<_, lambda_runtime::Error>(serde_json::to_value(handled?)?)

@@ -7,7 +7,8 @@
 //!
 //! - per invocation: `Invocations`, `ColdStart` (1 on a container's first invocation), `Errors` (the
 //!   invocation failed, so Lambda retries it), `RepositoriesEvaluated`, `RepositoriesFailed`, `AlertsSent`,
-//!   `AlertSinkFailures`, `SecurityHubActive`, `SecurityHubResolved`;
+//!   `AlertSinkFailures`, `SecurityHubActive`, `SecurityHubResolved`, `ApiCalls` (AWS API requests, retries
+//!   included) and `ApiThrottled` (those the service throttled; see [`warden_aws::api_calls`]);
 //! - per control (dimensions `Function`, `Control`): `Compliant`, `Fixed`, `Pending`, `Drift`, `Violation`,
 //!   `Error`: how many repositories the control found in that state.
 
@@ -16,17 +17,37 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 use warden_core::report::{Outcome, Status, Summary};
 
+use warden_aws::api_calls::ApiCalls;
+
 use crate::handle::Handled;
 
 /// The CloudWatch namespace.
 pub const NAMESPACE: &str = "ecr-warden";
 
-/// The EMF documents for one invocation: `handled` is `None` when it failed.
-pub fn documents(function: &str, handled: Option<&Handled>, cold_start: bool, timestamp_ms: i64) -> Vec<Value> {
+/// What one invocation did, as the metrics see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Invocation<'a> {
+    /// The Lambda function's name.
+    pub function: &'a str,
+    /// What it handled; `None` when it failed.
+    pub handled: Option<&'a Handled>,
+    /// Whether it was the container's first invocation.
+    pub cold_start: bool,
+    /// The AWS API calls it made.
+    pub api_calls: ApiCalls,
+    /// When it ended (milliseconds since the Unix epoch).
+    pub timestamp_ms: i64,
+}
+
+/// The EMF documents for one invocation.
+pub fn documents(invocation: &Invocation) -> Vec<Value> {
+    let Invocation { function, handled, cold_start, api_calls, timestamp_ms } = *invocation;
     let mut totals: BTreeMap<&str, f64> = BTreeMap::from([
         ("Invocations", 1.0),
         ("ColdStart", f64::from(u8::from(cold_start))),
         ("Errors", f64::from(u8::from(handled.is_none()))),
+        ("ApiCalls", api_calls.attempts as f64),
+        ("ApiThrottled", api_calls.throttled as f64),
     ]);
     let mut per_control = Vec::new();
     if let Some(handled) = handled {
@@ -140,7 +161,13 @@ mod tests {
             (ControlId::Encryption, Status::Violation),
             (ControlId::Tags, Status::Off),
         ]);
-        let docs = documents("repository-events", Some(&handled), true, 1_700_000_000_000);
+        let docs = documents(&Invocation {
+            function: "repository-events",
+            handled: Some(&handled),
+            cold_start: true,
+            api_calls: ApiCalls { attempts: 7, throttled: 2 },
+            timestamp_ms: 1_700_000_000_000,
+        });
         assert_eq!(docs.len(), 3, "totals, tag-mutability, encryption (off controls say nothing): {docs:#?}");
         let totals = &docs[0];
         assert_eq!(totals["_aws"]["Timestamp"], 1_700_000_000_000_i64);
@@ -150,6 +177,7 @@ mod tests {
         assert_eq!(totals["Function"], "repository-events");
         assert_eq!((totals["ColdStart"].as_f64(), totals["Errors"].as_f64()), (Some(1.0), Some(0.0)));
         assert_eq!(totals["RepositoriesEvaluated"].as_f64(), Some(1.0));
+        assert_eq!((totals["ApiCalls"].as_f64(), totals["ApiThrottled"].as_f64()), (Some(7.0), Some(2.0)));
         // Every metric named in the directive has a value in the document, as EMF requires.
         for metric in directive["Metrics"].as_array().expect("metrics") {
             let name = metric["Name"].as_str().expect("name");
@@ -163,7 +191,13 @@ mod tests {
 
     #[test]
     fn a_failed_invocation_counts_an_error_and_nothing_else() {
-        let docs = documents("backfill", None, false, 0);
+        let docs = documents(&Invocation {
+            function: "backfill",
+            handled: None,
+            cold_start: false,
+            api_calls: ApiCalls::default(),
+            timestamp_ms: 0,
+        });
         assert_eq!(docs.len(), 1);
         assert_eq!((docs[0]["Errors"].as_f64(), docs[0]["Invocations"].as_f64()), (Some(1.0), Some(1.0)));
         assert!(docs[0].get("RepositoriesEvaluated").is_none());

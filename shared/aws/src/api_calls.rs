@@ -1,0 +1,133 @@
+//! How many AWS API calls ecr-warden made and how many of them were throttled, for the functions' metrics.
+//!
+//! Every client this crate builds carries [`CountCalls`], an SDK interceptor that sees each attempt (a retry
+//! is another call: it costs another request against the service's rate quota). An attempt counts as
+//! throttled when the service answered HTTP 429 or with one of the error codes the SDK's own retry classifier
+//! treats as throttling (`ThrottlingException`, `TooManyRequestsException`, ...). [`take`] reads the counts
+//! and starts again from zero; a Lambda process handles one invocation at a time, so what it reads after an
+//! invocation is that invocation's calls.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_runtime::retries::classifiers::THROTTLING_ERRORS;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+static ATTEMPTS: AtomicU64 = AtomicU64::new(0);
+static THROTTLED: AtomicU64 = AtomicU64::new(0);
+
+/// A client of the SDK crate `$sdk` (e.g. `aws_sdk_ecr`) built from an [`SdkConfig`](crate::SdkConfig), with
+/// [`CountCalls`] on it.
+macro_rules! counted_client {
+    ($sdk:ident, $config:expr) => {
+        $sdk::Client::from_conf($sdk::config::Builder::from($config).interceptor($crate::api_calls::CountCalls).build())
+    };
+}
+pub(crate) use counted_client;
+
+/// API calls since the last [`take`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApiCalls {
+    /// Requests sent, retries included.
+    pub attempts: u64,
+    /// Of those, the ones the service throttled.
+    pub throttled: u64,
+}
+
+/// The calls counted since the last call to `take`, and the counts back to zero.
+pub fn take() -> ApiCalls {
+    ApiCalls { attempts: ATTEMPTS.swap(0, Ordering::Relaxed), throttled: THROTTLED.swap(0, Ordering::Relaxed) }
+}
+
+/// The interceptor that counts: add it to a client's configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct CountCalls;
+
+impl Intercept for CountCalls {
+    fn name(&self) -> &'static str {
+        "CountCalls"
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        ATTEMPTS.fetch_add(1, Ordering::Relaxed);
+        if context.response().is_some_and(is_throttling) {
+            THROTTLED.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+/// Whether an answer says the call was throttled.
+fn is_throttling(response: &HttpResponse) -> bool {
+    let status = response.status().as_u16();
+    if status == 429 {
+        return true;
+    }
+    if status < 400 {
+        return false;
+    }
+    let code = response
+        .headers()
+        .get("x-amzn-errortype")
+        .map(str::to_string)
+        .or_else(|| response.body().bytes().and_then(error_code_in_body));
+    code.is_some_and(|code| THROTTLING_ERRORS.contains(&bare_code(&code)))
+}
+
+/// The error code in an error answer's body: `__type` or `code` in JSON, `<Code>` in XML.
+fn error_code_in_body(body: &[u8]) -> Option<String> {
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(body) {
+        return ["__type", "code", "Code"].iter().find_map(|key| fields.get(*key)?.as_str().map(str::to_string));
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find("<Code>")? + "<Code>".len();
+    let end = start + text[start..].find("</Code>")?;
+    Some(text[start..end].to_string())
+}
+
+/// `ThrottlingException` from `aws.protocol#ThrottlingException` or `ThrottlingException:http://...`.
+fn bare_code(code: &str) -> &str {
+    let code = code.rsplit('#').next().unwrap_or(code);
+    code.split(':').next().unwrap_or(code).trim()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_smithy_types::body::SdkBody;
+
+    fn answer(status: u16, header: Option<&str>, body: &str) -> HttpResponse {
+        let mut response = HttpResponse::new(status.try_into().expect("status"), SdkBody::from(body));
+        if let Some(code) = header {
+            response.headers_mut().insert("x-amzn-errortype", code.to_string());
+        }
+        response
+    }
+
+    #[test]
+    fn throttling_is_told_by_status_header_or_body() {
+        assert!(is_throttling(&answer(429, None, "")));
+        assert!(is_throttling(&answer(400, Some("ThrottlingException:http://internal.amazon.com/"), "")));
+        assert!(is_throttling(&answer(400, None, r#"{"__type":"com.amazonaws.ecr#ThrottlingException"}"#)));
+        assert!(is_throttling(&answer(400, None, "<ErrorResponse><Error><Code>Throttling</Code></Error>")));
+        assert!(is_throttling(&answer(400, None, r#"{"code":"TooManyRequestsException"}"#)));
+    }
+
+    #[test]
+    fn other_answers_are_not_throttling() {
+        assert!(!is_throttling(&answer(200, None, r#"{"__type":"ThrottlingException"}"#)));
+        assert!(!is_throttling(&answer(400, Some("RepositoryNotFoundException"), "")));
+        assert!(!is_throttling(&answer(400, None, r#"{"__type":"InvalidParameterException"}"#)));
+        assert!(!is_throttling(&answer(500, None, "not an error document")));
+        assert!(!is_throttling(&answer(503, None, "")));
+    }
+}
