@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use integration_tests::faults::{Fault, FaultProxy};
 use integration_tests::http::{serve, Request, Response, Server};
-use integration_tests::{fixture, function_output, start_function, start_function_with, Moto};
+use integration_tests::{fixture, function_log, function_output, start_function, start_function_with, Moto};
 use serde_json::{json, Value};
 
 /// A Runtime API that hands out `events` in order, then holds the next long poll open.
@@ -58,7 +58,7 @@ async fn repository_events_function_governs_and_rejects_malformed_events_without
     let mut malformed = good.clone();
     malformed["detail"]["requestParameters"] = json!({});
 
-    let api = runtime_api(vec![malformed, good]);
+    let api = runtime_api(vec![malformed, good.clone()]);
     moto.reset_recording();
     let function = start_function("repository-events", &api.address, &moto);
     let posted = answers(&api, 2);
@@ -89,6 +89,21 @@ async fn repository_events_function_governs_and_rejects_malformed_events_without
     assert!(documents.iter().all(|d| d["Function"] == "repository-events"));
     let mutability = documents.iter().find(|d| d["Control"] == "tag-mutability").expect("per-control metrics");
     assert_eq!(mutability["Fixed"].as_f64(), Some(1.0));
+
+    let log = std::fs::read_to_string(function_log("repository-events", &moto)).expect("function log");
+    let lines: Vec<Value> = log.lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
+    let failure = lines.iter().find(|l| l["level"] == "ERROR").expect("the malformed event is logged");
+    assert_eq!(failure["requestId"], "request-0");
+    assert!(failure["message"].as_str().is_some_and(|m| m.contains("repositoryName is missing")), "{failure}");
+    let fixed = lines.iter().find(|l| l["control"] == "tag-mutability").expect("the fix is logged");
+    assert_eq!(fixed["message"], "fixed");
+    assert_eq!(fixed["requestId"], "request-1");
+    assert_eq!(fixed["event_id"], good["id"]);
+    assert_eq!(fixed["repository"], "testrepo");
+    assert_eq!(fixed["action"], "set tag mutability to IMMUTABLE");
+    let about_the_event: Vec<&Value> = lines.iter().filter(|l| l["requestId"] == "request-1").collect();
+    assert!(about_the_event.len() > 3, "{log}");
+    assert!(about_the_event.iter().all(|l| l["event_id"] == good["id"]), "every line of the event names it: {log}");
 }
 
 /// The `ApiCalls` and `ApiThrottled` metrics against what really crossed the wire: the function's calls go

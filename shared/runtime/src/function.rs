@@ -1,5 +1,6 @@
 //! A Lambda function's whole life: at init, logging, the SDK configuration, the baseline and the client
-//! are set up once; then every invocation goes through [`Handler::handle`].
+//! are set up once; then every invocation goes through [`Handler::handle`], in a log span carrying the Lambda
+//! request id and the event's id.
 //!
 //! Configuration (environment): `ECR_WARDEN_BASELINE` (file or `ssm:<name>`; default: built-in),
 //! `ECR_WARDEN_MODE` (`enforce` or `audit`), `ECR_WARDEN_ROLE_ARN` (the function's own role: its calls
@@ -11,6 +12,8 @@
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
+use tracing::field::Empty;
+use tracing::Instrument;
 use warden_aws::securityhub::SecurityHub;
 use warden_aws::{sdk_config, EcrRegistry, SdkConfig, SqsWorkQueue};
 use warden_core::securityhub::FindingsHub;
@@ -54,7 +57,12 @@ pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let (handler, function, first) = (&handler, &function, &first);
         async move {
-            let handled = handler.handle(&event.payload, dry_run).await;
+            // lambda_runtime's own span gives every line the `requestId`; this one adds the event's id.
+            let span = tracing::info_span!("invocation", event_id = Empty);
+            if let Some(id) = event.payload.get("id").and_then(Value::as_str) {
+                span.record("event_id", id);
+            }
+            let handled = handler.handle(&event.payload, dry_run).instrument(span).await;
             let cold_start = first.swap(false, std::sync::atomic::Ordering::Relaxed);
             let now_ms = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::future::join_all;
 use tokio::sync::OnceCell;
-use tracing::{info, warn};
+use tracing::{info, info_span, warn, Instrument};
 use warden_core::action::Action;
 use warden_core::baseline::{Baseline, Mode, Resolved};
 use warden_core::controls::ControlId;
@@ -88,7 +88,19 @@ impl Known<'_> {
     }
 }
 
+/// Governs one repository, in a log span naming it.
 pub(crate) async fn govern_in(
+    registry: &dyn Registry,
+    baseline: &Baseline,
+    known: Known<'_>,
+    run: &RunContext,
+    options: GovernOptions,
+) -> Governed {
+    let span = info_span!("repository", repository = %known.name());
+    govern_known(registry, baseline, known, run, options).instrument(span).await
+}
+
+async fn govern_known(
     registry: &dyn Registry,
     baseline: &Baseline,
     known: Known<'_>,
@@ -118,9 +130,10 @@ pub(crate) async fn govern_in(
         add_lifecycle_impact(registry, &name, &mut controls).await;
     }
     if !options.dry_run {
-        let results = join_all(
-            controls.iter_mut().filter(|c| c.status == Status::Pending).map(|c| fix(registry, &have.facts, c)),
-        )
+        let results = join_all(controls.iter_mut().filter(|c| c.status == Status::Pending).map(|c| {
+            let span = info_span!("control", control = %c.control);
+            fix(registry, &have.facts, c).instrument(span)
+        }))
         .await;
         if results.iter().any(|r| matches!(r, Err(RegistryError::NotFound(_)))) {
             return stop(Outcome::Gone, "the repository was deleted while governed".into());
@@ -191,7 +204,7 @@ async fn add_lifecycle_impact(registry: &dyn Registry, name: &str, controls: &mu
             let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
             control.lifecycle_impact = LifecycleImpact::of(&policy, &images, now_ms);
         }
-        Err(error) => warn!(repository = %name, %error, "can't read images for the lifecycle impact"),
+        Err(error) => warn!(%error, "can't read images for the lifecycle impact"),
     }
 }
 
@@ -203,12 +216,12 @@ async fn fix(
 ) -> Result<(), RegistryError> {
     for action in &control.actions {
         if let Err(error) = registry.apply(facts, action).await {
-            warn!(repository = %facts.name, control = %control.control, %error, "fix failed");
+            warn!(%error, "fix failed");
             control.status = Status::Error;
             control.error = Some(error.to_string());
             return Err(error);
         }
-        info!(repository = %facts.name, control = %control.control, action = %action.describe(), "fixed");
+        info!(action = %action.describe(), "fixed");
     }
     control.status = Status::Fixed;
     Ok(())

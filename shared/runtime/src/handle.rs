@@ -208,9 +208,9 @@ impl Handler<'_> {
         if failed.is_empty() {
             Ok(handled)
         } else {
-            let outcome = serde_json::to_string(&handled).unwrap_or_default();
-            error!(%outcome, "handled in part");
-            Err(HandleError::Incomplete(failed.join("; ")))
+            let failed = failed.join("; ");
+            error!(%failed, "handled in part");
+            Err(HandleError::Incomplete(failed))
         }
     }
 
