@@ -5,6 +5,7 @@
 
 mod lifecycle;
 mod output;
+mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,7 +16,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use warden_runtime::alerts::Alerts;
 use warden_runtime::aws::securityhub::SecurityHub;
 use warden_runtime::aws::{sdk_config, EcrRegistry};
-use warden_runtime::backfill::{backfill, BackfillRequest, DEFAULT_CONCURRENCY};
+use warden_runtime::backfill::{backfill_watched, BackfillRequest, DEFAULT_CONCURRENCY};
 use warden_runtime::baseline_source::BaselineSource;
 use warden_runtime::core::baseline::{self, Baseline, BUILTIN};
 use warden_runtime::core::controls::{self, ControlId, Explanation};
@@ -334,10 +335,13 @@ async fn govern_all(args: RunArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
         lifecycle_impact: args.lifecycle_impact,
         fan_out: false,
     };
-    let report = backfill(&registry, &baseline, &request).await.context("can't list the repositories")?;
+    let watch = progress::Watch::new(args.output == OutputFormat::Json);
+    let report = backfill_watched(&registry, &baseline, &request, &watch).await;
+    watch.finish();
+    let report = report.context("can't list the repositories")?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        OutputFormat::Table => print!("{}", output::report_table(&report)),
+        OutputFormat::Table => output::print_colored(&output::report_table(&report))?,
     }
     // `apply` also reports to Security Hub when the baseline asks; `plan` changes nothing anywhere.
     if baseline.alerts.security_hub && !dry_run {
@@ -374,7 +378,7 @@ async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
     let handled = handler.handle(&event, args.dry_run).await?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&handled)?),
-        OutputFormat::Table => print!("{}", output::handled_text(&handled)),
+        OutputFormat::Table => output::print_colored(&output::handled_text(&handled))?,
     }
     // An event whose fix failed is already an error from `handle`; a backfill reports its failures.
     let failed = match &handled {

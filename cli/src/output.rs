@@ -1,7 +1,10 @@
 //! The table output: one row per repository, one column per control, then what is wrong and what was
-//! (or would be) done about it, then the totals.
+//! (or would be) done about it, then the totals. Statuses are coloured; [`print_colored`] keeps the colours
+//! only on a terminal and without `NO_COLOR`.
 
 use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
 
 use warden_runtime::core::controls::{Explanation, ALL};
 use warden_runtime::core::report::{Outcome, RegistryReport, Report, RepositoryReport, Status};
@@ -20,11 +23,12 @@ pub fn report_table(report: &Report) -> String {
         out.push('\n');
     }
     let name_width = report.repositories.iter().map(|r| r.repository.len()).max().unwrap_or(0).max("REPOSITORY".len());
-    let _ = write!(out, "{:<name_width$}", "REPOSITORY");
+    let bold = Style::new().bold();
+    let _ = write!(out, "{bold}{:<name_width$}", "REPOSITORY");
     for control in ALL {
         let _ = write!(out, "  {:<17}", control.id().as_str());
     }
-    out.push('\n');
+    let _ = writeln!(out, "{bold:#}");
     for repository in &report.repositories {
         let _ = write!(out, "{:<name_width$}", repository.repository);
         for control in ALL {
@@ -34,7 +38,8 @@ pub fn report_table(report: &Report) -> String {
                 Outcome::Gone => "gone",
                 Outcome::Error => "error",
             };
-            let _ = write!(out, "  {cell:<17}");
+            let style = style_of(cell);
+            let _ = write!(out, "  {style}{cell:<17}{style:#}");
         }
         out.push('\n');
     }
@@ -56,6 +61,26 @@ pub fn report_table(report: &Report) -> String {
         if report.dry_run { "plan only, nothing changed" } else { "changes applied" }
     );
     out
+}
+
+/// Prints `text` on standard output, without its colours when that isn't a terminal or `NO_COLOR` is set.
+pub fn print_colored(text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = anstream::stdout();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
+}
+
+/// The colour of a status cell: green holds, cyan was fixed, yellow would change, red needs a person.
+fn style_of(cell: &str) -> Style {
+    let color = match cell {
+        "compliant" => AnsiColor::Green,
+        "fixed" => AnsiColor::Cyan,
+        "pending" | "drift" => AnsiColor::Yellow,
+        "violation" | "error" => AnsiColor::Red,
+        _ => return Style::new().dimmed(),
+    };
+    color.on_default()
 }
 
 /// The lines for one registry-level control: its status, then what is wrong and what was (or would be) done.

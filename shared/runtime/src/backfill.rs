@@ -8,7 +8,7 @@ use warden_core::alert::Origin;
 use warden_core::baseline::Baseline;
 use warden_core::glob::{any_matches, NameGlob};
 use warden_core::registry::{Registry, RegistryError};
-use warden_core::report::Report;
+use warden_core::report::{Report, RepositoryReport};
 
 use crate::govern::{govern_in, GovernOptions, Known, RunContext};
 use crate::replication::govern_replication;
@@ -67,12 +67,38 @@ impl BackfillRequest {
     }
 }
 
+/// Told how a backfill goes, as it goes (the command's progress bar).
+pub trait Progress: Sync {
+    /// The backfill will govern `repositories` repositories.
+    fn started(&self, repositories: usize);
+    /// One more repository was governed.
+    fn governed(&self, report: &RepositoryReport);
+}
+
+/// Progress nobody watches.
+struct Unwatched;
+
+impl Progress for Unwatched {
+    fn started(&self, _repositories: usize) {}
+    fn governed(&self, _report: &RepositoryReport) {}
+}
+
 /// Governs every repository matching the request's globs and, when the request names none (the whole
 /// registry), the registry-level controls.
 pub async fn backfill(
     registry: &dyn Registry,
     baseline: &Baseline,
     request: &BackfillRequest,
+) -> Result<Report, RegistryError> {
+    backfill_watched(registry, baseline, request, &Unwatched).await
+}
+
+/// [`backfill`], telling `progress` about each repository as it is governed.
+pub async fn backfill_watched(
+    registry: &dyn Registry,
+    baseline: &Baseline,
+    request: &BackfillRequest,
+    progress: &dyn Progress,
 ) -> Result<Report, RegistryError> {
     let options = GovernOptions { dry_run: request.dry_run, lifecycle_impact: request.lifecycle_impact };
     let run = RunContext::default();
@@ -88,6 +114,7 @@ pub async fn backfill(
     };
     let selected: Vec<_> =
         repositories.into_iter().filter(|facts| any_matches(&request.repositories, &facts.name)).collect();
+    progress.started(selected.len());
     let arns: Vec<String> = selected.iter().map(|facts| facts.arn.clone()).collect();
     if let Err(error) = registry.prefetch_tags(&arns, registry_size).await {
         // Each repository's tags are then read one by one, as without the prefetch.
@@ -96,6 +123,7 @@ pub async fn backfill(
     let reports = stream::iter(selected)
         .map(|facts| async { govern_in(registry, baseline, Known::Facts(facts), &run, options).await.report })
         .buffer_unordered(request.concurrency.clamp(1, MAX_CONCURRENCY))
+        .inspect(|report| progress.governed(report))
         .collect()
         .await;
     let mut report = Report::new(request.dry_run, reports).with_registry(registry_controls.into_iter().collect());
