@@ -243,7 +243,7 @@ async fn an_invalid_baseline_is_rejected_with_every_problem_and_no_call() {
     let run = moto.ecr_warden(&["apply", "--baseline", bad.to_str().expect("utf-8")]);
     assert_eq!(run.code(), 1, "{run:?}");
     assert!(run.stderr().contains("defaults.tag_mutability.exclusions"), "{run:?}");
-    assert!(run.stderr().contains("defaults.tags.required.team.overwrite"), "{run:?}");
+    assert!(run.stderr().contains("line 5, column 10: defaults.tags.required.team.overwrite"), "{run:?}");
     assert_eq!(moto.operations(), Vec::<String>::new(), "nothing was called");
 
     let typo = moto.write_file("typo.toml", "[defaults.scaning]\nmode = \"off\"\n");

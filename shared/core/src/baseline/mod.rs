@@ -5,6 +5,7 @@
 //! every `[[rules]]` entry whose `match` glob matches the name, in order. Everything is checked when the
 //! file is loaded, and every problem is reported with the key it concerns.
 
+mod locate;
 mod model;
 mod settings;
 
@@ -123,7 +124,10 @@ impl Baseline {
             Format::Json => serde_json::from_str(text).map_err(|e| fail(vec![e.to_string()]))?,
         };
         let builtin: BaselineFile = toml::from_str(BUILTIN).map_err(|e| fail(vec![format!("built-in: {e}")]))?;
-        Self::from_layers(&builtin, &file).map_err(fail)
+        Self::from_layers(&builtin, &file).map_err(|problems| match Format::detect(name, text) {
+            Format::Toml => fail(problems.into_iter().map(|p| locate::with_position(text, p)).collect()),
+            Format::Json => fail(problems),
+        })
     }
 
     fn from_layers(builtin: &BaselineFile, file: &BaselineFile) -> Result<Self, Vec<String>> {

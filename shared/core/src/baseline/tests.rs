@@ -300,10 +300,10 @@ regions = []
 "#,
     );
     assert_eq!(found.len(), 4, "{found:?}");
-    assert!(found[0].starts_with("replication.targets[0].regions: `EU-West-1`"), "{found:?}");
+    assert!(found[0].starts_with("line 7, column 1: replication.targets[0].regions: `EU-West-1`"), "{found:?}");
     assert!(found[1].contains("`eu-west` is not an AWS region"), "{found:?}");
-    assert!(found[2].starts_with("replication.targets[0].registries: `12345`"), "{found:?}");
-    assert!(found[3].starts_with("replication.targets[1].regions: at least one"), "{found:?}");
+    assert!(found[2].starts_with("line 8, column 1: replication.targets[0].registries: `12345`"), "{found:?}");
+    assert!(found[3].starts_with("line 12, column 1: replication.targets[1].regions: at least one"), "{found:?}");
     let none = problems("none.toml", "[replication]\nmode = \"audit\"\n");
     assert!(none[0].contains("at least one target"), "{none:?}");
     let unknown =

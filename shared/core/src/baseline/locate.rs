@@ -1,0 +1,114 @@
+//! Where in a TOML baseline a problem is: a problem names its key (`rules[1].scanning.frequency: ...`), and
+//! this finds that key in the text, or the deepest part of it the file has (a default the file doesn't set
+//! is found at its section), as a line and column.
+
+use toml::de::{DeTable, DeValue};
+
+/// A place in a text, both counted from 1 (the column in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// The line.
+    pub line: usize,
+    /// The column.
+    pub column: usize,
+}
+
+/// `problem` with the line and column of the key it names in `text` put in front, when it can be found:
+/// `line 12, column 1: rules[0].scanning.frequency: ...`.
+pub fn with_position(text: &str, problem: String) -> String {
+    let Some((path, _)) = problem.split_once(": ") else { return problem };
+    match locate(text, path) {
+        Some(at) => format!("line {}, column {}: {problem}", at.line, at.column),
+        None => problem,
+    }
+}
+
+/// The position of the key `path` (`a.b[2].c`), or of the deepest part of it present in `text`.
+pub fn locate(text: &str, path: &str) -> Option<Position> {
+    let document = DeTable::parse(text).ok()?;
+    let mut table = document.get_ref();
+    let mut found: Option<std::ops::Range<usize>> = None;
+    let mut steps = segments(path).into_iter().peekable();
+    while let Some(Segment { key, index }) = steps.next() {
+        let Some((name, value)) = table.iter().find(|(name, _)| name.get_ref() == key) else { break };
+        found = Some(name.span());
+        let value = match (index, value.get_ref()) {
+            (None, _) => value,
+            (Some(index), DeValue::Array(items)) => match items.get(index) {
+                Some(item) => {
+                    found = Some(item.span());
+                    item
+                }
+                None => break,
+            },
+            (Some(_), _) => break,
+        };
+        match value.get_ref() {
+            DeValue::Table(inner) if steps.peek().is_some() => table = inner,
+            _ => break,
+        }
+    }
+    found.map(|span| position(text, span.start))
+}
+
+/// One step of a key path: a key, and an index where the key holds an array.
+struct Segment<'p> {
+    key: &'p str,
+    index: Option<usize>,
+}
+
+fn segments(path: &str) -> Vec<Segment<'_>> {
+    path.split('.')
+        .map(|part| match part.split_once('[') {
+            Some((key, rest)) => Segment { key, index: rest.trim_end_matches(']').parse().ok() },
+            None => Segment { key: part, index: None },
+        })
+        .collect()
+}
+
+fn position(text: &str, offset: usize) -> Position {
+    let before = &text[..offset.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+    Position { line: before.matches('\n').count() + 1, column: before[line_start..].chars().count() + 1 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = r#"[defaults]
+tag_mutability = { mode = "enforce" }
+
+[defaults.scanning]
+frequency = "MANUAL"
+
+[[rules]]
+repositories = ["a/*"]
+
+[[rules]]
+repositories = ["b/*"]
+tags = { required = { team = { default = "x", allowed = ["y"] } } }
+"#;
+
+    #[test]
+    fn a_key_is_found_where_it_is_written() {
+        assert_eq!(locate(TEXT, "defaults.scanning.frequency"), Some(Position { line: 5, column: 1 }));
+        assert_eq!(locate(TEXT, "rules[1].tags.required.team.default"), Some(Position { line: 12, column: 32 }));
+    }
+
+    #[test]
+    fn a_key_the_file_lacks_is_found_at_its_deepest_present_part() {
+        assert_eq!(locate(TEXT, "defaults.lifecycle_policy.policy"), Some(Position { line: 1, column: 2 }));
+        assert_eq!(locate(TEXT, "rules[1].scanning.frequency").map(|p| p.line), Some(10));
+        assert_eq!(locate(TEXT, "exemptions.tag_key"), None);
+        assert_eq!(locate("not = [toml", "not"), None);
+    }
+
+    #[test]
+    fn the_position_goes_in_front_of_the_problem() {
+        let problem = "defaults.scanning.frequency: must be SCAN_ON_PUSH or CONTINUOUS_SCAN, not MANUAL".to_string();
+        assert_eq!(with_position(TEXT, problem.clone()), format!("line 5, column 1: {problem}"));
+        let elsewhere = "exemptions.tag_key: must not be empty".to_string();
+        assert_eq!(with_position(TEXT, elsewhere.clone()), elsewhere);
+    }
+}
