@@ -98,6 +98,75 @@ for (binary, logical_id), governed in [(b, g) for b in sorted(binaries.items()) 
     check(f"{binary}: Resource '*' only where the action needs it", wide <= set(declared["registry_wide"]),
           f"scope these to repository ARNs: {sorted(wide - set(declared['registry_wide']))}")
 
+# Operations: the dashboard and the alarms name only metrics the functions print (the README's Metrics table),
+# controls that exist, and resources in the template; every alarm notifies the alarm topic.
+import re
+
+readme = (template_path.parent / "README.md").read_text()
+metrics_table = readme.split("### Metrics", 1)[1].split("\n#", 1)[0]
+documented = {name for row in metrics_table.splitlines() if row.startswith("| `")
+              for name in re.findall(r"`([A-Za-z]+)`", row.split("|")[1])}
+controls = {c["control"] for c in json.loads(subprocess.run([ecr_warden, "explain", "--output", "json"],
+                                                             capture_output=True, text=True, check=True).stdout)}
+resources = sam["Resources"]
+
+
+def check_metric(where, namespace, name, dimensions):
+    """dimensions: {name: value}, a value being a resource's logical id or a literal."""
+    if namespace == "ecr-warden":
+        check(f"{where}: {name} is a documented ecr-warden metric", name in documented, f"documented: {sorted(documented)}")
+        check(f"{where}: {name} has the Function dimension of a function", dimensions.get("Function") in functions, str(dimensions))
+        if "Control" in dimensions:
+            check(f"{where}: control {dimensions['Control']} exists", dimensions["Control"] in controls)
+    elif namespace == "AWS/Lambda":
+        check(f"{where}: Lambda metric of a function", dimensions.get("FunctionName") in functions, str(dimensions))
+    elif namespace == "AWS/SQS":
+        check(f"{where}: SQS metric of a queue", resources.get(dimensions.get("QueueName"), {}).get("Type") == "AWS::SQS::Queue", str(dimensions))
+    else:
+        check(f"{where}: namespace {namespace} is expected", False)
+
+
+def logical_id(value):
+    """`!Ref X` or `!GetAtt X.QueueName` -> X; a literal stays as it is."""
+    if isinstance(value, dict):
+        ref = value.get("Ref") or value.get("Fn::GetAtt")
+        return ref[0] if isinstance(ref, list) else str(ref).split(".")[0]
+    return value
+
+
+dashboard = resources["Dashboard"]
+check("the dashboard is behind CreateDashboard", dashboard.get("Condition") == "DashboardCreated")
+body_template = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+body = json.loads(re.sub(r"\$\{([A-Za-z]+)(\.[A-Za-z]+)?\}", r"\1", body_template.replace("${AWS::Region}", "us-east-1")))
+for widget in body["widgets"]:
+    for metric in widget["properties"]["metrics"]:
+        namespace, name, *pairs = metric
+        check_metric(f"dashboard '{widget['properties']['title']}'", namespace, name, dict(zip(pairs[::2], pairs[1::2])))
+
+alarms = {n: r for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+check("three alarms: function errors, dead-letter queues, violations", set(alarms) == {"FunctionErrorsAlarm", "DeadLetterAlarm", "ViolationsAlarm"}, str(sorted(alarms)))
+for name, alarm in alarms.items():
+    props = alarm["Properties"]
+    check(f"{name} is behind CreateAlarms", alarm.get("Condition") == "AlarmsCreated")
+    check(f"{name} notifies the alarm topic", props["AlarmActions"] == [{"Ref": "AlarmTopic"}] == props["OKActions"])
+    queries = props["Metrics"]
+    expressions = [q for q in queries if "Expression" in q]
+    stats = {q["Id"]: q["MetricStat"] for q in queries if "MetricStat" in q}
+    check(f"{name}: one expression over its metrics", len(expressions) == 1
+          and set(re.findall(r"[a-z_]+", expressions[0]["Expression"].split("(", 1)[1])) == set(stats), str(expressions))
+    check(f"{name}: only the expression is returned", all(q.get("ReturnData") is False for q in queries if "MetricStat" in q))
+    check(f"{name}: its metrics share one period", len({s["Period"] for s in stats.values()}) == 1)
+    for stat in stats.values():
+        metric = stat["Metric"]
+        dimensions = {d["Name"]: logical_id(d["Value"]) for d in metric["Dimensions"]}
+        check_metric(name, metric["Namespace"], metric["MetricName"], dimensions)
+violation_controls = {d["Value"] for q in alarms["ViolationsAlarm"]["Properties"]["Metrics"] if "MetricStat" in q
+                      for d in q["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "Control"}
+check("the violations alarm covers every repository control", violation_controls == controls - {"replication"},
+      f"{sorted(controls - {'replication'} - violation_controls)} missing")
+check("the alarm topic is not the alert topic's managed key (CloudWatch can't use aws/sns)",
+      "KmsMasterKeyId" not in resources["AlarmTopic"]["Properties"])
+
 passed = sum(results)
 print(f"{passed} passed, {len(results) - passed} failed")
 sys.exit(0 if all(results) else 1)
