@@ -214,3 +214,255 @@ fn the_readme_cargo_lambda_deploy_walk_through_works() {
     let scoped = statements.iter().find(|s| s["Sid"] == "Repositories").expect("a repository statement");
     assert_eq!(scoped["Resource"], "arn:aws:ecr:eu-west-1:123456789012:repository/*");
 }
+
+/// A fenced block of a Markdown page: its language, the file a `<!-- file: NAME -->` line right above it
+/// names, and its text.
+struct Fenced {
+    language: String,
+    file: Option<String>,
+    text: String,
+}
+
+fn fenced_blocks(markdown: &str) -> Vec<Fenced> {
+    let mut blocks = Vec::new();
+    let mut open: Option<Fenced> = None;
+    let mut file_for_next: Option<String> = None;
+    for line in markdown.lines() {
+        let trimmed = line.trim();
+        match &mut open {
+            Some(_) if trimmed == "```" => blocks.extend(open.take()),
+            Some(block) => {
+                block.text.push_str(line);
+                block.text.push('\n');
+            }
+            None if trimmed.starts_with("```") => {
+                let language = trimmed.trim_start_matches('`').to_string();
+                open = Some(Fenced { language, file: file_for_next.take(), text: String::new() });
+            }
+            None if trimmed.starts_with("<!-- file:") => {
+                file_for_next =
+                    Some(trimmed.trim_start_matches("<!-- file:").trim_end_matches("-->").trim().to_string());
+            }
+            None if !trimmed.is_empty() => file_for_next = None,
+            None => {}
+        }
+    }
+    assert!(open.is_none(), "a fenced block is never closed");
+    blocks
+}
+
+/// The commands of a `sh` block, continuation lines joined, blank and comment lines left out, each with the
+/// exit code its `# exit N` comment states (0 without one).
+fn commands(block: &str) -> Vec<(String, i32)> {
+    let mut lines: Vec<String> = Vec::new();
+    for line in block.lines() {
+        match lines.last_mut().filter(|last| last.ends_with('\\')) {
+            Some(last) => {
+                last.pop();
+                last.push_str(line.trim_start());
+            }
+            None => lines.push(line.to_string()),
+        }
+    }
+    lines
+        .into_iter()
+        .filter(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+        .map(|line| {
+            let expected = line
+                .split_once("# exit ")
+                .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
+                .unwrap_or(0);
+            (line, expected)
+        })
+        .collect()
+}
+
+/// The local registry the docs' commands run against: three repositories, a failed-events queue holding the
+/// record of an invocation that failed every retry, and a work dead-letter queue holding a batch.
+async fn docs_world() -> (integration_tests::Moto, Vec<(&'static str, String)>) {
+    let moto = integration_tests::Moto::start();
+    let ecr = moto.ecr().await;
+    for name in ["team-a/api", "team-a/web", "legacy/tool"] {
+        ecr.create_repository().repository_name(name).send().await.expect("create");
+    }
+    let mut event: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(integration_tests::fixture("events/cloudtrail-create-repository.json")).expect("read"),
+    )
+    .expect("json");
+    event["detail"]["requestParameters"]["repositoryName"] = "team-a/api".into();
+    event["detail"]["responseElements"]["repository"]["repositoryName"] = "team-a/api".into();
+    let record = serde_json::json!({
+        "version": "1.0",
+        "timestamp": "2026-11-20T06:00:02.000Z",
+        "requestContext": {
+            "requestId": "c0b2e5a4-1d2f-4b8e-9a37-2f0c3d4e5f60",
+            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:ecr-warden-repository-events:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorType": "Incomplete", "errorMessage": "AccessDeniedException"}
+    });
+    let sqs = moto.sqs().await;
+    let mut urls = Vec::new();
+    for (variable, name, body) in [
+        ("FAILED_EVENTS_QUEUE_URL", "failed-events", record.to_string()),
+        ("WORK_DLQ_URL", "work-dlq", r#"{"repositories": ["team-a/api", "team-a/web"]}"#.to_string()),
+    ] {
+        let url =
+            sqs.create_queue().queue_name(name).send().await.expect("queue").queue_url().expect("url").to_string();
+        sqs.send_message().queue_url(&url).message_body(body).send().await.expect("send");
+        urls.push((variable, url));
+    }
+    (moto, urls)
+}
+
+/// Every command in a `sh` block of the pages in `docs/` runs against a local registry (one per page, the
+/// page's blocks in order) and exits as the page says; files a page shows (`<!-- file: NAME -->`) are written
+/// first. Commands can't hide elsewhere: blocks are `sh`, `toml`, `json`, `yaml` or `text`, and `text` blocks
+/// hold no command lines.
+#[tokio::test]
+async fn every_command_in_the_docs_runs_as_the_page_says() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let venv_bin = std::path::PathBuf::from(
+        std::env::var("CARGO_LAMBDA").expect("CARGO_LAMBDA must name the venv's cargo-lambda: run `make test`"),
+    )
+    .parent()
+    .expect("the venv's bin")
+    .to_path_buf();
+    let binaries = ecr_warden_binary().parent().expect("binary dir").to_path_buf();
+    // The venv's AWS CLI (v1) sends SQS calls in us-east-1 to the legacy queue.amazonaws.com whatever
+    // AWS_ENDPOINT_URL says: a shim first in PATH passes the endpoint as --endpoint-url.
+    let shim = std::env::temp_dir().join(format!("ecr-warden-docs-aws-{}", std::process::id()));
+    std::fs::create_dir_all(&shim).expect("shim dir");
+    let aws =
+        format!("#!/bin/sh\nexec {} --endpoint-url \"$AWS_ENDPOINT_URL\" \"$@\"\n", venv_bin.join("aws").display());
+    std::fs::write(shim.join("aws"), aws).expect("write the shim");
+    let mut permissions = std::fs::metadata(shim.join("aws")).expect("shim").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(shim.join("aws"), permissions).expect("make the shim executable");
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let dirs = [shim.clone(), venv_bin, binaries].into_iter().chain(std::env::split_paths(&inherited));
+    let path = std::env::join_paths(dirs).expect("PATH");
+    let mut pages: Vec<_> = std::fs::read_dir(workspace.join("docs"))
+        .expect("docs/")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.sort();
+    let mut ran = 0;
+    for page in &pages {
+        let name = page.file_name().expect("name").to_string_lossy().into_owned();
+        let blocks = fenced_blocks(&std::fs::read_to_string(page).expect("read page"));
+        for block in &blocks {
+            assert!(
+                ["sh", "toml", "json", "yaml", "text"].contains(&block.language.as_str()),
+                "{name}: ```{}",
+                block.language
+            );
+            if block.language == "text" {
+                let command =
+                    block.text.lines().find(|l| ["$ ", "ecr-warden ", "aws "].iter().any(|c| l.starts_with(c)));
+                assert!(command.is_none(), "{name}: a command outside a sh block: {command:?}");
+            }
+        }
+        if !blocks.iter().any(|b| b.language == "sh") {
+            continue;
+        }
+        let (moto, urls) = docs_world().await;
+        for block in &blocks {
+            if let Some(file) = &block.file {
+                std::fs::write(moto.dir().join(file), &block.text).expect("write the page's file");
+            }
+        }
+        for block in blocks.iter().filter(|b| b.language == "sh") {
+            let commands = commands(&block.text);
+            let mut script = String::from("set -u -o pipefail\n");
+            for (index, (command, expected)) in commands.iter().enumerate() {
+                script.push_str(&format!(
+                    "{command}\ncode=$?; if [ $code -ne {expected} ]; then echo \"command {index} exited $code\" >&2; exit 100; fi\n"
+                ));
+            }
+            let mut run = Command::new("bash");
+            run.args(["-c", &script]).current_dir(moto.dir()).env_clear();
+            run.env("PATH", &path).env("HOME", moto.dir()).env("AWS_PAGER", "");
+            for (key, value) in moto.aws_env().into_iter().chain(urls.iter().map(|(k, v)| (*k, v.clone()))) {
+                run.env(key, value);
+            }
+            let out = run.output().expect("run bash");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let failed = stderr
+                .lines()
+                .find_map(|l| l.strip_prefix("command ")?.split(' ').next()?.parse::<usize>().ok())
+                .map(|i| commands[i].0.clone());
+            assert!(
+                out.status.success(),
+                "{name}: `{}` didn't exit as the page says:\n{stderr}\n{}",
+                failed.unwrap_or_default(),
+                String::from_utf8_lossy(&out.stdout)
+            );
+            ran += commands.len();
+        }
+    }
+    let _ = std::fs::remove_dir_all(&shim);
+    assert!(ran >= 20, "the docs' commands ran: {ran}");
+}
+
+/// The baseline reference lists exactly the keys of the baseline schema: settings once (the keys of
+/// `[defaults]` and of a `[[rules]]` entry are the same), every other key by its full path.
+#[test]
+fn the_baseline_reference_lists_every_key_of_the_schema() {
+    fn resolve<'a>(schema: &'a serde_json::Value, node: &'a serde_json::Value) -> &'a serde_json::Value {
+        if let Some(reference) = node.get("$ref").and_then(|r| r.as_str()) {
+            let name = reference.rsplit('/').next().unwrap_or_default();
+            return resolve(schema, &schema["$defs"][name]);
+        }
+        for key in ["anyOf", "oneOf", "allOf"] {
+            for option in node.get(key).and_then(|o| o.as_array()).into_iter().flatten() {
+                let resolved = resolve(schema, option);
+                if resolved.get("properties").is_some() || resolved.get("items").is_some() {
+                    return resolved;
+                }
+            }
+        }
+        node
+    }
+    fn walk(schema: &serde_json::Value, node: &serde_json::Value, path: &str, keys: &mut BTreeSet<String>) {
+        let node = resolve(schema, node);
+        for (key, value) in node.get("properties").and_then(|p| p.as_object()).into_iter().flatten() {
+            let inner = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            keys.insert(inner.clone());
+            walk(schema, value, &inner, keys);
+        }
+        if let Some(items) = node.get("items").filter(|i| i.is_object()) {
+            walk(schema, items, &format!("{path}[]"), keys);
+        }
+        if let Some(values) = node.get("additionalProperties").filter(|v| v.is_object()) {
+            walk(schema, values, &format!("{path}.<key>"), keys);
+        }
+    }
+    use std::collections::BTreeSet;
+    let out = Command::new(ecr_warden_binary()).args(["baseline", "schema"]).output().expect("run ecr-warden");
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("schema JSON");
+    let mut paths = BTreeSet::new();
+    walk(&schema, &schema, "", &mut paths);
+    let in_schema: BTreeSet<String> = paths
+        .into_iter()
+        .map(|p| match (p.strip_prefix("defaults."), p.strip_prefix("rules[].")) {
+            (Some(setting), _) => setting.to_string(),
+            (_, Some(setting)) if setting != "match" => setting.to_string(),
+            _ => p,
+        })
+        .collect();
+    let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/baseline-reference.md"))
+        .expect("the reference");
+    let documented: BTreeSet<String> =
+        page.lines().filter_map(|l| l.strip_prefix("| `")?.split('`').next().map(str::to_string)).collect();
+    let missing: Vec<_> = in_schema.difference(&documented).collect();
+    let unknown: Vec<_> = documented.difference(&in_schema).collect();
+    assert!(
+        missing.is_empty() && unknown.is_empty(),
+        "not in the reference: {missing:?}; not in the schema: {unknown:?}"
+    );
+}

@@ -156,7 +156,8 @@ struct PolicyArgs {
 
 #[derive(Args)]
 struct HandleArgs {
-    /// The event file (JSON), as EventBridge would deliver it to the function.
+    /// The event file (JSON), as EventBridge would deliver it to the function, or a record from the stack's
+    /// failed-events queue (an on-failure destination record: the event in it is handled).
     #[arg(long, value_name = "FILE")]
     event: PathBuf,
     /// Plan only: change nothing.
@@ -359,6 +360,7 @@ async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.event).with_context(|| format!("can't read {}", args.event.display()))?;
     let event: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", args.event.display()))?;
+    let event = failed_invocation_payload(event);
     let config = sdk_config().await;
     let baseline = BaselineSource::from_env(args.baseline).load(&config).await?;
     let registry = EcrRegistry::new(&config);
@@ -389,6 +391,20 @@ async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
         _ => false,
     };
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The event inside a record of a Lambda on-failure destination (what the failed-events queue holds for an
+/// invocation that failed every retry: `requestContext`, `requestPayload`, `responsePayload`), so such a
+/// record can be handled again as it is; any other JSON is returned unchanged.
+fn failed_invocation_payload(mut event: serde_json::Value) -> serde_json::Value {
+    let is_record = event.get("requestContext").is_some_and(serde_json::Value::is_object);
+    match event.get_mut("requestPayload").filter(|_| is_record) {
+        Some(payload) => {
+            eprintln!("a failed invocation's record: handling the event it carries (requestPayload)");
+            payload.take()
+        }
+        None => event,
+    }
 }
 
 fn exit_code(verdict: Verdict) -> ExitCode {
