@@ -10,7 +10,9 @@
 //!   `AlertSinkFailures`, `SecurityHubActive`, `SecurityHubResolved`, `ApiCalls` (AWS API requests, retries
 //!   included) and `ApiThrottled` (those the service throttled; see [`warden_aws::api_calls`]);
 //! - per control (dimensions `Function`, `Control`): `Compliant`, `Fixed`, `Pending`, `Drift`, `Violation`,
-//!   `Error`: how many repositories the control found in that state.
+//!   `Error`: how many repositories the control found in that state;
+//! - per sink and severity (dimensions `Function`, `Sink`, `Severity`): `AlertsSent`, `AlertSinkFailures`, the
+//!   sink being `sns` or `eventbridge`.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +21,7 @@ use warden_core::report::{Outcome, Status, Summary};
 
 use warden_aws::api_calls::ApiCalls;
 
+use crate::alerts::Delivery;
 use crate::handle::Handled;
 
 /// The CloudWatch namespace.
@@ -62,11 +65,13 @@ pub fn documents(invocation: &Invocation) -> Vec<Value> {
                     .map(|(status, n)| (status_metric(*status), *n as f64))
                     .collect();
                 if !counts.is_empty() {
-                    per_control.push(document(function, Some(control.as_str()), &counts, timestamp_ms));
+                    let dimensions = [("Function", function), ("Control", control.as_str())];
+                    per_control.push(document(&dimensions, &counts, timestamp_ms));
                 }
             }
         }
         let alerts = handled.alerts();
+        per_control.extend(per_sink(function, alerts, timestamp_ms));
         totals.insert("AlertsSent", alerts.iter().filter(|d| !d.sent_to.is_empty()).count() as f64);
         totals.insert("AlertSinkFailures", alerts.iter().map(|d| d.failed.len()).sum::<usize>() as f64);
         if let Some(exported) = handled.security_hub() {
@@ -74,7 +79,7 @@ pub fn documents(invocation: &Invocation) -> Vec<Value> {
             totals.insert("SecurityHubResolved", exported.resolved as f64);
         }
     }
-    let mut all = vec![document(function, None, &totals, timestamp_ms)];
+    let mut all = vec![document(&[("Function", function)], &totals, timestamp_ms)];
     all.extend(per_control);
     all
 }
@@ -102,21 +107,42 @@ fn status_metric(status: Status) -> &'static str {
     }
 }
 
-/// One EMF document: the metadata naming the metrics and their dimensions, then the values.
-fn document(function: &str, control: Option<&str>, values: &BTreeMap<&str, f64>, timestamp_ms: i64) -> Value {
-    let dimensions: Vec<&str> = if control.is_some() { vec!["Function", "Control"] } else { vec!["Function"] };
+/// One document per sink kind and alert severity: alerts sent there and failures to send.
+fn per_sink(function: &str, alerts: &[Delivery], timestamp_ms: i64) -> Vec<Value> {
+    let mut counts: BTreeMap<(String, &str), BTreeMap<&str, f64>> = BTreeMap::new();
+    let kind = |sink: &str| sink.split(':').next().unwrap_or(sink).to_string();
+    for delivery in alerts {
+        let severity = delivery.alert.severity.as_str();
+        for sink in &delivery.sent_to {
+            *counts.entry((kind(sink), severity)).or_default().entry("AlertsSent").or_default() += 1.0;
+        }
+        for failure in &delivery.failed {
+            *counts.entry((kind(&failure.sink), severity)).or_default().entry("AlertSinkFailures").or_default() += 1.0;
+        }
+    }
+    counts
+        .iter()
+        .map(|((sink, severity), values)| {
+            document(&[("Function", function), ("Sink", sink), ("Severity", severity)], values, timestamp_ms)
+        })
+        .collect()
+}
+
+/// One EMF document: the metadata naming the metrics and their dimensions, then the dimensions' and the
+/// metrics' values.
+fn document(dimensions: &[(&str, &str)], values: &BTreeMap<&str, f64>, timestamp_ms: i64) -> Value {
+    let names: Vec<&str> = dimensions.iter().map(|(name, _)| *name).collect();
     let metrics: Vec<Value> = values.keys().map(|name| json!({"Name": name, "Unit": "Count"})).collect();
     let mut document = Map::new();
     document.insert(
         "_aws".into(),
         json!({
             "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{"Namespace": NAMESPACE, "Dimensions": [dimensions], "Metrics": metrics}],
+            "CloudWatchMetrics": [{"Namespace": NAMESPACE, "Dimensions": [names], "Metrics": metrics}],
         }),
     );
-    document.insert("Function".into(), Value::from(function));
-    if let Some(control) = control {
-        document.insert("Control".into(), Value::from(control));
+    for (name, value) in dimensions {
+        document.insert((*name).into(), Value::from(*value));
     }
     for (name, value) in values {
         document.insert((*name).into(), Value::from(*value));
@@ -187,6 +213,46 @@ mod tests {
         assert_eq!(encryption["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Function", "Control"]]));
         assert_eq!(encryption["Violation"].as_f64(), Some(1.0));
         assert!(encryption.get("Fixed").is_none());
+    }
+
+    #[test]
+    fn alerts_are_counted_by_sink_kind_and_severity() {
+        use warden_core::alert::{Alert, GovernanceFinding, Origin};
+        use warden_core::vulnerabilities::Severity;
+
+        use crate::alerts::SinkFailure;
+
+        let origin = Origin { account: "123456789012".into(), region: "us-east-1".into() };
+        let finding =
+            GovernanceFinding { control: "encryption".into(), severity: Severity::High, text: "AES256".into() };
+        let alert = Alert::governance(&origin, "app", None, vec![finding]).expect("an alert");
+        let mut handled = governed(&[(ControlId::Encryption, Status::Violation)]);
+        if let Handled::Repository { alerts, .. } = &mut handled {
+            alerts.push(Delivery {
+                alert,
+                sent_to: vec!["sns:arn:aws:sns:us-east-1:123456789012:alerts".into(), "eventbridge:alerts".into()],
+                failed: vec![SinkFailure { sink: "eventbridge:other".into(), error: "AccessDenied".into() }],
+                dry_run: false,
+            });
+        }
+        let docs = documents(&Invocation {
+            function: "repository-events",
+            handled: Some(&handled),
+            cold_start: false,
+            api_calls: ApiCalls::default(),
+            timestamp_ms: 0,
+        });
+        let by_sink =
+            |sink: &str| docs.iter().find(|d| d["Sink"] == sink).unwrap_or_else(|| panic!("{sink}: {docs:#?}"));
+        let sns = by_sink("sns");
+        assert_eq!(sns["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Function", "Sink", "Severity"]]));
+        assert_eq!((sns["Severity"].as_str(), sns["AlertsSent"].as_f64()), (Some("HIGH"), Some(1.0)));
+        let eventbridge = by_sink("eventbridge");
+        assert_eq!(
+            (eventbridge["AlertsSent"].as_f64(), eventbridge["AlertSinkFailures"].as_f64()),
+            (Some(1.0), Some(1.0))
+        );
+        assert_eq!((docs[0]["AlertsSent"].as_f64(), docs[0]["AlertSinkFailures"].as_f64()), (Some(1.0), Some(1.0)));
     }
 
     #[test]
