@@ -47,14 +47,17 @@ fn answers(api: &Server, count: usize) -> Vec<Request> {
     answers
 }
 
+/// The CloudTrail `CreateRepository` event of the repository `testrepo`.
+fn create_repository_event() -> Value {
+    let text = std::fs::read_to_string(fixture("events/cloudtrail-create-repository.json")).expect("read");
+    serde_json::from_str(&text).expect("json")
+}
+
 #[tokio::test]
 async fn repository_events_function_governs_and_rejects_malformed_events_without_crashing() {
     let moto = Moto::start();
     moto.ecr().await.create_repository().repository_name("testrepo").send().await.expect("create");
-    let good: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("events/cloudtrail-create-repository.json")).expect("read"),
-    )
-    .expect("json");
+    let good = create_repository_event();
     let mut malformed = good.clone();
     malformed["detail"]["requestParameters"] = json!({});
 
@@ -113,10 +116,7 @@ async fn repository_events_function_governs_and_rejects_malformed_events_without
 async fn api_call_metrics_count_every_attempt_and_every_throttled_one() {
     let moto = Moto::start();
     moto.ecr().await.create_repository().repository_name("testrepo").send().await.expect("create");
-    let event: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("events/cloudtrail-create-repository.json")).expect("read"),
-    )
-    .expect("json");
+    let event = create_repository_event();
     let proxy = FaultProxy::start_with(&moto.endpoint, 30, 3, &[Fault::Throttling]);
 
     let api = runtime_api(vec![event]);

@@ -140,23 +140,15 @@ fn human(duration: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
+    use warden_runtime::core::controls::ControlId;
+    use warden_runtime::core::report::ControlReport;
+
     use super::*;
 
     fn report(statuses: &[Status]) -> RepositoryReport {
         let mut report = RepositoryReport::without_controls("r", Outcome::Governed, "");
         report.reason = None;
-        report.controls = statuses
-            .iter()
-            .map(|status| warden_runtime::core::report::ControlReport {
-                control: warden_runtime::core::controls::ControlId::Tags,
-                status: *status,
-                finding: None,
-                remedy: None,
-                actions: vec![],
-                error: None,
-                lifecycle_impact: None,
-            })
-            .collect();
+        report.controls = statuses.iter().map(|status| ControlReport::new(ControlId::Tags, *status)).collect();
         report
     }
 

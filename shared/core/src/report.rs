@@ -73,6 +73,13 @@ pub struct ControlReport {
     pub lifecycle_impact: Option<LifecycleImpact>,
 }
 
+impl ControlReport {
+    /// A report with only a status (no finding, remedy, action or error).
+    pub fn new(control: ControlId, status: Status) -> Self {
+        Self { control, status, finding: None, remedy: None, actions: Vec::new(), error: None, lifecycle_impact: None }
+    }
+}
+
 /// What a lifecycle policy would do to a repository's images, once applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct LifecycleImpact {

@@ -158,18 +158,7 @@ mod tests {
     use super::*;
 
     fn governed(statuses: &[(ControlId, Status)]) -> Handled {
-        let controls = statuses
-            .iter()
-            .map(|(control, status)| ControlReport {
-                control: *control,
-                status: *status,
-                finding: None,
-                remedy: None,
-                actions: vec![],
-                error: None,
-                lifecycle_impact: None,
-            })
-            .collect();
+        let controls = statuses.iter().map(|(control, status)| ControlReport::new(*control, *status)).collect();
         let report = RepositoryReport { repository: "app".into(), outcome: Outcome::Governed, reason: None, controls };
         Handled::Repository {
             because: "CreateRepository".into(),
