@@ -1,6 +1,6 @@
 //! A Lambda function's whole life: at init, logging, the SDK configuration, the baseline and the client
-//! are set up once; then every invocation goes through [`Handler::handle`], in a log span carrying the Lambda
-//! request id and the event's id.
+//! are set up once; then every invocation goes through [`Handler::handle`], in a log span carrying the event's
+//! id (lambda_runtime's own span carries the request id).
 //!
 //! Configuration (environment): `ECR_WARDEN_BASELINE` (file or `ssm:<name>`; default: built-in),
 //! `ECR_WARDEN_MODE` (`enforce` or `audit`), `ECR_WARDEN_ROLE_ARN` (the function's own role: its calls

@@ -13,20 +13,25 @@ pub struct Position {
     pub column: usize,
 }
 
-/// `problem` with the line and column of the key it names in `text` put in front, when it can be found:
-/// `line 12, column 1: rules[0].scanning.frequency: ...`.
-pub fn with_position(text: &str, problem: String) -> String {
-    let Some((path, _)) = problem.split_once(": ") else { return problem };
-    match locate(text, path) {
-        Some(at) => format!("line {}, column {}: {problem}", at.line, at.column),
-        None => problem,
-    }
+/// Each problem with the line and column of the key it names in `text` put in front, where it can be found:
+/// `line 12, column 1: rules[0].scanning.frequency: ...`. The text is parsed once for all of them; a text
+/// that isn't TOML leaves the problems as they are.
+pub fn with_positions(text: &str, problems: Vec<String>) -> Vec<String> {
+    let Ok(document) = DeTable::parse(text) else { return problems };
+    let with_position = |problem: String| {
+        let Some((path, _)) = problem.split_once(": ") else { return problem };
+        match locate(document.get_ref(), text, path) {
+            Some(at) => format!("line {}, column {}: {problem}", at.line, at.column),
+            None => problem,
+        }
+    };
+    problems.into_iter().map(with_position).collect()
 }
 
-/// The position of the key `path` (`a.b[2].c`), or of the deepest part of it present in `text`.
-pub fn locate(text: &str, path: &str) -> Option<Position> {
-    let document = DeTable::parse(text).ok()?;
-    let mut table = document.get_ref();
+/// The position in `text` (parsed as `document`) of the key `path` (`a.b[2].c`), or of the deepest part of it
+/// the document has.
+fn locate(document: &DeTable<'_>, text: &str, path: &str) -> Option<Position> {
+    let mut table = document;
     let mut found: Option<std::ops::Range<usize>> = None;
     let mut steps = segments(path).into_iter().peekable();
     while let Some(Segment { key, index }) = steps.next() {
@@ -76,6 +81,11 @@ fn position(text: &str, offset: usize) -> Position {
 mod tests {
     use super::*;
 
+    fn locate_in(text: &str, path: &str) -> Option<Position> {
+        let document = DeTable::parse(text).expect("TOML");
+        locate(document.get_ref(), text, path)
+    }
+
     const TEXT: &str = r#"[defaults]
 tag_mutability = { mode = "enforce" }
 
@@ -92,23 +102,25 @@ tags = { required = { team = { default = "x", allowed = ["y"] } } }
 
     #[test]
     fn a_key_is_found_where_it_is_written() {
-        assert_eq!(locate(TEXT, "defaults.scanning.frequency"), Some(Position { line: 5, column: 1 }));
-        assert_eq!(locate(TEXT, "rules[1].tags.required.team.default"), Some(Position { line: 12, column: 32 }));
+        assert_eq!(locate_in(TEXT, "defaults.scanning.frequency"), Some(Position { line: 5, column: 1 }));
+        assert_eq!(locate_in(TEXT, "rules[1].tags.required.team.default"), Some(Position { line: 12, column: 32 }));
     }
 
     #[test]
     fn a_key_the_file_lacks_is_found_at_its_deepest_present_part() {
-        assert_eq!(locate(TEXT, "defaults.lifecycle_policy.policy"), Some(Position { line: 1, column: 2 }));
-        assert_eq!(locate(TEXT, "rules[1].scanning.frequency").map(|p| p.line), Some(10));
-        assert_eq!(locate(TEXT, "exemptions.tag_key"), None);
-        assert_eq!(locate("not = [toml", "not"), None);
+        assert_eq!(locate_in(TEXT, "defaults.lifecycle_policy.policy"), Some(Position { line: 1, column: 2 }));
+        assert_eq!(locate_in(TEXT, "rules[1].scanning.frequency").map(|p| p.line), Some(10));
+        assert_eq!(locate_in(TEXT, "exemptions.tag_key"), None);
     }
 
     #[test]
     fn the_position_goes_in_front_of_the_problem() {
         let problem = "defaults.scanning.frequency: must be SCAN_ON_PUSH or CONTINUOUS_SCAN, not MANUAL".to_string();
-        assert_eq!(with_position(TEXT, problem.clone()), format!("line 5, column 1: {problem}"));
         let elsewhere = "exemptions.tag_key: must not be empty".to_string();
-        assert_eq!(with_position(TEXT, elsewhere.clone()), elsewhere);
+        assert_eq!(
+            with_positions(TEXT, vec![problem.clone(), elsewhere.clone()]),
+            [format!("line 5, column 1: {problem}"), elsewhere.clone()]
+        );
+        assert_eq!(with_positions("not = [toml", vec![elsewhere.clone()]), [elsewhere], "not TOML: left as it is");
     }
 }

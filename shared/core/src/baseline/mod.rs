@@ -119,13 +119,14 @@ impl Baseline {
     /// Parses and checks a baseline text, in the syntax [`Format::detect`] finds for `name` and `text`.
     pub fn parse(name: &str, text: &str) -> Result<Self, BaselineError> {
         let fail = |problems: Vec<String>| BaselineError { source_name: name.to_string(), problems };
-        let file: BaselineFile = match Format::detect(name, text) {
+        let format = Format::detect(name, text);
+        let file: BaselineFile = match format {
             Format::Toml => toml::from_str(text).map_err(|e| fail(vec![e.to_string()]))?,
             Format::Json => serde_json::from_str(text).map_err(|e| fail(vec![e.to_string()]))?,
         };
         let builtin: BaselineFile = toml::from_str(BUILTIN).map_err(|e| fail(vec![format!("built-in: {e}")]))?;
-        Self::from_layers(&builtin, &file).map_err(|problems| match Format::detect(name, text) {
-            Format::Toml => fail(problems.into_iter().map(|p| locate::with_position(text, p)).collect()),
+        Self::from_layers(&builtin, &file).map_err(|problems| match format {
+            Format::Toml => fail(locate::with_positions(text, problems)),
             Format::Json => fail(problems),
         })
     }
