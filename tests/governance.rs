@@ -105,9 +105,10 @@ async fn apply_fixes_every_drifted_control_and_a_second_apply_only_reads() {
             "PutImageTagMutability",
             "PutLifecyclePolicy",
             "SetRepositoryPolicy",
+            "TagResource",
             "TagResource"
         ],
-        "one write per drifted control, none for the exempt repositories"
+        "one write per drifted control (the policy's with its record of what ecr-warden wrote), none for the exempt"
     );
 
     // Read the state back with the SDK.
@@ -138,7 +139,16 @@ async fn apply_fixes_every_drifted_control_and_a_second_apply_only_reads() {
         &serde_json::from_str::<Value>(PUBLIC_STATEMENT).expect("json"),
         "the removed statement is in the report"
     );
-    assert_eq!(tags(&ecr, "team-a/api").await, pairs(&[("managed-by", "ecr-warden"), ("owner", "team-a")]));
+    let written: Value = statements[1].clone();
+    assert_eq!(
+        tags(&ecr, "team-a/api").await,
+        pairs(&[
+            ("ecr-warden:policy-statements", &warden_core::policy::fingerprint(&written)),
+            ("managed-by", "ecr-warden"),
+            ("owner", "team-a")
+        ]),
+        "the statement ecr-warden wrote is recorded"
+    );
 
     // Exempt repositories are untouched.
     for name in ["legacy/old", "opted-out"] {

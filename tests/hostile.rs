@@ -116,17 +116,27 @@ async fn policies_in_every_shape_keep_every_statement_ecr_warden_does_not_own() 
     ];
     let public = [
         json!({"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}),
-        json!({"Sid": "EveryoneList", "Effect": "Allow", "Principal": {"AWS": [arn, "*"]}, "Action": "ecr:*"}),
         json!({"Sid": "AllButOne", "Effect": "Allow", "NotPrincipal": {"AWS": arn}, "Action": "ecr:BatchGetImage"}),
+        // Conditions that look narrowing but admit anyone.
+        json!({"Sid": "SecureTransportOnly", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "ecr:*",
+               "Condition": {"Bool": {"aws:SecureTransport": "true"}}}),
+        json!({"Sid": "AnyAccount", "Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage",
+               "Condition": {"StringLike": {"aws:PrincipalAccount": "*"}}}),
+        json!({"Sid": "OrgIfExists", "Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage",
+               "Condition": {"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}}}),
     ];
+    // A public principal beside a named account: the statement stays, for the account only.
+    let mixed = json!({"Sid": "EveryoneList", "Effect": "Allow", "Principal": {"AWS": [arn, "*"]}, "Action": "ecr:*"});
+    let mixed_narrowed =
+        json!({"Sid": "EveryoneList", "Effect": "Allow", "Principal": {"AWS": [arn]}, "Action": "ecr:*"});
     let documents = [
         // A single statement as an object, not a list.
         ("single", json!({"Version": "2012-10-17", "Statement": kept[0].clone()})),
         (
             "mixed",
             json!({"Version": "2012-10-17", "Id": "team", "Statement": [
-            kept[1].clone(), public[0].clone(), kept[2].clone(), public[1].clone(), kept[3].clone(), public[2].clone(),
-            kept[4].clone()]}),
+            kept[1].clone(), public[0].clone(), kept[2].clone(), mixed.clone(), public[1].clone(), kept[3].clone(),
+            public[2].clone(), public[3].clone(), kept[4].clone(), public[4].clone()]}),
         ),
     ];
     for (name, document) in &documents {
@@ -150,7 +160,11 @@ async fn policies_in_every_shape_keep_every_statement_ecr_warden_does_not_own() 
             single => vec![single.clone()],
         };
         let expected: Vec<Value> = match &document["Statement"] {
-            Value::Array(list) => list.iter().filter(|s| !public.contains(s)).cloned().collect(),
+            Value::Array(list) => list
+                .iter()
+                .filter(|s| !public.contains(s))
+                .map(|s| if *s == mixed { mixed_narrowed.clone() } else { s.clone() })
+                .collect(),
             single => vec![single.clone()],
         };
         assert_eq!(statements, expected, "{name}: every statement not public kept, in order");
@@ -170,6 +184,16 @@ async fn policies_in_every_shape_keep_every_statement_ecr_warden_does_not_own() 
         .flatten()
         .collect();
     assert_eq!(removed.len(), public.len(), "each public statement is printed in the report: {apply:?}");
+    let narrowed: Vec<&Value> = report["repositories"]
+        .as_array()
+        .expect("repositories")
+        .iter()
+        .flat_map(|r| r["controls"].as_array().into_iter().flatten())
+        .flat_map(|c| c["actions"].as_array().into_iter().flatten())
+        .filter_map(|a| a["narrowed"].as_array())
+        .flatten()
+        .collect();
+    assert_eq!(narrowed, [&json!({"before": mixed, "after": mixed_narrowed})], "printed before and after");
 
     moto.reset_recording();
     let again = moto.ecr_warden(&["apply"]);

@@ -323,7 +323,24 @@ impl Registry for EcrRegistry {
                     .await
                     .map_err(|e| registry_error("PutLifecyclePolicy", name, e))?;
             }
-            Action::SetRepositoryPolicy { policy, .. } => {
+            Action::SetRepositoryPolicy { policy, owned, .. } => {
+                // The record first: should the policy write fail, a record of a statement that isn't there
+                // proves nothing and harms nothing; a policy without its record would make ecr-warden's own
+                // statement look like a team's.
+                if let Some(owned) = owned {
+                    let record = Tag::builder()
+                        .key(warden_core::policy::OWNED_STATEMENTS_TAG)
+                        .value(owned)
+                        .build()
+                        .map_err(|e| build_error("TagResource", e))?;
+                    self.client
+                        .tag_resource()
+                        .resource_arn(&repository.arn)
+                        .tags(record)
+                        .send()
+                        .await
+                        .map_err(|e| registry_error("TagResource", name, e))?;
+                }
                 self.client
                     .set_repository_policy()
                     .repository_name(name)

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::observed::{ScanFrequency, TagMutability};
+use crate::policy::Narrowed;
 
 /// One change to a repository (or to the registry, for scanning rules).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,14 +35,25 @@ pub enum Action {
         /// The policy it replaces, kept in the report so nothing is lost silently.
         replaces: Option<String>,
     },
-    /// `SetRepositoryPolicy` with a merged document.
+    /// `SetRepositoryPolicy` with a merged document, after recording (`TagResource`) which statements in it
+    /// ecr-warden wrote.
     SetRepositoryPolicy {
         /// The new policy text.
         policy: String,
         /// Sids of the baseline statements added or updated.
         statements_set: Vec<String>,
+        /// ecr-warden's own earlier statements replaced (outdated or duplicated), in full.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        replaced: Vec<serde_json::Value>,
         /// Statements removed (public access), printed in full so nothing is lost silently.
         removed: Vec<serde_json::Value>,
+        /// Public statements kept with their public principal taken out: before (in full) and after.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        narrowed: Vec<Narrowed>,
+        /// The new value of the `ecr-warden:policy-statements` tag, when it changes: the fingerprints of the
+        /// statements ecr-warden owns in the new policy.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        owned: Option<String>,
     },
     /// `DeleteRepositoryPolicy`: every statement in the policy was removed (public access) and none is left.
     DeleteRepositoryPolicy {
@@ -73,13 +85,19 @@ impl Action {
             Action::PutLifecyclePolicy { replaces: Some(_), .. } => {
                 "replace the lifecycle policy with the baseline's".to_string()
             }
-            Action::SetRepositoryPolicy { statements_set, removed, .. } => {
+            Action::SetRepositoryPolicy { statements_set, replaced, removed, narrowed, .. } => {
                 let mut parts = Vec::new();
                 if !statements_set.is_empty() {
                     parts.push(format!("set statements {}", statements_set.join(", ")));
                 }
+                if !replaced.is_empty() {
+                    parts.push(format!("replace {} outdated statement(s) of ecr-warden's", replaced.len()));
+                }
                 if !removed.is_empty() {
                     parts.push(format!("remove {} public statement(s)", removed.len()));
+                }
+                if !narrowed.is_empty() {
+                    parts.push(format!("take the public principal out of {} statement(s)", narrowed.len()));
                 }
                 format!("repository policy: {}", parts.join("; "))
             }

@@ -4,7 +4,12 @@
 //! matches across segments (`prod/**` matches everything under `prod/`), `?` one character, `[..]` a class.
 //! A glob without wildcards is an exact name.
 
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
+
+use regex_automata::dfa::dense::DFA;
+use regex_automata::dfa::Automaton;
+use regex_automata::{Anchored, Input};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -38,7 +43,50 @@ impl NameGlob {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// A repository name both globs match, if there is one: the shortest, found by walking the two globs'
+    /// DFAs together over the characters repository names are made of.
+    pub fn common_name(&self, other: &NameGlob) -> Option<String> {
+        let (a, b) = (self.dfa()?, other.dfa()?);
+        let start = |dfa: &DFA<Vec<u32>>| dfa.start_state_forward(&Input::new("").anchored(Anchored::Yes)).ok();
+        let start = (start(&a)?, start(&b)?);
+        let mut seen = HashMap::from([(start, None)]);
+        let mut queue = VecDeque::from([start]);
+        while let Some((x, y)) = queue.pop_front() {
+            if a.is_match_state(a.next_eoi_state(x)) && b.is_match_state(b.next_eoi_state(y)) {
+                let mut name = Vec::new();
+                let mut at = (x, y);
+                while let Some(Some((previous, byte))) = seen.get(&at) {
+                    name.push(*byte);
+                    at = *previous;
+                }
+                name.reverse();
+                return String::from_utf8(name).ok();
+            }
+            for &byte in NAME_BYTES {
+                let next = (a.next_state(x, byte), b.next_state(y, byte));
+                if a.is_dead_state(next.0) || b.is_dead_state(next.1) || seen.contains_key(&next) {
+                    continue;
+                }
+                seen.insert(next, Some(((x, y), byte)));
+                queue.push_back(next);
+            }
+        }
+        None
+    }
+
+    fn dfa(&self) -> Option<DFA<Vec<u32>>> {
+        // globset's regexes match bytes (`(?-u)`), which may not be UTF-8.
+        DFA::builder()
+            .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+            .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
+            .build(self.matcher.glob().regex())
+            .ok()
+    }
 }
+
+/// The bytes repository names are made of.
+const NAME_BYTES: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789._-/";
 
 impl fmt::Debug for NameGlob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -113,6 +161,19 @@ mod tests {
     fn exact_names_match_only_themselves() {
         assert!(glob("billing").matches("billing"));
         assert!(!glob("billing").matches("billing-v2"));
+    }
+
+    #[test]
+    fn a_name_both_globs_match_is_found_when_there_is_one() {
+        let both = |a: &str, b: &str| glob(a).common_name(&glob(b));
+        assert_eq!(both("team-a/*", "*/api"), Some("team-a/api".to_string()));
+        assert_eq!(both("prod/**", "**/web"), Some("prod/web".to_string()));
+        let name = both("team-[ab]/*", "team-b/{api,web}").expect("they overlap");
+        assert!(glob("team-[ab]/*").matches(&name) && glob("team-b/{api,web}").matches(&name), "{name}");
+        assert_eq!(both("team-[ab]/*", "team-c/*"), None);
+        assert_eq!(both("*-prod", "*-dev"), None);
+        assert_eq!(both("team-a/*", "team-a/x/*"), None, "`*` stays within a segment");
+        assert_eq!(both("billing", "billing"), Some("billing".to_string()));
     }
 
     #[test]

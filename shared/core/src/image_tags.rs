@@ -5,8 +5,10 @@ use regex::Regex;
 
 use crate::baseline::{ImageTagSettings, Mode};
 
-/// Compiles a tag pattern so that it must match the whole tag.
+/// Compiles a tag pattern so that it must match the whole tag. The pattern is first parsed on its own, so a
+/// pattern such as `latest)|(.*` can't close the anchoring group and match every tag.
 pub fn compile(pattern: &str) -> Result<Regex, regex::Error> {
+    Regex::new(pattern)?;
     Regex::new(&format!("^(?:{pattern})$"))
 }
 

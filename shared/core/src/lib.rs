@@ -19,6 +19,7 @@ pub mod registry;
 pub mod replication;
 pub mod report;
 pub mod securityhub;
+pub mod text;
 pub mod vulnerabilities;
 pub mod wildcard;
 pub mod work;

@@ -218,8 +218,7 @@ pub const MAX_REPOSITORY_NAME: usize = 256;
 /// Why `name` can't be an ECR repository name, if it can't: ECR takes 2 to 256 characters, path segments
 /// separated by `/`, each made of lowercase letters and digits joined by single `.`, `_` or `-`.
 pub fn repository_name_problem(name: &str) -> Option<String> {
-    let shown: String = name.chars().take(80).collect();
-    let shown = if shown.len() < name.len() { format!("{shown}...") } else { shown };
+    let shown = crate::text::shown(name, 80);
     if !(2..=MAX_REPOSITORY_NAME).contains(&name.len()) {
         return Some(format!("`{shown}` is not a repository name: it must be 2 to {MAX_REPOSITORY_NAME} characters"));
     }
@@ -257,6 +256,8 @@ mod tests {
         ] {
             assert!(repository_name_problem(bad).is_some(), "{bad:?}");
         }
+        let escaped = repository_name_problem("app\u{1b}[2J").unwrap();
+        assert!(escaped.contains("app\\u{1b}[2J") && !escaped.contains('\u{1b}'), "{escaped}");
         let shown = repository_name_problem(&too_long).unwrap();
         assert!(shown.len() < 200, "long names are shortened in the message: {shown}");
     }

@@ -174,7 +174,12 @@ impl Registry for FakeRegistry {
             }
             Action::EnableScanOnPush => repo.facts.scan_on_push = true,
             Action::PutLifecyclePolicy { policy, .. } => repo.lifecycle = Some(policy.clone()),
-            Action::SetRepositoryPolicy { policy, .. } => repo.policy = Some(policy.clone()),
+            Action::SetRepositoryPolicy { policy, owned, .. } => {
+                if let Some(owned) = owned {
+                    repo.tags.insert(warden_core::policy::OWNED_STATEMENTS_TAG.to_string(), owned.clone());
+                }
+                repo.policy = Some(policy.clone());
+            }
             Action::DeleteRepositoryPolicy { .. } => repo.policy = None,
             Action::Tag { tags } => repo.tags.extend(tags.clone()),
             Action::AddRegistryScanFilter { .. } => {}

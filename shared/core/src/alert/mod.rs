@@ -317,14 +317,17 @@ pub fn public_access_findings(report: &RepositoryReport) -> Vec<GovernanceFindin
     let mut found = Vec::new();
     for control in &report.controls {
         for action in &control.actions {
-            let removed = match action {
-                Action::SetRepositoryPolicy { removed, .. } | Action::DeleteRepositoryPolicy { removed } => removed,
+            let public: Vec<&serde_json::Value> = match action {
+                Action::SetRepositoryPolicy { removed, narrowed, .. } => {
+                    removed.iter().chain(narrowed.iter().map(|n| &n.before)).collect()
+                }
+                Action::DeleteRepositoryPolicy { removed } => removed.iter().collect(),
                 _ => continue,
             };
-            if removed.is_empty() {
+            if public.is_empty() {
                 continue;
             }
-            let sids: Vec<String> = removed
+            let sids: Vec<String> = public
                 .iter()
                 .map(|s| s.get("Sid").and_then(|v| v.as_str()).unwrap_or("(no Sid)").to_string())
                 .collect();

@@ -5,6 +5,7 @@
 //! every `[[rules]]` entry whose `match` glob matches the name, in order. Everything is checked when the
 //! file is loaded, and every problem is reported with the key it concerns.
 
+mod limits;
 mod locate;
 mod model;
 mod settings;
@@ -144,11 +145,17 @@ impl Baseline {
         problems.extend(defaults.check("defaults"));
         for (index, rule) in file.rules.iter().enumerate() {
             let at = format!("rules[{index}]");
+            if rule.matches.as_slice().is_empty() {
+                problems.push(format!("{at}.match: name at least one repository glob"));
+            }
             let mut resolved = defaults.clone();
             match resolved.apply(&rule.overrides(), &at) {
                 Ok(()) => problems.extend(resolved.check(&at)),
                 Err(mut p) => problems.append(&mut p),
             }
+        }
+        if problems.is_empty() {
+            problems.extend(rule_pair_problems(&defaults, &file.rules));
         }
         let section = |f: &BaselineFile| f.exemptions.clone().unwrap_or_default();
         let (base, mine) = (section(builtin), section(file));
@@ -157,8 +164,11 @@ impl Baseline {
             tag_value: mine.tag_value.or(base.tag_value).unwrap_or_default(),
             repositories: mine.repositories.or(base.repositories).unwrap_or_default(),
         };
-        if exemptions.tag_key.is_empty() {
-            problems.push("exemptions.tag_key: must not be empty".to_string());
+        if let Some(problem) = limits::tag_key_problem(&exemptions.tag_key) {
+            problems.push(format!("exemptions.tag_key: {problem}"));
+        }
+        if let Some(problem) = limits::tag_value_problem(&exemptions.tag_value) {
+            problems.push(format!("exemptions.tag_value: {problem}"));
         }
         let alerts = file.alerts.clone().unwrap_or_default();
         let alerts = AlertTargets {
@@ -170,6 +180,9 @@ impl Baseline {
             if !arn.starts_with("arn:") || !arn.contains(":sns:") {
                 problems.push(format!("alerts.sns_topic_arn: `{arn}` is not an SNS topic ARN"));
             }
+        }
+        if let Some(problem) = alerts.event_bus.as_deref().and_then(limits::event_bus_problem) {
+            problems.push(format!("alerts.event_bus: {problem}"));
         }
         let replication = replication_settings(file.replication.as_ref(), &mut problems);
         if problems.is_empty() {
@@ -239,6 +252,41 @@ impl Baseline {
             }
         }
     }
+}
+
+/// Settings that no rule makes impossible alone but two rules make together, for the repositories both
+/// match (`kms_keys` from one, `type = "AES256"` from the other, say): each problem names the later rule's key
+/// and a repository name both rules match.
+fn rule_pair_problems(defaults: &Resolved, rules: &[Rule]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (i, first) in rules.iter().enumerate() {
+        for (j, second) in rules.iter().enumerate().skip(i + 1) {
+            let Some(name) = first
+                .matches
+                .as_slice()
+                .iter()
+                .find_map(|a| second.matches.as_slice().iter().find_map(|b| a.common_name(b)))
+            else {
+                continue;
+            };
+            let at = format!("rules[{j}]");
+            let mut both = defaults.clone();
+            if both.apply(&first.overrides(), &format!("rules[{i}]")).is_err()
+                || both.apply(&second.overrides(), &at).is_err()
+            {
+                continue;
+            }
+            let mut alone = defaults.clone();
+            let alone = match alone.apply(&second.overrides(), &at) {
+                Ok(()) => alone.check(&at),
+                Err(_) => continue,
+            };
+            for problem in both.check(&at).into_iter().filter(|p| !alone.contains(p)) {
+                problems.push(format!("{problem} (with rules[{i}], for repositories both match, e.g. `{name}`)"));
+            }
+        }
+    }
+    problems
 }
 
 /// The `[replication]` section, checked; problems are added to `problems`.

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::limits;
 use super::model::{Mode, Overrides, RequiredTag};
 use crate::observed::{EncryptionType, ScanFrequency};
 use crate::vulnerabilities::{Severity, Suppression};
@@ -247,14 +248,18 @@ impl Resolved {
             set(&mut self.repository_policy.mode, &o.mode);
             set(&mut self.repository_policy.public_access, &o.public_access);
             set(&mut self.repository_policy.cross_account_pull, &o.cross_account_pull);
+            let mut seen = Vec::new();
             for (index, statement) in o.statements.iter().flatten().enumerate() {
+                let at = format!("{at}.repository_policy.statements[{index}]");
                 match policy::sid(statement) {
+                    Some(sid) if seen.contains(&sid) => {
+                        problems.push(format!("{at}: the Sid `{sid}` is used by an earlier statement of this list"))
+                    }
                     Some(sid) => {
+                        seen.push(sid);
                         self.repository_policy.statements.insert(sid.to_string(), statement.clone());
                     }
-                    None => problems.push(format!(
-                        "{at}.repository_policy.statements[{index}]: every required statement needs a string `Sid`"
-                    )),
+                    None => problems.push(format!("{at}: every required statement needs a string `Sid`")),
                 }
             }
         }
@@ -295,6 +300,11 @@ impl Resolved {
                 "{at}.tag_mutability.exclusions: IMMUTABLE_WITH_EXCLUSION needs 1 to 5 exclusion filters"
             ));
         }
+        if m.mode != Mode::Off && m.target == TagMutabilityTarget::Immutable && !m.exclusions.is_empty() {
+            problems.push(format!(
+                "{at}.tag_mutability.exclusions: exclusions only apply to IMMUTABLE_WITH_EXCLUSION, the target is IMMUTABLE"
+            ));
+        }
         if m.exclusions.len() > 5 {
             problems.push(format!("{at}.tag_mutability.exclusions: at most 5 filters, found {}", m.exclusions.len()));
         }
@@ -313,8 +323,8 @@ impl Resolved {
             problems.push(format!("{at}.encryption.kms_keys: keys only apply to KMS and KMS_DSSE encryption"));
         }
         for key in &e.kms_keys {
-            if !key.starts_with("arn:") {
-                problems.push(format!("{at}.encryption.kms_keys: `{key}` is not a key ARN"));
+            if let Some(problem) = limits::kms_key_problem(key) {
+                problems.push(format!("{at}.encryption.kms_keys: {problem}"));
             }
         }
         let l = &self.lifecycle_policy;
@@ -336,8 +346,13 @@ impl Resolved {
             }
         }
         for (sid, statement) in &r.statements {
+            for problem in policy::shape::problems(statement) {
+                problems.push(format!("{at}.repository_policy.statements: `{sid}`: {problem}"));
+            }
             if policy::grants_public_access(statement) {
-                problems.push(format!("{at}.repository_policy.statements: `{sid}` grants public access"));
+                problems.push(format!(
+                    "{at}.repository_policy.statements: `{sid}` grants public access (no condition narrows who can use it)"
+                ));
             }
             if sid == CROSS_ACCOUNT_PULL_SID {
                 problems.push(format!(
@@ -345,14 +360,23 @@ impl Resolved {
                 ));
             }
         }
+        let required = r.statements.len() + usize::from(!r.cross_account_pull.is_empty());
+        if required > policy::MAX_OWNED_STATEMENTS {
+            problems.push(format!(
+                "{at}.repository_policy.statements: at most {} required statements (ecr-warden records the ones it wrote in one tag), found {required}",
+                policy::MAX_OWNED_STATEMENTS
+            ));
+        }
         for (key, tag) in &self.tags.required {
-            if key.is_empty() || key.chars().count() > 128 {
-                problems.push(format!("{at}.tags.required: the key `{key}` must be 1-128 characters"));
+            if let Some(problem) = limits::tag_key_problem(key) {
+                problems.push(format!("{at}.tags.required: {problem}"));
+            }
+            for value in tag.default.iter().chain(&tag.allowed) {
+                if let Some(problem) = limits::tag_value_problem(value) {
+                    problems.push(format!("{at}.tags.required.{key}: {problem}"));
+                }
             }
             if let Some(default) = &tag.default {
-                if default.chars().count() > 256 {
-                    problems.push(format!("{at}.tags.required.{key}.default: at most 256 characters"));
-                }
                 if !tag.allowed.is_empty() && !tag.allowed.contains(default) {
                     problems.push(format!("{at}.tags.required.{key}.default: `{default}` is not one of `allowed`"));
                 }

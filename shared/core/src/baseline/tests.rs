@@ -333,3 +333,123 @@ fn a_json_baseline_may_name_its_schema_and_the_schema_is_strict() {
     sections.sort();
     assert_eq!(sections, ["$schema", "alerts", "defaults", "exemptions", "replication", "rules"]);
 }
+
+#[test]
+fn required_statements_are_checked_like_a_policy() {
+    let found = problems(
+        "b.toml",
+        r#"
+        [[defaults.repository_policy.statements]]
+        Sid = "Pull"
+        Effect = "Allow"
+        Principal = { AWS = "arn:aws:iam::111122223333:root" }
+        Action = "ecr:BatchGetImage"
+
+        [[defaults.repository_policy.statements]]
+        Sid = "Pull"
+        Effect = "Deny"
+        Principal = "*"
+        Action = "ecr:*"
+
+        [[defaults.repository_policy.statements]]
+        Sid = "Lowercase"
+        Effect = "allow"
+        Principal = { AWS = "alice" }
+        Action = "BatchGetImage"
+
+        [[defaults.repository_policy.statements]]
+        Sid = "LooksNarrow"
+        Effect = "Allow"
+        Principal = "*"
+        Action = "ecr:BatchGetImage"
+        Condition = { StringEqualsIfExists = { "aws:PrincipalOrgID" = "o-abc123" } }
+        "#,
+    );
+    let expect = |text: &str| assert!(found.iter().any(|p| p.contains(text)), "expected {text:?} in {found:#?}");
+    expect("statements[1]: the Sid `Pull` is used by an earlier statement");
+    expect("`Lowercase`: `Effect` must be \"Allow\" or \"Deny\"");
+    expect("`Lowercase`: `alice` is not a valid AWS principal");
+    expect("`Lowercase`: `BatchGetImage` is not an action");
+    expect("`LooksNarrow` grants public access");
+}
+
+#[test]
+fn values_aws_would_refuse_are_rejected_at_validation() {
+    let found = problems(
+        "b.toml",
+        r#"
+        [exemptions]
+        tag_key = "aws:exempt"
+
+        [alerts]
+        event_bus = "alerts bus"
+
+        [defaults.encryption]
+        type = "KMS"
+        kms_keys = ["alias/ecr", "1234abcd-12ab-34cd-56ef-1234567890ab"]
+
+        [defaults.tags]
+        required = { "AWS:team" = { default = "a" }, "cost;center" = { default = "x" }, owner = { default = "a|b" } }
+
+        [defaults.tag_mutability]
+        target = "IMMUTABLE"
+        exclusions = ["latest"]
+
+        [defaults.image_tags]
+        allowed = ['latest)|(.*']
+
+        [[rules]]
+        match = []
+        "#,
+    );
+    for text in [
+        "exemptions.tag_key: the tag key `aws:exempt` starts with `aws:`",
+        "alerts.event_bus: `alerts bus` is not an event bus name",
+        "defaults.encryption.kms_keys: `alias/ecr` is not a KMS key ARN",
+        "defaults.encryption.kms_keys: `1234abcd-12ab-34cd-56ef-1234567890ab` is not a KMS key ARN",
+        "defaults.tags.required: the tag key `AWS:team` starts with `aws:`",
+        "defaults.tags.required: the tag key `cost;center` holds ';'",
+        "defaults.tags.required.owner: the tag value `a|b` holds '|'",
+        "defaults.tag_mutability.exclusions: exclusions only apply to IMMUTABLE_WITH_EXCLUSION",
+        "defaults.image_tags.allowed: `latest)|(.*` is not a valid regular expression",
+        "rules[0].match: name at least one repository glob",
+    ] {
+        assert!(found.iter().any(|p| p.contains(text)), "expected {text:?} in {found:#?}");
+    }
+}
+
+/// Two rules that are fine alone but impossible together, for the repositories both match, are reported per
+/// pair; rules that can't match the same repository are not.
+#[test]
+fn contradictory_rules_are_reported_per_pair() {
+    let found = problems(
+        "b.toml",
+        r#"
+        [[rules]]
+        match = "team-a/*"
+        encryption = { type = "KMS", kms_keys = ["arn:aws:kms:us-east-1:111122223333:key/k1"] }
+
+        [[rules]]
+        match = "*/api"
+        encryption = { type = "AES256" }
+
+        [[rules]]
+        match = "team-b/*"
+        tag_mutability = { target = "IMMUTABLE_WITH_EXCLUSION", exclusions = ["latest"] }
+
+        [[rules]]
+        match = ["team-b/web", "team-c/*"]
+        tag_mutability = { target = "IMMUTABLE" }
+
+        [[rules]]
+        match = "team-c/*"
+        encryption = { type = "AES256" }
+        "#,
+    );
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found[0].contains("rules[1].encryption.kms_keys") && found[0].contains("with rules[0]"), "{found:#?}");
+    assert!(found[0].contains("`team-a/api`"), "{found:#?}");
+    assert!(found[1].contains("rules[3].tag_mutability.exclusions") && found[1].contains("`team-b/web`"), "{found:#?}");
+    let apart = "[[rules]]\nmatch = \"team-a/*\"\nencryption = { type = \"KMS\", kms_keys = [\"arn:aws:kms:us-east-1:111122223333:key/k1\"] }\n[[rules]]\nmatch = \"team-b/*\"\nencryption = { type = \"AES256\" }\n";
+    parse(apart);
+}
