@@ -42,7 +42,7 @@ fn explain_lists_every_control_and_explains_each_one() {
     );
 
     let unknown = run(&["explain", "nope"]);
-    assert_eq!(unknown.status.code(), Some(2));
+    assert_eq!(unknown.status.code(), Some(64), "a usage mistake has its own exit code");
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("possible values: tag-mutability"));
 }
 
@@ -70,4 +70,31 @@ fn output_piped_into_a_reader_that_stops_early_ends_quietly() {
     let output = child.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// A usage mistake exits 64, never 2 (which `plan` uses for "changes pending"), and says what is wrong in a
+/// few lines; help and version succeed. No AWS call is made: there is no endpoint to make it to.
+#[test]
+fn usage_mistakes_exit_64_and_never_look_like_pending_changes() {
+    for args in [
+        &["plan", "--bogus"][..],
+        &["plan", "--output"],
+        &["plan", "--output", "xml"],
+        &["plan", "--concurrency", "0"],
+        &["apply", "--concurrency", "lots"],
+        &["plan", "--repository", "team-[a"],
+        &["handle"],
+        &["explain", "nope"],
+        &["no-such-command"],
+        &[],
+    ] {
+        let output = run(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(64), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: ") || stderr.contains("Usage:"), "{args:?}: {stderr}");
+        assert!(stderr.lines().count() < 25, "{args:?}: {stderr}");
+    }
+    for args in [&["--help"][..], &["plan", "--help"], &["--version"]] {
+        assert!(run(args).status.success(), "{args:?}");
+    }
 }

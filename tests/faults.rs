@@ -138,3 +138,56 @@ async fn a_backfill_under_twenty_percent_faults_ends_compliant_or_reported_and_n
         assert_eq!(ids, vec!["TeamPull".to_string()], "{name}");
     }
 }
+
+/// An endpoint that accepts connections and never answers: `plan`, `apply` and `handle` each end in seconds
+/// with one line saying what didn't answer and which setting sets the deadline, instead of hanging forever.
+#[tokio::test]
+async fn an_endpoint_that_never_answers_fails_in_seconds_with_a_clear_error() {
+    let moto = Moto::start();
+    let black_hole = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", black_hole.local_addr().expect("address"));
+    // Connections are accepted (the kernel's backlog) and never read: no answer ever comes.
+    let event = moto.write_file("event.json", &integration_tests::create_repository_event("team-a/api").to_string());
+    let event = event.to_str().expect("utf-8");
+    let env = [("AWS_ENDPOINT_URL", endpoint.as_str()), ("ECR_WARDEN_TIMEOUT_SECONDS", "1")];
+    for args in [&["plan"][..], &["apply"], &["handle", "--event", event]] {
+        let started = std::time::Instant::now();
+        let run = moto.ecr_warden_with(args, &env);
+        let took = started.elapsed();
+        assert_eq!(run.code(), 1, "{args:?}: {run:?}");
+        assert!(took < std::time::Duration::from_secs(20), "{args:?} took {took:?}");
+        let stderr = run.stderr();
+        assert!(stderr.contains(&format!("ECR at {endpoint} didn't answer in time")), "{args:?}: {stderr}");
+        assert!(stderr.contains("ECR_WARDEN_TIMEOUT_SECONDS"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("DispatchFailure") && !stderr.contains("TimeoutError {"), "{args:?}: {stderr}");
+    }
+    drop(black_hole);
+}
+
+/// A call that hangs for one repository fails that repository, with the cause; the others are governed.
+#[tokio::test]
+async fn a_stuck_call_fails_its_repository_not_the_run() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    for name in ["team-a/stuck", "team-a/fine"] {
+        ecr.create_repository().repository_name(name).send().await.expect("create");
+    }
+    let baseline = moto.write_file("baseline.toml", BASELINE);
+    let proxy = FaultProxy::start_with(&moto.endpoint, 0, 0, &[]);
+    proxy.hang("GetRepositoryPolicy", "team-a/stuck");
+    let env = [("AWS_ENDPOINT_URL", proxy.endpoint.as_str()), ("ECR_WARDEN_TIMEOUT_SECONDS", "1")];
+    let run =
+        moto.ecr_warden_with(&["plan", "--baseline", baseline.to_str().expect("utf-8"), "--output", "json"], &env);
+    assert_eq!(run.code(), 1, "{run:?}");
+    let report = run.json();
+    let by_name = |name: &str| {
+        report["repositories"].as_array().expect("list").iter().find(|r| r["repository"] == name).cloned().expect(name)
+    };
+    let stuck = by_name("team-a/stuck");
+    assert_eq!(stuck["outcome"], "error");
+    assert!(
+        stuck["reason"].as_str().is_some_and(|r| r.contains("GetRepositoryPolicy") && r.contains("in time")),
+        "{stuck}"
+    );
+    assert_eq!(by_name("team-a/fine")["outcome"], "governed");
+}

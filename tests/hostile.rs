@@ -33,7 +33,7 @@ async fn broken_events_are_refused_with_a_clear_error_and_no_call() {
 
     let cases: Vec<(&str, String, &str)> = vec![
         ("top-level-list", "[1, 2]".into(), "an event must be a JSON object"),
-        ("deep", deep, "is not JSON"),
+        ("deep", deep, "is nested too deeply (over 128 levels)"),
         ("wrong-detail-type", wrong_detail_type.to_string(), "EventBridge envelope"),
         ("detail-not-object", detail_not_object.to_string(), "CloudTrail detail"),
         ("name-number", create_event(json!(42)).to_string(), "repositoryName is missing or not a string"),

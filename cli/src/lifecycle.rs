@@ -82,7 +82,7 @@ async fn preview(args: PreviewArgs) -> anyhow::Result<ExitCode> {
             (policy, images)
         }
         (None, Some(repository)) => {
-            let registry = EcrRegistry::new(&sdk_config().await);
+            let registry = EcrRegistry::new(&sdk_config().await?);
             let policy = match given_policy {
                 Some(policy) => policy,
                 None => registry

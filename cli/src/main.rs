@@ -1,7 +1,7 @@
 //! `ecr-warden`: hold every ECR repository to a baseline, from a terminal or a pipeline.
 //!
 //! Exit codes: 0 nothing pending, 2 changes pending (`plan`), 3 only findings `apply` can't fix remain
-//! (e.g. encryption, audit-mode drift), 1 error.
+//! (e.g. encryption, audit-mode drift), 1 error, 64 a usage mistake (an unknown flag, a missing or bad value).
 
 mod lifecycle;
 mod output;
@@ -231,7 +231,16 @@ async fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     logging::init(LogFormat::Text, "warn");
-    match run(Cli::parse()).await {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // `--help` and `--version` print on standard output and succeed; a usage mistake is told on standard
+            // error and exits with a code of its own, so a pipeline can't read a typo as "changes pending" (2).
+            let _ = error.print();
+            return if error.use_stderr() { ExitCode::from(EXIT_USAGE) } else { ExitCode::SUCCESS };
+        }
+    };
+    match run(cli).await {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -323,7 +332,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn govern_all(args: RunArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
-    let config = sdk_config().await;
+    let config = sdk_config().await?;
     let baseline = BaselineSource::from_env(args.baseline).load(&config).await?;
     let registry = match args.tags_from {
         TagsFrom::ListTags => EcrRegistry::new(&config),
@@ -358,10 +367,15 @@ async fn govern_all(args: RunArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
 
 async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.event).with_context(|| format!("can't read {}", args.event.display()))?;
-    let event: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", args.event.display()))?;
+    let event: serde_json::Value = serde_json::from_str(&text).map_err(|error| {
+        // serde_json stops at 128 levels of nesting: say so, rather than that the file isn't JSON.
+        match error.to_string().starts_with("recursion limit exceeded") {
+            true => anyhow::anyhow!("{} is nested too deeply (over 128 levels) to be an event", args.event.display()),
+            false => anyhow::anyhow!("{} is not JSON: {error}", args.event.display()),
+        }
+    })?;
     let event = failed_invocation_payload(event);
-    let config = sdk_config().await;
+    let config = sdk_config().await?;
     let baseline = BaselineSource::from_env(args.baseline).load(&config).await?;
     let registry = EcrRegistry::new(&config);
     let guard = LoopGuard::new(std::env::var("ECR_WARDEN_ROLE_ARN").ok());
@@ -406,6 +420,9 @@ fn failed_invocation_payload(mut event: serde_json::Value) -> serde_json::Value 
         None => event,
     }
 }
+
+/// The exit code of a usage mistake (sysexits' EX_USAGE).
+const EXIT_USAGE: u8 = 64;
 
 fn exit_code(verdict: Verdict) -> ExitCode {
     ExitCode::from(match verdict {

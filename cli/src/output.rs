@@ -64,11 +64,41 @@ pub fn report_table(report: &Report) -> String {
 }
 
 /// Prints `text` on standard output, without its colours when that isn't a terminal or `NO_COLOR` is set.
+/// Control characters other than line breaks, tabs and the colours themselves are escaped: names and
+/// reasons quoted from events can't move the cursor or clear the screen.
 pub fn print_colored(text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut stdout = anstream::stdout();
-    stdout.write_all(text.as_bytes())?;
+    stdout.write_all(without_stray_controls(text).as_bytes())?;
     stdout.flush()
+}
+
+/// `text` with every control character escaped but `\n`, `\t` and colour sequences (`ESC [ digits ; m`).
+fn without_stray_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let colour = rest.strip_prefix("\u{1b}[").and_then(|after| {
+            let end = after.find(|c: char| !(c.is_ascii_digit() || c == ';'))?;
+            after[end..].starts_with('m').then_some(2 + end + 1)
+        });
+        let taken = match colour {
+            Some(length) => {
+                out.push_str(&rest[..length]);
+                length
+            }
+            None if c.is_control() && c != '\n' && c != '\t' => {
+                out.extend(c.escape_debug());
+                c.len_utf8()
+            }
+            None => {
+                out.push(c);
+                c.len_utf8()
+            }
+        };
+        rest = &rest[taken..];
+    }
+    out
 }
 
 /// The colour of a status cell: green holds, cyan was fixed, yellow would change, red needs a person.
@@ -242,4 +272,17 @@ pub fn handled_text(handled: &Handled) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_stay_and_other_control_characters_are_escaped() {
+        let green = "\u{1b}[32mcompliant\u{1b}[0m";
+        assert_eq!(without_stray_controls(green), green);
+        assert_eq!(without_stray_controls("a\u{1b}]0;title\u{7}b\r\n"), "a\\u{1b}]0;title\\u{7}b\\r\n");
+        assert_eq!(without_stray_controls("x\u{1b}[2Jy"), "x\\u{1b}[2Jy", "a screen clear is not a colour");
+    }
 }

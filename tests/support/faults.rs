@@ -5,6 +5,10 @@
 //! Which request gets which fault is decided by a hash of the seed, the request (method, path, target,
 //! body) and how many times that same request was seen before: a retry of a request can get another
 //! outcome, and one seed gives the same faults to the same requests whatever order concurrency sends them in.
+//!
+//! For races, the proxy can also hold one request of an operation until the test lets it go ([`FaultProxy::hold`]:
+//! before moto sees it, or after moto applied it and before its answer goes back), so that a test can change
+//! the registry at exactly that moment; and it can leave requests unanswered for good ([`FaultProxy::hang`]).
 
 use std::collections::BTreeMap;
 use std::collections::HashMap;
@@ -12,6 +16,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -46,6 +51,40 @@ impl Fault {
     ];
 }
 
+/// When a held request is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Before moto sees it.
+    BeforeForward,
+    /// After moto applied it, before its answer goes back.
+    AfterForward,
+}
+
+/// One request held by the proxy until the test lets it go.
+pub struct Hold {
+    reached: Receiver<()>,
+    release: Sender<()>,
+}
+
+impl Hold {
+    /// Waits until the request arrived and is held; panics after 60 s.
+    pub fn wait(&self) {
+        self.reached.recv_timeout(Duration::from_secs(60)).expect("the held request never came");
+    }
+
+    /// Lets the request go on.
+    pub fn release(&self) {
+        let _ = self.release.send(());
+    }
+}
+
+/// A hold not yet used: the operation, when, and the channels to tell the test and to hear from it.
+struct HoldRule {
+    target: String,
+    stage: Stage,
+    channels: Option<(Sender<()>, Receiver<()>)>,
+}
+
 /// A running proxy.
 pub struct FaultProxy {
     /// `http://127.0.0.1:PORT`: point `AWS_ENDPOINT_URL` here.
@@ -67,6 +106,10 @@ struct State {
     stand_ins: Mutex<Vec<(String, String, String)>>,
     /// The requests answered by a stand-in.
     stood_in: Mutex<Vec<Request>>,
+    /// Requests to hold until released.
+    holds: Mutex<Vec<HoldRule>>,
+    /// Operations (and a text their body holds) never answered.
+    hangs: Mutex<Vec<(String, String)>>,
 }
 
 impl FaultProxy {
@@ -89,6 +132,8 @@ impl FaultProxy {
             injected: Mutex::default(),
             stand_ins: Mutex::default(),
             stood_in: Mutex::default(),
+            holds: Mutex::default(),
+            hangs: Mutex::default(),
         });
         let shared = Arc::clone(&state);
         std::thread::spawn(move || {
@@ -105,6 +150,22 @@ impl FaultProxy {
     pub fn stand_in(&self, method: &str, path: &str, answer: &str) {
         let entry = (method.to_string(), path.to_string(), answer.to_string());
         self.state.stand_ins.lock().expect("stand-ins").push(entry);
+    }
+
+    /// Holds the next request of the operation `target` (`GetRepositoryPolicy`, the `X-Amz-Target`'s name) at
+    /// `stage` until the returned [`Hold`] is released; later requests of the operation go through.
+    pub fn hold(&self, target: &str, stage: Stage) -> Hold {
+        let (reached_tx, reached) = mpsc::channel();
+        let (release, release_rx) = mpsc::channel();
+        let rule = HoldRule { target: target.to_string(), stage, channels: Some((reached_tx, release_rx)) };
+        self.state.holds.lock().expect("holds").push(rule);
+        Hold { reached, release }
+    }
+
+    /// Never answers requests of the operation `target` whose body holds `body_contains`: the connection stays
+    /// open until the client gives up, as with an endpoint that accepted the call and hangs.
+    pub fn hang(&self, target: &str, body_contains: &str) {
+        self.state.hangs.lock().expect("hangs").push((target.to_string(), body_contains.to_string()));
     }
 
     /// The requests a stand-in answered, in order.
@@ -140,6 +201,32 @@ impl State {
             );
             self.stood_in.lock().expect("stood-in requests").push(request);
             let _ = client.write_all(format!("{head}{answer}").as_bytes());
+            let _ = client.shutdown(Shutdown::Both);
+            return;
+        }
+        let target = request.headers.get("x-amz-target").and_then(|t| t.rsplit('.').next()).unwrap_or("").to_string();
+        let hangs =
+            self.hangs.lock().expect("hangs").iter().any(|(t, body)| *t == target && request.body.contains(body));
+        if hangs {
+            // Read until the client gives up; never answer.
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+            return;
+        }
+        let held = self.holds.lock().expect("holds").iter_mut().find_map(|rule| {
+            let matches = rule.target == target && rule.channels.is_some();
+            matches.then(|| (rule.stage, rule.channels.take()))
+        });
+        if let Some((stage, Some((reached, release)))) = held {
+            if stage == Stage::BeforeForward {
+                let _ = reached.send(());
+                let _ = release.recv();
+            }
+            let answer = self.forward(&request).unwrap_or_default();
+            if stage == Stage::AfterForward {
+                let _ = reached.send(());
+                let _ = release.recv();
+            }
+            let _ = client.write_all(&answer);
             let _ = client.shutdown(Shutdown::Both);
             return;
         }

@@ -326,6 +326,26 @@ pub fn workspace_binary(name: &str) -> PathBuf {
     binary
 }
 
+/// The account moto gives the tests' credentials.
+pub const ACCOUNT: &str = "123456789012";
+
+/// An event fixture (`tests/fixtures/events/NAME`) as JSON, set in the tests' account and region (events
+/// for another registry are ignored).
+pub fn event_fixture(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(fixture(&format!("events/{name}"))).expect("read the fixture");
+    let mut event: serde_json::Value = serde_json::from_str(&text).expect("the fixture is JSON");
+    event["account"] = serde_json::json!(ACCOUNT);
+    event["region"] = serde_json::json!(REGION);
+    event
+}
+
+/// The CloudTrail `CreateRepository` event of `repository`, in the tests' account and region.
+pub fn create_repository_event(repository: &str) -> serde_json::Value {
+    let mut event = event_fixture("cloudtrail-create-repository.json");
+    event["detail"]["requestParameters"] = serde_json::json!({ "repositoryName": repository });
+    event
+}
+
 /// A fixture file under `tests/fixtures/`.
 pub fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)

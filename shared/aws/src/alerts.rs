@@ -42,7 +42,7 @@ impl AlertSink for SnsSink {
                 .map_err(|e| e.to_string())?;
             publish = publish.message_attributes(name, value);
         }
-        publish.send().await.map(|_| ()).map_err(|e| crate::errors::message(&e))
+        publish.send().await.map(|_| ()).map_err(|e| crate::errors::message("SNS", &e))
     }
 }
 
@@ -74,7 +74,13 @@ impl AlertSink for EventBusSink {
             .resources(&alert.repository_arn)
             .detail(detail)
             .build();
-        let output = self.client.put_events().entries(entry).send().await.map_err(|e| crate::errors::message(&e))?;
+        let output = self
+            .client
+            .put_events()
+            .entries(entry)
+            .send()
+            .await
+            .map_err(|e| crate::errors::message("EventBridge", &e))?;
         // PutEvents answers 200 even when an entry was refused: the entry says why.
         match output.entries().iter().find(|e| e.error_code().is_some()) {
             Some(failed) => Err(format!(

@@ -1,36 +1,136 @@
-//! Turning SDK errors into the core's `RegistryError`: "not found" and throttling are told apart from
-//! every other failure, and messages carry the whole error chain.
+//! Turning SDK errors into what a person reads: one line saying what failed, where and why, never the SDK's
+//! debug dump. "Not found" and throttling are told apart from every other failure for the core.
 
-use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use std::error::Error;
+use std::sync::OnceLock;
+
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use warden_core::registry::RegistryError;
+
+use crate::SdkConfig;
 
 /// ECR error codes that mean "the thing asked about isn't there".
 pub(crate) const REPOSITORY_NOT_FOUND: &str = "RepositoryNotFoundException";
 
-/// Maps an SDK error of `operation` on `repository`.
-pub(crate) fn registry_error<E, R>(operation: &str, repository: &str, error: SdkError<E, R>) -> RegistryError
+/// Where calls go, for messages: `at http://...` with `AWS_ENDPOINT_URL`, else `in REGION`.
+static PLACE: OnceLock<String> = OnceLock::new();
+
+/// Remembers where the SDK sends calls, so that a connection failure can say so.
+pub(crate) fn remember_place(config: &SdkConfig) {
+    let place = match (config.endpoint_url(), config.region()) {
+        (Some(url), _) => format!("at {url}"),
+        (None, Some(region)) => format!("in {region}"),
+        (None, None) => "(no region is configured: set AWS_REGION)".to_string(),
+    };
+    let _ = PLACE.set(place);
+}
+
+/// Maps an SDK error of the ECR `operation` on `repository`.
+pub(crate) fn registry_error<E>(operation: &str, repository: &str, error: SdkError<E, HttpResponse>) -> RegistryError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + Error + 'static,
 {
     match error.code() {
         Some(REPOSITORY_NOT_FOUND) => RegistryError::NotFound(repository.to_string()),
         Some("ThrottlingException" | "TooManyRequestsException" | "ThrottledException") => {
-            RegistryError::Throttled { operation: operation.to_string(), message: message(&error) }
+            RegistryError::Throttled { operation: operation.to_string(), message: message("ECR", &error) }
         }
-        _ => RegistryError::Failed { operation: operation.to_string(), message: message(&error) },
+        _ => RegistryError::Failed { operation: operation.to_string(), message: message("ECR", &error) },
     }
 }
 
-/// The error's code where it has one, else the whole error chain.
-pub(crate) fn message<E, R>(error: &SdkError<E, R>) -> String
+/// One line for people about a failed call to `service`: the service's error code and message; or that it
+/// couldn't be reached, didn't answer in time or sent an unreadable answer, and where; or that no
+/// credentials were found, and how to give some.
+pub(crate) fn message<E>(service: &str, error: &SdkError<E, HttpResponse>) -> String
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + Error + 'static,
 {
-    match (error.code(), error.message()) {
-        (Some(code), Some(text)) => format!("{code}: {text}"),
-        (Some(code), None) => code.to_string(),
-        _ => DisplayErrorContext(error).to_string(),
+    let place = PLACE.get().map_or("at its endpoint", String::as_str);
+    let status = || error.raw_response().map(|r| r.status().as_u16()).unwrap_or_default();
+    match error {
+        SdkError::ServiceError(_) => match (error.code(), error.message()) {
+            (Some(code), Some(text)) => format!("{code}: {}", one_line(text)),
+            (Some(code), None) => code.to_string(),
+            _ => format!("{service} {place} refused the call (HTTP {})", status()),
+        },
+        SdkError::TimeoutError(_) => format!("{service} {place} didn't answer in time (ECR_WARDEN_TIMEOUT_SECONDS)"),
+        SdkError::DispatchFailure(failure) => {
+            if let Some(problem) = credentials_problem(error) {
+                return problem;
+            }
+            let cause = root_cause(error);
+            if failure.is_timeout() {
+                format!("{service} {place} didn't answer in time: {cause}")
+            } else if failure.is_io() {
+                format!("can't reach {service} {place}: {cause}")
+            } else {
+                format!("the call to {service} {place} failed: {cause}")
+            }
+        }
+        SdkError::ResponseError(_) => {
+            format!("{service} {place} sent an answer that can't be read (HTTP {}): {}", status(), root_cause(error))
+        }
+        _ => format!("the call to {service} couldn't be made: {}", root_cause(error)),
+    }
+}
+
+/// Why credentials couldn't be had, when that is why the call failed.
+fn credentials_problem(error: &(dyn Error + 'static)) -> Option<String> {
+    let mut source = Some(error);
+    while let Some(current) = source {
+        if let Some(credentials) = current.downcast_ref::<CredentialsError>() {
+            let cause = match credentials {
+                CredentialsError::CredentialsNotLoaded(_) => "no AWS credentials were found".to_string(),
+                other => format!("no usable AWS credentials ({})", root_cause(other)),
+            };
+            return Some(format!(
+                "{cause}: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role \
+                 provides them"
+            ));
+        }
+        source = current.source();
+    }
+    None
+}
+
+/// The innermost cause in an error's chain, as one line.
+fn root_cause(error: &(dyn Error + 'static)) -> String {
+    let mut innermost = error;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    one_line(&innermost.to_string())
+}
+
+/// Text on one line: line breaks become spaces, other control characters are escaped.
+fn one_line(text: &str) -> String {
+    let joined = text.split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+    let mut out = String::with_capacity(joined.len());
+    for c in joined.chars() {
+        match c.is_control() {
+            true => out.extend(c.escape_debug()),
+            false => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_single_and_controls_escaped() {
+        assert_eq!(one_line("first\n  second\r\nthird\u{1b}[2J"), "first second third\\u{1b}[2J");
+    }
+
+    #[test]
+    fn missing_credentials_say_how_to_give_some() {
+        let error = CredentialsError::not_loaded("no providers in chain provided credentials");
+        let found = credentials_problem(&error).expect("recognised");
+        assert!(found.starts_with("no AWS credentials were found") && found.contains("AWS_PROFILE"), "{found}");
     }
 }

@@ -13,6 +13,6 @@ pub mod securityhub;
 pub mod ssm;
 mod tagging;
 
-pub use config::{sdk_config, SdkConfig};
+pub use config::{sdk_config, ConfigError, SdkConfig, DEFAULT_TIMEOUT, TIMEOUT_ENV};
 pub use ecr::EcrRegistry;
 pub use queue::SqsWorkQueue;

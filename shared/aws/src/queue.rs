@@ -49,7 +49,7 @@ impl WorkQueue for SqsWorkQueue {
                 .set_entries(Some(entries))
                 .send()
                 .await
-                .map_err(|e| crate::errors::message(&e))?;
+                .map_err(|e| crate::errors::message("SQS", &e))?;
             if let Some(refused) = sent.failed().first() {
                 let first = call * MESSAGES_PER_CALL + refused.id().parse::<usize>().unwrap_or_default();
                 return Err(format!(

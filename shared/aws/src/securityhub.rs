@@ -95,7 +95,7 @@ impl FindingsHub for SecurityHub {
                 .set_findings(Some(chunk.iter().map(|f| asff(f, &now)).collect()))
                 .send()
                 .await
-                .map_err(|e| crate::errors::message(&e))?;
+                .map_err(|e| crate::errors::message("Security Hub", &e))?;
             if let Some(failed) = output.failed_findings().first() {
                 return Err(format!(
                     "{} of {} findings not imported, e.g. {}: {} {}",
@@ -134,7 +134,7 @@ impl FindingsHub for SecurityHub {
         let mut pages = self.client.get_findings().filters(filters).max_results(100).into_paginator().send();
         let mut active = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| crate::errors::message(&e))?;
+            let page = page.map_err(|e| crate::errors::message("Security Hub", &e))?;
             for finding in page.findings() {
                 // Checked here too, so a service that ignores a filter can't make a finding look active.
                 let ours = finding.product_arn() == Some(product_arn)
@@ -161,7 +161,7 @@ impl FindingsHub for SecurityHub {
                 .workflow(WorkflowUpdate::builder().status(WorkflowStatus::Resolved).build())
                 .send()
                 .await
-                .map_err(|e| crate::errors::message(&e))?;
+                .map_err(|e| crate::errors::message("Security Hub", &e))?;
             if let Some(failed) = output.unprocessed_findings().first() {
                 return Err(format!(
                     "{} findings not resolved, e.g. {}: {}",

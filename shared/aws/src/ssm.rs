@@ -1,7 +1,6 @@
 //! Reading a baseline stored as an SSM parameter (how the Lambda functions get theirs).
 
 use crate::api_calls::counted_client;
-use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata};
 
 use crate::SdkConfig;
 
@@ -19,11 +18,12 @@ pub struct ParameterError {
 pub async fn parameter(config: &SdkConfig, name: &str) -> Result<String, ParameterError> {
     let client = counted_client!(aws_sdk_ssm, config);
     let fail = |message: String| ParameterError { name: name.to_string(), message };
-    let output = client.get_parameter().name(name).with_decryption(true).send().await.map_err(|e| {
-        fail(match e.code() {
-            Some(code) => format!("{code}: {}", e.message().unwrap_or_default()),
-            None => DisplayErrorContext(&e).to_string(),
-        })
-    })?;
+    let output = client
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| fail(crate::errors::message("SSM", &e)))?;
     output.parameter().and_then(|p| p.value()).map(str::to_string).ok_or_else(|| fail("it has no value".into()))
 }

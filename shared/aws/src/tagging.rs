@@ -23,7 +23,7 @@ pub async fn repository_tags(client: &Client) -> Result<HashMap<String, BTreeMap
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| RegistryError::Failed {
             operation: "GetResources".into(),
-            message: crate::errors::message(&e),
+            message: crate::errors::message("Resource Groups Tagging", &e),
         })?;
         for resource in page.resource_tag_mapping_list() {
             let Some(arn) = resource.resource_arn() else { continue };

@@ -28,12 +28,12 @@ pub enum BaselineSource {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file couldn't be read.
-    #[error("can't read baseline file {path}: {source}")]
+    #[error("can't read baseline file {}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The error.
-        source: std::io::Error,
+        /// The error (part of this message, not a separate cause: it is said once).
+        error: std::io::Error,
     },
     /// The parameter couldn't be read.
     #[error(transparent)]
@@ -70,7 +70,7 @@ impl BaselineSource {
             BaselineSource::Builtin => Baseline::builtin()?,
             BaselineSource::File(path) => {
                 let text =
-                    std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.clone(), source })?;
+                    std::fs::read_to_string(path).map_err(|error| LoadError::Io { path: path.clone(), error })?;
                 Baseline::parse(&path.display().to_string(), &text)?
             }
             BaselineSource::Ssm(name) => {

@@ -56,7 +56,7 @@ pub enum Route {
 
 /// An event that can't be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("malformed event: {0}")]
+#[error("malformed event: {}", warden_core::text::escaped(.0))]
 pub struct MalformedEvent(pub String);
 
 /// The principals whose calls are ecr-warden's own (its functions' roles), so its fixes don't trigger
@@ -239,7 +239,7 @@ fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Ro
     if repository.is_empty() {
         return Err(MalformedEvent(format!("{}: the repository name is empty", call.event_name)));
     }
-    let by = identity.arn.map(|arn| format!(" by {arn}")).unwrap_or_default();
+    let by = identity.arn.map(|arn| format!(" by {}", warden_core::text::shown(&arn, 200))).unwrap_or_default();
     let created = call.event_name == "CreateRepository";
     Ok(Route::Govern { origin, repository, because: format!("{}{by}", call.event_name), created })
 }
@@ -261,7 +261,7 @@ fn route_replication_action(origin: Origin, detail: &Value) -> Result<Route, Mal
         _ => String::new(),
     };
     let result = field("result").unwrap_or("unknown");
-    let because = format!("ECR Replication Action{from} ({result})");
+    let because = warden_core::text::shown(&format!("ECR Replication Action{from} ({result})"), 200);
     Ok(Route::Govern { origin, repository: repository.to_string(), because, created: false })
 }
 
@@ -487,6 +487,25 @@ mod tests {
         let mut bad_counts = event.clone();
         bad_counts["detail"]["finding-severity-counts"] = json!({"HIGH": "many"});
         assert!(route(&bad_counts, &guard()).expect_err("bad count").0.contains("HIGH"));
+    }
+
+    #[test]
+    fn huge_severity_counts_saturate_instead_of_wrapping() {
+        let event = |counts: Value| {
+            json!({"detail-type": "ECR Image Scan", "source": "aws.ecr",
+                "detail": {"scan-status": "COMPLETE", "repository-name": "app", "finding-severity-counts": counts,
+                           "image-digest": "sha256:1", "image-tags": []}})
+        };
+        for counts in [
+            json!({"CRITICAL": 4_294_967_295u64, "critical": 1}),
+            json!({"CRITICAL": 4_294_967_296u64}),
+            json!({"CRITICAL": u64::MAX}),
+        ] {
+            match route(&event(counts.clone()), &guard()) {
+                Ok(Route::ScanCompleted(scan)) => assert_eq!(scan.counts[&Severity::Critical], u32::MAX, "{counts}"),
+                other => panic!("{counts}: unexpected {other:?}"),
+            }
+        }
     }
 
     #[test]

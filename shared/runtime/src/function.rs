@@ -29,7 +29,7 @@ use crate::metrics;
 /// Runs a Lambda function that handles the events of `purpose` until the runtime stops it.
 pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
     logging::init(LogFormat::Json, "info");
-    let config = sdk_config().await;
+    let config = sdk_config().await?;
     let baseline = BaselineSource::from_env(None).load(&config).await?;
     let registry = match std::env::var("ECR_WARDEN_TAGS_FROM").unwrap_or_default().as_str() {
         "" | "list-tags" => EcrRegistry::new(&config),

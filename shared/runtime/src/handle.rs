@@ -223,6 +223,8 @@ impl Handler<'_> {
         let options = GovernOptions { dry_run, ..Default::default() };
         match route {
             Route::Ignore { reason } => {
+                // The reason quotes the event: shown with its control characters escaped.
+                let reason = warden_core::text::shown(&reason, 500);
                 info!(%reason, "event ignored");
                 Ok(Handled::Ignored { reason })
             }

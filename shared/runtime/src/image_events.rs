@@ -120,11 +120,14 @@ fn severity_counts(counts: Option<&Value>, what: &str) -> Result<BTreeMap<Severi
         if key == "TOTAL" {
             continue;
         }
+        // Counts past u32::MAX, and sums of keys naming one severity (`CRITICAL` and `critical`), saturate: a
+        // count that wrapped to a small number would hide findings.
         let count = count
             .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
             .ok_or_else(|| MalformedEvent(format!("{what}: finding-severity-counts.{key} must be a whole number")))?;
-        *found.entry(Severity::parse(key)).or_insert(0) += count;
+        let total = found.entry(Severity::parse(key)).or_insert(0u32);
+        *total = total.saturating_add(count);
     }
     Ok(found)
 }

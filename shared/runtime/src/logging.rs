@@ -34,7 +34,9 @@ pub fn init(format: LogFormat, default_level: &str) {
         .ok()
         .or_else(|| std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().map(|l| l.to_lowercase()))
         .and_then(|directives| EnvFilter::try_new(directives).ok())
-        .unwrap_or_else(|| EnvFilter::new(default_level));
+        // The SDK's credential chain warns about every source it tried, with its debug dump; the error a
+        // failed call returns says what is missing in one line.
+        .unwrap_or_else(|| EnvFilter::new(format!("{default_level},aws_config=error")));
     let _already_set = match format {
         LogFormat::Json => tracing::subscriber::set_global_default(json_subscriber(filter, std::io::stderr)),
         LogFormat::Text => {
