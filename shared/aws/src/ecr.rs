@@ -82,6 +82,8 @@ impl EcrRegistry {
             .put_registry_scanning_configuration()
             .scan_type(scan_type)
             .set_rules(Some(rules))
+            .customize()
+            .config_override(sent_once())
             .send()
             .await
             .map_err(|e| registry_error("PutRegistryScanningConfiguration", filter, e))?;
@@ -273,6 +275,8 @@ impl Registry for EcrRegistry {
         self.client
             .put_replication_configuration()
             .replication_configuration(configuration)
+            .customize()
+            .config_override(sent_once())
             .send()
             .await
             .map_err(|e| registry_error("PutReplicationConfiguration", "*", e))?;
@@ -420,6 +424,12 @@ fn sdk_rule(rule: &ScanRule) -> Result<RegistryScanningRule, String> {
         .set_repository_filters(Some(filters))
         .build()
         .map_err(|e| e.to_string())
+}
+
+/// A registry-wide put is a read-modify-write of a whole configuration: it is sent once, never retried by the
+/// SDK after a back-off (by then it may drop what another writer put); the caller reads afresh and retries.
+fn sent_once() -> aws_sdk_ecr::config::Builder {
+    aws_sdk_ecr::config::Builder::default().retry_config(aws_sdk_ecr::config::retry::RetryConfig::disabled())
 }
 
 fn build_error(operation: &str, error: impl std::fmt::Display) -> RegistryError {

@@ -111,6 +111,22 @@ pub struct Observed {
     pub registry_scanning: Option<RegistryScanning>,
 }
 
+/// One part of what [`Observed`] holds, as read from the registry: what a control judges, and so what is read
+/// again just before its fix is written and again after (another writer may have changed it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The repository's settings (`DescribeRepositories`).
+    Facts,
+    /// The repository's tags.
+    Tags,
+    /// The lifecycle policy.
+    LifecyclePolicy,
+    /// The repository policy.
+    RepositoryPolicy,
+    /// The registry's scanning configuration.
+    RegistryScanning,
+}
+
 /// How often images are scanned under a registry scanning rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

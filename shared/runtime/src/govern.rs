@@ -1,17 +1,20 @@
 //! Governing one repository: resolve its settings, observe it (reads issued concurrently, each at most
-//! once), judge every control, apply the fixes unless this is a dry run, and report.
+//! once), judge every control, apply the fixes unless this is a dry run ([`crate::converge`]: each re-read
+//! before it is written and read back after), and report.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::future::join_all;
 use tokio::sync::OnceCell;
-use tracing::{info, info_span, warn, Instrument};
+use tracing::{info_span, warn, Instrument};
 use warden_core::action::Action;
 use warden_core::baseline::{Baseline, Mode, Resolved};
 use warden_core::controls::ControlId;
 use warden_core::observed::{Observed, RegistryScanning, RepositoryFacts};
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{plan, ControlReport, LifecycleImpact, Outcome, RepositoryReport, Status};
+
+use crate::converge;
 
 /// Whether to change anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -132,7 +135,7 @@ async fn govern_known(
     if !options.dry_run {
         let results = join_all(controls.iter_mut().filter(|c| c.status == Status::Pending).map(|c| {
             let span = info_span!("control", control = %c.control);
-            fix(registry, &have.facts, c).instrument(span)
+            converge::fix(registry, &want, &have, c).instrument(span)
         }))
         .await;
         if results.iter().any(|r| matches!(r, Err(RegistryError::NotFound(_)))) {
@@ -206,23 +209,4 @@ async fn add_lifecycle_impact(registry: &dyn Registry, name: &str, controls: &mu
         }
         Err(error) => warn!(%error, "can't read images for the lifecycle impact"),
     }
-}
-
-/// Applies one control's actions in order; the first failure stops that control.
-async fn fix(
-    registry: &dyn Registry,
-    facts: &RepositoryFacts,
-    control: &mut ControlReport,
-) -> Result<(), RegistryError> {
-    for action in &control.actions {
-        if let Err(error) = registry.apply(facts, action).await {
-            warn!(%error, "fix failed");
-            control.status = Status::Error;
-            control.error = Some(error.to_string());
-            return Err(error);
-        }
-        info!(action = %action.describe(), "fixed");
-    }
-    control.status = Status::Fixed;
-    Ok(())
 }

@@ -13,6 +13,7 @@
 pub mod alerts;
 pub mod backfill;
 pub mod baseline_source;
+pub mod converge;
 pub mod event;
 pub mod fan_out;
 pub mod function;

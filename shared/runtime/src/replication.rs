@@ -1,13 +1,18 @@
 //! Governing the registry's replication configuration: read it, judge it against the baseline with the
-//! registry's repositories, put what is missing, and read it back to be sure (another writer may have put
-//! its own configuration in between: the judgement is then made again on what is there).
+//! registry's repositories, put what is missing, and read it back to be sure, after a pause long enough for a
+//! concurrent put to land (another writer may have put its own configuration in between: the judgement is
+//! then made again on what is there). See [`crate::converge`].
+
+use std::time::Duration;
 
 use tracing::{info, warn};
 use warden_core::baseline::{Baseline, Mode};
 use warden_core::controls::ControlId;
-use warden_core::registry::Registry;
+use warden_core::registry::{Registry, RegistryError};
 use warden_core::replication::{judge, Judgement};
 use warden_core::report::{RegistryReport, Status};
+
+use crate::converge::{jittered, SETTLE};
 
 /// Times a fix is put (and read back) before the run gives up and reports an error.
 const ATTEMPTS: usize = 3;
@@ -58,9 +63,17 @@ pub async fn govern_replication(
             break;
         }
         info!(changes = ?report.changes, "putting the replication configuration");
-        if let Err(error) = registry.put_replication(&configuration).await {
-            return Some(failed(Some(report), error.to_string()));
+        match registry.put_replication(&configuration).await {
+            Ok(()) => {}
+            Err(RegistryError::Throttled { .. }) => {
+                // Sent once: read afresh and judge again before the next put.
+                tokio::time::sleep(jittered(Duration::from_millis(200 << attempt))).await;
+                continue;
+            }
+            Err(error) => return Some(failed(Some(report), error.to_string())),
         }
+        // Read back only once a put another writer started before this one has landed (see `converge`).
+        tokio::time::sleep(jittered(SETTLE)).await;
         // Read back: compliant now returns `fixed`; otherwise another writer got in, so judge again.
         if fixed.is_some() {
             warn!("the replication configuration changed under ecr-warden; putting it again");

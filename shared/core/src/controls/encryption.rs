@@ -4,7 +4,7 @@
 
 use super::{Control, ControlId, Judgement};
 use crate::baseline::{Mode, Resolved};
-use crate::observed::Observed;
+use crate::observed::{Observed, Part};
 
 /// The encryption control.
 pub struct Encryption;
@@ -20,6 +20,10 @@ impl Control for Encryption {
 
     fn permissions(&self) -> &'static [&'static str] {
         &["ecr:DescribeRepositories"]
+    }
+
+    fn reads(&self) -> &'static [Part] {
+        &[Part::Facts]
     }
 
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {

@@ -5,7 +5,7 @@ use super::{Control, ControlId, Judgement};
 use crate::action::Action;
 use crate::baseline::{Mode, Require, Resolved};
 use crate::lifecycle::same_policy;
-use crate::observed::Observed;
+use crate::observed::{Observed, Part};
 
 /// The lifecycle policy control.
 pub struct LifecyclePolicy;
@@ -21,6 +21,10 @@ impl Control for LifecyclePolicy {
 
     fn permissions(&self) -> &'static [&'static str] {
         &["ecr:GetLifecyclePolicy", "ecr:PutLifecyclePolicy"]
+    }
+
+    fn reads(&self) -> &'static [Part] {
+        &[Part::LifecyclePolicy]
     }
 
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {

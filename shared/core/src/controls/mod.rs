@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
 use crate::baseline::{Mode, Resolved};
-use crate::observed::Observed;
+use crate::observed::{Observed, Part};
 
 pub use encryption::Encryption;
 pub use explain::{explain, Explanation};
@@ -96,8 +96,15 @@ pub trait Control: Sync {
     fn mode(&self, want: &Resolved) -> Mode;
     /// The IAM actions observing and fixing this control need.
     fn permissions(&self) -> &'static [&'static str];
+    /// The parts of a repository's state [`Control::judge`] looks at.
+    fn reads(&self) -> &'static [Part];
     /// Judges the repository; pure.
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement;
+}
+
+/// The control named `id`, when it is a repository control.
+pub fn by_id(id: ControlId) -> Option<&'static dyn Control> {
+    ALL.iter().copied().find(|control| control.id() == id)
 }
 
 /// Every control's name: the repository controls in report order, then the registry-level ones.

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{Control, ControlId, Judgement};
 use crate::action::Action;
 use crate::baseline::{Mode, PublicAccess, Resolved};
-use crate::observed::Observed;
+use crate::observed::{Observed, Part};
 use crate::policy::{self, PolicyDocument, MAX_OWNED_STATEMENTS, MAX_POLICY_CHARACTERS};
 
 /// The repository policy control.
@@ -24,6 +24,10 @@ impl Control for RepositoryPolicy {
 
     fn permissions(&self) -> &'static [&'static str] {
         &["ecr:GetRepositoryPolicy", "ecr:SetRepositoryPolicy", "ecr:DeleteRepositoryPolicy", "ecr:TagResource"]
+    }
+
+    fn reads(&self) -> &'static [Part] {
+        &[Part::RepositoryPolicy, Part::Tags]
     }
 
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {

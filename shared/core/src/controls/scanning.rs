@@ -5,7 +5,7 @@
 use super::{Control, ControlId, Judgement};
 use crate::action::Action;
 use crate::baseline::{Mode, Resolved, ScanVia};
-use crate::observed::{Observed, ScanFrequency, ScanType};
+use crate::observed::{Observed, Part, ScanFrequency, ScanType};
 
 /// The scanning control.
 pub struct Scanning;
@@ -26,6 +26,10 @@ impl Control for Scanning {
             "ecr:PutImageScanningConfiguration",
             "ecr:PutRegistryScanningConfiguration",
         ]
+    }
+
+    fn reads(&self) -> &'static [Part] {
+        &[Part::Facts, Part::RegistryScanning]
     }
 
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {

@@ -4,7 +4,7 @@
 use super::{Control, ControlId, Judgement};
 use crate::action::Action;
 use crate::baseline::{Mode, Resolved, TagMutabilityTarget};
-use crate::observed::{Observed, TagMutability as Setting};
+use crate::observed::{Observed, Part, TagMutability as Setting};
 
 /// The tag mutability control.
 pub struct TagMutability;
@@ -20,6 +20,10 @@ impl Control for TagMutability {
 
     fn permissions(&self) -> &'static [&'static str] {
         &["ecr:DescribeRepositories", "ecr:PutImageTagMutability"]
+    }
+
+    fn reads(&self) -> &'static [Part] {
+        &[Part::Facts]
     }
 
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{Control, ControlId, Judgement};
 use crate::action::Action;
 use crate::baseline::{Mode, Resolved};
-use crate::observed::Observed;
+use crate::observed::{Observed, Part};
 
 /// The tags control.
 pub struct Tags;
@@ -22,6 +22,10 @@ impl Control for Tags {
 
     fn permissions(&self) -> &'static [&'static str] {
         &["ecr:ListTagsForResource", "ecr:TagResource"]
+    }
+
+    fn reads(&self) -> &'static [Part] {
+        &[Part::Tags]
     }
 
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {
