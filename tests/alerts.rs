@@ -3,7 +3,7 @@
 //! scan-complete fixture is replayed, and the alert is read back from an SQS queue subscribed to the SNS
 //! topic and from an SQS queue targeted by a rule on the alert bus.
 
-use integration_tests::{fixture, Moto, REGION};
+use integration_tests::{event_fixture, fixture, Moto, REGION};
 use serde_json::{json, Value};
 
 const REPOSITORY: &str = "my-repository-name";
@@ -84,9 +84,7 @@ async fn push_image(moto: &Moto, tag: Option<&str>) -> String {
 
 /// A fixture event with its digest (and tag) replaced, written to the test's folder.
 fn event_file(moto: &Moto, name: &str, digest: &str, edit: impl FnOnce(&mut Value)) -> String {
-    let text = std::fs::read_to_string(fixture(&format!("events/{name}"))).expect("fixture");
-    let mut event: Value = serde_json::from_str(&text).expect("fixture is JSON");
-    event["region"] = json!(REGION);
+    let mut event = event_fixture(name);
     event["detail"]["image-digest"] = json!(digest);
     edit(&mut event);
     moto.write_file(name, &event.to_string()).to_str().expect("utf-8").to_string()
@@ -141,8 +139,11 @@ async fn a_push_is_scanned_and_its_critical_findings_arrive_once_on_sns_and_the_
     assert_eq!(again.code(), 0, "{again:?}");
     assert_eq!(again.json()["report"]["scan"]["scan"], "automatic");
     let counts = moto.operation_counts();
+    // GetCallerIdentity: which registry the credentials reach, asked once by the command (a function knows it
+    // from the ARN it was invoked by).
     let reads = [
         "DescribeRepositories",
+        "GetCallerIdentity",
         "GetLifecyclePolicy",
         "GetRegistryScanningConfiguration",
         "GetRepositoryPolicy",
@@ -285,8 +286,9 @@ async fn every_fixture_event_has_a_clear_outcome() {
     names.sort();
     assert!(names.len() >= 7, "{names:?}");
     for path in names {
-        let run =
-            moto.ecr_warden(&["handle", "--event", path.to_str().expect("utf-8"), "--dry-run", "--output", "json"]);
+        let name = path.file_name().and_then(|n| n.to_str()).expect("a file name");
+        let file = moto.fixture_event_file(name);
+        let run = moto.ecr_warden(&["handle", "--event", &file, "--dry-run", "--output", "json"]);
         assert_eq!(run.code(), 0, "{}: {run:?}", path.display());
         let handled = run.json();
         let outcome = handled["handled"].as_str().unwrap_or_default();

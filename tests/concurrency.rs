@@ -6,7 +6,7 @@
 use std::future::Future;
 
 use integration_tests::faults::{Fault, FaultProxy, Hold, Stage};
-use integration_tests::{fixture, Moto, Run};
+use integration_tests::{event_fixture, Moto, Run};
 use serde_json::{json, Value};
 
 const REPOSITORY: &str = "team-a/concurrent";
@@ -16,11 +16,6 @@ const POLICY: &str = r#"{"Version": "2012-10-17", "Statement": [
     {"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}]}"#;
 /// The built-in baseline, with the encryption moto gives new repositories, so a governed repository is clean.
 const BASELINE: &str = "[defaults.encryption]\nmode = \"audit\"\ntype = \"AES256\"\n";
-
-fn fixture_json(name: &str) -> Value {
-    let text = std::fs::read_to_string(fixture(&format!("events/{name}"))).expect("fixture");
-    serde_json::from_str(&text).expect("fixture is JSON")
-}
 
 /// A drifted repository: mutable tags, no scan on push, no lifecycle policy, no tags, a public statement
 /// beside the team's own.
@@ -57,7 +52,7 @@ async fn a_create_event_and_a_drift_event_handled_at_once_end_at_the_baseline() 
     let moto = Moto::start();
     drifted_repository(&moto).await;
     let baseline = moto.write_file("baseline.toml", BASELINE).to_str().expect("utf-8").to_string();
-    let mut create = fixture_json("cloudtrail-create-repository.json");
+    let mut create = event_fixture("cloudtrail-create-repository.json");
     create["detail"]["requestParameters"] = json!({"repositoryName": REPOSITORY});
     let mut drift = create.clone();
     drift["detail"]["eventName"] = json!("SetRepositoryPolicy");
@@ -81,8 +76,7 @@ async fn ten_pushes_handled_at_once_end_at_the_baseline() {
     let baseline = moto.write_file("baseline.toml", BASELINE).to_str().expect("utf-8").to_string();
     let events: Vec<String> = (0..10)
         .map(|index| {
-            let mut push = fixture_json("ecr-image-push.json");
-            push["region"] = json!(integration_tests::REGION);
+            let mut push = event_fixture("ecr-image-push.json");
             push["detail"]["repository-name"] = json!(REPOSITORY);
             push["detail"]["image-digest"] = json!(format!("sha256:{index:064}"));
             push["detail"]["image-tag"] = json!(format!("v1.0.{index}"));
@@ -122,8 +116,7 @@ async fn ten_repositories_created_at_once_keep_every_registry_scanning_filter() 
     let mut events = Vec::new();
     for name in &names {
         ecr.create_repository().repository_name(name).send().await.expect("create");
-        let mut create = fixture_json("cloudtrail-create-repository.json");
-        create["region"] = json!(integration_tests::REGION);
+        let mut create = event_fixture("cloudtrail-create-repository.json");
         create["detail"]["requestParameters"] = json!({ "repositoryName": name });
         let file = moto.write_file(&format!("{}.json", name.replace('/', "-")), &create.to_string());
         events.push(file.to_str().expect("utf-8").to_string());

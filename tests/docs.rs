@@ -285,11 +285,7 @@ async fn docs_world() -> (integration_tests::Moto, Vec<(&'static str, String)>) 
     for name in ["team-a/api", "team-a/web", "legacy/tool"] {
         ecr.create_repository().repository_name(name).send().await.expect("create");
     }
-    let mut event: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(integration_tests::fixture("events/cloudtrail-create-repository.json")).expect("read"),
-    )
-    .expect("json");
-    event["detail"]["requestParameters"]["repositoryName"] = "team-a/api".into();
+    let mut event = integration_tests::create_repository_event("team-a/api");
     event["detail"]["responseElements"]["repository"]["repositoryName"] = "team-a/api".into();
     let record = serde_json::json!({
         "version": "1.0",

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use aws_sdk_ecr::types::ImageTagMutability;
-use integration_tests::{fixture, free_port, start_function, watch_output, Moto, Running};
+use integration_tests::{free_port, start_function, watch_output, Moto, Running};
 use serde_json::Value;
 
 fn cargo_lambda() -> String {
@@ -63,8 +63,8 @@ async fn repository_events_function_answers_an_invoke_through_the_cargo_lambda_e
     ecr.create_repository().repository_name("testrepo").send().await.expect("create");
     let emulator = Emulator::start("repository-events", &moto);
 
-    let event = fixture("events/cloudtrail-create-repository.json");
-    let handled = emulator.invoke(&["--data-file", &event.display().to_string()]);
+    let event = moto.fixture_event_file("cloudtrail-create-repository.json");
+    let handled = emulator.invoke(&["--data-file", &event]);
     assert_eq!(handled["handled"], "repository");
     assert_eq!(handled["report"]["repository"], "testrepo");
     assert_eq!(handled["report"]["controls"][0]["status"], "fixed");
@@ -73,8 +73,8 @@ async fn repository_events_function_answers_an_invoke_through_the_cargo_lambda_e
     assert_eq!(described.repositories()[0].image_tag_mutability(), Some(&ImageTagMutability::Immutable));
 }
 
-/// The backfill function invoked by hand with the README's payload: a dry run reports both repositories
-/// and changes nothing, then the same request without `dryRun` fixes only the repositories it names.
+/// The backfill function invoked by hand with the README's payloads: a dry run reports both repositories and
+/// changes nothing, so does `{}`, and `"dryRun": false` with globs fixes only the repositories they name.
 #[tokio::test]
 async fn backfill_function_answers_the_documented_payload_through_the_cargo_lambda_emulator() {
     let moto = Moto::start();
@@ -96,7 +96,13 @@ async fn backfill_function_answers_the_documented_payload_through_the_cargo_lamb
     assert_eq!(planned["report"]["repositories"].as_array().map(Vec::len), Some(2), "{planned:#}");
     assert_eq!(mutability("team-a/api").await, Some(ImageTagMutability::Mutable), "a dry run changes nothing");
 
-    let applied = emulator.invoke(&["--data-ascii", r#"{"repositories": ["team-a/**"], "concurrency": 2}"#]);
+    // `{}` plans: a payload writes only when it says so.
+    let defaulted = emulator.invoke(&["--data-ascii", "{}"]);
+    assert_eq!(defaulted["report"]["dry_run"], true, "{defaulted:#}");
+    assert_eq!(mutability("team-a/api").await, Some(ImageTagMutability::Mutable), "`{{}}` changes nothing");
+
+    let payload = r#"{"dryRun": false, "repositories": ["team-a/**"], "concurrency": 2}"#;
+    let applied = emulator.invoke(&["--data-ascii", payload]);
     let repositories = applied["report"]["repositories"].as_array().expect("the report lists repositories");
     assert_eq!(repositories.len(), 1, "{applied:#}");
     assert_eq!(repositories[0]["repository"], "team-a/api");

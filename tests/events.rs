@@ -1,14 +1,13 @@
 //! `ecr-warden handle`: real event payloads through exactly the code the Lambda functions run.
 
 use aws_sdk_ecr::types::ImageTagMutability;
-use integration_tests::{fixture, Moto};
+use integration_tests::{event_fixture, Moto};
 use serde_json::{json, Value};
 
 const OWN_ROLE: &str = "arn:aws:iam::123456789012:role/ecr-warden-repository-events";
 
 fn cloudtrail_fixture() -> Value {
-    let text = std::fs::read_to_string(fixture("events/cloudtrail-create-repository.json")).expect("fixture");
-    serde_json::from_str(&text).expect("fixture is JSON")
+    event_fixture("cloudtrail-create-repository.json")
 }
 
 async fn mutability(ecr: &aws_sdk_ecr::Client, name: &str) -> Option<ImageTagMutability> {
@@ -21,9 +20,9 @@ async fn a_create_repository_event_brings_the_new_repository_to_the_baseline() {
     let moto = Moto::start();
     let ecr = moto.ecr().await;
     ecr.create_repository().repository_name("testrepo").send().await.expect("create");
-    let event = fixture("events/cloudtrail-create-repository.json");
+    let event = moto.fixture_event_file("cloudtrail-create-repository.json");
 
-    let run = moto.ecr_warden(&["handle", "--event", event.to_str().expect("utf-8"), "--output", "json"]);
+    let run = moto.ecr_warden(&["handle", "--event", &event, "--output", "json"]);
     assert_eq!(run.code(), 0, "{run:?}");
     let handled = run.json();
     assert_eq!(handled["handled"], "repository");
@@ -34,11 +33,14 @@ async fn a_create_repository_event_brings_the_new_repository_to_the_baseline() {
 
     // The same event again (EventBridge delivers at least once): nothing more is written.
     moto.reset_recording();
-    let again = moto.ecr_warden(&["handle", "--event", event.to_str().expect("utf-8")]);
+    let again = moto.ecr_warden(&["handle", "--event", &event]);
     assert_eq!(again.code(), 0, "{again:?}");
     assert_eq!(moto.writes(), Vec::<String>::new());
+    // GetCallerIdentity: the command asks once which registry its credentials reach (a function knows it from
+    // the ARN it was invoked by).
     let expected_reads = [
         "DescribeRepositories",
+        "GetCallerIdentity",
         "GetLifecyclePolicy",
         "GetRegistryScanningConfiguration",
         "GetRepositoryPolicy",
@@ -53,9 +55,9 @@ async fn a_create_repository_event_brings_the_new_repository_to_the_baseline() {
 async fn dry_run_plans_without_writing() {
     let moto = Moto::start();
     moto.ecr().await.create_repository().repository_name("testrepo").send().await.expect("create");
-    let event = fixture("events/cloudtrail-create-repository.json");
+    let event = moto.fixture_event_file("cloudtrail-create-repository.json");
     moto.reset_recording();
-    let run = moto.ecr_warden(&["handle", "--event", event.to_str().expect("utf-8"), "--dry-run"]);
+    let run = moto.ecr_warden(&["handle", "--event", &event, "--dry-run"]);
     assert_eq!(run.code(), 0, "{run:?}");
     assert!(run.stdout().contains("would: set tag mutability to IMMUTABLE"), "{run:?}");
     assert_eq!(moto.writes(), Vec::<String>::new());
@@ -88,8 +90,8 @@ async fn drift_made_by_hand_is_reverted_but_our_own_calls_are_not_handled_again(
 #[tokio::test]
 async fn an_event_for_a_deleted_repository_reports_it_gone() {
     let moto = Moto::start();
-    let event = fixture("events/cloudtrail-create-repository.json");
-    let run = moto.ecr_warden(&["handle", "--event", event.to_str().expect("utf-8"), "--output", "json"]);
+    let event = moto.fixture_event_file("cloudtrail-create-repository.json");
+    let run = moto.ecr_warden(&["handle", "--event", &event, "--output", "json"]);
     assert_eq!(run.code(), 0, "a deleted repository is not a failure: {run:?}");
     assert_eq!(run.json()["report"]["outcome"], "gone");
     assert_eq!(moto.writes(), Vec::<String>::new());
@@ -139,13 +141,56 @@ async fn a_scheduled_event_audits_the_whole_registry() {
     for name in ["a", "b/c"] {
         ecr.create_repository().repository_name(name).send().await.expect("create");
     }
-    let event = fixture("events/scheduled-event.json");
+    let event = moto.fixture_event_file("scheduled-event.json");
     moto.reset_recording();
-    let run = moto.ecr_warden(&["handle", "--event", event.to_str().expect("utf-8"), "--output", "json"]);
+    let run = moto.ecr_warden(&["handle", "--event", &event, "--output", "json"]);
     assert_eq!(run.code(), 0, "{run:?}");
     let handled = run.json();
     assert_eq!(handled["handled"], "backfill");
     assert_eq!(handled["report"]["dry_run"], true);
     assert_eq!(handled["report"]["summary"]["repositories"], 2);
     assert_eq!(moto.writes(), Vec::<String>::new(), "the nightly audit changes nothing");
+}
+
+/// An event about another registry (another account, another region) or whose resource is not an ECR
+/// repository of the event's own registry is ignored with the reason, and no ECR call is made: not even to the
+/// local repository of the same name. (The command asks STS once which account its credentials reach.)
+#[tokio::test]
+async fn events_for_another_registry_are_ignored_and_touch_nothing() {
+    let moto = Moto::start();
+    moto.ecr().await.create_repository().repository_name("team-a/api").send().await.expect("create");
+    let create = integration_tests::create_repository_event("team-a/api");
+    let mut other_account = create.clone();
+    other_account["account"] = json!("210987654321");
+    let mut other_region = create.clone();
+    other_region["region"] = json!("eu-west-1");
+    let tag = |arn: &str| {
+        let mut event = create.clone();
+        event["detail"]["eventName"] = json!("TagResource");
+        event["detail"]["requestParameters"] = json!({"resourceArn": arn, "tags": [{"key": "a", "value": "b"}]});
+        event
+    };
+    let mut scan = event_fixture("inspector2-scan.json");
+    scan["detail"]["repository-name"] = json!("arn:aws:ecr:us-east-1:210987654321:repository/team-a/api");
+    let cases = [
+        ("other-account", other_account, "account 210987654321 in us-east-1"),
+        ("other-region", other_region, "account 123456789012 in eu-west-1"),
+        ("tag-other-account", tag("arn:aws:ecr:us-east-1:210987654321:repository/team-a/api"), "210987654321"),
+        ("tag-other-region", tag("arn:aws:ecr:eu-west-1:123456789012:repository/team-a/api"), "eu-west-1"),
+        ("tag-not-ecr", tag("arn:aws:s3:::bucket:repository/team-a/api"), "is not an ECR repository ARN"),
+        ("scan-other-account", scan, "210987654321"),
+    ];
+    for (name, event, reason) in cases {
+        let file = moto.event_file(&format!("{name}.json"), &event);
+        moto.reset_recording();
+        let run = moto.ecr_warden(&["handle", "--event", &file, "--output", "json"]);
+        assert_eq!(run.code(), 0, "{name}: {run:?}");
+        assert_eq!(run.json()["handled"], "ignored", "{name}: {run:?}");
+        assert!(run.json()["reason"].as_str().is_some_and(|r| r.contains(reason)), "{name}: {run:?}");
+        let calls: Vec<String> = moto.operations().into_iter().filter(|op| op != "GetCallerIdentity").collect();
+        assert_eq!(calls, Vec::<String>::new(), "{name}: no ECR call");
+    }
+    let described =
+        moto.ecr().await.describe_repositories().repository_names("team-a/api").send().await.expect("describe");
+    assert_eq!(described.repositories()[0].image_tag_mutability(), Some(&ImageTagMutability::Mutable), "untouched");
 }

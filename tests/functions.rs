@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use integration_tests::faults::{Fault, FaultProxy};
 use integration_tests::http::{serve, Request, Response, Server};
-use integration_tests::{fixture, function_log, function_output, start_function, start_function_with, Moto};
+use integration_tests::{function_log, function_output, start_function, start_function_with, Moto};
 use serde_json::{json, Value};
 
 /// A Runtime API that hands out `events` in order, then holds the next long poll open.
@@ -49,8 +49,7 @@ fn answers(api: &Server, count: usize) -> Vec<Request> {
 
 /// The CloudTrail `CreateRepository` event of the repository `testrepo`.
 fn create_repository_event() -> Value {
-    let text = std::fs::read_to_string(fixture("events/cloudtrail-create-repository.json")).expect("read");
-    serde_json::from_str(&text).expect("json")
+    integration_tests::create_repository_event("testrepo")
 }
 
 #[tokio::test]
@@ -165,9 +164,7 @@ async fn backfill_function_answers_manual_requests() {
 async fn image_and_scan_functions_take_their_own_events() {
     let moto = Moto::start();
     moto.ecr().await.create_repository().repository_name("my-repository-name").send().await.expect("create");
-    let read = |name: &str| -> Value {
-        serde_json::from_str(&std::fs::read_to_string(fixture(&format!("events/{name}"))).expect("read")).expect("json")
-    };
+    let read = integration_tests::event_fixture;
     let mut finding = read("inspector2-finding.json");
     finding["detail"]["severity"] = json!("CRITICAL");
 
@@ -212,7 +209,7 @@ async fn a_fanned_out_backfill_is_governed_by_the_worker_function_through_sqs() 
     let queue = sqs.create_queue().queue_name("work").send().await.expect("queue");
     let queue_url = queue.queue_url().expect("url").to_string();
 
-    let request = moto.write_file("fan-out.json", r#"{"fanOut": true}"#);
+    let request = moto.write_file("fan-out.json", r#"{"fanOut": true, "dryRun": false}"#);
     let fanned = moto.ecr_warden_with(
         &["handle", "--event", request.to_str().expect("utf-8"), "--output", "json"],
         &[("ECR_WARDEN_WORK_QUEUE_URL", queue_url.as_str())],

@@ -2,17 +2,11 @@
 //! clear outcome, a refused one makes no call at all, and repository policies written in every legal shape
 //! keep every statement ecr-warden doesn't own.
 
-use integration_tests::{fixture, Moto};
+use integration_tests::{event_fixture, Moto};
 use serde_json::{json, Value};
 
-fn fixture_json(name: &str) -> Value {
-    let text = std::fs::read_to_string(fixture(&format!("events/{name}"))).expect("fixture");
-    serde_json::from_str(&text).expect("fixture is JSON")
-}
-
 fn create_event(repository: Value) -> Value {
-    let mut event = fixture_json("cloudtrail-create-repository.json");
-    event["region"] = json!(integration_tests::REGION);
+    let mut event = event_fixture("cloudtrail-create-repository.json");
     event["detail"]["requestParameters"] = json!({ "repositoryName": repository });
     event
 }
@@ -24,9 +18,9 @@ async fn broken_events_are_refused_with_a_clear_error_and_no_call() {
     wrong_detail_type["detail-type"] = json!(5);
     let mut detail_not_object = create_event(json!("app"));
     detail_not_object["detail"] = json!("CreateRepository");
-    let mut push_name_list = fixture_json("ecr-image-push.json");
+    let mut push_name_list = event_fixture("ecr-image-push.json");
     push_name_list["detail"]["repository-name"] = json!(["app"]);
-    let mut scan_counts_text = fixture_json("ecr-image-scan-complete.json");
+    let mut scan_counts_text = event_fixture("ecr-image-scan-complete.json");
     scan_counts_text["detail"]["finding-severity-counts"] = json!("many");
     let too_long = "a".repeat(257);
     let deep = "[".repeat(10_000) + &"]".repeat(10_000);
@@ -63,7 +57,7 @@ async fn unknown_and_oversized_events_are_ignored_with_a_reason_and_no_call() {
     let moto = Moto::start();
     let mut unknown_source = create_event(json!("app"));
     unknown_source["source"] = json!("aws.s3");
-    let mut unknown_type = fixture_json("ecr-image-push.json");
+    let mut unknown_type = event_fixture("ecr-image-push.json");
     unknown_type["detail-type"] = json!("ECR Pull Through Cache Action");
     // Far past EventBridge's 256 KB limit.
     unknown_type["detail"]["padding"] = json!("x".repeat(1 << 20));

@@ -10,7 +10,7 @@ use aws_sdk_ecr::types::{
     ImageTagMutability, ReplicationConfiguration, ReplicationDestination, ReplicationRule, RepositoryFilter,
     RepositoryFilterType,
 };
-use integration_tests::{fixture, Moto};
+use integration_tests::Moto;
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "123456789012";
@@ -153,10 +153,7 @@ async fn audit_mode_reports_registry_drift_without_changing_it() {
 }
 
 fn create_repository_event(name: &str) -> Value {
-    let text = std::fs::read_to_string(fixture("events/cloudtrail-create-repository.json")).expect("fixture");
-    let mut event: Value = serde_json::from_str(&text).expect("fixture is JSON");
-    event["detail"]["requestParameters"]["repositoryName"] = json!(name);
-    event
+    integration_tests::create_repository_event(name)
 }
 
 #[tokio::test]
@@ -201,8 +198,8 @@ async fn a_replication_action_brings_the_replicated_repository_to_the_baseline()
     let ecr = moto.ecr().await;
     // Replication created it here without the source's settings: mutable, no lifecycle policy.
     create(&ecr, &["prod/api"]).await;
-    let event = fixture("events/ecr-replication-action.json");
-    let event = event.to_str().expect("utf-8");
+    let event = moto.fixture_event_file("ecr-replication-action.json");
+    let event = event.as_str();
 
     let run = moto.ecr_warden(&["handle", "--event", event, "--output", "json"]);
     assert_eq!(run.code(), 0, "{run:?}");

@@ -9,7 +9,7 @@
 
 use aws_sdk_securityhub::types::{ComplianceStatus, RecordState, SeverityLabel};
 use integration_tests::faults::FaultProxy;
-use integration_tests::{fixture, Moto};
+use integration_tests::Moto;
 use serde_json::Value;
 
 const REPOSITORY_ARN: &str = "arn:aws:ecr:us-east-1:123456789012:repository/team/api";
@@ -104,9 +104,9 @@ async fn an_event_reports_its_repository_findings_to_security_hub() {
     let moto = Moto::start();
     moto.ecr().await.create_repository().repository_name("testrepo").send().await.expect("create");
     let baseline = moto.write_file("audit.toml", &baseline("audit"));
-    let event = fixture("events/cloudtrail-create-repository.json");
+    let event = moto.fixture_event_file("cloudtrail-create-repository.json");
     let handle = |extra: &[&str]| {
-        let (event, baseline) = (event.to_str().expect("utf-8"), baseline.to_str().expect("utf-8"));
+        let (event, baseline) = (event.as_str(), baseline.to_str().expect("utf-8"));
         let mut args = vec!["handle", "--event", event, "--baseline", baseline, "--output", "json"];
         args.extend_from_slice(extra);
         moto.ecr_warden(&args)
@@ -116,8 +116,8 @@ async fn an_event_reports_its_repository_findings_to_security_hub() {
     assert_eq!(run.json()["security_hub"]["active"], 1, "{run:?}");
     let found = moto.securityhub().await.get_findings().send().await.expect("get findings");
     let resources: Vec<_> = found.findings().iter().flat_map(|f| f.resources()).filter_map(|r| r.id()).collect();
-    // The finding names the repository where the event says it is (the AWS sample event is from us-east-2).
-    assert_eq!(resources, ["arn:aws:ecr:us-east-2:123456789012:repository/testrepo"]);
+    // The finding names the repository where the event says it is.
+    assert_eq!(resources, ["arn:aws:ecr:us-east-1:123456789012:repository/testrepo"]);
 
     // With --dry-run nothing is sent.
     let dry = handle(&["--dry-run"]);

@@ -159,21 +159,41 @@ impl Moto {
         Run(command.output().expect("run ecr-warden"))
     }
 
+    /// Writes `event` to a file in the test's folder and returns its path as text (for `handle --event`).
+    pub fn event_file(&self, name: &str, event: &serde_json::Value) -> String {
+        self.write_file(name, &event.to_string()).to_str().expect("a UTF-8 path").to_string()
+    }
+
+    /// The event fixture `name` set in the tests' account and region ([`event_fixture`]), written to a file;
+    /// its path as text.
+    pub fn fixture_event_file(&self, name: &str) -> String {
+        self.event_file(name, &event_fixture(name))
+    }
+
     /// Forgets the requests recorded so far.
     pub fn reset_recording(&self) {
         std::fs::write(&self.recording, "").expect("truncate moto's recording");
     }
 
     /// The API operations moto received since the last reset, in order (`X-Amz-Target` without the
-    /// service prefix, e.g. `PutLifecyclePolicy`).
+    /// service prefix, e.g. `PutLifecyclePolicy`, or a query-protocol call's `Action`, e.g. `GetCallerIdentity`).
     pub fn operations(&self) -> Vec<String> {
         let text = std::fs::read_to_string(&self.recording).unwrap_or_default();
         text.lines()
             .filter(|line| !line.trim().is_empty())
             .map(|line| {
                 let entry: serde_json::Value = serde_json::from_str(line).expect("moto writes JSON lines");
-                let target = entry["headers"]["X-Amz-Target"].as_str().unwrap_or("(no X-Amz-Target)");
-                target.rsplit('.').next().unwrap_or(target).to_string()
+                if let Some(target) = entry["headers"]["X-Amz-Target"].as_str() {
+                    return target.rsplit('.').next().unwrap_or(target).to_string();
+                }
+                // Query-protocol services (STS, SNS) name the call in the form body, which moto records in base64.
+                let body = entry["body"].as_str().unwrap_or_default();
+                let body = match entry["body_encoded"].as_bool() {
+                    Some(true) => String::from_utf8_lossy(&base64_decode(body)).into_owned(),
+                    _ => body.to_string(),
+                };
+                let action = body.split('&').find_map(|pair| pair.strip_prefix("Action="));
+                action.unwrap_or("(no X-Amz-Target)").to_string()
             })
             .collect()
     }
@@ -271,6 +291,19 @@ pub fn start_function_with(name: &str, runtime_api: &str, moto: &Moto, env: &[(&
     Running(command.spawn().expect("start the function"))
 }
 
+/// Standard base64 (with or without padding) to bytes; characters outside the alphabet are skipped.
+fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sextets: Vec<u32> =
+        text.bytes().filter_map(|b| ALPHABET.iter().position(|a| *a == b).map(|p| p as u32)).collect();
+    let mut out = Vec::with_capacity(sextets.len() * 3 / 4);
+    for chunk in sextets.chunks(4) {
+        let bits = chunk.iter().enumerate().fold(0u32, |acc, (i, s)| acc | (s << (18 - 6 * i)));
+        out.extend(bits.to_be_bytes()[1..].iter().take(chunk.len().saturating_sub(1)));
+    }
+    out
+}
+
 /// Whether an ECR operation only reads.
 pub fn is_read(operation: &str) -> bool {
     ["Describe", "Get", "List", "BatchGet", "BatchCheck"].iter().any(|p| operation.starts_with(p))
@@ -333,10 +366,15 @@ pub const ACCOUNT: &str = "123456789012";
 /// for another registry are ignored).
 pub fn event_fixture(name: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(fixture(&format!("events/{name}"))).expect("read the fixture");
-    let mut event: serde_json::Value = serde_json::from_str(&text).expect("the fixture is JSON");
-    event["account"] = serde_json::json!(ACCOUNT);
-    event["region"] = serde_json::json!(REGION);
-    event
+    let event: serde_json::Value = serde_json::from_str(&text).expect("the fixture is JSON");
+    // The sample's own account and region, wherever they appear (the envelope, ARNs in the detail).
+    let mut text = text.clone();
+    for (key, ours) in [("account", ACCOUNT), ("region", REGION)] {
+        if let Some(theirs) = event[key].as_str().filter(|theirs| !theirs.is_empty()) {
+            text = text.replace(theirs, ours);
+        }
+    }
+    serde_json::from_str(&text).expect("the fixture is still JSON")
 }
 
 /// The CloudTrail `CreateRepository` event of `repository`, in the tests' account and region.

@@ -14,6 +14,7 @@ use aws_sdk_ecr::types::{
 use aws_sdk_ecr::Client;
 use tokio::sync::Mutex;
 use warden_core::action::Action;
+use warden_core::alert::Origin;
 use warden_core::lifecycle::{Image, StorageClass};
 use warden_core::observed::{
     repository_name_in_arn, EncryptionType, RegistryScanning, RepositoryFacts, ScanFrequency, ScanRule, ScanType,
@@ -32,6 +33,9 @@ use crate::SdkConfig;
 /// ECR through the AWS SDK.
 pub struct EcrRegistry {
     client: Client,
+    /// Asked once which account the credentials reach, unless [`EcrRegistry::set_home`] said it first.
+    sts: Option<aws_sdk_sts::Client>,
+    home: tokio::sync::OnceCell<Origin>,
     /// Serialises read-modify-write changes of the registry scanning configuration within this process.
     registry_lock: Mutex<()>,
     /// With the Tagging API option: where [`Registry::prefetch_tags`] reads, and what it read.
@@ -45,12 +49,27 @@ const PAGE_SIZE: i32 = 1000;
 impl EcrRegistry {
     /// A registry over a client built from `config`.
     pub fn new(config: &SdkConfig) -> Self {
-        Self::from_client(counted_client!(aws_sdk_ecr, config))
+        let mut registry = Self::from_client(counted_client!(aws_sdk_ecr, config));
+        registry.sts = Some(counted_client!(aws_sdk_sts, config));
+        registry
     }
 
-    /// A registry over an existing client.
+    /// A registry over an existing client (its account is unknown unless [`EcrRegistry::set_home`] says it).
     pub fn from_client(client: Client) -> Self {
-        Self { client, registry_lock: Mutex::new(()), tagging: None, prefetched: Default::default() }
+        Self {
+            client,
+            sts: None,
+            home: tokio::sync::OnceCell::new(),
+            registry_lock: Mutex::new(()),
+            tagging: None,
+            prefetched: Default::default(),
+        }
+    }
+
+    /// Says which account and region this registry is, when the caller knows (a Lambda function, from the ARN
+    /// it was invoked by), so no call is made to find out. The first answer stays.
+    pub fn set_home(&self, home: Origin) {
+        let _ = self.home.set(home);
     }
 
     /// Reads tags for a pass over the registry from the Resource Groups Tagging API, 100 repositories a
@@ -93,6 +112,27 @@ impl EcrRegistry {
 
 #[async_trait]
 impl Registry for EcrRegistry {
+    async fn home(&self) -> Result<Option<Origin>, RegistryError> {
+        if let Some(home) = self.home.get() {
+            return Ok(Some(home.clone()));
+        }
+        let Some(sts) = &self.sts else { return Ok(None) };
+        let region = self.client.config().region().map(ToString::to_string);
+        let home = self
+            .home
+            .get_or_try_init(|| async {
+                let region = region.ok_or_else(|| build_error("GetCallerIdentity", "no region is configured"))?;
+                let identity = sts.get_caller_identity().send().await.map_err(|e| RegistryError::Failed {
+                    operation: "GetCallerIdentity".into(),
+                    message: crate::errors::message("STS", &e),
+                })?;
+                let account = identity.account().ok_or_else(|| build_error("GetCallerIdentity", "no account"))?;
+                Ok::<_, RegistryError>(Origin { account: account.to_string(), region })
+            })
+            .await?;
+        Ok(Some(home.clone()))
+    }
+
     async fn list_repositories(&self) -> Result<Vec<RepositoryFacts>, RegistryError> {
         let mut pages = self.client.describe_repositories().max_results(PAGE_SIZE).into_paginator().send();
         let mut facts = Vec::new();

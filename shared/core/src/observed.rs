@@ -223,9 +223,41 @@ impl RegistryScanning {
     }
 }
 
+/// A repository ARN read in full: `arn:PARTITION:ecr:REGION:ACCOUNT:repository/NAME`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RepositoryArn<'a> {
+    /// `aws`, `aws-cn`, `aws-us-gov`, ...
+    pub partition: &'a str,
+    /// The region.
+    pub region: &'a str,
+    /// The account ID (12 digits).
+    pub account: &'a str,
+    /// The repository name.
+    pub name: &'a str,
+}
+
+impl<'a> RepositoryArn<'a> {
+    /// Reads `arn`; `None` unless every part is there: the `arn` prefix, a partition, the `ecr` service, a region,
+    /// a 12-digit account and a `repository/` resource with a name.
+    pub fn parse(arn: &'a str) -> Option<Self> {
+        let mut parts = arn.splitn(6, ':');
+        let (prefix, partition, service) = (parts.next()?, parts.next()?, parts.next()?);
+        let (region, account, resource) = (parts.next()?, parts.next()?, parts.next()?);
+        let name = resource.strip_prefix("repository/")?;
+        let fits = prefix == "arn"
+            && partition.starts_with("aws")
+            && service == "ecr"
+            && !region.is_empty()
+            && account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && !name.is_empty();
+        fits.then_some(Self { partition, region, account, name })
+    }
+}
+
 /// The repository name in a repository ARN (`arn:aws:ecr:REGION:ACCOUNT:repository/NAME`), if it is one.
 pub fn repository_name_in_arn(arn: &str) -> Option<&str> {
-    arn.split_once(":repository/").map(|(_, name)| name)
+    RepositoryArn::parse(arn).map(|arn| arn.name)
 }
 
 /// The longest repository name ECR accepts.
@@ -276,6 +308,26 @@ mod tests {
         assert!(escaped.contains("app\\u{1b}[2J") && !escaped.contains('\u{1b}'), "{escaped}");
         let shown = repository_name_problem(&too_long).unwrap();
         assert!(shown.len() < 200, "long names are shortened in the message: {shown}");
+    }
+
+    #[test]
+    fn repository_arns_are_read_in_full() {
+        let arn = RepositoryArn::parse("arn:aws-cn:ecr:cn-north-1:123456789012:repository/team/api").expect("valid");
+        assert_eq!(
+            (arn.partition, arn.region, arn.account, arn.name),
+            ("aws-cn", "cn-north-1", "123456789012", "team/api")
+        );
+        for not_one in [
+            "arn:aws:s3:::bucket:repository/team-a/api",
+            "arn:aws:ecr:us-east-1:123456789012:repository/",
+            "arn:aws:ecr::123456789012:repository/app",
+            "arn:aws:ecr:us-east-1:1234:repository/app",
+            "arn:aws:ecr:us-east-1:123456789012:registry/app",
+            "xarn:aws:ecr:us-east-1:123456789012:repository/app",
+            "team-a/api",
+        ] {
+            assert_eq!(RepositoryArn::parse(not_one), None, "{not_one}");
+        }
     }
 
     fn basic(rules: Vec<ScanRule>) -> RegistryScanning {

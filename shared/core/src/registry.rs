@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use crate::action::Action;
+use crate::alert::Origin;
 use crate::lifecycle::Image;
 use crate::observed::{RegistryScanning, RepositoryFacts};
 use crate::replication::{RegistryReplication, ReplicationConfiguration};
@@ -48,6 +49,11 @@ pub enum ScanStart {
 /// Reads and changes repositories in one registry.
 #[async_trait]
 pub trait Registry: Send + Sync {
+    /// The account and region of this registry (where the credentials reach), when known: an event that names
+    /// another is not for it. By default unknown.
+    async fn home(&self) -> Result<Option<Origin>, RegistryError> {
+        Ok(None)
+    }
     /// Every repository in the registry, all pages.
     async fn list_repositories(&self) -> Result<Vec<RepositoryFacts>, RegistryError>;
     /// Ahead of a pass over `arns` (out of `registry_size` repositories), reads their tags in bulk where the

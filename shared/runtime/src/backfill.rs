@@ -18,36 +18,85 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 /// The most repositories governed at once.
 pub const MAX_CONCURRENCY: usize = 64;
 
-/// A backfill request: the manual invocation payload of the backfill function.
+/// A backfill request: the manual invocation payload of the backfill function (read from JSON through
+/// [`BackfillPayload`]: a payload writes only when it says so).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(try_from = "BackfillPayload")]
 pub struct BackfillRequest {
     /// Plan only.
-    #[serde(default)]
     pub dry_run: bool,
     /// Repository-name globs; empty means every repository.
-    #[serde(default)]
     pub repositories: Vec<NameGlob>,
     /// Repositories governed at once (1 to 64; default 8).
-    #[serde(default = "default_concurrency")]
     pub concurrency: usize,
     /// Report what the baseline's lifecycle policy would expire where it would be put.
-    #[serde(default)]
     pub lifecycle_impact: bool,
     /// Send the repositories to the work queue for backfill workers instead of governing them here
     /// (see [`crate::fan_out`]).
-    #[serde(default)]
     pub fan_out: bool,
+}
+
+/// The backfill payload as written: `{"dryRun": bool, "mode": "plan"|"apply", "repositories": [globs],
+/// "concurrency": n, "lifecycleImpact": bool, "fanOut": bool}`, every key optional. It changes the registry
+/// only with an explicit `"dryRun": false` or `"mode": "apply"`: anything else (`{}`, the console's default
+/// test event, a record of a failed invocation) plans.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct BackfillPayload {
+    dry_run: Option<bool>,
+    mode: Option<PayloadMode>,
+    #[serde(default)]
+    repositories: Vec<NameGlob>,
+    #[serde(default = "default_concurrency")]
+    concurrency: usize,
+    #[serde(default)]
+    lifecycle_impact: bool,
+    #[serde(default)]
+    fan_out: bool,
+}
+
+/// `"mode"` in a backfill payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum PayloadMode {
+    /// Report only (the default).
+    Plan,
+    /// Change the registry.
+    Apply,
+}
+
+impl TryFrom<BackfillPayload> for BackfillRequest {
+    type Error = String;
+
+    fn try_from(payload: BackfillPayload) -> Result<Self, String> {
+        let dry_run = match (payload.dry_run, payload.mode) {
+            (Some(false), None | Some(PayloadMode::Apply)) | (None, Some(PayloadMode::Apply)) => false,
+            (Some(true), Some(PayloadMode::Apply)) | (Some(false), Some(PayloadMode::Plan)) => {
+                return Err("`dryRun` and `mode` disagree: give one of them".into())
+            }
+            _ => true,
+        };
+        let request = Self {
+            dry_run,
+            repositories: payload.repositories,
+            concurrency: payload.concurrency,
+            lifecycle_impact: payload.lifecycle_impact,
+            fan_out: payload.fan_out,
+        };
+        request.check()?;
+        Ok(request)
+    }
 }
 
 fn default_concurrency() -> usize {
     DEFAULT_CONCURRENCY
 }
 
+/// A plan of the whole registry (the safe request: nothing is changed).
 impl Default for BackfillRequest {
     fn default() -> Self {
         Self {
-            dry_run: false,
+            dry_run: true,
             repositories: Vec::new(),
             concurrency: DEFAULT_CONCURRENCY,
             lifecycle_impact: false,

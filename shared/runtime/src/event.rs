@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use warden_core::alert::Origin;
-use warden_core::observed::{repository_name_in_arn, repository_name_problem};
+use warden_core::observed::{repository_name_problem, RepositoryArn};
 
 use crate::backfill::BackfillRequest;
 use crate::fan_out::QueueMessage;
@@ -137,7 +137,7 @@ struct SessionIssuer {
 }
 
 /// Decides what `event` asks for: an EventBridge event (anything with `detail-type`), or a manual
-/// backfill request (`{"dryRun": bool, "repositories": [globs], "concurrency": n}`, all optional).
+/// backfill request ([`BackfillRequest`]: it plans unless it says `"dryRun": false` or `"mode": "apply"`).
 pub fn route(event: &Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> {
     let Some(object) = event.as_object() else {
         return Err(MalformedEvent("an event must be a JSON object".into()));
@@ -148,7 +148,6 @@ pub fn route(event: &Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> 
     if !object.contains_key("detail-type") && !object.contains_key("source") {
         let request: BackfillRequest = serde_json::from_value(event.clone())
             .map_err(|e| MalformedEvent(format!("not an EventBridge event, nor a backfill request: {e}")))?;
-        request.check().map_err(MalformedEvent)?;
         return Ok(Route::Backfill(request));
     }
     let envelope: EventBridgeEvent<Value> =
@@ -168,23 +167,42 @@ pub fn route(event: &Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> 
         ("aws.inspector2", "Inspector2 Finding") => image_events::route_inspector_finding(origin, &envelope.detail),
         ("aws.events", "Scheduled Event") => {
             // The nightly audit: the whole registry, reported, nothing changed.
-            Ok(Route::Backfill(BackfillRequest { dry_run: true, ..BackfillRequest::default() }))
+            Ok(Route::Backfill(BackfillRequest::default()))
         }
         (source, detail_type) => {
             Ok(Route::Ignore { reason: format!("`{detail_type}` events from `{source}` are not handled here") })
         }
     }?;
-    // A name ECR can't hold is refused here, before any call is made with it.
-    let repository = match &routed {
-        Route::Govern { repository, .. } => Some(repository),
-        Route::ImagePushed(push) => Some(&push.repository),
-        Route::ScanCompleted(scan) => Some(&scan.repository),
-        Route::Backfill(_) | Route::WorkBatches(_) | Route::Ignore { .. } => None,
+    // A name ECR can't hold is refused here, before any call is made with it; so is an event about a
+    // repository that doesn't say which registry it concerns.
+    let (origin, repository) = match &routed {
+        Route::Govern { origin, repository, .. } => (origin, repository),
+        Route::ImagePushed(push) => (&push.origin, &push.repository),
+        Route::ScanCompleted(scan) => (&scan.origin, &scan.repository),
+        Route::Backfill(_) | Route::WorkBatches(_) | Route::Ignore { .. } => return Ok(routed),
     };
-    match repository.and_then(|name| repository_name_problem(name)) {
-        Some(problem) => Err(MalformedEvent(problem)),
-        None => Ok(routed),
+    if let Some(problem) = repository_name_problem(repository) {
+        return Err(MalformedEvent(problem));
     }
+    if origin.account.is_empty() || origin.region.is_empty() {
+        return Err(MalformedEvent("the event doesn't name its `account` and `region`".into()));
+    }
+    Ok(routed)
+}
+
+/// A repository named by its ARN in an event's detail: its name, or why the event is ignored (not an ECR
+/// repository ARN; another registry's repository than the event's own).
+pub(crate) fn repository_of_arn<'a>(origin: &Origin, arn: &'a str) -> Result<&'a str, String> {
+    let Some(parsed) = RepositoryArn::parse(arn) else {
+        return Err(format!("`{arn}` is not an ECR repository ARN"));
+    };
+    if parsed.account != origin.account || parsed.region != origin.region {
+        return Err(format!(
+            "`{arn}` is a repository of account {} in {}, not of the event's registry ({} in {})",
+            parsed.account, parsed.region, origin.account, origin.region
+        ));
+    }
+    Ok(parsed.name)
 }
 
 /// The messages of an SQS event (`{"Records": [{"messageId", "body", "eventSource": "aws:sqs"}, ...]}`).
@@ -228,9 +246,10 @@ fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Ro
             let arn = parameters.get("resourceArn").and_then(Value::as_str).ok_or_else(|| {
                 MalformedEvent(format!("{}: requestParameters.resourceArn is missing or not a string", call.event_name))
             })?;
-            repository_name_in_arn(arn)
-                .map(str::to_string)
-                .ok_or_else(|| MalformedEvent(format!("`{arn}` is not a repository ARN")))?
+            match repository_of_arn(&origin, arn) {
+                Ok(name) => name.to_string(),
+                Err(reason) => return Ok(Route::Ignore { reason: format!("{}: {reason}", call.event_name) }),
+            }
         }
         _ => parameters.get("repositoryName").and_then(Value::as_str).map(str::to_string).ok_or_else(|| {
             MalformedEvent(format!("{}: requestParameters.repositoryName is missing or not a string", call.event_name))
@@ -252,8 +271,10 @@ fn route_replication_action(origin: Origin, detail: &Value) -> Result<Route, Mal
         .filter(|name| !name.is_empty())
         .ok_or_else(|| MalformedEvent("ECR Replication Action: detail.repository-name is missing".into()))?;
     let repository = match name_or_arn.starts_with("arn:") {
-        true => repository_name_in_arn(name_or_arn)
-            .ok_or_else(|| MalformedEvent(format!("`{name_or_arn}` is not a repository ARN")))?,
+        true => match repository_of_arn(&origin, name_or_arn) {
+            Ok(name) => name,
+            Err(reason) => return Ok(Route::Ignore { reason: format!("ECR Replication Action: {reason}") }),
+        },
         false => name_or_arn,
     };
     let from = match (field("source-account"), field("source-region")) {
@@ -368,13 +389,36 @@ mod tests {
         assert!(route(&bad, &guard()).is_err(), "names ECR can't hold are refused");
     }
 
+    /// A resource ARN in an event names the repository in full: another account's or region's repository, or
+    /// something that is not an ECR repository, is not this event's to govern.
+    #[test]
+    fn repositories_of_another_registry_or_not_ecr_are_ignored() {
+        let tag =
+            |arn: &str| api_call("TagResource", json!({"resourceArn": arn, "tags": []}), "arn:aws:iam::1:role/Admin");
+        for arn in [
+            "arn:aws:ecr:us-east-1:210987654321:repository/team-a/api",
+            "arn:aws:ecr:eu-west-1:123456789012:repository/team-a/api",
+            "arn:aws:s3:::bucket:repository/team-a/api",
+            "team-a/api",
+        ] {
+            match route(&tag(arn), &guard()) {
+                Ok(Route::Ignore { reason }) => assert!(reason.contains(arn), "{reason}"),
+                other => panic!("{arn}: unexpected {other:?}"),
+            }
+        }
+        let scan = json!({"detail-type": "Inspector2 Scan", "source": "aws.inspector2", "account": "123456789012",
+            "region": "us-east-1", "detail": {"scan-status": "INITIAL_SCAN_COMPLETE",
+            "repository-name": "arn:aws:ecr:us-east-1:210987654321:repository/app", "image-digest": "sha256:1"}});
+        assert!(matches!(route(&scan, &guard()), Ok(Route::Ignore { reason }) if reason.contains("210987654321")));
+        let mut nowhere = api_call("CreateRepository", json!({"repositoryName": "app"}), "arn:aws:iam::1:role/Admin");
+        nowhere.as_object_mut().expect("object").remove("account");
+        assert!(route(&nowhere, &guard()).expect_err("no account").0.contains("`account` and `region`"));
+    }
+
     #[test]
     fn scheduled_events_audit_the_whole_registry() {
         let event = json!({"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events","detail":{}});
-        assert_eq!(
-            route(&event, &guard()),
-            Ok(Route::Backfill(BackfillRequest { dry_run: true, ..BackfillRequest::default() }))
-        );
+        assert_eq!(route(&event, &guard()), Ok(Route::Backfill(BackfillRequest::default())));
     }
 
     #[test]
@@ -384,6 +428,22 @@ mod tests {
             Ok(Route::Backfill(r)) => assert_eq!((r.dry_run, r.repositories.len(), r.concurrency), (true, 1, 4)),
             other => panic!("unexpected {other:?}"),
         }
+        // Writes only when the payload says so.
+        let dry_run = |payload: Value| match route(&payload, &guard()) {
+            Ok(Route::Backfill(request)) => Ok(request.dry_run),
+            Ok(other) => panic!("{payload}: unexpected {other:?}"),
+            Err(error) => Err(error.0),
+        };
+        for plans in [json!({}), json!({"mode": "plan"}), json!({"dryRun": true}), json!({"fanOut": true})] {
+            assert_eq!(dry_run(plans.clone()), Ok(true), "{plans}");
+        }
+        for applies in [json!({"dryRun": false}), json!({"mode": "apply"}), json!({"dryRun": false, "mode": "apply"})] {
+            assert_eq!(dry_run(applies.clone()), Ok(false), "{applies}");
+        }
+        for contradicts in [json!({"dryRun": true, "mode": "apply"}), json!({"dryRun": false, "mode": "plan"})] {
+            assert!(dry_run(contradicts.clone()).is_err_and(|e| e.contains("disagree")), "{contradicts}");
+        }
+        assert!(dry_run(json!({"mode": "yes"})).is_err());
         assert_eq!(route(&json!({}), &guard()), Ok(Route::Backfill(BackfillRequest::default())));
         let err = route(&json!({"dryrun": true}), &guard()).expect_err("unknown key");
         assert!(err.0.contains("dryrun"), "{err}");
@@ -457,7 +517,8 @@ mod tests {
 
     #[test]
     fn enhanced_scans_name_the_repository_by_arn_and_drop_total() {
-        let event = json!({"detail-type": "Inspector2 Scan", "source": "aws.inspector2", "account": "1", "region": "r",
+        let event = json!({"detail-type": "Inspector2 Scan", "source": "aws.inspector2", "account": "123456789012",
+            "region": "us-east-2",
             "detail": {"scan-status": "INITIAL_SCAN_COMPLETE",
                        "repository-name": "arn:aws:ecr:us-east-2:123456789012:repository/amazon/sample",
                        "finding-severity-counts": {"CRITICAL": 7, "HIGH": 61, "TOTAL": 68},
@@ -475,7 +536,7 @@ mod tests {
 
     #[test]
     fn basic_scans_may_have_empty_counts_and_no_tags() {
-        let event = json!({"detail-type": "ECR Image Scan", "source": "aws.ecr",
+        let event = json!({"detail-type": "ECR Image Scan", "source": "aws.ecr", "account": "1", "region": "r",
             "detail": {"scan-status": "COMPLETE", "repository-name": "app", "finding-severity-counts": {},
                        "image-digest": "sha256:1", "image-tags": []}});
         assert!(
@@ -492,7 +553,7 @@ mod tests {
     #[test]
     fn huge_severity_counts_saturate_instead_of_wrapping() {
         let event = |counts: Value| {
-            json!({"detail-type": "ECR Image Scan", "source": "aws.ecr",
+            json!({"detail-type": "ECR Image Scan", "source": "aws.ecr", "account": "1", "region": "r",
                 "detail": {"scan-status": "COMPLETE", "repository-name": "app", "finding-severity-counts": counts,
                            "image-digest": "sha256:1", "image-tags": []}})
         };
@@ -510,8 +571,8 @@ mod tests {
 
     #[test]
     fn inspector_findings_carry_their_one_finding() {
-        let event = json!({"detail-type": "Inspector2 Finding", "source": "aws.inspector2",
-            "detail": {"severity": "UNTRIAGED", "status": "ACTIVE", "inspectorScore": 6.5,
+        let event = json!({"detail-type": "Inspector2 Finding", "source": "aws.inspector2", "account": "1",
+            "region": "r", "detail": {"severity": "UNTRIAGED", "status": "ACTIVE", "inspectorScore": 6.5,
                 "packageVulnerabilityDetails": {"vulnerabilityId": "CVE-1", "sourceUrl": "https://x",
                     "vulnerablePackages": [{"name": "libssh2", "version": "1.4.3", "fixedInVersion": "1.4.4"}]},
                 "resources": [{"details": {"awsEcrContainerImage": {"repositoryName": "a/b", "imageHash": "sha256:9",

@@ -16,6 +16,7 @@ use tracing::field::Empty;
 use tracing::Instrument;
 use warden_aws::securityhub::SecurityHub;
 use warden_aws::{sdk_config, EcrRegistry, SdkConfig, SqsWorkQueue};
+use warden_core::alert::Origin;
 use warden_core::securityhub::FindingsHub;
 use warden_core::work::WorkQueue;
 
@@ -55,12 +56,16 @@ pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "ecr-warden".to_string());
     let first = std::sync::atomic::AtomicBool::new(true);
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let (handler, function, first) = (&handler, &function, &first);
+        let (handler, function, first, registry) = (&handler, &function, &first, &registry);
         async move {
             // lambda_runtime's own span gives every line the `requestId`; this one adds the event's id.
             let span = tracing::info_span!("invocation", event_id = Empty);
             if let Some(id) = event.payload.get("id").and_then(Value::as_str) {
                 span.record("event_id", id);
+            }
+            // The ARN the function was invoked by says which registry it serves: no call to find out.
+            if let Some(home) = Origin::of_function_arn(&event.context.invoked_function_arn) {
+                registry.set_home(home);
             }
             let handled = handler.handle(&event.payload, dry_run).instrument(span).await;
             let cold_start = first.swap(false, std::sync::atomic::Ordering::Relaxed);

@@ -115,6 +115,12 @@ pub enum HandleError {
     /// Listing the registry failed.
     #[error("backfill failed: {0}")]
     Registry(#[from] RegistryError),
+    /// Which account the credentials reach couldn't be found out, so the event's registry couldn't be checked.
+    #[error("can't tell which registry these credentials reach: {0}")]
+    Home(RegistryError),
+    /// A manual request or a queue message sent to a function that only takes EventBridge events of its kind.
+    #[error("{0}")]
+    NotForThisFunction(String),
     /// A fan-out was asked for but the function has no work queue (`ECR_WARDEN_WORK_QUEUE_URL`).
     #[error("`fanOut` needs a work queue: set ECR_WARDEN_WORK_QUEUE_URL (the stack's WorkQueue)")]
     NoWorkQueue,
@@ -146,6 +152,18 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// The events this entry point takes, for messages.
+    fn takes(self) -> &'static str {
+        match self {
+            Purpose::RepositoryEvents => "repository (CloudTrail API call and ECR Replication Action)",
+            Purpose::ImagePushes => "ECR Image Action (push)",
+            Purpose::ScanResults => "scan result (ECR Image Scan, Inspector2 Scan and Finding)",
+            Purpose::Backfill => "backfill request and scheduled",
+            Purpose::BackfillWorker => "work-queue (SQS)",
+            Purpose::Any => "all",
+        }
+    }
+
     /// The function that serves `route`, when it isn't this one.
     fn elsewhere(self, route: &Route) -> Option<&'static str> {
         let serves = match route {
@@ -216,7 +234,20 @@ impl Handler<'_> {
 
     async fn handle_route(&self, route: Route, dry_run: bool) -> Result<Handled, HandleError> {
         if let Some(function) = self.purpose.elsewhere(&route) {
+            // A person's request or a queue message sent here by mistake is refused, so they hear of it; an
+            // EventBridge event of another kind (a rule pointed at the wrong function) is only ignored.
+            if matches!(route, Route::Backfill(_) | Route::WorkBatches(_)) {
+                let what = if matches!(route, Route::Backfill(_)) { "a backfill request" } else { "queue messages" };
+                return Err(HandleError::NotForThisFunction(format!(
+                    "refused: this function takes {} events; send {what} to the {function} function",
+                    self.purpose.takes()
+                )));
+            }
             let reason = format!("this event is for the {function} function");
+            info!(%reason, "event ignored");
+            return Ok(Handled::Ignored { reason });
+        }
+        if let Some(reason) = self.other_registry(&route).await? {
             info!(%reason, "event ignored");
             return Ok(Handled::Ignored { reason });
         }
@@ -287,6 +318,26 @@ impl Handler<'_> {
                 Ok(Handled::Work(report))
             }
         }
+    }
+
+    /// Why an event about a repository is not for this registry, if it isn't: it names another account or
+    /// region than the one the credentials reach. Until a hub governs other accounts, such an event is ignored
+    /// before any call is made with it (finding out the account costs one STS call per process, none in Lambda).
+    async fn other_registry(&self, route: &Route) -> Result<Option<String>, HandleError> {
+        let origin = match route {
+            Route::Govern { origin, .. } => origin,
+            Route::ImagePushed(push) => &push.origin,
+            Route::ScanCompleted(scan) => &scan.origin,
+            Route::Backfill(_) | Route::WorkBatches(_) | Route::Ignore { .. } => return Ok(None),
+        };
+        let Some(home) = self.registry.home().await.map_err(HandleError::Home)? else { return Ok(None) };
+        Ok((home != *origin).then(|| {
+            format!(
+                "the event concerns the registry of account {} in {}; these credentials reach account {} in {}, \
+                 and ecr-warden acts only on that one",
+                origin.account, origin.region, home.account, home.region
+            )
+        }))
     }
 
     /// Sends findings to Security Hub when the baseline asks and this isn't a dry run.

@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 use warden_core::alert::Origin;
-use warden_core::observed::repository_name_in_arn;
 use warden_core::vulnerabilities::{Finding, Severity};
 
-use crate::event::{MalformedEvent, Route};
+use crate::event::{repository_of_arn, MalformedEvent, Route};
 
 /// A successful image push.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -92,7 +91,13 @@ pub(crate) fn route_scan(origin: Origin, source: ScanSource, detail: &Value) -> 
     let status = required(detail, "scan-status", what)?;
     // Inspector writes the repository as an ARN, ECR as a name.
     let name_or_arn = required(detail, "repository-name", what)?;
-    let repository = repository_name_in_arn(name_or_arn).unwrap_or(name_or_arn).to_string();
+    let repository = match name_or_arn.starts_with("arn:") {
+        true => match repository_of_arn(&origin, name_or_arn) {
+            Ok(name) => name.to_string(),
+            Err(reason) => return Ok(Route::Ignore { reason: format!("{what}: {reason}") }),
+        },
+        false => name_or_arn.to_string(),
+    };
     if !status.ends_with("COMPLETE") {
         return Ok(Route::Ignore {
             reason: format!("the scan of an image in `{repository}` is {status}, not complete"),
@@ -141,6 +146,12 @@ pub(crate) fn route_inspector_finding(origin: Origin, detail: &Value) -> Result<
         return Ok(Route::Ignore { reason: "the Inspector finding is not about an ECR image".to_string() });
     };
     let repository = required(image, "repositoryName", WHAT)?.to_string();
+    let accounts = [text(detail, "awsAccountId"), text(image, "registry")];
+    if let Some(other) = accounts.into_iter().flatten().find(|account| *account != origin.account) {
+        let reason =
+            format!("{WHAT}: the image is in account {other}'s registry, not the event's ({})", origin.account);
+        return Ok(Route::Ignore { reason });
+    }
     if status != "ACTIVE" {
         return Ok(Route::Ignore { reason: format!("an Inspector finding in `{repository}` is {status}, not active") });
     }

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde_json::json;
 use warden_core::action::Action;
-use warden_core::alert::{Alert, AlertKind, AlertSink};
+use warden_core::alert::{Alert, AlertKind, AlertSink, Origin};
 use warden_core::baseline::Baseline;
 use warden_core::controls::ControlId;
 use warden_core::glob::NameGlob;
@@ -47,6 +47,10 @@ struct FakeRegistry {
     scans: Mutex<Vec<String>>,
     /// What `scan_findings` answers.
     findings: Mutex<Option<Vec<Finding>>>,
+    /// Which registry this is (account 123456789012 in us-east-1), when set.
+    home: Option<Origin>,
+    /// Calls made (each checks for a failure first).
+    calls: AtomicUsize,
 }
 
 impl FakeRegistry {
@@ -73,6 +77,7 @@ impl FakeRegistry {
     }
 
     fn check(&self, operation: &'static str, repository: &str) -> Result<(), RegistryError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
         let failures = self.failures.lock().expect("lock");
         match failures.iter().find(|(op, repo, _)| *op == operation && repo == repository) {
             Some((_, _, error)) => Err(error.clone()),
@@ -101,6 +106,10 @@ impl FakeRegistry {
 
 #[async_trait]
 impl Registry for FakeRegistry {
+    async fn home(&self) -> Result<Option<Origin>, RegistryError> {
+        Ok(self.home.clone())
+    }
+
     async fn list_repositories(&self) -> Result<Vec<RepositoryFacts>, RegistryError> {
         self.check("DescribeRepositories", "*")?;
         Ok(self.repos.lock().expect("lock").values().map(|r| r.facts.clone()).collect())
@@ -193,13 +202,18 @@ fn builtin() -> Baseline {
     Baseline::builtin().expect("built-in baseline")
 }
 
+/// A backfill of the whole registry that changes it.
+fn apply_all() -> BackfillRequest {
+    BackfillRequest { dry_run: false, ..BackfillRequest::default() }
+}
+
 #[tokio::test]
 async fn backfill_fixes_everything_once_and_the_second_run_writes_nothing() {
     let fake = FakeRegistry::with(&["a", "b", "c"]);
-    let report = backfill(&fake, &builtin(), &BackfillRequest::default()).await.expect("backfill");
+    let report = backfill(&fake, &builtin(), &apply_all()).await.expect("backfill");
     assert_eq!(report.summary.verdict(), Verdict::Clean);
     assert_eq!(fake.writes().len(), 3 * 4, "mutability, scanning, lifecycle, tags for each");
-    let again = backfill(&fake, &builtin(), &BackfillRequest::default()).await.expect("backfill");
+    let again = backfill(&fake, &builtin(), &apply_all()).await.expect("backfill");
     assert_eq!(fake.writes().len(), 12, "no second write");
     assert!(again
         .repositories
@@ -213,7 +227,7 @@ async fn one_failing_repository_does_not_stop_the_others() {
     let failure =
         RegistryError::Failed { operation: "GetLifecyclePolicy".into(), message: "AccessDeniedException: no".into() };
     fake.fail("GetLifecyclePolicy", "broken", failure);
-    let report = backfill(&fake, &builtin(), &BackfillRequest::default()).await.expect("backfill");
+    let report = backfill(&fake, &builtin(), &apply_all()).await.expect("backfill");
     let outcomes: Vec<(&str, Outcome)> =
         report.repositories.iter().map(|r| (r.repository.as_str(), r.outcome)).collect();
     assert_eq!(outcomes, [("a", Outcome::Governed), ("broken", Outcome::Error), ("c", Outcome::Governed)]);
@@ -242,8 +256,7 @@ async fn an_event_whose_fix_failed_fails_the_invocation_so_lambda_retries_it() {
     fake.fail("TagResource", "app", throttled);
     let (baseline, guard, alerts) = (builtin(), LoopGuard::default(), Alerts::default());
     let handler = handler_for(Purpose::RepositoryEvents, &fake, &baseline, &guard, &alerts);
-    let created = json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.ecr",
-        "detail": {"eventName": "CreateRepository", "requestParameters": {"repositoryName": "app"}}});
+    let created = created_event("app");
     match handler.handle(&created, false).await {
         Err(HandleError::Incomplete(message)) => {
             assert!(message.contains("app tags: ") && message.contains("Rate exceeded"), "{message}")
@@ -300,8 +313,7 @@ async fn each_function_takes_only_its_own_events() {
     let fake = FakeRegistry::with(&["app"]);
     let baseline = builtin();
     let guard = LoopGuard::default();
-    let cloudtrail = json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.ecr",
-        "detail": {"eventName": "CreateRepository", "requestParameters": {"repositoryName": "app"}}});
+    let cloudtrail = created_event("app");
     let manual_backfill = json!({"dryRun": true});
 
     let no_alerts = Alerts::default();
@@ -311,7 +323,11 @@ async fn each_function_takes_only_its_own_events() {
     assert!(matches!(backfill_fn.handle(&manual_backfill, false).await, Ok(Handled::Backfill { .. })));
 
     let events_fn = handler(Purpose::RepositoryEvents);
-    assert!(matches!(events_fn.handle(&manual_backfill, false).await, Ok(Handled::Ignored { .. })));
+    // A person's backfill request sent to an event function is refused, so they hear of it.
+    match events_fn.handle(&manual_backfill, false).await {
+        Err(HandleError::NotForThisFunction(message)) => assert!(message.contains("backfill function"), "{message}"),
+        other => panic!("unexpected {other:?}"),
+    }
     assert!(matches!(events_fn.handle(&cloudtrail, true).await, Ok(Handled::Repository { .. })));
     assert_eq!(fake.writes(), Vec::<String>::new(), "both runs were dry");
     assert!(events_fn.handle(&json!("nonsense"), false).await.is_err());
@@ -356,6 +372,41 @@ impl AlertSink for MemorySink {
         self.got.lock().expect("lock").push(alert.clone());
         Ok(())
     }
+}
+
+/// A CloudTrail `CreateRepository` event in account 123456789012, us-east-1.
+fn created_event(repository: &str) -> serde_json::Value {
+    json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.ecr", "account": "123456789012",
+           "region": "us-east-1",
+           "detail": {"eventName": "CreateRepository", "requestParameters": {"repositoryName": repository}}})
+}
+
+/// Events about another account's or region's repository of the same name are ignored before any call; those
+/// about this registry's are governed.
+#[tokio::test]
+async fn events_for_another_registry_are_ignored_before_any_call() {
+    let home = Origin { account: "123456789012".into(), region: "us-east-1".into() };
+    let fake = FakeRegistry { home: Some(home), ..FakeRegistry::with(&["app"]) };
+    let (baseline, guard, alerts) = (builtin(), LoopGuard::default(), Alerts::default());
+    let handler = handler_for(Purpose::Any, &fake, &baseline, &guard, &alerts);
+    for (account, region) in [("210987654321", "us-east-1"), ("123456789012", "eu-west-1")] {
+        for mut event in [
+            created_event("app"),
+            push_event("app", "sha256:1", "v1"),
+            scan_event("app", "sha256:1", json!({"CRITICAL": 9})),
+        ] {
+            (event["account"], event["region"]) = (json!(account), json!(region));
+            match handler.handle(&event, false).await {
+                Ok(Handled::Ignored { reason }) => {
+                    assert!(reason.contains(&format!("account {account} in {region}")), "{reason}")
+                }
+                other => panic!("{event}: unexpected {other:?}"),
+            }
+        }
+    }
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 0, "no call for another registry's events");
+    assert!(matches!(handler.handle(&created_event("app"), false).await, Ok(Handled::Repository { .. })));
+    assert!(!fake.writes().is_empty(), "its own registry's event is governed");
 }
 
 fn push_event(repository: &str, digest: &str, tag: &str) -> serde_json::Value {
@@ -562,8 +613,8 @@ async fn a_worker_answers_which_messages_to_deliver_again() {
     assert_eq!(answer["batchItemFailures"][0], json!({"itemIdentifier": "m-2"}), "Lambda's partial batch format");
 
     let backfill_fn = Handler { purpose: Purpose::Backfill, ..handler };
-    let ignored = backfill_fn.handle(&event, false).await;
-    assert!(matches!(ignored, Ok(Handled::Ignored { reason }) if reason.contains("backfill-worker")));
+    let refused = backfill_fn.handle(&event, false).await;
+    assert!(matches!(refused, Err(HandleError::NotForThisFunction(m)) if m.contains("backfill-worker")));
 }
 
 /// Security Hub in memory: keeps what is imported, or refuses everything.

@@ -60,10 +60,21 @@ pub struct Origin {
 impl Origin {
     /// The account and region of a repository ARN (`arn:aws:ecr:REGION:ACCOUNT:repository/NAME`).
     pub fn of_repository_arn(arn: &str) -> Option<Self> {
-        let mut parts = arn.splitn(6, ':');
-        let (region, account) = (parts.nth(3)?, parts.next()?);
-        (!region.is_empty() && !account.is_empty() && parts.next()?.starts_with("repository/"))
-            .then(|| Self { account: account.to_string(), region: region.to_string() })
+        let arn = crate::observed::RepositoryArn::parse(arn)?;
+        Some(Self { account: arn.account.to_string(), region: arn.region.to_string() })
+    }
+
+    /// The account and region of a Lambda function ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME[:ALIAS]`).
+    pub fn of_function_arn(arn: &str) -> Option<Self> {
+        let parts: Vec<&str> = arn.splitn(7, ':').collect();
+        match parts.as_slice() {
+            ["arn", _, "lambda", region, account, "function", _, ..]
+                if !region.is_empty() && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Some(Self { account: account.to_string(), region: region.to_string() })
+            }
+            _ => None,
+        }
     }
 
     /// The AWS partition of the region (`aws`, `aws-cn`, `aws-us-gov`).

@@ -158,3 +158,13 @@ fn governance_findings_come_from_violations_and_removed_public_statements() {
     reversed.reverse();
     assert_eq!(alert.id, Alert::governance(&origin(), "app", None, reversed).expect("alert").id, "order-free");
 }
+
+#[test]
+fn a_function_arn_names_its_account_and_region() {
+    let home = Origin::of_function_arn("arn:aws:lambda:eu-west-1:123456789012:function:ecr-warden-events:live");
+    assert_eq!(home, Some(Origin { account: "123456789012".into(), region: "eu-west-1".into() }));
+    assert!(Origin::of_function_arn("arn:aws:lambda:eu-west-1:123456789012:function:f").is_some());
+    for not_one in ["arn:aws:ecr:eu-west-1:123456789012:repository/x", "arn:aws:lambda:eu-west-1:1:function:f", "f"] {
+        assert_eq!(Origin::of_function_arn(not_one), None, "{not_one}");
+    }
+}
