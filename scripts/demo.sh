@@ -40,8 +40,9 @@ run "$ECR_WARDEN" apply
 step "Someone makes team-a/api mutable again by hand"
 "$VENV/bin/python" -c 'import boto3; boto3.client("ecr").put_image_tag_mutability(repositoryName="team-a/api", imageTagMutability="MUTABLE")'
 "$VENV/bin/python" - "$work/event.json" <<'PY'
-import json, sys
+import json, os, sys
 event = json.load(open("tests/fixtures/events/cloudtrail-create-repository.json"))
+event["region"] = os.environ["AWS_REGION"]  # an event for another registry would be ignored
 event["detail"]["eventName"] = "PutImageTagMutability"
 event["detail"]["requestParameters"] = {"repositoryName": "team-a/api", "imageTagMutability": "MUTABLE"}
 json.dump(event, open(sys.argv[1], "w"))
