@@ -98,3 +98,36 @@ fn usage_mistakes_exit_64_and_never_look_like_pending_changes() {
         assert!(run(args).status.success(), "{args:?}");
     }
 }
+
+/// Errors a person reads are one line saying what failed, where and what to do: never the SDK's debug dump.
+#[test]
+fn errors_are_one_line_with_what_failed_and_what_to_do() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address");
+    let endpoint = format!("http://{closed}");
+    let cases: [(Vec<(&str, &str)>, &str); 2] = [
+        // Nothing listens there.
+        (
+            vec![("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "y"), ("AWS_MAX_ATTEMPTS", "1")],
+            "DescribeRepositories failed: can't reach ECR at",
+        ),
+        // No credentials anywhere (instance metadata off, as on a laptop).
+        (
+            vec![("AWS_EC2_METADATA_DISABLED", "true"), ("AWS_MAX_ATTEMPTS", "1")],
+            "no AWS credentials were found: set AWS_PROFILE",
+        ),
+    ];
+    for (env, expected) in cases {
+        let mut command = Command::new(ecr_warden_binary());
+        command.arg("plan").env_clear().env("AWS_REGION", "us-east-1").env("AWS_ENDPOINT_URL", &endpoint);
+        command.env("HOME", std::env::temp_dir());
+        let output = command.envs(env).output().expect("run ecr-warden");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(expected), "expected {expected:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.len() < 400, "short: {stderr}");
+        for dump in ["DispatchFailure", "ConnectorError", "ProviderError", "Os {", "raw: Response"] {
+            assert!(!stderr.contains(dump), "no debug dump ({dump}): {stderr}");
+        }
+    }
+}

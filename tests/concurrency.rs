@@ -307,3 +307,26 @@ async fn a_lifecycle_policy_put_between_the_read_and_the_write_is_kept() {
     let now = moto.ecr().await.get_lifecycle_policy().repository_name(REPOSITORY).send().await.expect("policy");
     assert!(now.lifecycle_policy_text().is_some_and(|t| t.contains("the team's")), "{now:?}");
 }
+
+/// A team sets a required tag after ecr-warden read the tags and before it adds the default: the team's value
+/// is kept (the baseline never overwrites a present tag unless it says `overwrite = true`).
+#[tokio::test]
+async fn a_tag_set_between_the_read_and_the_write_is_kept() {
+    let moto = Moto::start();
+    drifted_repository(&moto).await;
+    let baseline = moto.write_file("baseline.toml", BASELINE).to_str().expect("utf-8").to_string();
+    let proxy = FaultProxy::start_with(&moto.endpoint, 0, 0, &[]);
+    let hold = proxy.hold("ListTagsForResource", Stage::AfterForward);
+    let arn =
+        format!("arn:aws:ecr:{}:{}:repository/{REPOSITORY}", integration_tests::REGION, integration_tests::ACCOUNT);
+
+    let run = apply_while(&moto, &proxy, &hold, &baseline, async {
+        let tag = aws_sdk_ecr::types::Tag::builder().key("managed-by").value("team-x").build().expect("tag");
+        moto.ecr().await.tag_resource().resource_arn(&arn).tags(tag).send().await.expect("tag");
+    });
+    assert_eq!(run.code(), 0, "{run:?}");
+    assert_eq!(run.json()["repositories"][0]["controls"][5]["status"], "compliant", "{run:?}");
+    let tags = moto.ecr().await.list_tags_for_resource().resource_arn(&arn).send().await.expect("tags");
+    let managed_by: Vec<&str> = tags.tags().iter().filter(|t| t.key() == "managed-by").map(|t| t.value()).collect();
+    assert_eq!(managed_by, ["team-x"]);
+}
