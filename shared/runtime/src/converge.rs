@@ -2,8 +2,9 @@
 //! repositories while ecr-warden works; ECR has no conditional write, so every fix is a read-modify-write
 //! that checks its own work:
 //!
-//! 1. read again what the control judges, just before writing, and judge again: a change made since the
-//!    repository was observed (a statement a team just added) is part of what is written;
+//! 1. read again what the controls judge, just before writing (one read of each part for all the repository's
+//!    pending controls), and judge again: a change made since the repository was observed (a statement a team
+//!    just added) is part of what is written;
 //! 2. write what that judgement asks for;
 //! 3. read back and judge again: `fixed` only when the read-back holds the baseline. If another writer got
 //!    in between (it removed what was just written), write again, a bounded number of times.
@@ -16,10 +17,11 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tracing::{info, warn};
+use futures::future::join_all;
+use tracing::{info, info_span, warn, Instrument};
 use warden_core::action::Action;
 use warden_core::baseline::Resolved;
-use warden_core::controls::{self, Judgement};
+use warden_core::controls::{self, Control, Judgement};
 use warden_core::observed::{Observed, Part};
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{ControlReport, Status};
@@ -30,93 +32,212 @@ pub const ATTEMPTS: usize = 4;
 /// The shortest pause before a registry-level write is read back; up to as much again is added at random.
 pub const SETTLE: Duration = Duration::from_millis(1_000);
 
-/// Brings one pending control to the baseline from `have` (what was observed), as the module describes, and
-/// reports what happened in `control`: `fixed` (with every action written), `compliant` (someone else fixed
-/// it first), `violation` (it can no longer be fixed), or `error`.
-pub async fn fix(
+/// One pending control on its way to the baseline.
+struct Open<'a> {
+    control: &'a mut ControlReport,
+    judge: &'static dyn Control,
+    written: Vec<Action>,
+}
+
+/// Brings every pending control in `controls` to the baseline from `have` (what was observed), as the module
+/// describes, and reports what happened in each: `fixed` (with every action written), `compliant` (someone
+/// else fixed it first), `violation` (it can no longer be fixed), or `error`. The reads are shared: each round
+/// reads once every part a pending control judges. `Err` only when the repository is gone.
+pub async fn fix_pending(
     registry: &dyn Registry,
     want: &Resolved,
     have: &Observed,
-    control: &mut ControlReport,
+    controls: &mut [ControlReport],
 ) -> Result<(), RegistryError> {
-    let Some(judge) = controls::by_id(control.control) else { return Ok(()) };
+    let mut open: Vec<Open> = controls
+        .iter_mut()
+        .filter(|c| c.status == Status::Pending)
+        .filter_map(|control| {
+            controls::by_id(control.control).map(|judge| Open { control, judge, written: Vec::new() })
+        })
+        .collect();
+    let mut parts: Vec<Part> = Vec::new();
+    for part in open.iter().flat_map(|o| o.judge.reads()) {
+        if !parts.contains(part) {
+            parts.push(*part);
+        }
+    }
     let mut current = have.clone();
-    let mut written: Vec<Action> = Vec::new();
-    for attempt in 0..ATTEMPTS {
-        if let Err(error) = refresh(registry, &mut current, judge.reads()).await {
-            return failed(control, written, error);
+    // Up to ATTEMPTS writes per control, each followed by a read-back (the last one too).
+    for attempt in 0..=ATTEMPTS {
+        if let Err(error) = refresh(registry, &mut current, &parts).await {
+            if matches!(error, RegistryError::NotFound(_)) {
+                return Err(error);
+            }
+            open.into_iter().for_each(|o| failed(o, &error));
+            return Ok(());
         }
-        let actions = match judge.judge(want, &current) {
-            Judgement::Compliant => {
-                control.status = if written.is_empty() { Status::Compliant } else { Status::Fixed };
-                if written.is_empty() {
-                    info!("already as the baseline wants (changed since it was observed)");
-                    control.finding = None;
-                } else {
-                    info!("fixed: the read-back holds the baseline");
+        let mut drifted = Vec::new();
+        for o in open {
+            match o.judge.judge(want, &current) {
+                Judgement::Compliant => settled(o, Status::Compliant),
+                Judgement::Violation { finding, remedy } => {
+                    (o.control.finding, o.control.remedy) = (Some(finding), Some(remedy));
+                    settled(o, Status::Violation);
                 }
-                control.actions = written;
-                return Ok(());
-            }
-            Judgement::Violation { finding, remedy } => {
-                control.status = Status::Violation;
-                (control.finding, control.remedy) = (Some(finding), Some(remedy));
-                control.actions = written;
-                return Ok(());
-            }
-            Judgement::Drift { finding, actions } => {
-                control.finding = Some(finding);
-                actions
-            }
-        };
-        if !written.is_empty() {
-            warn!(attempt, "another writer changed it after ecr-warden's write: writing again");
-        }
-        let registry_level = actions.iter().any(Action::is_registry_level);
-        for action in actions {
-            match registry.apply(&current.facts, &action).await {
-                Ok(()) => info!(action = %action.describe(), "written"),
-                Err(RegistryError::Throttled { .. }) if attempt + 1 < ATTEMPTS => {
-                    warn!(action = %action.describe(), "throttled: reading again before the next attempt");
-                    tokio::time::sleep(jittered(Duration::from_millis(200 << attempt))).await;
-                    break;
+                Judgement::Drift { finding, actions } => {
+                    o.control.finding = Some(finding);
+                    drifted.push((o, actions));
                 }
-                Err(error) => return failed(control, written, error),
             }
-            written.push(action);
         }
-        if registry_level {
+        if drifted.is_empty() {
+            return Ok(());
+        }
+        if attempt == ATTEMPTS {
+            let error = RegistryError::Failed {
+                operation: "read back".into(),
+                message: format!(
+                    "still not as the baseline wants after {ATTEMPTS} writes: another writer keeps changing it"
+                ),
+            };
+            drifted.into_iter().for_each(|(o, _)| failed(o, &error));
+            return Ok(());
+        }
+        let writes = drifted.into_iter().map(|(o, actions)| {
+            let span = info_span!("control", control = %o.control.control);
+            write(registry, &current, o, actions, attempt).instrument(span)
+        });
+        let mut settle = false;
+        open = Vec::new();
+        for (o, outcome) in join_all(writes).await {
+            match outcome {
+                Ok(registry_level) => {
+                    settle |= registry_level;
+                    open.push(o);
+                }
+                Err(RegistryError::NotFound(name)) => return Err(RegistryError::NotFound(name)),
+                Err(error) => failed(o, &error),
+            }
+        }
+        if open.is_empty() {
+            return Ok(());
+        }
+        if settle {
             tokio::time::sleep(jittered(SETTLE)).await;
         }
     }
-    let error = RegistryError::Failed {
-        operation: "read back".into(),
-        message: format!("still not as the baseline wants after {ATTEMPTS} writes: another writer keeps changing it"),
-    };
-    failed(control, written, error)
+    Ok(())
 }
 
-fn failed(control: &mut ControlReport, written: Vec<Action>, error: RegistryError) -> Result<(), RegistryError> {
-    warn!(%error, "fix failed");
+/// Writes one control's actions in order; `Ok(true)` when a registry-level action was written. A throttled
+/// registry-wide put (sent once) is not an error: the next round reads afresh and tries again.
+async fn write<'a>(
+    registry: &dyn Registry,
+    current: &Observed,
+    mut open: Open<'a>,
+    actions: Vec<Action>,
+    attempt: usize,
+) -> (Open<'a>, Result<bool, RegistryError>) {
+    if !open.written.is_empty() {
+        warn!(attempt, "another writer changed it after ecr-warden's write: writing again");
+    }
+    let mut registry_level = false;
+    for action in actions {
+        match registry.apply(&current.facts, &action).await {
+            Ok(()) => info!(action = %action.describe(), "written"),
+            Err(RegistryError::Throttled { .. }) if action.is_registry_level() && attempt + 1 < ATTEMPTS => {
+                warn!(action = %action.describe(), "throttled: reading again before the next attempt");
+                tokio::time::sleep(jittered(Duration::from_millis(200 << attempt))).await;
+                return (open, Ok(registry_level));
+            }
+            Err(error) => return (open, Err(error)),
+        }
+        registry_level |= action.is_registry_level();
+        open.written.push(action);
+    }
+    (open, Ok(registry_level))
+}
+
+/// A control that reached `status` (compliant or a violation) on a read.
+fn settled(open: Open, status: Status) {
+    let control = open.control;
+    control.status = match (status, open.written.is_empty()) {
+        (Status::Compliant, false) => {
+            info!(control = %control.control, "fixed: the read-back holds the baseline");
+            Status::Fixed
+        }
+        (Status::Compliant, true) => {
+            info!(control = %control.control, "already as the baseline wants (changed since it was observed)");
+            control.finding = None;
+            Status::Compliant
+        }
+        (other, _) => other,
+    };
+    control.actions = open.written;
+}
+
+fn failed(open: Open, error: &RegistryError) {
+    warn!(control = %open.control.control, %error, "fix failed");
+    let control = open.control;
     control.status = Status::Error;
     control.error = Some(error.to_string());
-    if !written.is_empty() {
-        control.actions = written;
+    if !open.written.is_empty() {
+        control.actions = open.written;
     }
-    Err(error)
 }
 
-/// Reads `parts` of the repository again into `have`.
+/// Reads `parts` of the repository again into `have`, at once.
 async fn refresh(registry: &dyn Registry, have: &mut Observed, parts: &[Part]) -> Result<(), RegistryError> {
-    let name = have.facts.name.clone();
-    for part in parts {
-        match part {
-            Part::Facts => have.facts = registry.describe_repository(&name).await?,
-            Part::Tags => have.tags = registry.tags(&have.facts.arn).await?,
-            Part::LifecyclePolicy => have.lifecycle_policy = registry.lifecycle_policy(&name).await?,
-            Part::RepositoryPolicy => have.repository_policy = registry.repository_policy(&name).await?,
-            Part::RegistryScanning => have.registry_scanning = Some(registry.registry_scanning().await?),
-        }
+    let (name, arn) = (have.facts.name.as_str(), have.facts.arn.as_str());
+    let wants = |part: Part| parts.contains(&part);
+    let (facts, tags, lifecycle, policy, scanning) = futures::join!(
+        async {
+            if wants(Part::Facts) {
+                Some(registry.describe_repository(name).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if wants(Part::Tags) {
+                Some(registry.tags(arn).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if wants(Part::LifecyclePolicy) {
+                Some(registry.lifecycle_policy(name).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if wants(Part::RepositoryPolicy) {
+                Some(registry.repository_policy(name).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if wants(Part::RegistryScanning) {
+                Some(registry.registry_scanning().await)
+            } else {
+                None
+            }
+        },
+    );
+    // A missing repository explains every other failure: report that first.
+    if let Some(facts) = facts {
+        have.facts = facts?;
+    }
+    if let Some(tags) = tags {
+        have.tags = tags?;
+    }
+    if let Some(lifecycle) = lifecycle {
+        have.lifecycle_policy = lifecycle?;
+    }
+    if let Some(policy) = policy {
+        have.repository_policy = policy?;
+    }
+    if let Some(scanning) = scanning {
+        have.registry_scanning = Some(scanning?);
     }
     Ok(())
 }
@@ -126,4 +247,135 @@ pub fn jittered(base: Duration) -> Duration {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let mixed = u64::from(nanos).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(std::process::id());
     base + base.mul_f64((mixed % 1_000) as f64 / 1_000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use warden_core::baseline::Baseline;
+    use warden_core::controls::ControlId;
+    use warden_core::lifecycle::Image;
+    use warden_core::observed::{EncryptionType, RegistryScanning, RepositoryFacts, ScanType, TagMutability};
+
+    use super::*;
+
+    /// One repository's tags, and a rival that removes the `team` tag after each of ecr-warden's first
+    /// `undo` writes (another writer that read the tags before ecr-warden wrote).
+    struct Tags {
+        tags: Mutex<BTreeMap<String, String>>,
+        undo: Mutex<usize>,
+        writes: Mutex<usize>,
+    }
+
+    impl Tags {
+        fn new(tags: &[(&str, &str)], undo: usize) -> Self {
+            let tags = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            Self { tags: Mutex::new(tags), undo: Mutex::new(undo), writes: Mutex::new(0) }
+        }
+    }
+
+    fn facts() -> RepositoryFacts {
+        RepositoryFacts {
+            name: "app".into(),
+            arn: "arn:aws:ecr:us-east-1:123456789012:repository/app".into(),
+            tag_mutability: TagMutability::Immutable,
+            mutability_exclusions: vec![],
+            scan_on_push: true,
+            encryption: EncryptionType::Kms,
+            kms_key: None,
+        }
+    }
+
+    #[async_trait]
+    impl Registry for Tags {
+        async fn list_repositories(&self) -> Result<Vec<RepositoryFacts>, RegistryError> {
+            Ok(vec![facts()])
+        }
+        async fn describe_repository(&self, _: &str) -> Result<RepositoryFacts, RegistryError> {
+            Ok(facts())
+        }
+        async fn lifecycle_policy(&self, _: &str) -> Result<Option<String>, RegistryError> {
+            Ok(None)
+        }
+        async fn repository_policy(&self, _: &str) -> Result<Option<String>, RegistryError> {
+            Ok(None)
+        }
+        async fn tags(&self, _: &str) -> Result<BTreeMap<String, String>, RegistryError> {
+            Ok(self.tags.lock().expect("tags").clone())
+        }
+        async fn images(&self, _: &str) -> Result<Vec<Image>, RegistryError> {
+            Ok(vec![])
+        }
+        async fn registry_scanning(&self) -> Result<RegistryScanning, RegistryError> {
+            Ok(RegistryScanning { scan_type: ScanType::Basic, rules: vec![] })
+        }
+        async fn apply(&self, _: &RepositoryFacts, action: &Action) -> Result<(), RegistryError> {
+            let Action::Tag { tags } = action else { panic!("only tags are written here: {action:?}") };
+            *self.writes.lock().expect("writes") += 1;
+            let mut now = self.tags.lock().expect("tags");
+            now.extend(tags.clone());
+            let mut undo = self.undo.lock().expect("undo");
+            if *undo > 0 {
+                *undo -= 1;
+                now.remove("team");
+            }
+            Ok(())
+        }
+    }
+
+    fn want() -> Resolved {
+        let text = "[defaults.tags]\nrequired = { team = { default = \"platform\" } }\n";
+        Baseline::parse("b.toml", text).expect("valid").resolve("app").expect("resolves")
+    }
+
+    async fn fix_tags(registry: &Tags) -> ControlReport {
+        let have = Observed {
+            facts: facts(),
+            lifecycle_policy: None,
+            repository_policy: None,
+            tags: BTreeMap::new(),
+            registry_scanning: None,
+        };
+        let mut reports = [ControlReport::new(ControlId::Tags, Status::Pending)];
+        fix_pending(registry, &want(), &have, &mut reports).await.expect("the repository is there");
+        let [report] = reports;
+        report
+    }
+
+    #[tokio::test]
+    async fn a_write_another_writer_undid_is_made_again_and_both_are_reported() {
+        let registry = Tags::new(&[], 1);
+        let report = fix_tags(&registry).await;
+        assert_eq!(report.status, Status::Fixed);
+        assert_eq!(report.actions.len(), 2, "{report:?}");
+        assert_eq!(*registry.writes.lock().expect("writes"), 2);
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_keeps_undoing_it_ends_in_an_error_after_bounded_writes() {
+        let registry = Tags::new(&[], usize::MAX);
+        let report = fix_tags(&registry).await;
+        assert_eq!(report.status, Status::Error);
+        assert!(report.error.as_deref().is_some_and(|e| e.contains("another writer keeps changing it")), "{report:?}");
+        assert_eq!(*registry.writes.lock().expect("writes"), ATTEMPTS);
+    }
+
+    #[tokio::test]
+    async fn a_repository_fixed_since_it_was_observed_costs_no_write() {
+        let registry = Tags::new(&[("team", "payments"), ("managed-by", "ecr-warden")], 0);
+        let report = fix_tags(&registry).await;
+        assert_eq!((report.status, report.actions.len()), (Status::Compliant, 0));
+        assert_eq!(*registry.writes.lock().expect("writes"), 0);
+    }
+
+    #[test]
+    fn jitter_stays_between_the_base_and_twice_it() {
+        for _ in 0..100 {
+            let pause = jittered(SETTLE);
+            assert!(pause >= SETTLE && pause <= SETTLE * 2, "{pause:?}");
+        }
+    }
 }

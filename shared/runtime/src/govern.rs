@@ -4,7 +4,6 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use futures::future::join_all;
 use tokio::sync::OnceCell;
 use tracing::{info_span, warn, Instrument};
 use warden_core::action::Action;
@@ -12,7 +11,7 @@ use warden_core::baseline::{Baseline, Mode, Resolved};
 use warden_core::controls::ControlId;
 use warden_core::observed::{Observed, RegistryScanning, RepositoryFacts};
 use warden_core::registry::{Registry, RegistryError};
-use warden_core::report::{plan, ControlReport, LifecycleImpact, Outcome, RepositoryReport, Status};
+use warden_core::report::{plan, ControlReport, LifecycleImpact, Outcome, RepositoryReport};
 
 use crate::converge;
 
@@ -133,12 +132,7 @@ async fn govern_known(
         add_lifecycle_impact(registry, &name, &mut controls).await;
     }
     if !options.dry_run {
-        let results = join_all(controls.iter_mut().filter(|c| c.status == Status::Pending).map(|c| {
-            let span = info_span!("control", control = %c.control);
-            converge::fix(registry, &want, &have, c).instrument(span)
-        }))
-        .await;
-        if results.iter().any(|r| matches!(r, Err(RegistryError::NotFound(_)))) {
+        if let Err(RegistryError::NotFound(_)) = converge::fix_pending(registry, &want, &have, &mut controls).await {
             return stop(Outcome::Gone, "the repository was deleted while governed".into());
         }
     }

@@ -184,6 +184,13 @@ impl Purpose {
     }
 }
 
+/// An event deliberately left alone, logged; the reason quotes the event, so its control characters are escaped.
+fn ignored(reason: String) -> Handled {
+    let reason = warden_core::text::shown(&reason, 500);
+    info!(%reason, "event ignored");
+    Handled::Ignored { reason }
+}
+
 /// Everything handling needs, built once per process.
 pub struct Handler<'a> {
     /// Which events this entry point takes on.
@@ -243,22 +250,14 @@ impl Handler<'_> {
                     self.purpose.takes()
                 )));
             }
-            let reason = format!("this event is for the {function} function");
-            info!(%reason, "event ignored");
-            return Ok(Handled::Ignored { reason });
+            return Ok(ignored(format!("this event is for the {function} function")));
         }
         if let Some(reason) = self.other_registry(&route).await? {
-            info!(%reason, "event ignored");
-            return Ok(Handled::Ignored { reason });
+            return Ok(ignored(reason));
         }
         let options = GovernOptions { dry_run, ..Default::default() };
         match route {
-            Route::Ignore { reason } => {
-                // The reason quotes the event: shown with its control characters escaped.
-                let reason = warden_core::text::shown(&reason, 500);
-                info!(%reason, "event ignored");
-                Ok(Handled::Ignored { reason })
-            }
+            Route::Ignore { reason } => Ok(ignored(reason)),
             Route::Govern { origin, repository, because, created } => {
                 info!(%repository, %because, "governing");
                 let report = govern(self.registry, self.baseline, &repository, options).await;
