@@ -248,20 +248,27 @@ fn apply_while(
     })
 }
 
-/// A team adds a statement after ecr-warden read the policy and before it writes: the statement is read again
-/// before the write and kept.
-#[tokio::test]
-async fn a_statement_added_between_the_read_and_the_write_is_kept() {
+/// A drifted repository applied while a team sets its policy (`POLICY` plus a statement `sid`, the public one
+/// back) at the moment the proxy holds ecr-warden's first `held` call, after moto answered it.
+async fn apply_while_a_team_sets_its_policy(held: &str, sid: &str) -> (Moto, Run) {
     let moto = Moto::start();
     drifted_repository(&moto).await;
     let baseline = moto.write_file("baseline.toml", BASELINE).to_str().expect("utf-8").to_string();
     let proxy = FaultProxy::start_with(&moto.endpoint, 0, 0, &[]);
-    let hold = proxy.hold("GetRepositoryPolicy", Stage::AfterForward);
+    let hold = proxy.hold(held, Stage::AfterForward);
     let run = apply_while(&moto, &proxy, &hold, &baseline, async {
         let ecr = moto.ecr().await;
-        let policy = policy_with("UserPullB");
+        let policy = policy_with(sid);
         ecr.set_repository_policy().repository_name(REPOSITORY).policy_text(policy).send().await.expect("set");
     });
+    (moto, run)
+}
+
+/// A team adds a statement after ecr-warden read the policy and before it writes: the statement is read again
+/// before the write and kept.
+#[tokio::test]
+async fn a_statement_added_between_the_read_and_the_write_is_kept() {
+    let (moto, run) = apply_while_a_team_sets_its_policy("GetRepositoryPolicy", "UserPullB").await;
     assert_eq!(run.code(), 0, "{run:?}");
     assert_eq!(statement_ids(&moto, REPOSITORY).await, ["TeamPull", "UserPullB"], "kept; the public one removed");
 }
@@ -270,16 +277,7 @@ async fn a_statement_added_between_the_read_and_the_write_is_kept() {
 /// statement of its own): the read-back sees it, judges again, and writes again.
 #[tokio::test]
 async fn a_policy_written_right_after_ecr_wardens_is_judged_again() {
-    let moto = Moto::start();
-    drifted_repository(&moto).await;
-    let baseline = moto.write_file("baseline.toml", BASELINE).to_str().expect("utf-8").to_string();
-    let proxy = FaultProxy::start_with(&moto.endpoint, 0, 0, &[]);
-    let hold = proxy.hold("SetRepositoryPolicy", Stage::AfterForward);
-    let run = apply_while(&moto, &proxy, &hold, &baseline, async {
-        let ecr = moto.ecr().await;
-        let policy = policy_with("UserPullC");
-        ecr.set_repository_policy().repository_name(REPOSITORY).policy_text(policy).send().await.expect("set");
-    });
+    let (moto, run) = apply_while_a_team_sets_its_policy("SetRepositoryPolicy", "UserPullC").await;
     assert_eq!(run.code(), 0, "{run:?}");
     let policy = &run.json()["repositories"][0]["controls"][4];
     assert_eq!(policy["status"], "fixed", "{run:?}");

@@ -168,29 +168,26 @@ async fn policies_in_every_shape_keep_every_statement_ecr_warden_does_not_own() 
         }
     }
     let report = apply.json();
-    let removed: Vec<&Value> = report["repositories"]
-        .as_array()
-        .expect("repositories")
-        .iter()
-        .flat_map(|r| r["controls"].as_array().into_iter().flatten())
-        .flat_map(|c| c["actions"].as_array().into_iter().flatten())
-        .filter_map(|a| a["removed"].as_array())
-        .flatten()
-        .collect();
+    let removed = in_actions(&report, "removed");
     assert_eq!(removed.len(), public.len(), "each public statement is printed in the report: {apply:?}");
-    let narrowed: Vec<&Value> = report["repositories"]
-        .as_array()
-        .expect("repositories")
-        .iter()
-        .flat_map(|r| r["controls"].as_array().into_iter().flatten())
-        .flat_map(|c| c["actions"].as_array().into_iter().flatten())
-        .filter_map(|a| a["narrowed"].as_array())
-        .flatten()
-        .collect();
+    let narrowed = in_actions(&report, "narrowed");
     assert_eq!(narrowed, [&json!({"before": mixed, "after": mixed_narrowed})], "printed before and after");
 
     moto.reset_recording();
     let again = moto.ecr_warden(&["apply"]);
     assert!([0, 3].contains(&again.code()), "{again:?}");
     assert_eq!(moto.writes(), Vec::<String>::new(), "a second run writes nothing");
+}
+
+/// Every item of the list `key` in every action of a plan/apply report.
+fn in_actions<'a>(report: &'a Value, key: &str) -> Vec<&'a Value> {
+    report["repositories"]
+        .as_array()
+        .expect("repositories")
+        .iter()
+        .flat_map(|r| r["controls"].as_array().into_iter().flatten())
+        .flat_map(|c| c["actions"].as_array().into_iter().flatten())
+        .filter_map(|a| a[key].as_array())
+        .flatten()
+        .collect()
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use warden_core::alert::Origin;
-use warden_core::observed::{repository_name_problem, RepositoryArn};
+use warden_core::observed::repository_name_problem;
 
 use crate::backfill::BackfillRequest;
 use crate::fan_out::QueueMessage;
@@ -190,21 +190,6 @@ pub fn route(event: &Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> 
     Ok(routed)
 }
 
-/// A repository named by its ARN in an event's detail: its name, or why the event is ignored (not an ECR
-/// repository ARN; another registry's repository than the event's own).
-pub(crate) fn repository_of_arn<'a>(origin: &Origin, arn: &'a str) -> Result<&'a str, String> {
-    let Some(parsed) = RepositoryArn::parse(arn) else {
-        return Err(format!("`{arn}` is not an ECR repository ARN"));
-    };
-    if parsed.account != origin.account || parsed.region != origin.region {
-        return Err(format!(
-            "`{arn}` is a repository of account {} in {}, not of the event's registry ({} in {})",
-            parsed.account, parsed.region, origin.account, origin.region
-        ));
-    }
-    Ok(parsed.name)
-}
-
 /// The messages of an SQS event (`{"Records": [{"messageId", "body", "eventSource": "aws:sqs"}, ...]}`).
 fn queue_messages(records: &Value) -> Result<Vec<QueueMessage>, MalformedEvent> {
     let records = records.as_array().ok_or_else(|| MalformedEvent("`Records` must be a list".into()))?;
@@ -246,7 +231,7 @@ fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Ro
             let arn = parameters.get("resourceArn").and_then(Value::as_str).ok_or_else(|| {
                 MalformedEvent(format!("{}: requestParameters.resourceArn is missing or not a string", call.event_name))
             })?;
-            match repository_of_arn(&origin, arn) {
+            match origin.repository_in(arn) {
                 Ok(name) => name.to_string(),
                 Err(reason) => return Ok(Route::Ignore { reason: format!("{}: {reason}", call.event_name) }),
             }
@@ -271,7 +256,7 @@ fn route_replication_action(origin: Origin, detail: &Value) -> Result<Route, Mal
         .filter(|name| !name.is_empty())
         .ok_or_else(|| MalformedEvent("ECR Replication Action: detail.repository-name is missing".into()))?;
     let repository = match name_or_arn.starts_with("arn:") {
-        true => match repository_of_arn(&origin, name_or_arn) {
+        true => match origin.repository_in(name_or_arn) {
             Ok(name) => name,
             Err(reason) => return Ok(Route::Ignore { reason: format!("ECR Replication Action: {reason}") }),
         },

@@ -9,7 +9,7 @@ use serde_json::Value;
 use warden_core::alert::Origin;
 use warden_core::vulnerabilities::{Finding, Severity};
 
-use crate::event::{repository_of_arn, MalformedEvent, Route};
+use crate::event::{MalformedEvent, Route};
 
 /// A successful image push.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -92,7 +92,7 @@ pub(crate) fn route_scan(origin: Origin, source: ScanSource, detail: &Value) -> 
     // Inspector writes the repository as an ARN, ECR as a name.
     let name_or_arn = required(detail, "repository-name", what)?;
     let repository = match name_or_arn.starts_with("arn:") {
-        true => match repository_of_arn(&origin, name_or_arn) {
+        true => match origin.repository_in(name_or_arn) {
             Ok(name) => name.to_string(),
             Err(reason) => return Ok(Route::Ignore { reason: format!("{what}: {reason}") }),
         },

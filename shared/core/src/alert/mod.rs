@@ -77,6 +77,21 @@ impl Origin {
         }
     }
 
+    /// The name of the repository an event's resource ARN names, or why the event is not this registry's to
+    /// act on: not an ECR repository ARN, or another account's or region's repository.
+    pub fn repository_in<'a>(&self, arn: &'a str) -> Result<&'a str, String> {
+        let Some(parsed) = crate::observed::RepositoryArn::parse(arn) else {
+            return Err(format!("`{arn}` is not an ECR repository ARN"));
+        };
+        if parsed.account != self.account || parsed.region != self.region {
+            return Err(format!(
+                "`{arn}` is a repository of account {} in {}, not of the event's registry ({} in {})",
+                parsed.account, parsed.region, self.account, self.region
+            ));
+        }
+        Ok(parsed.name)
+    }
+
     /// The AWS partition of the region (`aws`, `aws-cn`, `aws-us-gov`).
     pub fn partition(&self) -> &'static str {
         match self.region.as_str() {
