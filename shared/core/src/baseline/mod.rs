@@ -220,7 +220,8 @@ impl Baseline {
                 }
             }
         }
-        problems.extend(resolved.check(&format!("settings for `{name}`")));
+        // Every value was checked when the baseline was loaded; what a combination of rules could get wrong is left.
+        problems.extend(resolved.check_together(&format!("settings for `{name}`")));
         if problems.is_empty() {
             Ok(resolved)
         } else {
@@ -259,29 +260,36 @@ impl Baseline {
 /// and a repository name both rules match.
 fn rule_pair_problems(defaults: &Resolved, rules: &[Rule]) -> Vec<String> {
     let mut problems = Vec::new();
+    // Each rule over the defaults alone: what the pair adds is what matters.
+    let alone: Vec<(Resolved, Vec<String>)> = rules
+        .iter()
+        .enumerate()
+        .filter_map(|(j, rule)| {
+            let mut resolved = defaults.clone();
+            resolved.apply(&rule.overrides(), &format!("rules[{j}]")).ok()?;
+            let problems = resolved.check_together(&format!("rules[{j}]"));
+            Some((resolved, problems))
+        })
+        .collect();
+    if alone.len() != rules.len() {
+        return problems;
+    }
     for (i, first) in rules.iter().enumerate() {
         for (j, second) in rules.iter().enumerate().skip(i + 1) {
-            let Some(name) = first
-                .matches
-                .as_slice()
-                .iter()
-                .find_map(|a| second.matches.as_slice().iter().find_map(|b| a.common_name(b)))
-            else {
-                continue;
-            };
             let at = format!("rules[{j}]");
-            let mut both = defaults.clone();
-            if both.apply(&first.overrides(), &format!("rules[{i}]")).is_err()
-                || both.apply(&second.overrides(), &at).is_err()
-            {
+            let mut both = alone[i].0.clone();
+            if both.apply(&second.overrides(), &at).is_err() {
                 continue;
             }
-            let mut alone = defaults.clone();
-            let alone = match alone.apply(&second.overrides(), &at) {
-                Ok(()) => alone.check(&at),
-                Err(_) => continue,
-            };
-            for problem in both.check(&at).into_iter().filter(|p| !alone.contains(p)) {
+            let added: Vec<String> = both.check_together(&at).into_iter().filter(|p| !alone[j].1.contains(p)).collect();
+            if added.is_empty() {
+                continue;
+            }
+            // Only rules that can match one repository together make a real contradiction.
+            let globs = |rule: &Rule| rule.matches.as_slice().to_vec();
+            let common = globs(first).iter().find_map(|a| globs(second).iter().find_map(|b| a.common_name(b)));
+            let Some(name) = common else { continue };
+            for problem in added {
                 problems.push(format!("{problem} (with rules[{i}], for repositories both match, e.g. `{name}`)"));
             }
         }

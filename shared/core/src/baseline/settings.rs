@@ -291,8 +291,18 @@ impl Resolved {
         }
     }
 
-    /// Checks that the settings make sense together; `at` names where they came from.
+    /// Checks the settings; `at` names where they came from: every value as AWS would take it
+    /// ([`Resolved::check_values`]), and the settings together ([`Resolved::check_together`]).
     pub(crate) fn check(&self, at: &str) -> Vec<String> {
+        let mut problems = self.check_together(at);
+        problems.extend(self.check_values(at));
+        problems
+    }
+
+    /// What only settings from different layers can get wrong together (a key from one layer, the key it needs or
+    /// contradicts from another). Values were each checked in the layer that set them, so this is all a
+    /// repository's resolved settings and a pair of rules need checking: cheap, with no pattern compiled.
+    pub(crate) fn check_together(&self, at: &str) -> Vec<String> {
         let mut problems = Vec::new();
         let m = &self.tag_mutability;
         if m.mode != Mode::Off && m.target == TagMutabilityTarget::ImmutableWithExclusion && m.exclusions.is_empty() {
@@ -305,6 +315,29 @@ impl Resolved {
                 "{at}.tag_mutability.exclusions: exclusions only apply to IMMUTABLE_WITH_EXCLUSION, the target is IMMUTABLE"
             ));
         }
+        let e = &self.encryption;
+        if e.kind == EncryptionType::Aes256 && !e.kms_keys.is_empty() {
+            problems.push(format!("{at}.encryption.kms_keys: keys only apply to KMS and KMS_DSSE encryption"));
+        }
+        let l = &self.lifecycle_policy;
+        if l.mode != Mode::Off && l.policy.is_empty() {
+            problems.push(format!("{at}.lifecycle_policy.policy: a policy is required"));
+        }
+        let r = &self.repository_policy;
+        let required = r.statements.len() + usize::from(!r.cross_account_pull.is_empty());
+        if required > policy::MAX_OWNED_STATEMENTS {
+            problems.push(format!(
+                "{at}.repository_policy.statements: at most {} required statements (ecr-warden records the ones it wrote in one tag), found {required}",
+                policy::MAX_OWNED_STATEMENTS
+            ));
+        }
+        problems
+    }
+
+    /// Every value as AWS would take it (and as ecr-warden can use it), whatever else is set.
+    fn check_values(&self, at: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        let m = &self.tag_mutability;
         if m.exclusions.len() > 5 {
             problems.push(format!("{at}.tag_mutability.exclusions: at most 5 filters, found {}", m.exclusions.len()));
         }
@@ -318,23 +351,15 @@ impl Resolved {
         if self.scanning.frequency == ScanFrequency::Manual {
             problems.push(format!("{at}.scanning.frequency: must be SCAN_ON_PUSH or CONTINUOUS_SCAN, not MANUAL"));
         }
-        let e = &self.encryption;
-        if e.kind == EncryptionType::Aes256 && !e.kms_keys.is_empty() {
-            problems.push(format!("{at}.encryption.kms_keys: keys only apply to KMS and KMS_DSSE encryption"));
-        }
-        for key in &e.kms_keys {
+        for key in &self.encryption.kms_keys {
             if let Some(problem) = limits::kms_key_problem(key) {
                 problems.push(format!("{at}.encryption.kms_keys: {problem}"));
             }
         }
         let l = &self.lifecycle_policy;
-        if l.mode != Mode::Off {
-            if l.policy.is_empty() {
-                problems.push(format!("{at}.lifecycle_policy.policy: a policy is required"));
-            } else {
-                for problem in lifecycle::check(&l.policy) {
-                    problems.push(format!("{at}.lifecycle_policy.policy: {problem}"));
-                }
+        if l.mode != Mode::Off && !l.policy.is_empty() {
+            for problem in lifecycle::check(&l.policy) {
+                problems.push(format!("{at}.lifecycle_policy.policy: {problem}"));
             }
         }
         let r = &self.repository_policy;
@@ -359,13 +384,6 @@ impl Resolved {
                     "{at}.repository_policy.statements: the Sid `{sid}` is reserved for cross_account_pull"
                 ));
             }
-        }
-        let required = r.statements.len() + usize::from(!r.cross_account_pull.is_empty());
-        if required > policy::MAX_OWNED_STATEMENTS {
-            problems.push(format!(
-                "{at}.repository_policy.statements: at most {} required statements (ecr-warden records the ones it wrote in one tag), found {required}",
-                policy::MAX_OWNED_STATEMENTS
-            ));
         }
         for (key, tag) in &self.tags.required {
             if let Some(problem) = limits::tag_key_problem(key) {
