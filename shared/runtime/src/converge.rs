@@ -56,15 +56,16 @@ pub async fn fix_pending(
             controls::by_id(control.control).map(|judge| Open { control, judge, written: Vec::new() })
         })
         .collect();
-    let mut parts: Vec<Part> = Vec::new();
-    for part in open.iter().flat_map(|o| o.judge.reads()) {
-        if !parts.contains(part) {
-            parts.push(*part);
-        }
-    }
     let mut current = have.clone();
     // Up to ATTEMPTS writes per control, each followed by a read-back (the last one too).
     for attempt in 0..=ATTEMPTS {
+        // The parts the controls still open judge, each read once.
+        let mut parts: Vec<Part> = Vec::new();
+        for part in open.iter().flat_map(|o| o.judge.reads()) {
+            if !parts.contains(part) {
+                parts.push(*part);
+            }
+        }
         if let Err(error) = refresh(registry, &mut current, &parts).await {
             if matches!(error, RegistryError::NotFound(_)) {
                 return Err(error);
