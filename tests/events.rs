@@ -60,6 +60,7 @@ async fn dry_run_plans_without_writing() {
     let run = moto.ecr_warden(&["handle", "--event", &event, "--dry-run"]);
     assert_eq!(run.code(), 0, "{run:?}");
     assert!(run.stdout().contains("would: set tag mutability to IMMUTABLE"), "{run:?}");
+    assert!(run.stdout().contains("plan only, nothing changed"), "the summary says so too: {run:?}");
     assert_eq!(moto.writes(), Vec::<String>::new());
 }
 

@@ -394,7 +394,7 @@ async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
     let handled = handler.handle(&event, args.dry_run).await?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&handled)?),
-        OutputFormat::Table => output::print_colored(&output::handled_text(&handled))?,
+        OutputFormat::Table => output::print_colored(&output::handled_text(&handled, args.dry_run))?,
     }
     // An event whose fix failed is already an error from `handle`; a backfill reports its failures.
     let failed = match &handled {

@@ -206,8 +206,8 @@ pub fn controls_list(explanations: &[Explanation]) -> String {
     out
 }
 
-/// The outcome of `handle` for people.
-pub fn handled_text(handled: &Handled) -> String {
+/// The outcome of `handle` for people; `dry_run`: `handle --dry-run`, nothing was changed.
+pub fn handled_text(handled: &Handled, dry_run: bool) -> String {
     let mut out = match handled {
         Handled::Ignored { reason } => format!("ignored: {reason}\n"),
         Handled::Backfill { report, .. } => report_table(report),
@@ -224,7 +224,7 @@ pub fn handled_text(handled: &Handled) -> String {
             let mut out =
                 format!("governed {} repositories from {} messages\n", report.summary.repositories, report.messages);
             if !report.failed.is_empty() {
-                out.push_str(&report_table(&Report::new(false, report.failed.clone())));
+                out.push_str(&report_table(&Report::new(dry_run, report.failed.clone())));
             }
             for refused in &report.refused {
                 out.push_str(&format!("refused message {refused}\n"));
@@ -236,13 +236,13 @@ pub fn handled_text(handled: &Handled) -> String {
         }
         Handled::Repository { because, report, registry, .. } => {
             let mut out = format!("{because}: governed {}\n", report.repository);
-            out.push_str(&report_table(&Report::new(false, vec![report.clone()]).with_registry(registry.clone())));
+            out.push_str(&report_table(&Report::new(dry_run, vec![report.clone()]).with_registry(registry.clone())));
             out
         }
         Handled::Image { report, .. } => {
             let tag = report.image.tags.first().map_or("(untagged)", String::as_str);
             let mut out = format!("push of {}:{tag} ({})\n", report.governance.repository, report.image.digest);
-            out.push_str(&report_table(&Report::new(false, vec![report.governance.clone()])));
+            out.push_str(&report_table(&Report::new(dry_run, vec![report.governance.clone()])));
             for finding in &report.tag_findings {
                 out.push_str(&format!("tag rule: {finding}\n"));
             }

@@ -51,6 +51,9 @@ impl Fault {
     ];
 }
 
+/// How a request body is rewritten before moto sees it.
+type Rewrite = fn(&str) -> String;
+
 /// When a held request is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -110,6 +113,8 @@ struct State {
     holds: Mutex<Vec<HoldRule>>,
     /// Operations (and a text their body holds) never answered.
     hangs: Mutex<Vec<(String, String)>>,
+    /// Operations whose request body is rewritten before moto sees it, and how.
+    rewrites: Mutex<Vec<(String, Rewrite)>>,
 }
 
 impl FaultProxy {
@@ -134,6 +139,7 @@ impl FaultProxy {
             stood_in: Mutex::default(),
             holds: Mutex::default(),
             hangs: Mutex::default(),
+            rewrites: Mutex::default(),
         });
         let shared = Arc::clone(&state);
         std::thread::spawn(move || {
@@ -166,6 +172,12 @@ impl FaultProxy {
     /// open until the client gives up, as with an endpoint that accepted the call and hangs.
     pub fn hang(&self, target: &str, body_contains: &str) {
         self.state.hangs.lock().expect("hangs").push((target.to_string(), body_contains.to_string()));
+    }
+
+    /// Rewrites the body of every request of the operation `target` with `rewrite` before moto sees it: for a
+    /// service that stores what it is sent in its own form (ECR rewrites policies), which moto doesn't.
+    pub fn rewrite(&self, target: &str, rewrite: Rewrite) {
+        self.state.rewrites.lock().expect("rewrites").push((target.to_string(), rewrite));
     }
 
     /// The requests a stand-in answered, in order.
@@ -205,6 +217,11 @@ impl State {
             return;
         }
         let target = request.headers.get("x-amz-target").and_then(|t| t.rsplit('.').next()).unwrap_or("").to_string();
+        let rewrite = self.rewrites.lock().expect("rewrites").iter().find(|(t, _)| *t == target).map(|(_, f)| *f);
+        let request = match rewrite {
+            Some(rewrite) => Request { body: rewrite(&request.body), ..request },
+            None => request,
+        };
         let hangs =
             self.hangs.lock().expect("hangs").iter().any(|(t, body)| *t == target && request.body.contains(body));
         if hangs {

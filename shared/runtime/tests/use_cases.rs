@@ -670,3 +670,17 @@ async fn a_worker_sends_its_findings_to_security_hub_and_has_every_message_redel
     let again: Vec<&str> = report.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     assert_eq!(again, ["m-1", "m-2"], "every message, so the findings are sent again");
 }
+
+/// A required tag without a default is left for a person, and the other required tags are written anyway: the
+/// control ends as a violation (what is left) with the write it made in the report.
+#[tokio::test]
+async fn a_tag_without_default_does_not_hold_up_the_others() {
+    let fake = FakeRegistry::with(&["app"]);
+    let baseline = Baseline::parse("b.toml", "[defaults.tags.required.team]\nallowed = [\"a\"]\n").expect("valid");
+    let report = govern(&fake, &baseline, "app", GovernOptions::default()).await;
+    let tags = report.controls.iter().find(|c| c.control == ControlId::Tags).expect("tags control");
+    assert_eq!(tags.status, Status::Violation, "{tags:?}");
+    assert!(tags.finding.as_deref().is_some_and(|f| f.contains("missing team")), "{tags:?}");
+    assert_eq!(tags.actions.len(), 1, "the managed-by tag was written: {tags:?}");
+    assert!(fake.writes().iter().any(|w| w == "TagResource app"), "{:?}", fake.writes());
+}

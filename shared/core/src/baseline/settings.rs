@@ -426,13 +426,14 @@ impl Resolved {
         problems
     }
 
-    /// The statements the repository policy must hold: the configured ones and the cross-account pull one.
-    pub fn required_statements(&self) -> Vec<Value> {
+    /// The statements the repository policy must hold: the configured ones and the cross-account pull one, whose
+    /// account principals are written in `partition` (`aws`, `aws-cn`, `aws-us-gov`: the repository's).
+    pub fn required_statements(&self, partition: &str) -> Vec<Value> {
         let r = &self.repository_policy;
         let mut statements: Vec<Value> = r.statements.values().cloned().collect();
         if !r.cross_account_pull.is_empty() {
             let principals: Vec<String> =
-                r.cross_account_pull.iter().map(|id| format!("arn:aws:iam::{id}:root")).collect();
+                r.cross_account_pull.iter().map(|id| format!("arn:{partition}:iam::{id}:root")).collect();
             statements.push(json!({
                 "Sid": CROSS_ACCOUNT_PULL_SID,
                 "Effect": "Allow",

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{Control, ControlId, Judgement};
 use crate::action::Action;
 use crate::baseline::{Mode, PublicAccess, Resolved};
-use crate::observed::{Observed, Part};
+use crate::observed::{Observed, Part, RepositoryArn};
 use crate::policy::{self, PolicyDocument, MAX_OWNED_STATEMENTS, MAX_POLICY_CHARACTERS};
 
 /// The repository policy control.
@@ -45,7 +45,9 @@ impl Control for RepositoryPolicy {
             },
         };
         let remove_public = want.repository_policy.public_access == PublicAccess::Deny;
-        let required = want.required_statements();
+        // The partition of the repository's own ARN (never a literal `aws`: China and GovCloud have their own).
+        let partition = RepositoryArn::parse(&have.facts.arn).map_or("aws", |arn| arn.partition);
+        let required = want.required_statements(partition);
         let owned = policy::owned_statements(&have.tags);
         let merge = policy::merge(&mut document, &required, remove_public, &owned);
         if !merge.conflicts.is_empty() {
@@ -259,6 +261,23 @@ mod tests {
                 let doc = PolicyDocument::parse(policy).expect("valid");
                 assert_eq!(doc.statements[0]["Principal"], json!({"AWS": ["arn:aws:iam::444455556666:root"]}));
             }
+            other => panic!("expected drift, got {other:?}"),
+        }
+    }
+
+    /// A repository in another partition gets its cross-account statement in that partition.
+    #[test]
+    fn principals_are_written_in_the_repositorys_partition() {
+        let mut repo = fresh_repository();
+        repo.facts.arn = "arn:aws-cn:ecr:cn-north-1:123456789012:repository/repo".into();
+        match RepositoryPolicy.judge(&settings(PULL), &repo) {
+            Judgement::Drift { actions, .. } => match &actions[..] {
+                [Action::SetRepositoryPolicy { policy, .. }] => {
+                    assert!(policy.contains("arn:aws-cn:iam::111122223333:root"), "{policy}");
+                    assert!(!policy.contains("arn:aws:iam::"), "{policy}");
+                }
+                other => panic!("unexpected {other:?}"),
+            },
             other => panic!("expected drift, got {other:?}"),
         }
     }

@@ -47,19 +47,19 @@ impl Control for Tags {
                 (Some(value), _) => unfixable.push(format!("{key}={value} is not one of {}", rule.allowed.join(", "))),
             }
         }
-        if !unfixable.is_empty() {
-            // Report what can't be fixed; what can is fixed on the next run once a person has looked.
-            let mut finding = unfixable;
-            finding.extend(drift);
-            return Judgement::Violation {
-                finding: finding.join("; "),
-                remedy: "set the tags by hand, or give the baseline a default for them".to_string(),
-            };
+        // What can be fixed is fixed, whatever can't be: a tag without a default doesn't hold up the others.
+        // Once they are written, the read-back finds only what can't be fixed, a violation.
+        if !to_set.is_empty() {
+            drift.extend(unfixable.into_iter().map(|problem| format!("{problem}, left for a person")));
+            return Judgement::Drift { finding: drift.join("; "), actions: vec![Action::Tag { tags: to_set }] };
         }
-        if to_set.is_empty() {
+        if unfixable.is_empty() {
             return Judgement::Compliant;
         }
-        Judgement::Drift { finding: drift.join("; "), actions: vec![Action::Tag { tags: to_set }] }
+        Judgement::Violation {
+            finding: unfixable.join("; "),
+            remedy: "set the tags by hand, or give the baseline a default for them".to_string(),
+        }
     }
 }
 
@@ -99,9 +99,30 @@ mod tests {
     #[test]
     fn a_required_tag_without_default_is_a_violation() {
         let want = settings("[defaults.tags.required.team]\nallowed = [\"a\", \"b\"]\n");
-        match Tags.judge(&want, &fresh_repository()) {
+        let mut repo = fresh_repository();
+        repo.tags = tags(&[("managed-by", "ecr-warden")]);
+        match Tags.judge(&want, &repo) {
             Judgement::Violation { finding, .. } => assert!(finding.contains("missing team"), "{finding}"),
             other => panic!("expected a violation, got {other:?}"),
+        }
+    }
+
+    /// A required tag without a default doesn't hold up the fix of the others (issue 15, item 11).
+    #[test]
+    fn what_can_be_fixed_is_fixed_beside_what_cannot() {
+        let want = settings(
+            "[defaults.tags.required.team]
+allowed = [\"a\", \"b\"]\n",
+        );
+        match Tags.judge(&want, &fresh_repository()) {
+            Judgement::Drift { finding, actions } => {
+                assert_eq!(actions, vec![Action::Tag { tags: tags(&[("managed-by", "ecr-warden")]) }]);
+                assert!(
+                    finding.contains("missing team (the baseline gives no default), left for a person"),
+                    "{finding}"
+                );
+            }
+            other => panic!("expected drift, got {other:?}"),
         }
     }
 }
