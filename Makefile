@@ -30,10 +30,15 @@ check-template: venv build
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam validate --template template.yaml --region us-east-1
 	PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/python scripts/check_template.py template.yaml $(CARGO_TARGET_DIR)/debug/ecr-warden
 
-# Every test: unit tests, integration tests that start their own moto server per test, the template checks.
+# Every test: unit tests, integration tests that start their own moto server per test, the template checks;
+# then the contract check of every request the tests sent (against botocore's AWS service models).
+REQUEST_LOG := $(abspath .request-log)
 test: venv lint build check-template
-	MOTO_SERVER=$(MOTO_SERVER) CARGO_LAMBDA=$(abspath $(VENV))/bin/cargo-lambda \
+	rm -rf $(REQUEST_LOG)
+	$(VENV)/bin/python scripts/check_requests.py --self-test
+	MOTO_SERVER=$(MOTO_SERVER) CARGO_LAMBDA=$(abspath $(VENV))/bin/cargo-lambda ECR_WARDEN_REQUEST_LOG=$(REQUEST_LOG) \
 	  ECR_WARDEN_BIN=$(CARGO_TARGET_DIR)/debug/ecr-warden cargo test --workspace
+	$(VENV)/bin/python scripts/check_requests.py $(REQUEST_LOG)
 
 # The main job on the built-in baseline: a local ECR (moto), a drifted registry, plan, apply, an event.
 demo: venv build

@@ -139,7 +139,7 @@ async fn other_events_are_ignored_with_a_reason() {
 async fn a_scheduled_event_audits_the_whole_registry() {
     let moto = Moto::start();
     let ecr = moto.ecr().await;
-    for name in ["a", "b/c"] {
+    for name in ["app", "team/web"] {
         ecr.create_repository().repository_name(name).send().await.expect("create");
     }
     let event = moto.fixture_event_file("scheduled-event.json");

@@ -144,7 +144,7 @@ async fn api_call_metrics_count_every_attempt_and_every_throttled_one() {
 async fn backfill_function_answers_manual_requests() {
     let moto = Moto::start();
     let ecr = moto.ecr().await;
-    for name in ["a", "team/b"] {
+    for name in ["app", "team/b"] {
         ecr.create_repository().repository_name(name).send().await.expect("create");
     }
     let api = runtime_api(vec![json!({"concurrency": 0}), json!({"dryRun": true, "repositories": ["team/*"]})]);

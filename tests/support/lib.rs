@@ -170,9 +170,26 @@ impl Moto {
         self.event_file(name, &event_fixture(name))
     }
 
-    /// Forgets the requests recorded so far.
+    /// Forgets the requests recorded so far (for [`Moto::operations`]; the contract check still sees them).
     pub fn reset_recording(&self) {
+        self.keep_recording();
         std::fs::write(&self.recording, "").expect("truncate moto's recording");
+    }
+
+    /// Adds what moto recorded so far to the test's request log, which the contract check reads when
+    /// `ECR_WARDEN_REQUEST_LOG` names a folder (`make test`: `scripts/check_requests.py`).
+    fn keep_recording(&self) {
+        let Some(folder) = std::env::var_os("ECR_WARDEN_REQUEST_LOG") else { return };
+        let recorded = std::fs::read(&self.recording).unwrap_or_default();
+        if recorded.is_empty() {
+            return;
+        }
+        let _ = std::fs::create_dir_all(&folder);
+        let name = self.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let log = PathBuf::from(folder).join(format!("{name}.jsonl"));
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("open the request log");
+        file.write_all(&recorded).expect("write the request log");
     }
 
     /// The API operations moto received since the last reset, in order (`X-Amz-Target` without the
@@ -215,6 +232,7 @@ impl Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
+        self.keep_recording();
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
