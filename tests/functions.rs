@@ -180,6 +180,33 @@ async fn image_and_scan_functions_take_their_own_events() {
     let elsewhere: Value = serde_json::from_str(&posted[1].body).expect("JSON response");
     assert_eq!(elsewhere["reason"], "this event is for the scan-completed function");
 
+    // The image's findings as ECR answers DescribeImageScanFindings: the event's one and a lower one. The
+    // finding event is judged with all of them (one finding never says an image's state).
+    let sample = "amazon/amazon-ecs-sample";
+    let ecr = moto.ecr().await;
+    ecr.create_repository().repository_name(sample).send().await.expect("create");
+    let manifest = json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1,
+                   "digest": format!("sha256:{:064}", 7)}, "layers": []});
+    let pushed = ecr.put_image().repository_name(sample).image_manifest(manifest.to_string()).send().await;
+    let digest =
+        pushed.expect("put image").image.and_then(|i| i.image_id).and_then(|i| i.image_digest).expect("digest");
+    let mut finding = finding;
+    finding["detail"]["resources"][0]["details"]["awsEcrContainerImage"]["imageHash"] = json!(digest);
+    let image = aws_sdk_ecr::types::ImageIdentifier::builder().image_digest(&digest).build();
+    ecr.start_image_scan().repository_name(sample).image_id(image).send().await.expect("moto scans it");
+    let result = json!({
+        "registryId": integration_tests::ACCOUNT, "repositoryName": sample, "imageId": {"imageDigest": digest},
+        "imageScanStatus": {"status": "COMPLETE", "description": "The scan was completed successfully."},
+        "imageScanFindings": {
+            "findings": [{"name": "CVE-2019-17498", "severity": "CRITICAL", "attributes": []},
+                         {"name": "CVE-2024-0004", "severity": "MEDIUM", "attributes": []}],
+            "findingSeverityCounts": {"CRITICAL": 1, "MEDIUM": 1}
+        }
+    });
+    let results = json!({"results": [result], "region": integration_tests::REGION});
+    assert_eq!(moto.moto_api("/moto-api/static/ecr/scan-finding-results", &results), 201, "moto took the findings");
+
     let api = runtime_api(vec![finding]);
     let function = start_function("scan-completed", &api.address, &moto);
     let posted = answers(&api, 1);

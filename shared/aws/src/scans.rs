@@ -42,11 +42,17 @@ pub(crate) async fn scan_findings(
         let page = match page {
             Ok(page) => page,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_scan_not_found_exception()) => return Ok(None),
+            // The image was deleted since the event: nothing left to judge.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_image_not_found_exception()) => {
+                return Err(RegistryError::NotFound(format!("{name}@{digest}")))
+            }
             Err(e) => return Err(registry_error("DescribeImageScanFindings", name, e)),
         };
         if let Some(scan) = page.image_scan_findings() {
             findings.extend(scan.findings().iter().map(basic_finding));
-            findings.extend(scan.enhanced_findings().iter().map(enhanced_finding));
+            // Closed and suppressed findings no longer count (API reference, `EnhancedImageScanFinding.status`).
+            let active = |f: &&EnhancedImageScanFinding| f.status().is_none_or(|s| s == "ACTIVE");
+            findings.extend(scan.enhanced_findings().iter().filter(active).map(enhanced_finding));
         }
     }
     Ok(Some(findings))

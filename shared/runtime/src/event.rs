@@ -555,7 +555,7 @@ mod tests {
     }
 
     #[test]
-    fn inspector_findings_carry_their_one_finding() {
+    fn inspector_findings_carry_their_one_finding_whatever_its_status() {
         let event = json!({"detail-type": "Inspector2 Finding", "source": "aws.inspector2", "account": "1",
             "region": "r", "detail": {"severity": "UNTRIAGED", "status": "ACTIVE", "inspectorScore": 6.5,
                 "packageVulnerabilityDetails": {"vulnerabilityId": "CVE-1", "sourceUrl": "https://x",
@@ -564,16 +564,19 @@ mod tests {
                                                                     "imageTags": []}}}]}});
         match route(&event, &guard()) {
             Ok(Route::ScanCompleted(scan)) => {
-                let finding = scan.finding.expect("one finding");
-                assert_eq!((finding.id.as_str(), finding.severity), ("CVE-1", Severity::Untriaged));
+                let (finding, active) = scan.finding.expect("one finding");
+                assert_eq!((finding.id.as_str(), finding.severity, active), ("CVE-1", Severity::Untriaged, true));
                 assert_eq!(finding.fixed_in.as_deref(), Some("1.4.4"));
                 assert_eq!(scan.counts, BTreeMap::from([(Severity::Untriaged, 1)]));
             }
             other => panic!("unexpected {other:?}"),
         }
+        // A closed finding changes the image's state too: it is routed, to be judged with the image's findings.
         let mut closed = event.clone();
         closed["detail"]["status"] = json!("CLOSED");
-        assert!(matches!(route(&closed, &guard()), Ok(Route::Ignore { reason }) if reason.contains("CLOSED")));
+        assert!(
+            matches!(route(&closed, &guard()), Ok(Route::ScanCompleted(s)) if s.finding.as_ref().is_some_and(|(_, a)| !a))
+        );
         let mut not_ecr = event.clone();
         not_ecr["detail"]["resources"] = json!([{"details": {"awsLambdaFunction": {}}}]);
         assert!(matches!(route(&not_ecr, &guard()), Ok(Route::Ignore { .. })));

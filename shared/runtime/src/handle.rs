@@ -221,6 +221,9 @@ impl Handler<'_> {
                 registry.iter().filter_map(RegistryReport::failure).chain(report.failures()).collect()
             }
             Handled::Image { report, .. } => report.governance.failures(),
+            Handled::Scan { report, .. } => {
+                report.error.iter().map(|e| format!("{}: {e}", report.repository)).collect()
+            }
             _ => Vec::new(),
         };
         for delivery in handled.alerts() {
@@ -284,9 +287,23 @@ impl Handler<'_> {
                 info!(repository = %scan.repository, digest = %scan.digest, source = ?scan.source, "scan result");
                 let report = scan_completed(self.registry, self.baseline, &scan, Date::today()).await;
                 let alerts = self.deliver(report.alert.clone(), dry_run).await;
-                let finding =
-                    vulnerability_finding(&scan.origin, &scan.repository, &scan.digest, report.alert.as_ref());
-                let security_hub = self.export(vec![finding], dry_run).await;
+                // Security Hub gets the image's state only when it was assessed: a finding event that couldn't
+                // read the image's findings must not pass (and so resolve) the image.
+                let security_hub = match &report.assessment {
+                    Some(assessment) => {
+                        let failing = assessment.alerts().then(|| {
+                            Alert::vulnerability(&scan.origin, &scan.repository, report.image.clone(), assessment)
+                        });
+                        let finding = vulnerability_finding(
+                            &scan.origin,
+                            &scan.repository,
+                            &scan.digest,
+                            failing.flatten().as_ref(),
+                        );
+                        self.export(vec![finding], dry_run).await
+                    }
+                    None => None,
+                };
                 Ok(Handled::Scan { report: Box::new(report), alerts, security_hub })
             }
             Route::Backfill(mut request) => {

@@ -32,7 +32,7 @@ pub enum ScanSource {
     BasicScan,
     /// `Inspector2 Scan`: an enhanced scan.
     EnhancedScan,
-    /// `Inspector2 Finding`: one finding.
+    /// `Inspector2 Finding`: one finding was created, updated or closed.
     InspectorFinding,
 }
 
@@ -51,8 +51,9 @@ pub struct ScanResult {
     pub tags: Vec<String>,
     /// The event's findings per severity (zero severities left out; `TOTAL` dropped).
     pub counts: BTreeMap<Severity, u32>,
-    /// The finding itself, for `Inspector2 Finding`.
-    pub finding: Option<Finding>,
+    /// The finding an `Inspector2 Finding` event is about, and whether it is active (`false`: closed or
+    /// suppressed). One finding never says an image's state: the image's findings are read whole.
+    pub finding: Option<(Finding, bool)>,
 }
 
 fn text<'a>(detail: &'a Value, key: &str) -> Option<&'a str> {
@@ -152,9 +153,6 @@ pub(crate) fn route_inspector_finding(origin: Origin, detail: &Value) -> Result<
             format!("{WHAT}: the image is in account {other}'s registry, not the event's ({})", origin.account);
         return Ok(Route::Ignore { reason });
     }
-    if status != "ACTIVE" {
-        return Ok(Route::Ignore { reason: format!("an Inspector finding in `{repository}` is {status}, not active") });
-    }
     let digest = required(image, "imageHash", WHAT)?.to_string();
     let tags = image
         .get("imageTags")
@@ -185,6 +183,6 @@ pub(crate) fn route_inspector_finding(origin: Origin, detail: &Value) -> Result<
         digest,
         tags,
         counts: BTreeMap::from([(severity, 1)]),
-        finding: Some(finding),
+        finding: Some((finding, status == "ACTIVE")),
     }))
 }

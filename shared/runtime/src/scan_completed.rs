@@ -1,6 +1,12 @@
-//! A scan completed (or Inspector reported a finding): read every finding of the image (all pages; an
-//! Inspector finding event carries its own), apply the baseline's suppressions and threshold, and build
-//! the alert when the findings are over it.
+//! A scan completed (or Inspector reported a finding): read every finding of the image (all pages), apply the
+//! baseline's suppressions and threshold, and build the alert when the findings are over it.
+//!
+//! An `Inspector2 Finding` event carries one finding, created, updated or closed; Inspector sends one per
+//! finding, hundreds for an image (ECR user guide, "EventBridge events sent for enhanced scanning"). The image's
+//! state is never judged from it: its whole finding set is read (`DescribeImageScanFindings`), and without that
+//! read nothing is assessed (no alert, nothing resolved in Security Hub; the event fails and is retried). Such
+//! an event alerts only when its own finding is active and counts toward a severity over its threshold, so the
+//! events of findings that don't change what is wrong don't alert again.
 //!
 //! Vulnerability alerts follow the repository's `vulnerabilities` settings only: exemptions stop
 //! governance (changes), not information about what an image contains.
@@ -29,6 +35,9 @@ pub struct ScanReport {
     /// Why there is no alert, when there is none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_alert: Option<String>,
+    /// Why the image's findings couldn't be read, when a finding event can't be assessed without them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// The alert to send.
     #[serde(skip)]
     pub alert: Option<Alert>,
@@ -48,6 +57,7 @@ pub async fn scan_completed(
         source: scan.source,
         assessment: None,
         no_alert: None,
+        error: None,
         alert: None,
     };
     let settings = match baseline.resolve(&scan.repository) {
@@ -61,25 +71,41 @@ pub async fn scan_completed(
         report.no_alert = Some("vulnerability alerts are off for this repository".to_string());
         return report;
     }
-    let findings = match &scan.finding {
-        Some(finding) => Some(vec![finding.clone()]),
-        None => match registry.scan_findings(&scan.repository, &scan.digest).await {
-            Ok(findings) => findings,
-            Err(RegistryError::NotFound(_)) => {
-                report.no_alert = Some("the repository no longer exists".to_string());
-                return report;
-            }
-            Err(error) => {
-                // The event's counts still tell whether to alert; the alert says suppressions weren't applied.
-                warn!(repository = %scan.repository, digest = %scan.digest, %error, "can't read the findings");
-                None
-            }
-        },
+    let findings = match registry.scan_findings(&scan.repository, &scan.digest).await {
+        Ok(findings) => findings,
+        Err(RegistryError::NotFound(_)) => {
+            report.no_alert = Some("the repository or the image no longer exists".to_string());
+            return report;
+        }
+        Err(error) if scan.finding.is_some() => {
+            warn!(repository = %scan.repository, digest = %scan.digest, %error, "can't read the image's findings");
+            report.error = Some(format!("can't read the image's findings, so its state is unknown: {error}"));
+            return report;
+        }
+        Err(error) => {
+            // A whole scan's counts still tell whether to alert; the alert says suppressions weren't applied.
+            warn!(repository = %scan.repository, digest = %scan.digest, %error, "can't read the findings");
+            None
+        }
     };
+    if scan.finding.is_some() && findings.is_none() {
+        report.no_alert = Some("the image has no completed scan to assess".to_string());
+        return report;
+    }
     let assessment = assess(&settings, findings.as_deref(), &scan.counts, today);
     report.alert = Alert::vulnerability(&scan.origin, &scan.repository, image, &assessment);
     if report.alert.is_none() {
         report.no_alert = Some("the findings are within the threshold".to_string());
+    } else if let Some((finding, active)) = &scan.finding {
+        let counts = assessment.finding_set.contains(&format!("{} {}", finding.id, finding.severity))
+            && assessment.exceeded.iter().any(|e| e.severity == finding.severity);
+        if !(*active && counts) {
+            report.alert = None;
+            report.no_alert = Some(format!(
+                "the image is over its threshold, but {} doesn't add to it: no new alert for this finding event",
+                finding.id
+            ));
+        }
     }
     report.assessment = Some(assessment);
     report

@@ -159,6 +159,7 @@ impl Registry for FakeRegistry {
     }
 
     async fn scan_findings(&self, name: &str, _digest: &str) -> Result<Option<Vec<Finding>>, RegistryError> {
+        self.check("DescribeImageScanFindings", name)?;
         self.repo(name)?;
         Ok(self.findings.lock().expect("lock").clone())
     }
@@ -633,8 +634,11 @@ impl FindingsHub for MemoryHub {
         self.imported.lock().expect("lock").extend(findings.iter().cloned());
         Ok(())
     }
-    async fn active(&self, _: &[HubFinding]) -> Result<Vec<String>, String> {
-        Ok(Vec::new())
+    /// The asked-about findings whose latest import was failing (Security Hub holds them active).
+    async fn active(&self, findings: &[HubFinding]) -> Result<Vec<String>, String> {
+        let imported = self.imported.lock().expect("lock");
+        let latest_failing = |id: &str| imported.iter().rev().find(|f| f.id == id).is_some_and(HubFinding::is_failing);
+        Ok(findings.iter().filter(|f| latest_failing(&f.id)).map(|f| f.id.clone()).collect())
     }
     async fn resolve(&self, _: &str, _: &[String]) -> Result<(), String> {
         Ok(())
@@ -683,4 +687,59 @@ async fn a_tag_without_default_does_not_hold_up_the_others() {
     assert!(tags.finding.as_deref().is_some_and(|f| f.contains("missing team")), "{tags:?}");
     assert_eq!(tags.actions.len(), 1, "the managed-by tag was written: {tags:?}");
     assert!(fake.writes().iter().any(|w| w == "TagResource app"), "{:?}", fake.writes());
+}
+
+/// An `Inspector2 Finding` event for `finding` (`status`: ACTIVE or CLOSED) of the image `sha256:1` in `app`.
+fn finding_event(finding: &str, severity: &str, status: &str) -> serde_json::Value {
+    json!({"version": "0", "id": "3", "detail-type": "Inspector2 Finding", "source": "aws.inspector2",
+           "account": "123456789012", "region": "us-east-1",
+           "detail": {"severity": severity, "status": status, "awsAccountId": "123456789012",
+                      "packageVulnerabilityDetails": {"vulnerabilityId": finding},
+                      "resources": [{"details": {"awsEcrContainerImage": {"repositoryName": "app",
+                                     "imageHash": "sha256:1", "registry": "123456789012"}}}]}})
+}
+
+/// One Inspector finding never says an image's state (Inspector sends one event per finding created, updated or
+/// closed: ECR user guide, "EventBridge events sent for enhanced scanning"). A HIGH finding's event while a
+/// CRITICAL one is open keeps the image failing in Security Hub and raises no new alert; the CRITICAL one's
+/// event alerts; once it is closed the image passes; without its findings the image isn't judged at all.
+#[tokio::test]
+async fn an_inspector_finding_event_is_judged_with_the_images_whole_finding_set() {
+    let fake = FakeRegistry::with(&["app"]);
+    *fake.findings.lock().expect("lock") =
+        Some(vec![Finding::new("CVE-CRIT", Severity::Critical), Finding::new("CVE-HIGH", Severity::High)]);
+    let text = "[alerts]\nsecurity_hub = true\n";
+    let baseline = Baseline::parse("hub.toml", text).expect("valid baseline");
+    let (sink, got) = MemorySink::new("memory", false);
+    let alerts = Alerts::new(vec![Box::new(sink)]);
+    let guard = LoopGuard::default();
+    let hub = MemoryHub::default();
+    let handler =
+        Handler { findings_hub: Some(&hub), ..handler_for(Purpose::ScanResults, &fake, &baseline, &guard, &alerts) };
+    let failing = || hub.imported.lock().expect("lock").last().map(HubFinding::is_failing);
+
+    handler.handle(&finding_event("CVE-HIGH", "HIGH", "ACTIVE"), false).await.expect("handled");
+    assert_eq!(failing(), Some(true), "the CRITICAL finding still makes the image fail");
+    assert!(got.lock().expect("lock").is_empty(), "the HIGH finding adds nothing over the threshold");
+
+    handler.handle(&finding_event("CVE-CRIT", "CRITICAL", "ACTIVE"), false).await.expect("handled");
+    assert_eq!(got.lock().expect("lock").len(), 1, "the CRITICAL finding's event alerts");
+    let alert = got.lock().expect("lock")[0].clone();
+    assert_eq!(alert.findings.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["CVE-CRIT", "CVE-HIGH"]);
+
+    *fake.findings.lock().expect("lock") = Some(vec![Finding::new("CVE-HIGH", Severity::High)]);
+    handler.handle(&finding_event("CVE-CRIT", "CRITICAL", "CLOSED"), false).await.expect("handled");
+    assert_eq!(failing(), Some(false), "with the CRITICAL finding closed, the image passes");
+
+    let before = hub.imported.lock().expect("lock").len();
+    fake.fail(
+        "DescribeImageScanFindings",
+        "app",
+        RegistryError::Failed { operation: "DescribeImageScanFindings".into(), message: "AccessDenied".into() },
+    );
+    match handler.handle(&finding_event("CVE-HIGH", "HIGH", "ACTIVE"), false).await {
+        Err(HandleError::Incomplete(message)) => assert!(message.contains("state is unknown"), "{message}"),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(hub.imported.lock().expect("lock").len(), before, "nothing sent to Security Hub, nothing resolved");
 }
