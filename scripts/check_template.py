@@ -167,6 +167,26 @@ check("the violations alarm covers every repository control", violation_controls
 check("the alarm topic is not the alert topic's managed key (CloudWatch can't use aws/sns)",
       "KmsMasterKeyId" not in resources["AlarmTopic"]["Properties"])
 
+# Dead letters: every EventBridge rule sends what it can't deliver to the one watched failed-events queue, and
+# that queue's policy lets EventBridge in for exactly this stack's rules. (SAM's `DeadLetterConfig: Type: SQS`
+# would make an unwatched queue per rule.)
+translated = cfn["Resources"]
+rules = {n: r for n, r in translated.items() if r["Type"] == "AWS::Events::Rule"}
+queues = {n for n, r in translated.items() if r["Type"] == "AWS::SQS::Queue"}
+check("only the stack's own queues: failed events, work, work dead letters",
+      queues == {"FailedEventsQueue", "WorkQueue", "WorkDeadLetterQueue"}, str(sorted(queues)))
+for name, rule in rules.items():
+    targets = rule["Properties"]["Targets"]
+    check(f"{name}: undeliverable events go to the failed-events queue",
+          all(t.get("DeadLetterConfig", {}).get("Arn") == {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]} for t in targets),
+          str([t.get("DeadLetterConfig") for t in targets]))
+policy = resources["FailedEventsQueuePolicy"]["Properties"]
+statements = policy["PolicyDocument"]["Statement"]
+senders = {logical_id(arn) for s in statements for arn in s["Condition"]["ArnEquals"]["aws:SourceArn"]}
+check("the failed-events queue takes EventBridge's dead letters from exactly the stack's rules",
+      senders == set(rules) and all(s["Principal"] == {"Service": "events.amazonaws.com"} and s["Action"] == "sqs:SendMessage"
+                                    for s in statements), f"policy {sorted(senders)}, rules {sorted(rules)}")
+
 passed = sum(results)
 print(f"{passed} passed, {len(results) - passed} failed")
 sys.exit(0 if all(results) else 1)
