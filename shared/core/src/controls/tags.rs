@@ -8,6 +8,9 @@ use crate::action::Action;
 use crate::baseline::{Mode, Resolved};
 use crate::observed::{Observed, Part};
 
+/// The most tags a repository holds (`aws:` ones aside).
+pub const MAX_TAGS: usize = 50;
+
 /// The tags control.
 pub struct Tags;
 
@@ -46,6 +49,17 @@ impl Control for Tags {
                 }
                 (Some(value), _) => unfixable.push(format!("{key}={value} is not one of {}", rule.allowed.join(", "))),
             }
+        }
+        // ECR holds at most 50 tags on a repository (keys starting with `aws:` don't count): a write past that
+        // would fail on every run (AWS General Reference, "Tagging AWS resources").
+        let counted = |key: &String| !key.to_ascii_lowercase().starts_with("aws:");
+        let after = have.tags.keys().filter(|k| counted(k)).count()
+            + to_set.keys().filter(|k| counted(k) && !have.tags.contains_key(*k)).count();
+        if !to_set.is_empty() && after > MAX_TAGS {
+            return Judgement::Violation {
+                finding: format!("{}; adding them would make {after} tags, ECR allows {MAX_TAGS}", drift.join("; ")),
+                remedy: "remove tags the repository no longer needs, or require fewer".to_string(),
+            };
         }
         // What can be fixed is fixed, whatever can't be: a tag without a default doesn't hold up the others.
         // Once they are written, the read-back finds only what can't be fixed, a violation.
@@ -124,5 +138,22 @@ allowed = [\"a\", \"b\"]\n",
             }
             other => panic!("expected drift, got {other:?}"),
         }
+    }
+
+    /// Past ECR's 50 tags a repository, adding required tags is a violation before any write.
+    #[test]
+    fn required_tags_past_fifty_are_a_violation() {
+        let mut repo = fresh_repository();
+        repo.tags = (0..50).map(|i| (format!("team-tag-{i}"), "x".to_string())).collect();
+        repo.tags.insert("aws:cloudformation:stack-name".into(), "s".into());
+        match Tags.judge(&builtin(), &repo) {
+            Judgement::Violation { finding, .. } => assert!(finding.contains("51 tags, ECR allows 50"), "{finding}"),
+            other => panic!("expected a violation, got {other:?}"),
+        }
+        repo.tags.remove("team-tag-0");
+        assert!(
+            matches!(Tags.judge(&builtin(), &repo), Judgement::Drift { .. }),
+            "49 + 1 fits (aws: tags don't count)"
+        );
     }
 }
