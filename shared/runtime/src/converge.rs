@@ -188,41 +188,11 @@ async fn refresh(registry: &dyn Registry, have: &mut Observed, parts: &[Part]) -
     let (name, arn) = (have.facts.name.as_str(), have.facts.arn.as_str());
     let wants = |part: Part| parts.contains(&part);
     let (facts, tags, lifecycle, policy, scanning) = futures::join!(
-        async {
-            if wants(Part::Facts) {
-                Some(registry.describe_repository(name).await)
-            } else {
-                None
-            }
-        },
-        async {
-            if wants(Part::Tags) {
-                Some(registry.tags(arn).await)
-            } else {
-                None
-            }
-        },
-        async {
-            if wants(Part::LifecyclePolicy) {
-                Some(registry.lifecycle_policy(name).await)
-            } else {
-                None
-            }
-        },
-        async {
-            if wants(Part::RepositoryPolicy) {
-                Some(registry.repository_policy(name).await)
-            } else {
-                None
-            }
-        },
-        async {
-            if wants(Part::RegistryScanning) {
-                Some(registry.registry_scanning().await)
-            } else {
-                None
-            }
-        },
+        when(wants(Part::Facts), registry.describe_repository(name)),
+        when(wants(Part::Tags), registry.tags(arn)),
+        when(wants(Part::LifecyclePolicy), registry.lifecycle_policy(name)),
+        when(wants(Part::RepositoryPolicy), registry.repository_policy(name)),
+        when(wants(Part::RegistryScanning), registry.registry_scanning()),
     );
     // A missing repository explains every other failure: report that first.
     if let Some(facts) = facts {
@@ -241,6 +211,14 @@ async fn refresh(registry: &dyn Registry, have: &mut Observed, parts: &[Part]) -
         have.registry_scanning = Some(scanning?);
     }
     Ok(())
+}
+
+/// What `read` answers, when `wanted` (it isn't even started otherwise).
+async fn when<T>(wanted: bool, read: impl std::future::Future<Output = T>) -> Option<T> {
+    match wanted {
+        true => Some(read.await),
+        false => None,
+    }
 }
 
 /// `base` plus up to as much again, at random, so that writers that collided don't collide again.
