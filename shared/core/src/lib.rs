@@ -8,6 +8,7 @@
 
 pub mod action;
 pub mod alert;
+pub mod arn;
 pub mod baseline;
 pub mod controls;
 pub mod glob;

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::arn::{is_account_id, Arn};
+
 /// ECR's image tag mutability settings, from loosest to strictest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -240,16 +242,12 @@ impl<'a> RepositoryArn<'a> {
     /// Reads `arn`; `None` unless every part is there: the `arn` prefix, a partition, the `ecr` service, a region,
     /// a 12-digit account and a `repository/` resource with a name.
     pub fn parse(arn: &'a str) -> Option<Self> {
-        let mut parts = arn.splitn(6, ':');
-        let (prefix, partition, service) = (parts.next()?, parts.next()?, parts.next()?);
-        let (region, account, resource) = (parts.next()?, parts.next()?, parts.next()?);
+        let Arn { partition, service, region, account, resource } = Arn::parse(arn)?;
         let name = resource.strip_prefix("repository/")?;
-        let fits = prefix == "arn"
-            && partition.starts_with("aws")
+        let fits = partition.starts_with("aws")
             && service == "ecr"
             && !region.is_empty()
-            && account.len() == 12
-            && account.bytes().all(|b| b.is_ascii_digit())
+            && is_account_id(account)
             && !name.is_empty();
         fits.then_some(Self { partition, region, account, name })
     }

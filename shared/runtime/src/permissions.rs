@@ -169,7 +169,7 @@ pub fn policy_document(purpose: Purpose, scope: &PolicyScope) -> Result<serde_js
 
 impl PolicyScope {
     fn check(&self) -> Result<(), ScopeError> {
-        if self.account.len() != 12 || !self.account.bytes().all(|b| b.is_ascii_digit()) {
+        if !warden_core::arn::is_account_id(&self.account) {
             return Err(ScopeError::Account(self.account.clone()));
         }
         let plain =

@@ -66,15 +66,12 @@ impl Origin {
 
     /// The account and region of a Lambda function ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME[:ALIAS]`).
     pub fn of_function_arn(arn: &str) -> Option<Self> {
-        let parts: Vec<&str> = arn.splitn(7, ':').collect();
-        match parts.as_slice() {
-            ["arn", _, "lambda", region, account, "function", _, ..]
-                if !region.is_empty() && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                Some(Self { account: account.to_string(), region: region.to_string() })
-            }
-            _ => None,
-        }
+        let arn = crate::arn::Arn::parse(arn)?;
+        let fits = arn.service == "lambda"
+            && !arn.region.is_empty()
+            && crate::arn::is_account_id(arn.account)
+            && arn.resource.starts_with("function:");
+        fits.then(|| Self { account: arn.account.to_string(), region: arn.region.to_string() })
     }
 
     /// The name of the repository an event's resource ARN names, or why the event is not this registry's to

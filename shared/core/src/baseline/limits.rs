@@ -1,6 +1,8 @@
 //! What AWS accepts for the values a baseline hands to it, checked when the baseline is loaded so that
 //! `baseline validate` refuses what a call would later fail on.
 
+use crate::arn::{is_account_id, Arn};
+
 /// Why `key` can't be a repository tag key: 1 to 128 characters (ECR API reference, `TagResource`), of letters,
 /// numbers, spaces and `_ . : / = + - @`, not starting with `aws:` in any case (AWS General Reference,
 /// "Tagging AWS resources": tag naming limits and requirements).
@@ -34,17 +36,14 @@ fn bad_characters(text: &str) -> Option<String> {
 /// an alias ARN (`...:alias/NAME`). ECR reports the key of a repository as an ARN (API reference,
 /// `EncryptionConfiguration.kmsKey`), so a bare key ID or alias name could never match it.
 pub fn kms_key_problem(arn: &str) -> Option<String> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let fits = match parts.as_slice() {
-        ["arn", partition, "kms", region, account, resource] => {
-            !partition.is_empty()
-                && !region.is_empty()
-                && is_account(account)
-                && (resource.strip_prefix("key/").is_some_and(|id| !id.is_empty())
-                    || resource.strip_prefix("alias/").is_some_and(|name| !name.is_empty()))
-        }
-        _ => false,
-    };
+    let fits = Arn::parse(arn).is_some_and(|arn| {
+        !arn.partition.is_empty()
+            && arn.service == "kms"
+            && !arn.region.is_empty()
+            && is_account_id(arn.account)
+            && (arn.resource.strip_prefix("key/").is_some_and(|id| !id.is_empty())
+                || arn.resource.strip_prefix("alias/").is_some_and(|name| !name.is_empty()))
+    });
     (!fits).then(|| {
         format!(
             "`{}` is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID) or alias ARN (...:alias/NAME)",
@@ -61,20 +60,15 @@ pub fn event_bus_problem(bus: &str) -> Option<String> {
         !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
     };
     let fits = bus.len() <= 1600
-        && match bus.strip_prefix("arn:") {
-            None => name_ok(bus),
-            Some(rest) => {
-                let parts: Vec<&str> = rest.splitn(5, ':').collect();
-                match parts.as_slice() {
-                    [partition, "events", region, account, resource] => {
-                        partition.starts_with("aws")
-                            && region.split('-').count() >= 3
-                            && is_account(account)
-                            && resource.strip_prefix("event-bus/").is_some_and(name_ok)
-                    }
-                    _ => false,
-                }
-            }
+        && match bus.starts_with("arn:") {
+            false => name_ok(bus),
+            true => Arn::parse(bus).is_some_and(|arn| {
+                arn.partition.starts_with("aws")
+                    && arn.service == "events"
+                    && arn.region.split('-').count() >= 3
+                    && is_account_id(arn.account)
+                    && arn.resource.strip_prefix("event-bus/").is_some_and(name_ok)
+            }),
         };
     (!fits).then(|| {
         format!(
@@ -82,10 +76,6 @@ pub fn event_bus_problem(bus: &str) -> Option<String> {
             shown(bus)
         )
     })
-}
-
-fn is_account(id: &str) -> bool {
-    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A value as shown in a message: control characters escaped, at most 80 characters.

@@ -317,7 +317,7 @@ fn replication_settings(file: Option<&ReplicationFile>, problems: &mut Vec<Strin
             for region in target.regions.iter().filter(|r| !is_region(r)) {
                 problems.push(format!("{at}.regions: `{region}` is not an AWS region name (e.g. eu-west-1)"));
             }
-            for id in target.registries.iter().filter(|id| id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit())) {
+            for id in target.registries.iter().filter(|id| !crate::arn::is_account_id(id)) {
                 problems.push(format!("{at}.registries: `{id}` is not a 12-digit account ID"));
             }
             let registries: Vec<&str> = match target.registries.is_empty() {

@@ -364,7 +364,7 @@ impl Resolved {
         }
         let r = &self.repository_policy;
         for account in &r.cross_account_pull {
-            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            if !crate::arn::is_account_id(account) {
                 problems.push(format!(
                     "{at}.repository_policy.cross_account_pull: `{account}` is not a 12-digit account ID"
                 ));

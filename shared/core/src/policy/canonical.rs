@@ -10,8 +10,10 @@
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::arn::{is_account_id, Arn};
+
 /// The canonical form of a statement.
-pub fn canonical(statement: &Value) -> Value {
+fn canonical(statement: &Value) -> Value {
     let Value::Object(map) = statement else { return statement.clone() };
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort();
@@ -59,13 +61,18 @@ fn principals(value: &Value) -> Value {
 
 /// An account's principal written one way: `111122223333` and `arn:aws:iam::111122223333:root` are the same.
 fn account_principal(principal: &str) -> String {
-    let is_account = |id: &str| id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit());
-    if is_account(principal) {
+    if is_account_id(principal) {
         return format!("account:{principal}");
     }
-    let parts: Vec<&str> = principal.split(':').collect();
-    match parts.as_slice() {
-        ["arn", _, "iam", "", id, "root"] if is_account(id) => format!("account:{id}"),
+    match Arn::parse(principal) {
+        Some(arn)
+            if arn.service == "iam"
+                && arn.region.is_empty()
+                && arn.resource == "root"
+                && is_account_id(arn.account) =>
+        {
+            format!("account:{}", arn.account)
+        }
         _ => principal.to_string(),
     }
 }

@@ -10,8 +10,8 @@ pub mod shape;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-pub use canonical::{canonical, fingerprint, same_statement};
-pub use public::{grants_public_access, has_public_principal, is_narrowed, without_public_principals};
+pub use canonical::{fingerprint, same_statement};
+pub use public::{grants_public_access, without_public_principals};
 
 /// The policy language version used for documents ecr-warden creates from nothing.
 pub const DEFAULT_VERSION: &str = "2012-10-17";

@@ -21,6 +21,8 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 
+use crate::arn::{is_account_id, Arn};
+
 /// The condition keys whose concrete values narrow who can use a statement (lowercase: IAM condition keys are
 /// case-insensitive).
 const NARROWING_KEYS: &[&str] = &[
@@ -43,7 +45,7 @@ pub fn grants_public_access(statement: &Value) -> bool {
 }
 
 /// Whether the statement's principal is everyone (`"*"` anywhere in it) or everyone but someone (`NotPrincipal`).
-pub fn has_public_principal(statement: &Value) -> bool {
+fn has_public_principal(statement: &Value) -> bool {
     if statement.get("NotPrincipal").is_some() {
         return true;
     }
@@ -94,7 +96,7 @@ pub fn without_public_principals(statement: &Value) -> Option<Value> {
 
 /// Whether a `Condition` element narrows who can use the statement: some block of a narrowing operator
 /// holds some narrowing key whose every value is concrete (blocks and keys are ANDed, so one suffices).
-pub fn is_narrowed(condition: Option<&Value>) -> bool {
+fn is_narrowed(condition: Option<&Value>) -> bool {
     let Some(Value::Object(blocks)) = condition else { return false };
     blocks.iter().any(|(operator, keys)| {
         let Some(operator) = Operator::narrowing(operator) else { return false };
@@ -155,14 +157,10 @@ fn is_concrete(operator: Operator, key: &str, value: &str) -> bool {
 /// An ARN pattern that names an account (12 digits, no wildcard), or a resource without an account (an S3
 /// bucket's `arn:aws:s3:::name`) whose name has no wildcard.
 fn arn_names_its_owner(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [prefix, _partition, _service, _region, account, resource] = parts.as_slice() else { return false };
-    if *prefix != "arn" {
-        return false;
-    }
-    match account.is_empty() {
-        false => account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()),
-        true => !resource.is_empty() && !resource.contains(['*', '?']),
+    let Some(arn) = Arn::parse(arn) else { return false };
+    match arn.account.is_empty() {
+        false => is_account_id(arn.account),
+        true => !arn.resource.is_empty() && !arn.resource.contains(['*', '?']),
     }
 }
 

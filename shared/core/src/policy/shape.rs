@@ -9,6 +9,8 @@
 
 use serde_json::Value;
 
+use crate::arn::{is_account_id, Arn};
+
 const KEYS: &[&str] =
     &["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
 const PRINCIPAL_KINDS: &[&str] = &["AWS", "Service", "Federated", "CanonicalUser"];
@@ -100,17 +102,17 @@ fn principal_problems(principal: &Value) -> Vec<String> {
 
 /// `"*"`, an account ID, or an IAM or STS ARN (`arn:PARTITION:iam::ACCOUNT:root|user/..|role/..`).
 fn is_aws_principal(value: &str) -> bool {
-    let is_account = |id: &str| id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit());
-    if value == "*" || is_account(value) {
+    if value == "*" || is_account_id(value) {
         return true;
     }
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", partition, "iam" | "sts", "", account, resource] => {
-            !partition.is_empty() && is_account(account) && !resource.is_empty() && !resource.contains('*')
-        }
-        _ => false,
-    }
+    Arn::parse(value).is_some_and(|arn| {
+        !arn.partition.is_empty()
+            && matches!(arn.service, "iam" | "sts")
+            && arn.region.is_empty()
+            && is_account_id(arn.account)
+            && !arn.resource.is_empty()
+            && !arn.resource.contains('*')
+    })
 }
 
 fn action_problems(actions: &Value) -> Vec<String> {
