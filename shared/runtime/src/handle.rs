@@ -289,17 +289,10 @@ impl Handler<'_> {
                 let alerts = self.deliver(report.alert.clone(), dry_run).await;
                 // Security Hub gets the image's state only when it was assessed: a finding event that couldn't
                 // read the image's findings must not pass (and so resolve) the image.
-                let security_hub = match &report.assessment {
-                    Some(assessment) => {
-                        let failing = assessment.alerts().then(|| {
-                            Alert::vulnerability(&scan.origin, &scan.repository, report.image.clone(), assessment)
-                        });
-                        let finding = vulnerability_finding(
-                            &scan.origin,
-                            &scan.repository,
-                            &scan.digest,
-                            failing.flatten().as_ref(),
-                        );
+                let security_hub = match report.assessment {
+                    Some(_) => {
+                        let finding =
+                            vulnerability_finding(&scan.origin, &scan.repository, &scan.digest, report.state.as_ref());
                         self.export(vec![finding], dry_run).await
                     }
                     None => None,

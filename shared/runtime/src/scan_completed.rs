@@ -41,6 +41,9 @@ pub struct ScanReport {
     /// The alert to send.
     #[serde(skip)]
     pub alert: Option<Alert>,
+    /// The alert describing the image's state, whether or not this event sends it (what Security Hub gets).
+    #[serde(skip)]
+    pub state: Option<Alert>,
 }
 
 /// Assesses one scan result on `today`.
@@ -59,6 +62,7 @@ pub async fn scan_completed(
         no_alert: None,
         error: None,
         alert: None,
+        state: None,
     };
     let settings = match baseline.resolve(&scan.repository) {
         Ok(want) => want.vulnerabilities,
@@ -93,7 +97,8 @@ pub async fn scan_completed(
         return report;
     }
     let assessment = assess(&settings, findings.as_deref(), &scan.counts, today);
-    report.alert = Alert::vulnerability(&scan.origin, &scan.repository, image, &assessment);
+    report.state = Alert::vulnerability(&scan.origin, &scan.repository, image, &assessment);
+    report.alert = report.state.clone();
     if report.alert.is_none() {
         report.no_alert = Some("the findings are within the threshold".to_string());
     } else if let Some((finding, active)) = &scan.finding {
