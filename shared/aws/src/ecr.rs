@@ -113,10 +113,7 @@ impl EcrRegistry {
 #[async_trait]
 impl Registry for EcrRegistry {
     async fn home(&self) -> Result<Option<Origin>, RegistryError> {
-        if let Some(home) = self.home.get() {
-            return Ok(Some(home.clone()));
-        }
-        let Some(sts) = &self.sts else { return Ok(None) };
+        let Some(sts) = &self.sts else { return Ok(self.home.get().cloned()) };
         let region = self.client.config().region().map(ToString::to_string);
         let home = self
             .home

@@ -108,14 +108,7 @@ fn root_cause(error: &(dyn Error + 'static)) -> String {
 /// Text on one line: line breaks become spaces, other control characters are escaped.
 fn one_line(text: &str) -> String {
     let joined = text.split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
-    let mut out = String::with_capacity(joined.len());
-    for c in joined.chars() {
-        match c.is_control() {
-            true => out.extend(c.escape_debug()),
-            false => out.push(c),
-        }
-    }
-    out
+    warden_core::text::escaped(&joined)
 }
 
 #[cfg(test)]
