@@ -101,8 +101,20 @@ async fn scan_filters(moto: &Moto) -> Vec<String> {
     filters
 }
 
-const REGISTRY_SCANNING: &str =
-    "[defaults.encryption]\nmode = \"audit\"\ntype = \"AES256\"\n[defaults.scanning]\nvia = \"registry\"\n";
+/// A baseline whose scanning rule gives each repository its own registry filter (`NAME*`), so that concurrent
+/// writers each add a different filter to the one rule.
+fn one_scanning_filter_each(names: &[String]) -> String {
+    let mut text = "[defaults.encryption]\nmode = \"audit\"\ntype = \"AES256\"\n".to_string();
+    text.push_str("[defaults.scanning]\nmode = \"off\"\n");
+    for name in names {
+        text.push_str(&format!("[[rules]]\nmatch = \"{name}\"\nscanning = {{ mode = \"enforce\" }}\n"));
+    }
+    text
+}
+
+fn with_stars(names: &[String]) -> Vec<String> {
+    names.iter().map(|name| format!("{name}*")).collect()
+}
 
 /// Ten repositories created at once, each event in its own process, all adding their filter to the one
 /// registry scanning rule, through a proxy that makes a third of the calls 150 ms slow (a put that lands late
@@ -121,7 +133,8 @@ async fn ten_repositories_created_at_once_keep_every_registry_scanning_filter() 
         let file = moto.write_file(&format!("{}.json", name.replace('/', "-")), &create.to_string());
         events.push(file.to_str().expect("utf-8").to_string());
     }
-    let baseline = moto.write_file("baseline.toml", REGISTRY_SCANNING).to_str().expect("utf-8").to_string();
+    let text = one_scanning_filter_each(&names);
+    let baseline = moto.write_file("baseline.toml", &text).to_str().expect("utf-8").to_string();
     let proxy = FaultProxy::start_with(&moto.endpoint, 33, 11, &[Fault::Slow]);
 
     let runs: Vec<Run> = std::thread::scope(|scope| {
@@ -145,7 +158,7 @@ async fn ten_repositories_created_at_once_keep_every_registry_scanning_filter() 
         assert!(["fixed", "compliant"].contains(&scanning["status"].as_str().unwrap_or("")), "{run:?}");
     }
     assert!(proxy.injected().get(&Fault::Slow).is_some_and(|n| *n > 0), "some calls were slow");
-    assert_eq!(scan_filters(&moto).await, names, "no filter lost");
+    assert_eq!(scan_filters(&moto).await, with_stars(&names), "no filter lost");
 }
 
 /// Two `apply`s over the same 30 drifted repositories at once, through the slow proxy: every registry filter
@@ -160,7 +173,8 @@ async fn two_applies_at_once_lose_nothing() {
         ecr.create_repository().repository_name(name).send().await.expect("create");
         ecr.set_repository_policy().repository_name(name).policy_text(POLICY).send().await.expect("policy");
     }
-    let text = format!("{REGISTRY_SCANNING}[defaults.repository_policy]\ncross_account_pull = [\"111122223333\"]\n");
+    let mut text = one_scanning_filter_each(&names);
+    text.push_str("[defaults.repository_policy]\ncross_account_pull = [\"111122223333\"]\n");
     let baseline = moto.write_file("baseline.toml", &text).to_str().expect("utf-8").to_string();
     let proxy = FaultProxy::start_with(&moto.endpoint, 33, 5, &[Fault::Slow]);
 
@@ -188,7 +202,7 @@ async fn two_applies_at_once_lose_nothing() {
         counts.get("PutRegistryScanningConfiguration")
     );
 
-    assert_eq!(scan_filters(&moto).await, names, "no filter lost");
+    assert_eq!(scan_filters(&moto).await, with_stars(&names), "no filter lost");
     for name in &names {
         let policy = ecr.get_repository_policy().repository_name(name).send().await.expect("policy");
         let document: Value = serde_json::from_str(policy.policy_text().expect("text")).expect("policy JSON");

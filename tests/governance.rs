@@ -17,7 +17,7 @@ cross_account_pull = ["111122223333"]
 
 [[rules]]
 match = "registry-scanned/*"
-scanning = { via = "registry" }
+scanning = { frequency = "SCAN_ON_PUSH" }
 "#;
 
 const USER_STATEMENT: &str = r#"{"Sid":"TeamPush","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":["ecr:PutImage","ecr:InitiateLayerUpload"]}"#;
@@ -65,6 +65,38 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
 
+/// The registry's scanning rules: (frequency, sorted filters).
+async fn scanning_rules(ecr: &aws_sdk_ecr::Client) -> Vec<(String, Vec<String>)> {
+    let config = ecr.get_registry_scanning_configuration().send().await.expect("get rules");
+    let rules = config.scanning_configuration().map(|c| c.rules().to_vec()).unwrap_or_default();
+    rules
+        .iter()
+        .map(|r| {
+            let mut filters: Vec<String> = r.repository_filters().iter().map(|f| f.filter().to_string()).collect();
+            filters.sort();
+            (r.scan_frequency().as_str().to_string(), filters)
+        })
+        .collect()
+}
+
+/// `via = "repository"` still works, through the API AWS is deprecating ("The PutImageScanningConfiguration
+/// API is being deprecated, in favor of specifying the image scanning configuration at the registry level",
+/// ECR API reference), and the report says so.
+#[tokio::test]
+async fn the_repository_level_setting_is_kept_as_an_option_marked_deprecated() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    create(&ecr, "app", &[]).await;
+    let text = "[defaults.scanning]\nvia = \"repository\"\n[defaults.encryption]\ntype = \"AES256\"\n";
+    let baseline = moto.write_file("baseline.toml", text);
+    let apply = moto.ecr_warden(&["apply", "--baseline", baseline.to_str().expect("utf-8")]);
+    assert_eq!(apply.code(), 0, "{apply:?}");
+    assert!(apply.stdout().contains("an API AWS is deprecating"), "{apply:?}");
+    let described = ecr.describe_repositories().repository_names("app").send().await.expect("describe");
+    assert!(described.repositories()[0].image_scanning_configuration().is_some_and(|c| c.scan_on_push()));
+    assert_eq!(scanning_rules(&ecr).await, Vec::<(String, Vec<String>)>::new(), "the registry is left alone");
+}
+
 #[tokio::test]
 async fn apply_fixes_every_drifted_control_and_a_second_apply_only_reads() {
     let moto = Moto::start();
@@ -101,9 +133,9 @@ async fn apply_fixes_every_drifted_control_and_a_second_apply_only_reads() {
     assert_eq!(
         writes,
         [
-            "PutImageScanningConfiguration",
             "PutImageTagMutability",
             "PutLifecyclePolicy",
+            "PutRegistryScanningConfiguration",
             "SetRepositoryPolicy",
             "TagResource",
             "TagResource"
@@ -115,7 +147,18 @@ async fn apply_fixes_every_drifted_control_and_a_second_apply_only_reads() {
     let described = ecr.describe_repositories().repository_names("team-a/api").send().await.expect("describe");
     let repo = &described.repositories()[0];
     assert_eq!(repo.image_tag_mutability(), Some(&ImageTagMutability::Immutable));
-    assert!(repo.image_scanning_configuration().is_some_and(|c| c.scan_on_push()));
+    assert_eq!(scanning_rules(&ecr).await, [("SCAN_ON_PUSH".to_string(), vec!["*".to_string()])], "one filter for all");
+    let scanning = &report["repositories"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|r| r["repository"] == "team-a/api")
+        .expect("in report")["controls"][1];
+    assert_eq!(
+        scanning["actions"][0]["also_covers"],
+        json!(["`legacy/**` (exempt), e.g. `legacy/a`"]),
+        "the report says the filter also covers exempt names: {scanning:#}"
+    );
     let lifecycle =
         ecr.get_lifecycle_policy().repository_name("team-a/api").send().await.expect("lifecycle policy set");
     let lifecycle: Value = serde_json::from_str(lifecycle.lifecycle_policy_text().unwrap_or("")).expect("json");
@@ -204,23 +247,13 @@ async fn registry_scanning_rules_are_merged_not_replaced() {
     ]);
     assert_eq!(apply.code(), 3, "{apply:?}");
 
-    let config = ecr.get_registry_scanning_configuration().send().await.expect("get rules");
-    let rules = config.scanning_configuration().map(|c| c.rules().to_vec()).unwrap_or_default();
-    let summary: Vec<(String, Vec<String>)> = rules
-        .iter()
-        .map(|r| {
-            let mut filters: Vec<String> = r.repository_filters().iter().map(|f| f.filter().to_string()).collect();
-            filters.sort();
-            (r.scan_frequency().as_str().to_string(), filters)
-        })
-        .collect();
     assert_eq!(
-        summary,
+        scanning_rules(&ecr).await,
         vec![
             ("MANUAL".to_string(), vec!["*".to_string()]),
-            ("SCAN_ON_PUSH".to_string(), vec!["registry-scanned/a".to_string(), "registry-scanned/b".to_string()]),
+            ("SCAN_ON_PUSH".to_string(), vec!["registry-scanned/*".to_string()]),
         ],
-        "the existing rule is kept and both repositories are added to one new rule"
+        "the existing rule is kept; one filter from the rule's glob covers both repositories"
     );
     for name in ["registry-scanned/a", "registry-scanned/b"] {
         let described = ecr.describe_repositories().repository_names(name).send().await.expect("describe");

@@ -352,7 +352,7 @@ impl Registry for EcrRegistry {
                     .await
                     .map_err(|e| registry_error("PutImageScanningConfiguration", name, e))?;
             }
-            Action::AddRegistryScanFilter { frequency, filter } => {
+            Action::AddRegistryScanFilter { frequency, filter, .. } => {
                 self.put_registry_scanning(*frequency, filter).await?;
             }
             Action::PutLifecyclePolicy { policy, .. } => {

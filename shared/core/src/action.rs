@@ -18,15 +18,19 @@ pub enum Action {
         /// Exclusion filters, for the `*_WITH_EXCLUSION` settings.
         exclusions: Vec<String>,
     },
-    /// `PutImageScanningConfiguration` with `scanOnPush: true`.
+    /// `PutImageScanningConfiguration` with `scanOnPush: true`: the repository-level setting, which AWS is
+    /// deprecating in favour of registry scanning rules (`via = "repository"` only).
     EnableScanOnPush,
     /// `PutRegistryScanningConfiguration`: add `filter` to the registry rule of `frequency`, keeping every
     /// other rule and filter.
     AddRegistryScanFilter {
         /// The rule's frequency.
         frequency: ScanFrequency,
-        /// The wildcard filter to add (the repository's name).
+        /// The wildcard filter to add, derived from the baseline glob that governs the repository.
         filter: String,
+        /// Names the filter also covers that the baseline leaves unscanned (see `ScanScope::also_covers`).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        also_covers: Vec<String>,
     },
     /// `PutLifecyclePolicy`.
     PutLifecyclePolicy {
@@ -77,10 +81,18 @@ impl Action {
             Action::SetTagMutability { mutability, exclusions } => {
                 format!("set tag mutability to {} excluding {}", mutability.as_str(), exclusions.join(", "))
             }
-            Action::EnableScanOnPush => "enable scan on push".to_string(),
-            Action::AddRegistryScanFilter { frequency, filter } => {
+            Action::EnableScanOnPush => {
+                "enable scan on push on the repository (PutImageScanningConfiguration, an API AWS is deprecating)"
+                    .to_string()
+            }
+            Action::AddRegistryScanFilter { frequency, filter, also_covers } if also_covers.is_empty() => {
                 format!("add `{filter}` to the registry's {} scanning rule", frequency.as_str())
             }
+            Action::AddRegistryScanFilter { frequency, filter, also_covers } => format!(
+                "add `{filter}` to the registry's {} scanning rule (it also covers {})",
+                frequency.as_str(),
+                also_covers.join("; ")
+            ),
             Action::PutLifecyclePolicy { replaces: None, .. } => "put the baseline lifecycle policy".to_string(),
             Action::PutLifecyclePolicy { replaces: Some(_), .. } => {
                 "replace the lifecycle policy with the baseline's".to_string()

@@ -47,42 +47,61 @@ impl NameGlob {
     /// A repository name both globs match, if there is one: the shortest, found by walking the two globs'
     /// DFAs together over the characters repository names are made of.
     pub fn common_name(&self, other: &NameGlob) -> Option<String> {
-        let (a, b) = (self.dfa()?, other.dfa()?);
-        let start = |dfa: &DFA<Vec<u32>>| dfa.start_state_forward(&Input::new("").anchored(Anchored::Yes)).ok();
-        let start = (start(&a)?, start(&b)?);
-        let mut seen = HashMap::from([(start, None)]);
-        let mut queue = VecDeque::from([start]);
-        while let Some((x, y)) = queue.pop_front() {
-            if a.is_match_state(a.next_eoi_state(x)) && b.is_match_state(b.next_eoi_state(y)) {
-                let mut name = Vec::new();
-                let mut at = (x, y);
-                while let Some(Some((previous, byte))) = seen.get(&at) {
-                    name.push(*byte);
-                    at = *previous;
-                }
-                name.reverse();
-                return String::from_utf8(name).ok();
-            }
-            for &byte in NAME_BYTES {
-                let next = (a.next_state(x, byte), b.next_state(y, byte));
-                if a.is_dead_state(next.0) || b.is_dead_state(next.1) || seen.contains_key(&next) {
-                    continue;
-                }
-                seen.insert(next, Some(((x, y), byte)));
-                queue.push_back(next);
-            }
-        }
-        None
+        common_match(self.regex(), other.regex())
     }
 
-    fn dfa(&self) -> Option<DFA<Vec<u32>>> {
-        // globset's regexes match bytes (`(?-u)`), which may not be UTF-8.
-        DFA::builder()
-            .syntax(regex_automata::util::syntax::Config::new().utf8(false))
-            .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
-            .build(self.matcher.glob().regex())
-            .ok()
+    /// The byte regex (`(?-u)^...$`) the glob compiles to.
+    pub fn regex(&self) -> &str {
+        self.matcher.glob().regex()
     }
+}
+
+/// The shortest valid repository name two whole-name byte regexes both match, if there is one: found by
+/// walking their DFAs, and that of ECR's repository-name pattern, together over the characters repository
+/// names are made of.
+pub fn common_match(a: &str, b: &str) -> Option<String> {
+    let dfas = [dfa(a)?, dfa(b)?, dfa(REPOSITORY_NAME)?];
+    let mut start = Vec::with_capacity(dfas.len());
+    for dfa in &dfas {
+        start.push(dfa.start_state_forward(&Input::new("").anchored(Anchored::Yes)).ok()?);
+    }
+    let mut seen = HashMap::from([(start.clone(), None)]);
+    let mut queue = VecDeque::from([start]);
+    while let Some(states) = queue.pop_front() {
+        if dfas.iter().zip(&states).all(|(dfa, &state)| dfa.is_match_state(dfa.next_eoi_state(state))) {
+            let mut name = Vec::new();
+            let mut at = &states;
+            while let Some(Some((previous, byte))) = seen.get(at) {
+                name.push(*byte);
+                at = previous;
+            }
+            name.reverse();
+            return String::from_utf8(name).ok();
+        }
+        for &byte in NAME_BYTES {
+            let next: Vec<_> = dfas.iter().zip(&states).map(|(dfa, &state)| dfa.next_state(state, byte)).collect();
+            if dfas.iter().zip(&next).any(|(dfa, &state)| dfa.is_dead_state(state)) || seen.contains_key(&next) {
+                continue;
+            }
+            seen.insert(next.clone(), Some((states.clone(), byte)));
+            queue.push_back(next);
+        }
+    }
+    None
+}
+
+/// ECR's repository-name pattern (API reference, `CreateRepository`: `repositoryName`), as a whole-name
+/// byte regex.
+const REPOSITORY_NAME: &str =
+    r"(?-u)^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$";
+
+fn dfa(regex: &str) -> Option<DFA<Vec<u32>>> {
+    // globset's regexes match bytes (`(?-u)`), which may not be UTF-8.
+    DFA::builder()
+        .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+        .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
+        .build(regex)
+        .ok()
 }
 
 /// The bytes repository names are made of.

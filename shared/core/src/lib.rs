@@ -19,6 +19,7 @@ pub mod policy;
 pub mod registry;
 pub mod replication;
 pub mod report;
+pub mod scan_filter;
 pub mod securityhub;
 pub mod text;
 pub mod vulnerabilities;

@@ -191,7 +191,7 @@ impl RegistryScanning {
         let matching = self
             .rules
             .iter()
-            .filter(|rule| rule.filters.iter().any(|f| crate::wildcard::matches(f, name)))
+            .filter(|rule| rule.filters.iter().any(|f| crate::scan_filter::matches(f, name)))
             .map(|rule| rule.frequency);
         matching.max_by_key(|f| match f {
             ScanFrequency::Manual => 0,
@@ -201,17 +201,28 @@ impl RegistryScanning {
     }
 }
 
+use crate::scan_filter::MAX_FILTERS_PER_RULE;
+
 /// ECR's limit on rules in a registry scanning configuration.
 pub const MAX_SCAN_RULES: usize = 2;
 
 impl RegistryScanning {
     /// The configuration with `filter` added to the rule of `frequency` (created if missing), every other
-    /// rule and filter kept. `Ok(None)` when the filter is already there; an error past ECR's rule limit.
+    /// rule and filter kept. `Ok(None)` when the filter is already there; an error past ECR's limits (two rules,
+    /// 100 filters in a rule), which says what to do instead.
     pub fn with_filter(&self, frequency: ScanFrequency, filter: &str) -> Result<Option<Self>, String> {
         let mut next = self.clone();
         let rule_count = next.rules.len();
         match next.rules.iter_mut().find(|rule| rule.frequency == frequency) {
             Some(rule) if rule.filters.iter().any(|f| f == filter) => return Ok(None),
+            Some(rule) if rule.filters.len() >= MAX_FILTERS_PER_RULE => {
+                return Err(format!(
+                    "the registry's {} scanning rule already has {MAX_FILTERS_PER_RULE} filters, ECR's limit: \
+                     cover these repositories with fewer, wider baseline globs (e.g. `team/**`), whose filters \
+                     cover many repositories each",
+                    frequency.as_str()
+                ))
+            }
             Some(rule) => rule.filters.push(filter.to_string()),
             None if rule_count >= MAX_SCAN_RULES => {
                 return Err(format!(

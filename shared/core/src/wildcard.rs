@@ -1,5 +1,6 @@
 //! ECR's wildcard filters: `*` stands for any run of characters (including none), everything else is
-//! literal. Used by registry scanning filters, replication filters and lifecycle `tagPatternList`.
+//! literal. Used by tag mutability exclusions, lifecycle `tagPatternList` and (with a wildcard) registry
+//! scanning filters, whose wildcard-free form means "contains" (see [`crate::scan_filter`]).
 
 /// Whether `text` matches the ECR wildcard `pattern` (`*` = any run of characters, case-sensitive).
 pub fn matches(pattern: &str, text: &str) -> bool {

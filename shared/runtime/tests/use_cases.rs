@@ -13,7 +13,7 @@ use warden_core::baseline::Baseline;
 use warden_core::controls::ControlId;
 use warden_core::glob::NameGlob;
 use warden_core::lifecycle::Image;
-use warden_core::observed::{EncryptionType, RegistryScanning, RepositoryFacts, ScanType, TagMutability};
+use warden_core::observed::{EncryptionType, RegistryScanning, RepositoryFacts, ScanRule, ScanType, TagMutability};
 use warden_core::registry::{Registry, RegistryError, ScanStart};
 use warden_core::report::{Outcome, Status, Verdict};
 use warden_core::securityhub::{FindingsHub, HubFinding};
@@ -51,6 +51,8 @@ struct FakeRegistry {
     home: Option<Origin>,
     /// Calls made (each checks for a failure first).
     calls: AtomicUsize,
+    /// The registry's scanning rules (none at first, under basic scanning).
+    scanning_rules: Mutex<Vec<ScanRule>>,
 }
 
 impl FakeRegistry {
@@ -144,7 +146,7 @@ impl Registry for FakeRegistry {
     }
 
     async fn registry_scanning(&self) -> Result<RegistryScanning, RegistryError> {
-        Ok(RegistryScanning { scan_type: ScanType::Basic, rules: vec![] })
+        Ok(RegistryScanning { scan_type: ScanType::Basic, rules: self.scanning_rules.lock().expect("lock").clone() })
     }
 
     async fn start_image_scan(&self, name: &str, digest: &str) -> Result<ScanStart, RegistryError> {
@@ -192,7 +194,16 @@ impl Registry for FakeRegistry {
             }
             Action::DeleteRepositoryPolicy { .. } => repo.policy = None,
             Action::Tag { tags } => repo.tags.extend(tags.clone()),
-            Action::AddRegistryScanFilter { .. } => {}
+            Action::AddRegistryScanFilter { frequency, filter, .. } => {
+                let mut rules = self.scanning_rules.lock().expect("lock");
+                let have = RegistryScanning { scan_type: ScanType::Basic, rules: rules.clone() };
+                if let Some(next) = have
+                    .with_filter(*frequency, filter)
+                    .map_err(|message| RegistryError::Failed { operation: operation.to_string(), message })?
+                {
+                    *rules = next.rules;
+                }
+            }
         }
         self.writes.lock().expect("lock").push(format!("{operation} {}", repository.name));
         Ok(())
@@ -433,7 +444,7 @@ async fn a_push_to_a_manually_scanned_repository_starts_one_scan() {
         panic!("not an image report")
     };
     assert_eq!(report.scan, ImageScan::Started, "scanning was manual when the image arrived");
-    assert!(fake.writes().contains(&"PutImageScanningConfiguration app".to_string()), "and is on push from now on");
+    assert!(fake.writes().contains(&"PutRegistryScanningConfiguration app".to_string()), "and is on push from now on");
     let Ok(Handled::Image { report, .. }) = handler.handle(&push_event("app", "sha256:2", "v2"), false).await else {
         panic!("not an image report")
     };
@@ -470,7 +481,7 @@ async fn a_forbidden_tag_is_one_alert_and_nothing_is_deleted() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].kind, AlertKind::Governance);
     assert!(sent[0].problems.iter().any(|p| p.contains("`latest` is forbidden")), "{:?}", sent[0].problems);
-    let governance = ["PutImageTagMutability", "PutImageScanningConfiguration", "PutLifecyclePolicy", "TagResource"];
+    let governance = ["PutImageTagMutability", "PutRegistryScanningConfiguration", "PutLifecyclePolicy", "TagResource"];
     let writes = fake.writes();
     assert!(writes.iter().all(|w| governance.iter().any(|g| w.starts_with(g))), "only settings change: {writes:?}");
     handler.handle(&push_event("prod/api", "sha256:2", ""), false).await.expect("handled");

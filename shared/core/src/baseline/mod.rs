@@ -8,6 +8,7 @@
 mod limits;
 mod locate;
 mod model;
+mod scan_scopes;
 mod settings;
 
 use std::collections::BTreeMap;
@@ -18,7 +19,7 @@ pub use model::{
 };
 pub use settings::{
     EncryptionSettings, ImageTagSettings, LifecyclePolicySettings, PublicAccess, RepositoryPolicySettings, Require,
-    Resolved, ScanVia, ScanningSettings, TagMutabilitySettings, TagMutabilityTarget, TagsSettings,
+    Resolved, ScanScope, ScanVia, ScanningSettings, TagMutabilitySettings, TagMutabilityTarget, TagsSettings,
     VulnerabilitySettings, CROSS_ACCOUNT_PULL_SID, MAX_LISTED,
 };
 
@@ -109,6 +110,8 @@ pub struct Baseline {
     pub replication: ReplicationSettings,
     defaults: Resolved,
     rules: Vec<Rule>,
+    /// The registry scanning filter of each glob that sets scanning (`**` for the defaults).
+    scan_scopes: BTreeMap<String, ScanScope>,
 }
 
 impl Baseline {
@@ -185,8 +188,10 @@ impl Baseline {
             problems.push(format!("alerts.event_bus: {problem}"));
         }
         let replication = replication_settings(file.replication.as_ref(), &mut problems);
+        let (scan_scopes, scope_problems) = scan_scopes::scan_scopes(&defaults, &file.rules, &exemptions.repositories);
+        problems.extend(scope_problems);
         if problems.is_empty() {
-            Ok(Self { exemptions, alerts, replication, defaults, rules: file.rules.clone() })
+            Ok(Self { exemptions, alerts, replication, defaults, rules: file.rules.clone(), scan_scopes })
         } else {
             Err(problems)
         }
@@ -213,13 +218,18 @@ impl Baseline {
     pub fn resolve(&self, name: &str) -> Result<Resolved, Vec<String>> {
         let mut resolved = self.defaults.clone();
         let mut problems = Vec::new();
+        let mut scope = scan_scopes::EVERY_REPOSITORY;
         for (index, rule) in self.rules.iter().enumerate() {
-            if rule.matches.as_slice().iter().any(|glob| glob.matches(name)) {
+            if let Some(glob) = rule.matches.as_slice().iter().find(|glob| glob.matches(name)) {
                 if let Err(mut p) = resolved.apply(&rule.overrides(), &format!("rules[{index}]")) {
                     problems.append(&mut p);
                 }
+                if rule.scanning.is_some() {
+                    scope = glob.as_str();
+                }
             }
         }
+        resolved.scanning.scope = self.scan_scopes.get(scope).cloned().unwrap_or_else(|| ScanScope::of(scope));
         // Every value was checked when the baseline was loaded; what a combination of rules could get wrong is left.
         problems.extend(resolved.check_together(&format!("settings for `{name}`")));
         if problems.is_empty() {

@@ -80,6 +80,28 @@ pub struct ScanningSettings {
     pub via: ScanVia,
     /// Registry rule frequency.
     pub frequency: ScanFrequency,
+    /// The registry scanning filter that stands for this repository: the one derived from the baseline glob
+    /// that gives it its scanning settings.
+    pub scope: ScanScope,
+}
+
+/// The registry scanning filter for the repositories one baseline glob gives their scanning settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanScope {
+    /// The glob (`**` for the defaults).
+    pub glob: String,
+    /// Its ECR filter, or why it has none.
+    pub filter: Result<String, String>,
+    /// Names the filter also covers that the baseline leaves unscanned (exempt, or scanning off), each as
+    /// the glob that says so and an example name.
+    pub also_covers: Vec<String>,
+}
+
+impl ScanScope {
+    /// The scope of `glob`, with nothing known about what else it covers.
+    pub fn of(glob: &str) -> Self {
+        Self { glob: glob.to_string(), filter: crate::scan_filter::from_glob(glob), also_covers: Vec::new() }
+    }
 }
 
 /// Encryption settings.
@@ -187,6 +209,7 @@ impl Resolved {
                 mode: Mode::Off,
                 via: ScanVia::Repository,
                 frequency: ScanFrequency::ScanOnPush,
+                scope: ScanScope::of("**"),
             },
             encryption: EncryptionSettings { mode: Mode::Off, kind: EncryptionType::Aes256, kms_keys: Vec::new() },
             lifecycle_policy: LifecyclePolicySettings::default(),

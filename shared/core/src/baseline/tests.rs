@@ -16,7 +16,9 @@ fn problems(name: &str, text: &str) -> Vec<String> {
 fn builtin_default_is_secure_and_valid() {
     let r = Baseline::builtin().expect("built-in parses").resolve("any/repo").expect("resolves");
     assert_eq!((r.tag_mutability.mode, r.tag_mutability.target), (Mode::Enforce, TagMutabilityTarget::Immutable));
-    assert_eq!((r.scanning.mode, r.scanning.via), (Mode::Enforce, ScanVia::Repository));
+    // Registry level: AWS is deprecating the repository-level setting (PutImageScanningConfiguration).
+    assert_eq!((r.scanning.mode, r.scanning.via), (Mode::Enforce, ScanVia::Registry));
+    assert_eq!(r.scanning.scope.filter.as_deref(), Ok("*"), "one filter for every repository");
     assert_eq!((r.encryption.mode, r.encryption.kind), (Mode::Audit, EncryptionType::Kms));
     assert_eq!((r.lifecycle_policy.mode, r.lifecycle_policy.require), (Mode::Enforce, Require::Present));
     assert!(r.lifecycle_policy.policy.contains(r#""countNumber":14"#), "{}", r.lifecycle_policy.policy);
@@ -455,4 +457,46 @@ fn contradictory_rules_are_reported_per_pair() {
     assert!(found[1].contains("rules[3].tag_mutability.exclusions") && found[1].contains("`team-b/web`"), "{found:#?}");
     let apart = "[[rules]]\nmatch = \"team-a/*\"\nencryption = { type = \"KMS\", kms_keys = [\"arn:aws:kms:us-east-1:111122223333:key/k1\"] }\n[[rules]]\nmatch = \"team-b/*\"\nencryption = { type = \"AES256\" }\n";
     parse(apart);
+}
+
+#[test]
+fn each_glob_that_sets_scanning_gets_its_own_filter() {
+    let baseline = parse(
+        r#"
+        [exemptions]
+        repositories = ["legacy/**"]
+        [[rules]]
+        match = "prod/**"
+        scanning = { frequency = "CONTINUOUS_SCAN" }
+        [[rules]]
+        match = ["sandbox-*", "scratch"]
+        scanning = { mode = "off" }
+        [[rules]]
+        match = "team-?/**"
+        tags = { mode = "audit" }
+        "#,
+    );
+    let scope = |name: &str| baseline.resolve(name).expect("resolves").scanning.scope;
+    assert_eq!(scope("prod/api").filter.as_deref(), Ok("prod/*"));
+    assert_eq!(scope("prod/api").also_covers, Vec::<String>::new(), "nothing under prod/ is left unscanned");
+    assert_eq!(scope("team-a/api").filter.as_deref(), Ok("*"), "a rule that doesn't set scanning keeps the scope");
+    let everything = scope("app").also_covers;
+    assert_eq!(
+        everything,
+        vec![
+            "`legacy/**` (exempt), e.g. `legacy/a`".to_string(),
+            "`sandbox-*` (scanning off), e.g. `sandbox-a`".to_string(),
+            "`scratch` (scanning off), e.g. `scratch`".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn a_glob_ecr_cannot_express_as_a_scanning_filter_is_refused_where_it_would_be_used() {
+    let long = "a".repeat(260);
+    let text = format!("[[rules]]\nmatch = \"{long}/**\"\nscanning = {{ mode = \"enforce\" }}\n");
+    let err = Baseline::parse("t.toml", &text).expect_err("too long a filter");
+    assert!(err.to_string().contains("rules[0].match: glob"), "{err}");
+    let via_repository = text.replace("mode = \"enforce\"", "via = \"repository\"");
+    assert!(Baseline::parse("t.toml", &via_repository).is_ok(), "not used: not a problem");
 }

@@ -1,11 +1,13 @@
-//! Scanning: images must be scanned on push or continuously, either by the repository's own
-//! scan-on-push setting (honoured under basic scanning only) or by a registry scanning rule whose
-//! wildcard filter matches the repository's name.
+//! Scanning: images must be scanned on push or continuously, either by a registry scanning rule whose
+//! filter covers the repository's name (as ECR matches filters: see [`crate::scan_filter`]) or by the
+//! repository's own scan-on-push setting (honoured under basic scanning only). A fix through the registry
+//! adds the filter derived from the baseline glob that governs the repository (`*` for the defaults), so
+//! one filter serves every repository the glob covers; ECR's limits are checked before anything is written.
 
 use super::{Control, ControlId, Judgement};
 use crate::action::Action;
 use crate::baseline::{Mode, Resolved, ScanVia};
-use crate::observed::{Observed, Part, ScanFrequency, ScanType};
+use crate::observed::{Observed, Part, RegistryScanning, ScanFrequency, ScanType};
 
 /// The scanning control.
 pub struct Scanning;
@@ -48,23 +50,44 @@ impl Control for Scanning {
         } else {
             "images are not scanned on push".to_string()
         };
-        let action = if want.scanning.via == ScanVia::Registry || enhanced {
-            let frequency = match (want.scanning.frequency, enhanced) {
-                // Continuous scanning exists only with enhanced scanning.
-                (ScanFrequency::ContinuousScan, false) => ScanFrequency::ScanOnPush,
-                (frequency, _) => frequency,
-            };
-            Action::AddRegistryScanFilter { frequency, filter: name.clone() }
-        } else {
-            Action::EnableScanOnPush
+        if want.scanning.via == ScanVia::Repository && !enhanced {
+            return Judgement::Drift { finding, actions: vec![Action::EnableScanOnPush] };
+        }
+        let frequency = match (want.scanning.frequency, enhanced) {
+            // Continuous scanning exists only with enhanced scanning: BASIC registries take scan-on-push rules.
+            (ScanFrequency::ContinuousScan, false) => ScanFrequency::ScanOnPush,
+            (frequency, _) => frequency,
         };
+        let scope = &want.scanning.scope;
+        let filter = match &scope.filter {
+            Ok(filter) if crate::scan_filter::matches(filter, name) => filter.clone(),
+            Ok(filter) => {
+                return violation(finding, format!("the filter `{filter}` of glob `{}` does not cover it", scope.glob))
+            }
+            Err(problem) => return violation(finding, problem.clone()),
+        };
+        let empty = RegistryScanning { scan_type: ScanType::Basic, rules: Vec::new() };
+        if let Err(limit) = registry.unwrap_or(&empty).with_filter(frequency, &filter) {
+            return violation(finding, limit);
+        }
+        let action = Action::AddRegistryScanFilter { frequency, filter, also_covers: scope.also_covers.clone() };
         Judgement::Drift { finding, actions: vec![action] }
+    }
+}
+
+fn violation(finding: String, why: String) -> Judgement {
+    Judgement::Violation {
+        finding: format!("{finding}, and no registry scanning rule can be added: {why}"),
+        remedy: "change the baseline's globs or the registry's scanning rules so that fewer, wider filters cover \
+                 the repositories (see docs/concepts.md, \"Registry scanning\")"
+            .to_string(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::baseline::Baseline;
     use crate::controls::testing::{builtin, fresh_repository, settings};
     use crate::observed::{RegistryScanning, ScanRule};
 
@@ -93,28 +116,113 @@ mod tests {
     }
 
     #[test]
-    fn fix_uses_the_repository_setting_by_default() {
-        let judgement = Scanning.judge(&builtin(), &fresh_repository());
-        assert!(matches!(judgement, Judgement::Drift { ref actions, .. } if actions == &[Action::EnableScanOnPush]));
+    fn a_filter_without_a_wildcard_covers_every_name_containing_it() {
+        // ECR user guide, "Filters to choose which repositories are scanned": no wildcard means "contains".
+        let mut repo = fresh_repository();
+        repo.facts.name = "payments-repo-v2".into();
+        repo.registry_scanning = Some(registry(ScanType::Basic, ScanFrequency::ScanOnPush, "repo"));
+        assert_eq!(Scanning.judge(&builtin(), &repo), Judgement::Compliant);
+    }
+
+    fn add(filter: &str, frequency: ScanFrequency) -> Action {
+        Action::AddRegistryScanFilter { frequency, filter: filter.into(), also_covers: vec![] }
+    }
+
+    fn actions(judgement: Judgement) -> Vec<Action> {
+        match judgement {
+            Judgement::Drift { actions, .. } => actions,
+            other => panic!("expected drift, got {other:?}"),
+        }
     }
 
     #[test]
-    fn fix_adds_a_registry_filter_when_asked_or_when_enhanced() {
-        let via_registry = settings("[defaults.scanning]\nvia = \"registry\"\nfrequency = \"CONTINUOUS_SCAN\"\n");
-        let want = Action::AddRegistryScanFilter { frequency: ScanFrequency::ScanOnPush, filter: "repo".into() };
-        let judgement = Scanning.judge(&via_registry, &fresh_repository());
-        assert!(matches!(judgement, Judgement::Drift { ref actions, .. } if actions == &[want]), "basic: on push");
+    fn the_default_fix_is_one_registry_filter_for_every_repository() {
+        assert_eq!(actions(Scanning.judge(&builtin(), &fresh_repository())), vec![add("*", ScanFrequency::ScanOnPush)]);
+    }
+
+    #[test]
+    fn the_repository_setting_is_used_only_when_asked_and_only_under_basic_scanning() {
+        let via_repository = settings("[defaults.scanning]\nvia = \"repository\"\n");
+        assert_eq!(actions(Scanning.judge(&via_repository, &fresh_repository())), vec![Action::EnableScanOnPush]);
+        assert!(Action::EnableScanOnPush.describe().contains("deprecating"), "the report says the API is deprecated");
 
         let mut repo = fresh_repository();
         repo.facts.scan_on_push = true;
         repo.registry_scanning = Some(registry(ScanType::Enhanced, ScanFrequency::ContinuousScan, "prod/*"));
-        let want = Action::AddRegistryScanFilter { frequency: ScanFrequency::ScanOnPush, filter: "repo".into() };
-        match Scanning.judge(&builtin(), &repo) {
+        match Scanning.judge(&via_repository, &repo) {
             Judgement::Drift { finding, actions } => {
                 assert!(finding.contains("enhanced scanning ignores it"), "{finding}");
-                assert_eq!(actions, vec![want]);
+                assert_eq!(actions, vec![add("*", ScanFrequency::ScanOnPush)]);
             }
             other => panic!("expected drift, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn basic_registries_take_scan_on_push_rules_only() {
+        let continuous = settings("[defaults.scanning]\nfrequency = \"CONTINUOUS_SCAN\"\n");
+        assert_eq!(
+            actions(Scanning.judge(&continuous, &fresh_repository())),
+            vec![add("*", ScanFrequency::ScanOnPush)]
+        );
+        let mut repo = fresh_repository();
+        repo.registry_scanning = Some(RegistryScanning { scan_type: ScanType::Enhanced, rules: vec![] });
+        assert_eq!(actions(Scanning.judge(&continuous, &repo)), vec![add("*", ScanFrequency::ContinuousScan)]);
+    }
+
+    #[test]
+    fn the_filter_comes_from_the_glob_that_governs_the_repository() {
+        let baseline = Baseline::parse(
+            "t.toml",
+            r#"
+            [exemptions]
+            repositories = ["team/legacy-*"]
+            [defaults.scanning]
+            mode = "off"
+            [[rules]]
+            match = "team/**"
+            scanning = { mode = "enforce" }
+            "#,
+        )
+        .expect("valid");
+        let mut repo = fresh_repository();
+        repo.facts.name = "team/api".into();
+        let want = baseline.resolve("team/api").expect("resolves");
+        let want_action = Action::AddRegistryScanFilter {
+            frequency: ScanFrequency::ScanOnPush,
+            filter: "team/*".into(),
+            also_covers: vec!["`team/legacy-*` (exempt), e.g. `team/legacy-a`".into()],
+        };
+        let actions = actions(Scanning.judge(&want, &repo));
+        assert_eq!(actions, vec![want_action]);
+        assert!(actions[0].describe().contains("also covers `team/legacy-*` (exempt)"), "{}", actions[0].describe());
+    }
+
+    /// API reference, `ScanningRepositoryFilterList`: at most 100 filters in a rule; `RegistryScanningRuleList`:
+    /// at most 2 rules. Checked before writing, as a violation that says what to do.
+    #[test]
+    fn ecr_limits_are_violations_before_any_write() {
+        let mut repo = fresh_repository();
+        let filters: Vec<String> = (0..100).map(|i| format!("name-{i}")).collect();
+        repo.registry_scanning = Some(RegistryScanning {
+            scan_type: ScanType::Basic,
+            rules: vec![ScanRule { frequency: ScanFrequency::ScanOnPush, filters }],
+        });
+        match Scanning.judge(&builtin(), &repo) {
+            Judgement::Violation { finding, .. } => assert!(finding.contains("100 filters"), "{finding}"),
+            other => panic!("expected a violation, got {other:?}"),
+        }
+        let mut repo = fresh_repository();
+        repo.registry_scanning = Some(RegistryScanning {
+            scan_type: ScanType::Enhanced,
+            rules: vec![
+                ScanRule { frequency: ScanFrequency::ContinuousScan, filters: vec!["x*".into()] },
+                ScanRule { frequency: ScanFrequency::Manual, filters: vec!["y*".into()] },
+            ],
+        });
+        match Scanning.judge(&builtin(), &repo) {
+            Judgement::Violation { finding, .. } => assert!(finding.contains("2 scanning rules"), "{finding}"),
+            other => panic!("expected a violation, got {other:?}"),
         }
     }
 }
