@@ -83,3 +83,57 @@ async fn a_policy_ecr_stored_in_its_own_form_is_not_written_again() {
     assert_eq!(second.code(), 0, "{second:?}");
     assert_eq!(moto.writes(), Vec::<String>::new(), "the second run makes no write");
 }
+
+/// The registry's scanning rules: (frequency, sorted filters).
+async fn scanning_rules(ecr: &aws_sdk_ecr::Client) -> Vec<(String, Vec<String>)> {
+    let config = ecr.get_registry_scanning_configuration().send().await.expect("get rules");
+    let rules = config.scanning_configuration().map(|c| c.rules().to_vec()).unwrap_or_default();
+    let rule = |r: &aws_sdk_ecr::types::RegistryScanningRule| {
+        let mut filters: Vec<String> = r.repository_filters().iter().map(|f| f.filter().to_string()).collect();
+        filters.sort();
+        (r.scan_frequency().as_str().to_string(), filters)
+    };
+    rules.iter().map(rule).collect()
+}
+
+/// 150 repositories governed at the registry level stay within ECR's limits: a scanning rule holds at most
+/// 100 filters (API reference, `RegistryScanningRule.repositoryFilters`, 0-100 items), so one filter per
+/// repository would break at the 101st. The built-in baseline covers them all with `*`; a baseline with a rule
+/// per team, with one filter per team glob. A second run writes nothing.
+#[tokio::test]
+async fn a_hundred_and_fifty_repositories_take_one_filter_per_glob_not_per_repository() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    let names: Vec<String> = (0..150).map(|i| format!("team-{}/svc-{i:03}", ["a", "b", "c"][i % 3])).collect();
+    for name in &names {
+        ecr.create_repository().repository_name(name).send().await.expect("create");
+    }
+    let per_team =
+        "[defaults.scanning]\nmode = \"off\"\n[[rules]]\nmatch = \"team-a/**\"\nscanning = { mode = \"enforce\" }\n\
+                    [[rules]]\nmatch = [\"team-b/**\", \"team-c/**\"]\nscanning = { mode = \"enforce\" }\n";
+    let per_team = moto.write_file("per-team.toml", per_team);
+    let builtin = moto.write_file("builtin.toml", "");
+    let cases = [
+        (per_team, vec![("SCAN_ON_PUSH".to_string(), vec!["team-a/*".into(), "team-b/*".into(), "team-c/*".into()])]),
+        (builtin, vec![("SCAN_ON_PUSH".to_string(), vec!["*".into()])]),
+    ];
+    for (baseline, want) in cases {
+        let no_rules = ecr.put_registry_scanning_configuration().scan_type(aws_sdk_ecr::types::ScanType::Basic);
+        no_rules.set_rules(Some(vec![])).send().await.expect("no scanning rules");
+        let baseline = baseline.to_str().expect("utf-8");
+        let apply = moto.ecr_warden(&["apply", "--baseline", baseline, "--output", "json"]);
+        assert!(apply.code() == 0 || apply.code() == 3, "{apply:?}");
+        let report = apply.json();
+        let scanning = &report["summary"]["controls"]["scanning"];
+        assert!(scanning["fixed"].as_u64().unwrap_or(0) >= 1, "{scanning}");
+        assert_eq!(scanning["error"], Value::Null, "{scanning}");
+        assert_eq!(scanning["violation"], Value::Null, "{scanning}");
+        assert_eq!(scanning_rules(&ecr).await, want);
+
+        moto.reset_recording();
+        let again = moto.ecr_warden(&["apply", "--baseline", baseline, "--output", "json"]);
+        assert!(again.code() == 0 || again.code() == 3, "{again:?}");
+        assert_eq!(again.json()["summary"]["controls"]["scanning"], json!({"compliant": 150}));
+        assert!(!moto.writes().iter().any(|w| w.contains("Scanning")), "{:?}", moto.writes());
+    }
+}

@@ -41,11 +41,14 @@ pub fn explain(id: ControlId) -> Explanation {
         ),
         ControlId::Scanning => (
             "scanning",
-            "Images are scanned on push or continuously: by the repository's own scan-on-push setting (honoured \
-             under basic scanning only), or by a registry scanning rule whose filter matches the repository.",
-            "via = \"repository\": PutImageScanningConfiguration (scanOnPush). via = \"registry\": the repository is \
-             added to a registry scanning rule of the wanted frequency (PutRegistryScanningConfiguration), every \
-             existing rule and filter kept.",
+            "Images are scanned on push or continuously: by a registry scanning rule whose filter covers the \
+             repository (a filter without `*` covers every name containing it), or by the repository's own \
+             scan-on-push setting (honoured under basic scanning only).",
+            "via = \"registry\" (the default): the filter derived from the baseline glob that governs the repository \
+             (`*` for the defaults) is added to the registry scanning rule of the wanted frequency \
+             (PutRegistryScanningConfiguration), every existing rule and filter kept, ECR's limits (2 rules, 100 \
+             filters) checked first. via = \"repository\": PutImageScanningConfiguration (scanOnPush), an API AWS \
+             is deprecating.",
             Some("ECR.1"),
             Some("ecr-private-image-scanning-enabled"),
         ),
