@@ -52,7 +52,16 @@ check("every function crate is in the template", crates == set(binaries), f"crat
 
 # Some actions are granted only when a template parameter turns their feature on (a registry-wide write, a
 # second service): each role is checked both ways, against the code's actions with and without them.
-CONDITIONS = {"ReplicationGoverned": "replication", "SecurityHubExport": "security_hub"}
+CONDITIONS = {
+    "ReplicationGoverned": "replication",
+    "SecurityHubExport": "security_hub",
+    "RegistryScanningGoverned": "registry_scanning",
+    "EnhancedScanningUsed": "enhanced_scanning",
+    "TaggingApiUsed": "tagging_api",
+    "BaselineKeyGiven": "baseline_key",
+}
+# The service each service-linked role statement may name (`ecr-warden permissions --policy` says the same).
+SERVICE_LINKED = {"inspector2.amazonaws.com", "replication.ecr.amazonaws.com"}
 
 
 def statements_when(statements, enabled):
@@ -87,7 +96,15 @@ for (binary, logical_id), governed in [(b, g) for b in sorted(binaries.items()) 
             continue
         for statement in statements_when(policy["PolicyDocument"]["Statement"], governed):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            ours = [a for a in actions if a.split(":")[0] in ("ecr", "ssm", "sns", "events", "inspector2", "sqs", "securityhub")]
+            ours = [a for a in actions if a.split(":")[0] in ("ecr", "ssm", "sns", "events", "inspector2", "sqs", "securityhub", "iam", "tag")]
+            if "iam:CreateServiceLinkedRole" in actions:
+                service = statement.get("Condition", {}).get("StringEquals", {}).get("iam:AWSServiceName")
+                check(f"{binary}: service-linked roles only for a named service", actions == ["iam:CreateServiceLinkedRole"]
+                      and service in SERVICE_LINKED, str(statement))
+            if any(a.startswith("kms:") for a in actions):
+                via = statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
+                check(f"{binary}: KMS only to decrypt the baseline key, through SSM", actions == ["kms:Decrypt"]
+                      and statement.get("Resource") == {"Ref": "BaselineKmsKeyArn"} and via is not None, str(statement))
             granted.update(ours)
             if statement.get("Resource") == "*":
                 wide.update(ours)

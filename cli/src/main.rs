@@ -146,12 +146,24 @@ struct PolicyArgs {
     /// SQS queue ARN a backfill fans out to.
     #[arg(long, value_name = "ARN", requires = "policy")]
     work_queue_arn: Option<String>,
-    /// The baseline governs replication: grant DescribeRegistry and PutReplicationConfiguration.
+    /// The baseline fixes scanning only per repository (`via = "repository"`): leave out
+    /// PutRegistryScanningConfiguration.
+    #[arg(long, requires = "policy")]
+    no_registry_scanning: bool,
+    /// The registry uses enhanced scanning: grant what PutRegistryScanningConfiguration needs under it
+    /// (inspector2:Enable, inspector2:ListAccountPermissions, Inspector's service-linked role).
+    #[arg(long, requires = "policy", conflicts_with = "no_registry_scanning")]
+    enhanced_scanning: bool,
+    /// The baseline governs replication: grant DescribeRegistry, PutReplicationConfiguration and ECR's
+    /// replication service-linked role.
     #[arg(long, requires = "policy")]
     replication: bool,
     /// The baseline sends findings to Security Hub: grant importing, reading and resolving them.
     #[arg(long, requires = "policy")]
     security_hub: bool,
+    /// Backfills read tags through the Resource Groups Tagging API (ECR_WARDEN_TAGS_FROM=tagging-api).
+    #[arg(long, requires = "policy")]
+    tagging_api: bool,
 }
 
 #[derive(Args)]
@@ -290,8 +302,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         alert_topic_arn: policy.alert_topic_arn,
                         alert_bus_arn: policy.alert_bus_arn,
                         work_queue_arn: policy.work_queue_arn,
+                        registry_scanning: !policy.no_registry_scanning,
+                        enhanced_scanning: policy.enhanced_scanning,
                         replication: policy.replication,
                         security_hub: policy.security_hub,
+                        tagging_api: policy.tagging_api,
                     };
                     permissions::policy_document(purpose, &scope)?
                 }

@@ -1,7 +1,7 @@
 //! The IAM actions each Lambda function's code paths call: what its role must grant, no more, no less.
 //! `template.yaml` is checked against this (`make check-template`).
 
-use warden_core::{controls, replication};
+use warden_core::controls;
 
 use crate::handle::Purpose;
 
@@ -12,7 +12,11 @@ pub const REGISTRY_WIDE: &[&str] = &[
     "ecr:GetRegistryScanningConfiguration",
     "ecr:PutRegistryScanningConfiguration",
     "ecr:PutReplicationConfiguration",
+    "iam:CreateServiceLinkedRole",
+    "inspector2:Enable",
+    "inspector2:ListAccountPermissions",
     "inspector2:ListFindings",
+    "tag:GetResources",
 ];
 
 /// What sending alerts calls (scoped to the alert topic and bus).
@@ -26,9 +30,41 @@ pub const FAN_OUT: &[&str] = &["sqs:SendMessage"];
 pub const SECURITY_HUB: &[&str] =
     &["securityhub:BatchImportFindings", "securityhub:BatchUpdateFindings", "securityhub:GetFindings"];
 
-/// Actions a deployment grants only when it turns their feature on, by feature: `replication` (a baseline
-/// `[replication]` section) and `security_hub` (`[alerts] security_hub = true`).
-pub const OPTIONAL: &[(&str, &[&str])] = &[("replication", replication::PERMISSIONS), ("security_hub", SECURITY_HUB)];
+/// Changing the registry's scanning rules (`scanning.via = "registry"`, the default).
+pub const REGISTRY_SCANNING: &[&str] = &["ecr:PutRegistryScanningConfiguration"];
+
+/// What `PutRegistryScanningConfiguration` needs besides itself when the registry uses enhanced scanning: "the IAM
+/// principal enabling and using enhanced scanning has permissions to call the Amazon Inspector APIs" and may
+/// create Inspector's service-linked role (ECR user guide, "IAM permissions required for enhanced scanning").
+pub const ENHANCED_SCANNING: &[&str] =
+    &["iam:CreateServiceLinkedRole", "inspector2:Enable", "inspector2:ListAccountPermissions"];
+
+/// Governing replication: the control's actions, and creating ECR's replication service-linked role, which the
+/// first `PutReplicationConfiguration` of a registry does (ECR user guide, "Using service-linked roles for
+/// Amazon ECR": replication).
+pub const REPLICATION: &[&str] =
+    &["ecr:DescribeRegistry", "ecr:PutReplicationConfiguration", "iam:CreateServiceLinkedRole"];
+
+/// Reading tags 100 repositories a call (`ECR_WARDEN_TAGS_FROM=tagging-api`, backfills only).
+pub const TAGGING_API: &[&str] = &["tag:GetResources"];
+
+/// Actions a deployment grants only when it turns their feature on, by feature: `registry_scanning`,
+/// `enhanced_scanning`, `replication` (a baseline `[replication]` section), `security_hub` (`[alerts]
+/// security_hub = true`) and `tagging_api`.
+pub const OPTIONAL: &[(&str, &[&str])] = &[
+    ("registry_scanning", REGISTRY_SCANNING),
+    ("enhanced_scanning", ENHANCED_SCANNING),
+    ("replication", REPLICATION),
+    ("security_hub", SECURITY_HUB),
+    ("tagging_api", TAGGING_API),
+];
+
+/// The service each feature may create a service-linked role for (`iam:AWSServiceName`).
+pub const SERVICE_LINKED_ROLES: &[(&str, &str)] =
+    &[("enhanced_scanning", "inspector2.amazonaws.com"), ("replication", "replication.ecr.amazonaws.com")];
+
+/// Creating a service-linked role: only ever granted with a condition naming the service.
+const SERVICE_LINKED_ROLE: &str = "iam:CreateServiceLinkedRole";
 
 /// The IAM actions the function serving `purpose` calls, sorted.
 pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
@@ -36,8 +72,10 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
     // Every function reads its baseline from SSM.
     let mut actions = vec!["ssm:GetParameter"];
     if purpose != Purpose::ScanResults {
-        // Governing a repository: each control's observe and fix.
+        // Governing a repository: each control's observe and fix; a registry scanning rule put under enhanced
+        // scanning needs Inspector's permissions too.
         actions.extend(controls::all_permissions());
+        actions.extend(ENHANCED_SCANNING);
     }
     if matches!(purpose, Purpose::RepositoryEvents | Purpose::ImagePushes | Purpose::ScanResults) || any {
         actions.extend(ALERTING);
@@ -50,8 +88,9 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
         actions.extend(["ecr:DescribeImageScanFindings", "inspector2:ListFindings"]);
     }
     if matches!(purpose, Purpose::Backfill | Purpose::BackfillWorker) || any {
-        // A backfill request may ask for `lifecycleImpact`, which reads images.
+        // A backfill request may ask for `lifecycleImpact`, which reads images; it may read tags in bulk.
         actions.push("ecr:DescribeImages");
+        actions.extend(TAGGING_API);
     }
     if purpose == Purpose::Backfill || any {
         actions.extend(FAN_OUT);
@@ -59,7 +98,7 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
     if matches!(purpose, Purpose::RepositoryEvents | Purpose::Backfill) || any {
         // A whole-registry backfill and a repository just created check the registry's replication (only
         // when the baseline has a `[replication]` section; the template grants these only when asked).
-        actions.extend(replication::PERMISSIONS);
+        actions.extend(REPLICATION);
     }
     // Every function reports what it finds to Security Hub when the baseline asks.
     actions.extend(SECURITY_HUB);
@@ -86,10 +125,30 @@ pub struct PolicyScope {
     pub alert_bus_arn: Option<String>,
     /// The SQS queue ARN a backfill fans out to.
     pub work_queue_arn: Option<String>,
+    /// Whether the baseline fixes scanning through registry rules (grants `PutRegistryScanningConfiguration`).
+    pub registry_scanning: bool,
+    /// Whether the registry uses enhanced scanning (grants what a put under it needs).
+    pub enhanced_scanning: bool,
     /// Whether the baseline governs replication (grants its registry-wide actions).
     pub replication: bool,
     /// Whether findings go to Security Hub.
     pub security_hub: bool,
+    /// Whether backfills read tags through the Resource Groups Tagging API.
+    pub tagging_api: bool,
+}
+
+impl PolicyScope {
+    /// Whether the optional `feature` (a name in [`OPTIONAL`]) is turned on.
+    pub fn has(&self, feature: &str) -> bool {
+        match feature {
+            "registry_scanning" => self.registry_scanning,
+            "enhanced_scanning" => self.enhanced_scanning,
+            "replication" => self.replication,
+            "security_hub" => self.security_hub,
+            "tagging_api" => self.tagging_api,
+            _ => false,
+        }
+    }
 }
 
 /// Why a policy document can't be written.
@@ -115,15 +174,12 @@ pub enum ScopeError {
 pub fn policy_document(purpose: Purpose, scope: &PolicyScope) -> Result<serde_json::Value, ScopeError> {
     scope.check()?;
     let PolicyScope { partition, region, account, .. } = scope;
-    let turned_off: Vec<&str> = OPTIONAL
-        .iter()
-        .filter(|(feature, _)| match *feature {
-            "replication" => !scope.replication,
-            _ => !scope.security_hub,
-        })
-        .flat_map(|(_, actions)| actions.iter().copied())
-        .collect();
-    let actions: Vec<&str> = for_purpose(purpose).into_iter().filter(|a| !turned_off.contains(a)).collect();
+    // An action is left out when every feature that needs it is off.
+    let wanted = |action: &str| {
+        let mut features = OPTIONAL.iter().filter(|(_, actions)| actions.contains(&action)).peekable();
+        features.peek().is_none() || features.any(|(feature, _)| scope.has(feature))
+    };
+    let actions: Vec<&str> = for_purpose(purpose).into_iter().filter(|a| wanted(a)).collect();
     let mut statements = Vec::new();
     let mut add = |sid: &str, actions: Vec<&str>, resource: String| {
         if !actions.is_empty() {
@@ -135,7 +191,8 @@ pub fn policy_document(purpose: Purpose, scope: &PolicyScope) -> Result<serde_js
     let repository_scoped =
         actions.iter().filter(|a| a.starts_with("ecr:") && !REGISTRY_WIDE.contains(a)).copied().collect();
     add("Repositories", repository_scoped, format!("arn:{partition}:ecr:{region}:{account}:repository/*"));
-    let registry_wide = actions.iter().filter(|a| REGISTRY_WIDE.contains(a)).copied().collect();
+    let registry_wide =
+        actions.iter().filter(|a| REGISTRY_WIDE.contains(a) && **a != SERVICE_LINKED_ROLE).copied().collect();
     add("RegistryWide", registry_wide, "*".to_string());
     let granted = |action: &'static str| actions.iter().filter(|a| **a == action).copied().collect::<Vec<_>>();
     if let Some(name) = &scope.baseline_parameter {
@@ -164,6 +221,14 @@ pub fn policy_document(purpose: Purpose, scope: &PolicyScope) -> Result<serde_js
     let mut on_hub = granted("securityhub:BatchUpdateFindings");
     on_hub.extend(granted("securityhub:GetFindings"));
     add("ResolveFindings", on_hub, format!("{securityhub}:hub/default"));
+    let services: Vec<&str> =
+        SERVICE_LINKED_ROLES.iter().filter(|(feature, _)| scope.has(feature)).map(|(_, service)| *service).collect();
+    if actions.contains(&SERVICE_LINKED_ROLE) && !services.is_empty() {
+        statements.push(serde_json::json!({
+            "Sid": "CreateServiceLinkedRoles", "Effect": "Allow", "Action": [SERVICE_LINKED_ROLE], "Resource": "*",
+            "Condition": { "StringEquals": { "iam:AWSServiceName": services } },
+        }));
+    }
     Ok(serde_json::json!({ "Version": "2012-10-17", "Statement": statements }))
 }
 
@@ -214,8 +279,11 @@ mod tests {
             alert_topic_arn: None,
             alert_bus_arn: None,
             work_queue_arn: None,
+            registry_scanning: true,
+            enhanced_scanning: false,
             replication: false,
             security_hub: false,
+            tagging_api: false,
         }
     }
 
@@ -230,6 +298,7 @@ mod tests {
             alert_topic_arn: Some("arn:aws:sns:eu-west-1:123456789012:alerts".into()),
             alert_bus_arn: Some("arn:aws:events:eu-west-1:123456789012:event-bus/ecr-warden".into()),
             security_hub: true,
+            enhanced_scanning: true,
             ..scope()
         };
         let document = policy_document(Purpose::ImagePushes, &scope).expect("valid scope");
@@ -285,6 +354,47 @@ mod tests {
         let scans = policy_document(Purpose::ScanResults, &scope()).unwrap();
         let actions = &statement(&scans, "Repositories").unwrap()["Action"];
         assert_eq!(actions, &serde_json::json!(["ecr:DescribeImageScanFindings"]));
+    }
+
+    /// ECR user guide, "IAM permissions required for enhanced scanning": `iam:CreateServiceLinkedRole` only with
+    /// `iam:AWSServiceName` = `inspector2.amazonaws.com`; "Using service-linked roles for Amazon ECR": replication's
+    /// role is `replication.ecr.amazonaws.com`. Never unconditioned.
+    #[test]
+    fn service_linked_roles_are_granted_only_for_the_features_turned_on_and_by_service_name() {
+        let condition = |scope: PolicyScope| {
+            let document = policy_document(Purpose::Backfill, &scope).expect("valid");
+            let unconditioned = statement(&document, "RegistryWide").map(|s| s["Action"].to_string());
+            assert!(!unconditioned.unwrap_or_default().contains("CreateServiceLinkedRole"), "{document:#}");
+            statement(&document, "CreateServiceLinkedRoles").map(|s| s["Condition"].clone())
+        };
+        assert_eq!(condition(scope()), None);
+        assert_eq!(
+            condition(PolicyScope { enhanced_scanning: true, ..scope() }),
+            Some(serde_json::json!({"StringEquals": {"iam:AWSServiceName": ["inspector2.amazonaws.com"]}}))
+        );
+        assert_eq!(
+            condition(PolicyScope { enhanced_scanning: true, replication: true, ..scope() }),
+            Some(serde_json::json!({"StringEquals": {"iam:AWSServiceName": [
+                "inspector2.amazonaws.com", "replication.ecr.amazonaws.com"
+            ]}}))
+        );
+        let replication_only = policy_document(Purpose::Backfill, &PolicyScope { replication: true, ..scope() });
+        let text = replication_only.expect("valid").to_string();
+        assert!(text.contains("replication.ecr.amazonaws.com") && !text.contains("inspector2:Enable"), "{text}");
+        for action in warden_core::replication::PERMISSIONS {
+            assert!(REPLICATION.contains(action), "{action}");
+        }
+    }
+
+    #[test]
+    fn registry_wide_writes_are_left_out_when_their_feature_is_off() {
+        let actions = |scope: PolicyScope| policy_document(Purpose::Backfill, &scope).expect("valid").to_string();
+        assert!(actions(scope()).contains("ecr:PutRegistryScanningConfiguration"));
+        let per_repository = actions(PolicyScope { registry_scanning: false, ..scope() });
+        assert!(!per_repository.contains("PutRegistryScanningConfiguration"), "{per_repository}");
+        assert!(per_repository.contains("ecr:GetRegistryScanningConfiguration"), "reading it is always needed");
+        assert!(!actions(scope()).contains("tag:GetResources"));
+        assert!(actions(PolicyScope { tagging_api: true, ..scope() }).contains("tag:GetResources"));
     }
 
     #[test]
