@@ -96,15 +96,19 @@ for (binary, logical_id), governed in [(b, g) for b in sorted(binaries.items()) 
             continue
         for statement in statements_when(policy["PolicyDocument"]["Statement"], governed):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            ours = [a for a in actions if a.split(":")[0] in ("ecr", "ssm", "sns", "events", "inspector2", "sqs", "securityhub", "iam", "tag")]
+            ours = [a for a in actions if a.split(":")[0] in ("ecr", "ssm", "sns", "events", "inspector2", "sqs", "securityhub", "iam", "tag", "kms")]
             if "iam:CreateServiceLinkedRole" in actions:
                 service = statement.get("Condition", {}).get("StringEquals", {}).get("iam:AWSServiceName")
                 check(f"{binary}: service-linked roles only for a named service", actions == ["iam:CreateServiceLinkedRole"]
                       and service in SERVICE_LINKED, str(statement))
-            if any(a.startswith("kms:") for a in actions):
+            if "kms:Decrypt" in actions:
                 via = statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
-                check(f"{binary}: KMS only to decrypt the baseline key, through SSM", actions == ["kms:Decrypt"]
+                check(f"{binary}: KMS decrypts only the baseline key, through SSM", actions == ["kms:Decrypt"]
                       and statement.get("Resource") == {"Ref": "BaselineKmsKeyArn"} and via is not None, str(statement))
+            if "kms:DescribeKey" in actions:
+                check(f"{binary}: keys are described only in the function's region", actions == ["kms:DescribeKey"]
+                      and statement.get("Resource") == {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:*:key/*"},
+                      str(statement))
             granted.update(ours)
             if statement.get("Resource") == "*":
                 wide.update(ours)

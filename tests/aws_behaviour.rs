@@ -137,3 +137,77 @@ async fn a_hundred_and_fifty_repositories_take_one_filter_per_glob_not_per_repos
         assert!(!moto.writes().iter().any(|w| w.contains("Scanning")), "{:?}", moto.writes());
     }
 }
+
+/// Security Hub ECR.5 and the AWS Config rule `ecr-repository-cmk-encryption-enabled` fail a repository
+/// encrypted with the AWS managed key: with `encryptionType` KMS and no key, "Amazon ECR uses an AWS managed
+/// key ... with the alias aws/ecr" (ECR user guide, "Encryption at rest"), and `kms:DescribeKey` says
+/// `"KeyManager": "AWS"` for it (KMS API reference, `KeyMetadata`). moto gives such a repository a key ARN it
+/// doesn't hold and manages every key it has as CUSTOMER, so a stand-in answers DescribeKey for that key as
+/// AWS would. With `customer_managed_key = true`, that repository is a violation citing ECR.5; one under a
+/// customer managed key is compliant; each key is described once.
+#[tokio::test]
+async fn an_aws_managed_key_fails_the_customer_managed_key_requirement_as_ecr_5_does() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    let key = moto.kms().await.create_key().send().await.expect("create key");
+    let key_arn = key.key_metadata().and_then(|m| m.arn()).expect("key ARN").to_string();
+    let kms = |key: Option<&str>| {
+        let config = aws_sdk_ecr::types::EncryptionConfiguration::builder()
+            .encryption_type(aws_sdk_ecr::types::EncryptionType::Kms)
+            .set_kms_key(key.map(str::to_string));
+        config.build().expect("encryption configuration")
+    };
+    let customer = Some(key_arn.as_str());
+    for (name, key) in [("cmk/app", customer), ("cmk/web", customer), ("managed/app", None), ("managed/web", None)] {
+        let create = ecr.create_repository().repository_name(name).encryption_configuration(kms(key));
+        create.send().await.expect("create");
+    }
+    let proxy = FaultProxy::start_with(&moto.endpoint, 0, 1, &[]);
+    // Every other key is the one ECR chose itself (moto makes up one per repository; AWS uses aws/ecr).
+    proxy.answer("DescribeKey", move |body| {
+        let request: Value = serde_json::from_str(body).ok()?;
+        let asked = request["KeyId"].as_str()?.to_string();
+        (asked != key_arn).then(|| {
+            let id = asked.rsplit('/').next().unwrap_or_default();
+            json!({"KeyMetadata": {"KeyId": id, "Arn": asked, "AWSAccountId": "123456789012",
+                   "KeyManager": "AWS", "KeyState": "Enabled", "Enabled": true}})
+            .to_string()
+        })
+    });
+
+    let baseline = moto.write_file("cmk.toml", "[defaults.encryption]\ncustomer_managed_key = true\n");
+    let env = [("AWS_ENDPOINT_URL", proxy.endpoint.as_str())];
+    let plan =
+        moto.ecr_warden_with(&["plan", "--baseline", baseline.to_str().expect("utf-8"), "--output", "json"], &env);
+    let report = plan.json();
+    let encryption = |name: &str| {
+        let repositories = report["repositories"].as_array().expect("repositories");
+        let repository = repositories.iter().find(|r| r["repository"] == name).expect("in the report");
+        let controls = repository["controls"].as_array().expect("controls");
+        controls.iter().find(|c| c["control"] == "encryption").expect("encryption").clone()
+    };
+    for name in ["cmk/app", "cmk/web"] {
+        assert_eq!(encryption(name)["status"], "compliant", "{plan:?}");
+        assert_eq!(encryption(name)["security_hub_control"], "ECR.5");
+    }
+    for name in ["managed/app", "managed/web"] {
+        let control = encryption(name);
+        assert_eq!(control["status"], "violation", "{control:#}");
+        assert!(control["finding"].as_str().unwrap_or("").contains("AWS managed key"), "{control:#}");
+    }
+    // One DescribeKey per key, not per repository: the customer managed key shared by two repositories is
+    // described once (by moto); each made-up key once (here).
+    assert_eq!(moto.operation_counts().get("DescribeKey"), Some(&1));
+    assert_eq!(proxy.stood_in().len(), 2);
+
+    // Without the requirement, the AWS managed key is KMS encryption like any other, and no longer ECR.5.
+    let plain = moto.write_file("kms.toml", "[defaults.encryption]\ntype = \"KMS\"\n");
+    let plan = moto.ecr_warden_with(&["plan", "--baseline", plain.to_str().expect("utf-8"), "--output", "json"], &env);
+    let report = plan.json();
+    let repositories = report["repositories"].as_array().expect("repositories");
+    let managed = repositories.iter().find(|r| r["repository"] == "managed/app").expect("in the report");
+    let control = managed["controls"].as_array().expect("controls").iter().find(|c| c["control"] == "encryption");
+    let control = control.expect("encryption");
+    assert_eq!(control["status"], "compliant", "{control:#}");
+    assert_eq!(control["security_hub_control"], Value::Null, "KMS alone is not what ECR.5 asks: {control:#}");
+}

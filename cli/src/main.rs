@@ -164,6 +164,10 @@ struct PolicyArgs {
     /// Backfills read tags through the Resource Groups Tagging API (ECR_WARDEN_TAGS_FROM=tagging-api).
     #[arg(long, requires = "policy")]
     tagging_api: bool,
+    /// The customer managed KMS key the baseline SecureString is encrypted with: grant kms:Decrypt on it,
+    /// through SSM only.
+    #[arg(long, value_name = "ARN", requires = "policy")]
+    baseline_key_arn: Option<String>,
 }
 
 #[derive(Args)]
@@ -307,6 +311,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         replication: policy.replication,
                         security_hub: policy.security_hub,
                         tagging_api: policy.tagging_api,
+                        baseline_key_arn: policy.baseline_key_arn,
                     };
                     permissions::policy_document(purpose, &scope)?
                 }

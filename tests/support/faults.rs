@@ -54,6 +54,9 @@ impl Fault {
 /// How a request body is rewritten before moto sees it.
 type Rewrite = fn(&str) -> String;
 
+/// Answers a request body itself (`Some`: the JSON answer), or lets it through to moto (`None`).
+type Answer = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// When a held request is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -115,6 +118,8 @@ struct State {
     hangs: Mutex<Vec<(String, String)>>,
     /// Operations whose request body is rewritten before moto sees it, and how.
     rewrites: Mutex<Vec<(String, Rewrite)>>,
+    /// Operations the proxy may answer itself, by request body.
+    answers: Mutex<Vec<(String, Answer)>>,
 }
 
 impl FaultProxy {
@@ -140,6 +145,7 @@ impl FaultProxy {
             holds: Mutex::default(),
             hangs: Mutex::default(),
             rewrites: Mutex::default(),
+            answers: Mutex::default(),
         });
         let shared = Arc::clone(&state);
         std::thread::spawn(move || {
@@ -180,6 +186,12 @@ impl FaultProxy {
         self.state.rewrites.lock().expect("rewrites").push((target.to_string(), rewrite));
     }
 
+    /// Answers requests of the operation `target` itself with what `answer` returns for their body, where it
+    /// returns something; other requests go to moto. For an answer AWS gives and moto can't (an AWS managed key).
+    pub fn answer(&self, target: &str, answer: impl Fn(&str) -> Option<String> + Send + Sync + 'static) {
+        self.state.answers.lock().expect("answers").push((target.to_string(), Box::new(answer)));
+    }
+
     /// The requests a stand-in answered, in order.
     pub fn stood_in(&self) -> Vec<Request> {
         self.state.stood_in.lock().expect("stood-in requests").clone()
@@ -203,8 +215,13 @@ impl State {
         // One request per connection: every answer says `connection: close`.
         let Some(request) = read_request(&mut reader) else { return };
         self.received.fetch_add(1, Ordering::SeqCst);
+        let target = request.headers.get("x-amz-target").and_then(|t| t.rsplit('.').next()).unwrap_or("").to_string();
         let stand_in = self.stand_ins.lock().expect("stand-ins").iter().find_map(|(method, path, answer)| {
             (request.method == *method && request.path == *path).then(|| answer.clone())
+        });
+        let stand_in = stand_in.or_else(|| {
+            let answers = self.answers.lock().expect("answers");
+            answers.iter().filter(|(t, _)| *t == target).find_map(|(_, answer)| answer(&request.body))
         });
         if let Some(answer) = stand_in {
             let head = format!(
@@ -216,7 +233,6 @@ impl State {
             let _ = client.shutdown(Shutdown::Both);
             return;
         }
-        let target = request.headers.get("x-amz-target").and_then(|t| t.rsplit('.').next()).unwrap_or("").to_string();
         let rewrite = self.rewrites.lock().expect("rewrites").iter().find(|(t, _)| *t == target).map(|(_, f)| *f);
         let request = match rewrite {
             Some(rewrite) => Request { body: rewrite(&request.body), ..request },

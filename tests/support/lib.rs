@@ -75,6 +75,11 @@ impl Moto {
         aws_sdk_ecr::Client::new(&self.sdk_config().await)
     }
 
+    /// A KMS client.
+    pub async fn kms(&self) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.sdk_config().await)
+    }
+
     /// An SSM client, with retries off.
     pub async fn ssm(&self) -> aws_sdk_ssm::Client {
         aws_sdk_ssm::Client::new(&self.sdk_config().await)

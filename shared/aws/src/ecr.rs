@@ -17,8 +17,8 @@ use warden_core::action::Action;
 use warden_core::alert::Origin;
 use warden_core::lifecycle::{Image, StorageClass};
 use warden_core::observed::{
-    repository_name_in_arn, EncryptionType, RegistryScanning, RepositoryFacts, ScanFrequency, ScanRule, ScanType,
-    TagMutability,
+    repository_name_in_arn, EncryptionType, KeyManager, RegistryScanning, RepositoryFacts, ScanFrequency, ScanRule,
+    ScanType, TagMutability,
 };
 use warden_core::registry::{Registry, RegistryError, ScanStart};
 use warden_core::replication::{
@@ -41,6 +41,8 @@ pub struct EcrRegistry {
     /// With the Tagging API option: where [`Registry::prefetch_tags`] reads, and what it read.
     tagging: Option<aws_sdk_resourcegroupstagging::Client>,
     prefetched: std::sync::RwLock<HashMap<String, BTreeMap<String, String>>>,
+    /// Where [`Registry::key_manager`] asks, when the baseline wants a customer managed key.
+    kms: Option<aws_sdk_kms::Client>,
 }
 
 /// `DescribeRepositories` page size (ECR's maximum).
@@ -51,6 +53,7 @@ impl EcrRegistry {
     pub fn new(config: &SdkConfig) -> Self {
         let mut registry = Self::from_client(counted_client!(aws_sdk_ecr, config));
         registry.sts = Some(counted_client!(aws_sdk_sts, config));
+        registry.kms = Some(counted_client!(aws_sdk_kms, config));
         registry
     }
 
@@ -63,6 +66,7 @@ impl EcrRegistry {
             registry_lock: Mutex::new(()),
             tagging: None,
             prefetched: Default::default(),
+            kms: None,
         }
     }
 
@@ -225,6 +229,18 @@ impl Registry for EcrRegistry {
             }
         }
         Ok(images)
+    }
+
+    async fn key_manager(&self, key_arn: &str) -> Result<KeyManager, RegistryError> {
+        let failed = |message: String| RegistryError::Failed { operation: "DescribeKey".into(), message };
+        let Some(kms) = &self.kms else { return Err(failed("no KMS client is configured".into())) };
+        let output =
+            kms.describe_key().key_id(key_arn).send().await.map_err(|e| failed(crate::errors::message("KMS", &e)))?;
+        match output.key_metadata().and_then(|m| m.key_manager()) {
+            Some(aws_sdk_kms::types::KeyManagerType::Customer) => Ok(KeyManager::Customer),
+            Some(aws_sdk_kms::types::KeyManagerType::Aws) => Ok(KeyManager::Aws),
+            other => Err(failed(format!("KMS said nothing known about who manages {key_arn} ({other:?})"))),
+        }
     }
 
     async fn registry_scanning(&self) -> Result<RegistryScanning, RegistryError> {

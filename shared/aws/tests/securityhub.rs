@@ -29,6 +29,7 @@ fn findings(status: Status) -> Vec<HubFinding> {
             actions: vec![],
             error: None,
             lifecycle_impact: None,
+            security_hub_control: None,
         }],
     };
     governance_findings(&Origin { account: "123456789012".into(), region: "us-east-1".into() }, &report)

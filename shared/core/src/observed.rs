@@ -111,6 +111,17 @@ pub struct Observed {
     pub tags: BTreeMap<String, String>,
     /// The registry's scanning configuration, where the scanning control needed it.
     pub registry_scanning: Option<RegistryScanning>,
+    /// Who manages the repository's KMS key, where the encryption control needed it (`kms:DescribeKey`).
+    pub key_manager: Option<KeyManager>,
+}
+
+/// Who manages a KMS key (`KeyMetadata.KeyManager` in `kms:DescribeKey`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyManager {
+    /// An AWS managed key, such as `aws/ecr`.
+    Aws,
+    /// A customer managed key.
+    Customer,
 }
 
 /// One part of what [`Observed`] holds, as read from the registry: what a control judges, and so what is read

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use crate::action::Action;
 use crate::alert::Origin;
 use crate::lifecycle::Image;
-use crate::observed::{RegistryScanning, RepositoryFacts};
+use crate::observed::{KeyManager, RegistryScanning, RepositoryFacts};
 use crate::replication::{RegistryReplication, ReplicationConfiguration};
 use crate::vulnerabilities::Finding;
 
@@ -99,6 +99,11 @@ pub trait Registry: Send + Sync {
             operation: "PutReplicationConfiguration".into(),
             message: "not supported here".into(),
         })
+    }
+    /// Who manages the KMS key `key_arn` (`kms:DescribeKey`).
+    async fn key_manager(&self, key_arn: &str) -> Result<KeyManager, RegistryError> {
+        let _ = key_arn;
+        Err(RegistryError::Failed { operation: "DescribeKey".into(), message: "not supported here".into() })
     }
     /// Carries out one action on the repository (or on the registry, for registry-level actions).
     async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<(), RegistryError>;

@@ -71,12 +71,24 @@ pub struct ControlReport {
     /// (`plan --lifecycle-impact`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lifecycle_impact: Option<LifecycleImpact>,
+    /// The AWS Security Hub control this judgement matches, if the baseline asks what that control asks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_hub_control: Option<&'static str>,
 }
 
 impl ControlReport {
     /// A report with only a status (no finding, remedy, action or error).
     pub fn new(control: ControlId, status: Status) -> Self {
-        Self { control, status, finding: None, remedy: None, actions: Vec::new(), error: None, lifecycle_impact: None }
+        Self {
+            control,
+            status,
+            finding: None,
+            remedy: None,
+            actions: Vec::new(),
+            error: None,
+            lifecycle_impact: None,
+            security_hub_control: None,
+        }
     }
 }
 
@@ -223,10 +235,12 @@ pub fn plan(want: &Resolved, have: &Observed) -> Vec<ControlReport> {
                 actions: Vec::new(),
                 error: None,
                 lifecycle_impact: None,
+                security_hub_control: None,
             };
             if mode == Mode::Off {
                 return report;
             }
+            report.security_hub_control = control.security_hub_control(want);
             match control.judge(want, have) {
                 Judgement::Compliant => report.status = Status::Compliant,
                 Judgement::Drift { finding, actions } => {
@@ -388,6 +402,7 @@ mod tests {
                 actions: vec![],
                 error: None,
                 lifecycle_impact: None,
+                security_hub_control: None,
             }],
         };
         let verdict =

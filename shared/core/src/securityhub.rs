@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::alert::{console_url, finding_id, Alert, AlertKind, Origin};
 use crate::controls::{explain, ControlId, ALL};
-use crate::report::{Outcome, RepositoryReport, Status};
+use crate::report::{ControlReport, Outcome, RepositoryReport, Status};
 use crate::vulnerabilities::Severity;
 
 /// ASFF's longest title.
@@ -105,7 +105,8 @@ pub fn governance_findings(origin: &Origin, report: &RepositoryReport) -> Vec<Hu
         Outcome::Error => Vec::new(),
         Outcome::Gone | Outcome::Exempt => {
             let why = report.reason.clone().unwrap_or_else(|| report.outcome.as_str().to_string());
-            ALL.iter().map(|control| control_finding(origin, repository, control.id(), None, &why)).collect()
+            let passing = |id| ControlReport::new(id, Status::Compliant);
+            ALL.iter().map(|control| control_finding(origin, repository, &passing(control.id()), None, &why)).collect()
         }
         Outcome::Governed => report
             .controls
@@ -120,8 +121,7 @@ pub fn governance_findings(origin: &Origin, report: &RepositoryReport) -> Vec<Hu
                     Some(c) => c.finding.clone().unwrap_or_else(|| "drifted from the baseline".to_string()),
                     None => format!("holds the baseline ({})", control.status.as_str()),
                 };
-                let mut finding =
-                    control_finding(origin, repository, control.control, failing.map(|c| c.status), &text);
+                let mut finding = control_finding(origin, repository, control, failing.map(|c| c.status), &text);
                 if let Some(remedy) = failing.and_then(|c| c.remedy.clone()) {
                     finding.remediation = Some(remedy);
                 }
@@ -131,21 +131,23 @@ pub fn governance_findings(origin: &Origin, report: &RepositoryReport) -> Vec<Hu
     }
 }
 
-/// The finding for `control` on `repository`: failing with `status`, or passing (`None`).
+/// The finding for `report`'s control on `repository`: failing with `status`, or passing (`None`). It names a
+/// Security Hub control (and the AWS Config rule behind it) only where the judgement matches it.
 fn control_finding(
     origin: &Origin,
     repository: &str,
-    control: ControlId,
+    report: &ControlReport,
     failing: Option<Status>,
     text: &str,
 ) -> HubFinding {
+    let control = report.control;
     let explanation = explain(control);
     let mut related = Vec::new();
-    if let Some(id) = explanation.security_hub {
+    if let Some(id) = report.security_hub_control {
         related.push(format!("AWS Foundational Security Best Practices {id}"));
-    }
-    if let Some(rule) = explanation.config_rule {
-        related.push(format!("AWS Config rule {rule}"));
+        if let Some(rule) = explanation.config_rule {
+            related.push(format!("AWS Config rule {rule}"));
+        }
     }
     let mut product_fields = BTreeMap::from([
         ("ecr-warden/control".to_string(), control.to_string()),
@@ -154,7 +156,7 @@ fn control_finding(
     if let Some(status) = failing {
         product_fields.insert("ecr-warden/status".to_string(), status.as_str().to_string());
     }
-    if let Some(id) = explanation.security_hub {
+    if let Some(id) = report.security_hub_control {
         product_fields.insert("ecr-warden/securityHubControl".to_string(), id.to_string());
     }
     let severity = match control {
@@ -278,6 +280,7 @@ mod tests {
                     actions: vec![],
                     error: None,
                     lifecycle_impact: None,
+                    security_hub_control: explain(*control).security_hub,
                 })
                 .collect(),
         }

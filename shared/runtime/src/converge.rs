@@ -317,6 +317,7 @@ mod tests {
             repository_policy: None,
             tags: BTreeMap::new(),
             registry_scanning: None,
+            key_manager: None,
         };
         let mut reports = [ControlReport::new(ControlId::Tags, Status::Pending)];
         fix_pending(registry, &want(), &have, &mut reports).await.expect("the repository is there");

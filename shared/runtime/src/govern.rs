@@ -2,6 +2,8 @@
 //! once), judge every control, apply the fixes unless this is a dry run ([`crate::converge`]: each re-read
 //! before it is written and read back after), and report.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::OnceCell;
@@ -9,7 +11,7 @@ use tracing::{info_span, warn, Instrument};
 use warden_core::action::Action;
 use warden_core::baseline::{Baseline, Mode, Resolved};
 use warden_core::controls::ControlId;
-use warden_core::observed::{Observed, RegistryScanning, RepositoryFacts};
+use warden_core::observed::{KeyManager, Observed, RegistryScanning, RepositoryFacts};
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{plan, ControlReport, LifecycleImpact, Outcome, RepositoryReport};
 
@@ -25,16 +27,30 @@ pub struct GovernOptions {
     pub lifecycle_impact: bool,
 }
 
-/// State shared by every repository governed in one run: the registry scanning configuration is read
-/// at most once.
+/// State shared by every repository governed in one run: the registry scanning configuration, and who manages
+/// each KMS key, are read at most once.
 #[derive(Default)]
 pub struct RunContext {
     registry_scanning: OnceCell<Result<RegistryScanning, RegistryError>>,
+    /// Who manages each KMS key asked about: repositories often share a key, and are governed at once, so
+    /// each key is asked about once.
+    key_managers: std::sync::Mutex<HashMap<String, Arc<KeyManagerCell>>>,
 }
+
+/// Who manages one key, once asked.
+type KeyManagerCell = OnceCell<Result<KeyManager, RegistryError>>;
 
 impl RunContext {
     async fn registry_scanning(&self, registry: &dyn Registry) -> Result<RegistryScanning, RegistryError> {
         self.registry_scanning.get_or_init(|| registry.registry_scanning()).await.clone()
+    }
+
+    async fn key_manager(&self, registry: &dyn Registry, key: &str) -> Result<KeyManager, RegistryError> {
+        let cell = match self.key_managers.lock() {
+            Ok(mut cells) => Arc::clone(cells.entry(key.to_string()).or_default()),
+            Err(_) => Arc::default(),
+        };
+        cell.get_or_init(|| registry.key_manager(key)).await.clone()
     }
 }
 
@@ -178,12 +194,19 @@ async fn observe(
         futures::join!(facts_and_tags, lifecycle, policy, scanning);
     // A missing repository explains every other failure: report that first.
     let (facts, tags) = facts_and_tags?;
+    // Who manages the key: only when the baseline asks for a customer managed one, and the repository has a key.
+    let wants_customer_key = want.encryption.mode != Mode::Off && want.encryption.customer_managed_key;
+    let key_manager = match (&facts.kms_key, wants_customer_key) {
+        (Some(key), true) => Some(run.key_manager(registry, key).await?),
+        _ => None,
+    };
     Ok(Observed {
         facts,
         tags,
         lifecycle_policy: lifecycle_policy?,
         repository_policy: repository_policy?,
         registry_scanning: registry_scanning?,
+        key_manager,
     })
 }
 

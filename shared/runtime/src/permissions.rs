@@ -45,6 +45,9 @@ pub const ENHANCED_SCANNING: &[&str] =
 pub const REPLICATION: &[&str] =
     &["ecr:DescribeRegistry", "ecr:PutReplicationConfiguration", "iam:CreateServiceLinkedRole"];
 
+/// Decrypting a SecureString baseline encrypted with a customer managed key (through SSM only).
+pub const BASELINE_KEY: &[&str] = &["kms:Decrypt"];
+
 /// Reading tags 100 repositories a call (`ECR_WARDEN_TAGS_FROM=tagging-api`, backfills only).
 pub const TAGGING_API: &[&str] = &["tag:GetResources"];
 
@@ -57,6 +60,7 @@ pub const OPTIONAL: &[(&str, &[&str])] = &[
     ("replication", REPLICATION),
     ("security_hub", SECURITY_HUB),
     ("tagging_api", TAGGING_API),
+    ("baseline_key", BASELINE_KEY),
 ];
 
 /// The service each feature may create a service-linked role for (`iam:AWSServiceName`).
@@ -69,8 +73,9 @@ const SERVICE_LINKED_ROLE: &str = "iam:CreateServiceLinkedRole";
 /// The IAM actions the function serving `purpose` calls, sorted.
 pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
     let any = purpose == Purpose::Any;
-    // Every function reads its baseline from SSM.
+    // Every function reads its baseline from SSM (and decrypts it, under a customer managed key).
     let mut actions = vec!["ssm:GetParameter"];
+    actions.extend(BASELINE_KEY);
     if purpose != Purpose::ScanResults {
         // Governing a repository: each control's observe and fix; a registry scanning rule put under enhanced
         // scanning needs Inspector's permissions too.
@@ -135,6 +140,8 @@ pub struct PolicyScope {
     pub security_hub: bool,
     /// Whether backfills read tags through the Resource Groups Tagging API.
     pub tagging_api: bool,
+    /// The customer managed KMS key the baseline parameter is encrypted with, if any.
+    pub baseline_key_arn: Option<String>,
 }
 
 impl PolicyScope {
@@ -146,6 +153,7 @@ impl PolicyScope {
             "replication" => self.replication,
             "security_hub" => self.security_hub,
             "tagging_api" => self.tagging_api,
+            "baseline_key" => self.baseline_key_arn.is_some(),
             _ => false,
         }
     }
@@ -203,6 +211,11 @@ pub fn policy_document(purpose: Purpose, scope: &PolicyScope) -> Result<serde_js
             format!("arn:{partition}:ssm:{region}:{account}:parameter/{name}"),
         );
     }
+    if let Some(key) = &scope.baseline_key_arn {
+        add("DecryptBaseline", granted("kms:Decrypt"), key.clone());
+    }
+    // The key a repository is encrypted with is in its region (any account may own it).
+    add("DescribeRepositoryKeys", granted("kms:DescribeKey"), format!("arn:{partition}:kms:{region}:*:key/*"));
     if let Some(topic) = &scope.alert_topic_arn {
         add("PublishAlerts", granted("sns:Publish"), topic.clone());
     }
@@ -221,6 +234,11 @@ pub fn policy_document(purpose: Purpose, scope: &PolicyScope) -> Result<serde_js
     let mut on_hub = granted("securityhub:BatchUpdateFindings");
     on_hub.extend(granted("securityhub:GetFindings"));
     add("ResolveFindings", on_hub, format!("{securityhub}:hub/default"));
+    // Only through SSM: the key can't be used to decrypt anything else directly.
+    let via_ssm = serde_json::json!({ "StringEquals": { "kms:ViaService": format!("ssm.{region}.amazonaws.com") } });
+    for statement in statements.iter_mut().filter(|s| s["Sid"] == "DecryptBaseline") {
+        statement["Condition"] = via_ssm.clone();
+    }
     let services: Vec<&str> =
         SERVICE_LINKED_ROLES.iter().filter(|(feature, _)| scope.has(feature)).map(|(_, service)| *service).collect();
     if actions.contains(&SERVICE_LINKED_ROLE) && !services.is_empty() {
@@ -255,6 +273,7 @@ impl PolicyScope {
             ("alert topic", "sns", &self.alert_topic_arn),
             ("alert bus", "events", &self.alert_bus_arn),
             ("work queue", "sqs", &self.work_queue_arn),
+            ("baseline key", "kms", &self.baseline_key_arn),
         ] {
             if let Some(arn) = arn {
                 if !arn.starts_with(&format!("arn:{}:{service}:", self.partition)) {
@@ -284,6 +303,7 @@ mod tests {
             replication: false,
             security_hub: false,
             tagging_api: false,
+            baseline_key_arn: None,
         }
     }
 
@@ -299,6 +319,7 @@ mod tests {
             alert_bus_arn: Some("arn:aws:events:eu-west-1:123456789012:event-bus/ecr-warden".into()),
             security_hub: true,
             enhanced_scanning: true,
+            baseline_key_arn: Some("arn:aws:kms:eu-west-1:123456789012:key/1".into()),
             ..scope()
         };
         let document = policy_document(Purpose::ImagePushes, &scope).expect("valid scope");
@@ -384,6 +405,23 @@ mod tests {
         for action in warden_core::replication::PERMISSIONS {
             assert!(REPLICATION.contains(action), "{action}");
         }
+    }
+
+    #[test]
+    fn keys_are_described_in_the_region_and_the_baseline_key_decrypts_only_through_ssm() {
+        let document = policy_document(Purpose::RepositoryEvents, &scope()).expect("valid");
+        let describe = statement(&document, "DescribeRepositoryKeys").expect("DescribeKey for the encryption control");
+        assert_eq!(describe["Resource"], "arn:aws:kms:eu-west-1:*:key/*");
+        assert!(statement(&document, "DecryptBaseline").is_none(), "no key, no decrypt");
+        let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let with_key = PolicyScope { baseline_key_arn: Some(key.into()), ..scope() };
+        let document = policy_document(Purpose::ScanResults, &with_key).expect("valid");
+        let decrypt = statement(&document, "DecryptBaseline").expect("decrypt");
+        assert_eq!(decrypt["Resource"], key);
+        assert_eq!(decrypt["Action"], serde_json::json!(["kms:Decrypt"]));
+        assert_eq!(decrypt["Condition"]["StringEquals"]["kms:ViaService"], "ssm.eu-west-1.amazonaws.com");
+        let not_a_key = PolicyScope { baseline_key_arn: Some("alias/aws/ssm".into()), ..scope() };
+        assert!(matches!(policy_document(Purpose::Backfill, &not_a_key), Err(ScopeError::Arn(..))));
     }
 
     #[test]

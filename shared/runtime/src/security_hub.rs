@@ -109,6 +109,7 @@ mod tests {
                 actions: vec![],
                 error: None,
                 lifecycle_impact: None,
+                security_hub_control: None,
             }],
         }
     }

@@ -135,6 +135,7 @@ fn governance_findings_come_from_violations_and_removed_public_statements() {
                 actions: vec![],
                 error: None,
                 lifecycle_impact: None,
+                security_hub_control: None,
             },
             ControlReport {
                 control: ControlId::RepositoryPolicy,
@@ -144,6 +145,7 @@ fn governance_findings_come_from_violations_and_removed_public_statements() {
                 actions: vec![Action::DeleteRepositoryPolicy { removed: vec![public] }],
                 error: None,
                 lifecycle_impact: None,
+                security_hub_control: None,
             },
         ],
     };

@@ -226,6 +226,9 @@ pub struct EncryptionOverride {
     pub kind: Option<EncryptionType>,
     /// Allowed KMS key ARNs; empty allows any key.
     pub kms_keys: Option<Vec<String>>,
+    /// Whether the key must be customer managed, not the AWS managed `aws/ecr` (what Security Hub ECR.5 and the
+    /// AWS Config rule `ecr-repository-cmk-encryption-enabled` ask).
+    pub customer_managed_key: Option<bool>,
 }
 
 /// `lifecycle_policy` keys.

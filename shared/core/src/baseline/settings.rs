@@ -113,6 +113,8 @@ pub struct EncryptionSettings {
     pub kind: EncryptionType,
     /// Allowed key ARNs (empty: any).
     pub kms_keys: Vec<String>,
+    /// The key must be customer managed (Security Hub ECR.5).
+    pub customer_managed_key: bool,
 }
 
 /// Lifecycle policy settings.
@@ -211,7 +213,12 @@ impl Resolved {
                 frequency: ScanFrequency::ScanOnPush,
                 scope: ScanScope::of("**"),
             },
-            encryption: EncryptionSettings { mode: Mode::Off, kind: EncryptionType::Aes256, kms_keys: Vec::new() },
+            encryption: EncryptionSettings {
+                mode: Mode::Off,
+                kind: EncryptionType::Aes256,
+                kms_keys: Vec::new(),
+                customer_managed_key: false,
+            },
             lifecycle_policy: LifecyclePolicySettings::default(),
             repository_policy: RepositoryPolicySettings::default(),
             tags: TagsSettings::default(),
@@ -248,6 +255,7 @@ impl Resolved {
             set(&mut self.encryption.mode, &o.mode);
             set(&mut self.encryption.kind, &o.kind);
             set(&mut self.encryption.kms_keys, &o.kms_keys);
+            set(&mut self.encryption.customer_managed_key, &o.customer_managed_key);
         }
         if let Some(o) = &layer.lifecycle_policy {
             set(&mut self.lifecycle_policy.mode, &o.mode);
@@ -341,6 +349,11 @@ impl Resolved {
         let e = &self.encryption;
         if e.kind == EncryptionType::Aes256 && !e.kms_keys.is_empty() {
             problems.push(format!("{at}.encryption.kms_keys: keys only apply to KMS and KMS_DSSE encryption"));
+        }
+        if e.kind == EncryptionType::Aes256 && e.customer_managed_key {
+            problems.push(format!(
+                "{at}.encryption.customer_managed_key: a customer managed key needs type KMS or KMS_DSSE"
+            ));
         }
         let l = &self.lifecycle_policy;
         if l.mode != Mode::Off && l.policy.is_empty() {

@@ -1,10 +1,13 @@
-//! Encryption at rest: AES256, KMS or KMS_DSSE, optionally with one of the allowed keys. It is fixed when
+//! Encryption at rest: AES256, KMS or KMS_DSSE, optionally with one of the allowed keys, optionally a customer
+//! managed key (not the AWS managed `aws/ecr`, told apart by `kms:DescribeKey`'s `KeyManager`). It is fixed when
 //! a repository is created, so a mismatch is a violation with a remedy, never an attempted fix. A
-//! stronger type than the baseline's is compliant.
+//! stronger type than the baseline's is compliant. The judgement matches Security Hub ECR.5 (and the AWS
+//! Config rule `ecr-repository-cmk-encryption-enabled`) only when the baseline asks for a customer managed key,
+//! as they do: they fail AES256 and the AWS managed key alike.
 
 use super::{Control, ControlId, Judgement};
 use crate::baseline::{Mode, Resolved};
-use crate::observed::{Observed, Part};
+use crate::observed::{KeyManager, Observed, Part};
 
 /// The encryption control.
 pub struct Encryption;
@@ -19,7 +22,11 @@ impl Control for Encryption {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["ecr:DescribeRepositories"]
+        &["ecr:DescribeRepositories", "kms:DescribeKey"]
+    }
+
+    fn security_hub_control(&self, want: &Resolved) -> Option<&'static str> {
+        want.encryption.customer_managed_key.then_some("ECR.5")
     }
 
     fn reads(&self) -> &'static [Part] {
@@ -44,6 +51,22 @@ impl Control for Encryption {
                 format!("encrypted with key {}, not one of the allowed keys", have_key.unwrap_or("(unknown)"));
             return Judgement::Violation { finding, remedy };
         }
+        if want.encryption.customer_managed_key && have.key_manager != Some(KeyManager::Customer) {
+            let finding = match (have_key, have.key_manager) {
+                (Some(key), Some(KeyManager::Aws)) => {
+                    format!("encrypted with the AWS managed key {key}, the baseline expects a customer managed key")
+                }
+                (Some(key), _) => format!("the key {key} could not be confirmed as customer managed"),
+                (None, _) => "encrypted without a key ECR reports, the baseline expects a customer managed key".into(),
+            };
+            let remedy = format!(
+                "encryption can't be changed after creation: recreate the repository (while it is empty) with \
+                 encryptionType={} and kmsKey set to a customer managed key{}, or exempt it",
+                want_kind.as_str(),
+                keys.first().map(|k| format!(" (e.g. {k})")).unwrap_or_default()
+            );
+            return Judgement::Violation { finding, remedy };
+        }
         Judgement::Compliant
     }
 }
@@ -52,7 +75,7 @@ impl Control for Encryption {
 mod tests {
     use super::*;
     use crate::controls::testing::{builtin, fresh_repository, settings};
-    use crate::observed::EncryptionType;
+    use crate::observed::{EncryptionType, KeyManager};
 
     const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1111";
 
@@ -87,5 +110,40 @@ mod tests {
         assert!(matches!(Encryption.judge(&want, &repo), Judgement::Violation { .. }));
         repo.facts.kms_key = Some(KEY.into());
         assert_eq!(Encryption.judge(&want, &repo), Judgement::Compliant);
+    }
+
+    /// Security Hub ECR.5 (AWS Config `ecr-repository-cmk-encryption-enabled`) fails the AWS managed key as it
+    /// fails AES256: with `customer_managed_key`, so does ecr-warden, and only then does it claim ECR.5.
+    #[test]
+    fn the_aws_managed_key_fails_only_a_customer_managed_key_requirement() {
+        let cmk = settings("[defaults.encryption]\ncustomer_managed_key = true\n");
+        let mut repo = fresh_repository();
+        repo.facts.encryption = EncryptionType::Kms;
+        repo.facts.kms_key = Some(KEY.into());
+        repo.key_manager = Some(KeyManager::Aws);
+        match Encryption.judge(&cmk, &repo) {
+            Judgement::Violation { finding, remedy } => {
+                assert!(finding.contains("AWS managed key"), "{finding}");
+                assert!(remedy.contains("customer managed"), "{remedy}");
+            }
+            other => panic!("expected a violation, got {other:?}"),
+        }
+        assert_eq!(Encryption.judge(&builtin(), &repo), Judgement::Compliant, "KMS alone doesn't ask who manages it");
+        repo.key_manager = Some(KeyManager::Customer);
+        assert_eq!(Encryption.judge(&cmk, &repo), Judgement::Compliant);
+        repo.key_manager = None;
+        assert!(matches!(Encryption.judge(&cmk, &repo), Judgement::Violation { .. }), "unknown is not compliant");
+        assert_eq!(Encryption.security_hub_control(&cmk), Some("ECR.5"));
+        assert_eq!(Encryption.security_hub_control(&builtin()), None);
+    }
+
+    #[test]
+    fn a_customer_managed_key_needs_kms_encryption() {
+        let err = crate::baseline::Baseline::parse(
+            "t.toml",
+            "[defaults.encryption]\ntype = \"AES256\"\ncustomer_managed_key = true\n",
+        )
+        .expect_err("AES256 has no key");
+        assert!(err.to_string().contains("customer_managed_key"), "{err}");
     }
 }

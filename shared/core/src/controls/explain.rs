@@ -54,8 +54,10 @@ pub fn explain(id: ControlId) -> Explanation {
         ),
         ControlId::Encryption => (
             "encryption",
-            "The repository is encrypted at least as strongly as the baseline's type (AES256 < KMS < KMS_DSSE) \
-             and, where the baseline lists KMS keys, with one of them.",
+            "The repository is encrypted at least as strongly as the baseline's type (AES256 < KMS < KMS_DSSE), \
+             where the baseline lists KMS keys with one of them, and with customer_managed_key = true with a \
+             customer managed key (kms:DescribeKey), not the AWS managed aws/ecr: only then does it match \
+             Security Hub ECR.5.",
             "None: ECR sets encryption only when a repository is created. A mismatch is reported with a remedy \
              (recreate the repository while it is empty, or copy its images to a new one).",
             Some("ECR.5"),

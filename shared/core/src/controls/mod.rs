@@ -100,6 +100,10 @@ pub trait Control: Sync {
     fn reads(&self) -> &'static [Part];
     /// Judges the repository; pure.
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement;
+    /// The AWS Security Hub control this judgement matches under `want`, if it matches one.
+    fn security_hub_control(&self, _want: &Resolved) -> Option<&'static str> {
+        explain::explain(self.id()).security_hub
+    }
 }
 
 /// The control named `id`, when it is a repository control.
@@ -171,6 +175,7 @@ pub(crate) mod testing {
             repository_policy: None,
             tags: BTreeMap::new(),
             registry_scanning: None,
+            key_manager: None,
         }
     }
 }
@@ -189,9 +194,9 @@ mod tests {
     }
 
     #[test]
-    fn permissions_are_ecr_actions() {
+    fn permissions_are_ecr_actions_and_reading_key_metadata() {
         let all = all_permissions();
-        assert!(all.iter().all(|p| p.starts_with("ecr:")), "{all:?}");
+        assert!(all.iter().all(|p| p.starts_with("ecr:") || *p == "kms:DescribeKey"), "{all:?}");
         assert!(all.contains(&"ecr:PutImageTagMutability"));
         assert!(!all.iter().any(|p| p.contains("Delete") && *p != "ecr:DeleteRepositoryPolicy"));
         assert!(!all.contains(&"ecr:BatchDeleteImage"), "images are never deleted");
