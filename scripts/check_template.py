@@ -119,6 +119,22 @@ for (binary, logical_id), governed in [(b, g) for b in sorted(binaries.items()) 
     check(f"{binary}: Resource '*' only where the action needs it", wide <= set(declared["registry_wide"]),
           f"scope these to repository ARNs: {sorted(wide - set(declared['registry_wide']))}")
 
+# The CloudTrail rule takes exactly the calls the repository-events function governs (event.rs).
+import re as _re
+event_rs = (template_path.parent / "shared/runtime/src/event.rs").read_text()
+code_calls = set()
+for constant in ("GOVERNED_CALLS", "REGISTRY_CALLS"):
+    body = _re.search(constant + r": &\[&str\] = &\[(.*?)\];", event_rs, _re.S)
+    check(f"event.rs declares {constant}", body is not None)
+    code_calls.update(_re.findall(r'"([A-Za-z]+)"', body.group(1) if body else ""))
+rule = sam["Resources"]["RepositoryEventsFunction"]["Properties"]["Events"]["RepositoryApiCalls"]["Properties"]
+rule_calls = set(rule["Pattern"]["detail"]["eventName"])
+check("the CloudTrail rule takes exactly the calls the code governs", rule_calls == code_calls,
+      f"rule only {sorted(rule_calls - code_calls)}, code only {sorted(code_calls - rule_calls)}")
+replicated = sam["Resources"]["RepositoryEventsFunction"]["Properties"]["Events"]["ReplicatedRepositories"]["Properties"]
+check("the replication rule takes successful replications only",
+      replicated["Pattern"].get("detail", {}).get("result") == ["SUCCESS"], str(replicated["Pattern"]))
+
 # Operations: the dashboard and the alarms name only metrics the functions print (the README's Metrics table),
 # controls that exist, and resources in the template; every alarm notifies the alarm topic.
 import re

@@ -195,3 +195,89 @@ async fn events_for_another_registry_are_ignored_and_touch_nothing() {
         moto.ecr().await.describe_repositories().repository_names("team-a/api").send().await.expect("describe");
     assert_eq!(described.repositories()[0].image_tag_mutability(), Some(&ImageTagMutability::Mutable), "untouched");
 }
+
+/// The registry's scanning rules: (frequency, sorted filters).
+async fn scanning_rules(ecr: &aws_sdk_ecr::Client) -> Vec<(String, Vec<String>)> {
+    let config = ecr.get_registry_scanning_configuration().send().await.expect("get rules");
+    let rules = config.scanning_configuration().map(|c| c.rules().to_vec()).unwrap_or_default();
+    let rule = |r: &aws_sdk_ecr::types::RegistryScanningRule| {
+        let mut filters: Vec<String> = r.repository_filters().iter().map(|f| f.filter().to_string()).collect();
+        filters.sort();
+        (r.scan_frequency().as_str().to_string(), filters)
+    };
+    rules.iter().map(rule).collect()
+}
+
+/// Someone empties the registry's scanning rules by hand (`PutRegistryScanningConfiguration` in CloudTrail): the
+/// repository-events function puts back the one filter the governed repositories need, once, and says which
+/// repositories were left uncovered; handling the event again changes nothing. ecr-warden's own put is ignored.
+#[tokio::test]
+async fn scanning_rules_changed_by_hand_are_restored_for_every_repository() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    for name in ["team-a/api", "team-a/web", "team-b/api"] {
+        ecr.create_repository().repository_name(name).send().await.expect("create");
+    }
+    let baseline = moto.write_file("baseline.toml", "[exemptions]\nrepositories = [\"team-b/**\"]\n");
+    let baseline = baseline.to_str().expect("utf-8");
+    let none: Vec<aws_sdk_ecr::types::RegistryScanningRule> = vec![];
+    let basic = aws_sdk_ecr::types::ScanType::Basic;
+    ecr.put_registry_scanning_configuration().scan_type(basic).set_rules(Some(none)).send().await.expect("by hand");
+    let mut event = cloudtrail_fixture();
+    event["detail"]["eventName"] = json!("PutRegistryScanningConfiguration");
+    event["detail"]["requestParameters"] = json!({"scanType": "BASIC", "rules": []});
+    let by_admin = moto.event_file("by-admin.json", &event);
+    let guard = [("ECR_WARDEN_ROLE_ARN", OWN_ROLE)];
+
+    moto.reset_recording();
+    let args = ["handle", "--event", by_admin.as_str(), "--baseline", baseline, "--output", "json"];
+    let handled = moto.ecr_warden_with(&args, &guard);
+    assert_eq!(handled.code(), 0, "{handled:?}");
+    let report = &handled.json()["report"];
+    assert_eq!(report["status"], "fixed", "{report:#}");
+    assert_eq!(report["changes"], json!(["add `*` to the registry's SCAN_ON_PUSH scanning rule (it also covers `team-b/**` (exempt), e.g. `team-b/a`)"]));
+    assert!(report["finding"].as_str().unwrap_or("").contains("team-a/api, team-a/web"), "{report:#}");
+    assert_eq!(scanning_rules(&ecr).await, [("SCAN_ON_PUSH".to_string(), vec!["*".to_string()])]);
+    let counts = moto.operation_counts();
+    assert_eq!(counts.get("PutRegistryScanningConfiguration"), Some(&1), "one put for all: {counts:?}");
+    assert_eq!(counts.get("DescribeRepositories"), Some(&1), "{counts:?}");
+
+    moto.reset_recording();
+    let again = moto.ecr_warden_with(&args, &guard);
+    assert_eq!(again.json()["report"]["status"], "compliant", "{again:?}");
+    assert_eq!(moto.writes(), Vec::<String>::new());
+
+    event["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] = json!(OWN_ROLE);
+    let by_us = moto.event_file("by-us.json", &event);
+    moto.reset_recording();
+    let ours = moto.ecr_warden_with(&["handle", "--event", by_us.as_str(), "--baseline", baseline], &guard);
+    assert!(ours.stdout().contains("made by ecr-warden itself"), "{ours:?}");
+    assert_eq!(moto.operations(), Vec::<String>::new(), "the loop guard holds for registry calls too");
+}
+
+/// A replication configuration emptied by hand (`PutReplicationConfiguration`) is put back as the baseline's
+/// `[replication]` section says; with replication off in the baseline, the event is ignored with the reason.
+#[tokio::test]
+async fn a_replication_configuration_changed_by_hand_is_restored() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    ecr.create_repository().repository_name("prod/api").send().await.expect("create");
+    let text = "[replication]\nmode = \"enforce\"\n[[replication.targets]]\nrepositories = \"prod/**\"\nregions = [\"eu-west-1\"]\n";
+    let baseline = moto.write_file("baseline.toml", text);
+    let off = moto.write_file("off.toml", "");
+    let mut event = cloudtrail_fixture();
+    event["detail"]["eventName"] = json!("PutReplicationConfiguration");
+    event["detail"]["requestParameters"] = json!({"replicationConfiguration": {"rules": []}});
+    let event = moto.event_file("replication.json", &event);
+
+    let ignored = moto.ecr_warden(&["handle", "--event", &event, "--baseline", off.to_str().expect("utf-8")]);
+    assert!(ignored.stdout().contains("doesn't govern replication"), "{ignored:?}");
+
+    let args = ["handle", "--event", &event, "--baseline", baseline.to_str().expect("utf-8"), "--output", "json"];
+    let handled = moto.ecr_warden(&args);
+    assert_eq!(handled.code(), 0, "{handled:?}");
+    assert_eq!(handled.json()["report"]["status"], "fixed", "{handled:?}");
+    let registry = ecr.describe_registry().send().await.expect("describe registry");
+    let rules = registry.replication_configuration().map(|c| c.rules().len()).unwrap_or_default();
+    assert_eq!(rules, 1, "{registry:?}");
+}

@@ -239,6 +239,11 @@ pub fn handled_text(handled: &Handled, dry_run: bool) -> String {
             out.push_str(&report_table(&Report::new(dry_run, vec![report.clone()]).with_registry(registry.clone())));
             out
         }
+        Handled::Registry { because, report } => {
+            let mut out = format!("{because}: governed the registry\n");
+            out.extend(registry_lines(report).into_iter().map(|line| line + "\n"));
+            out
+        }
         Handled::Image { report, .. } => {
             let tag = report.image.tags.first().map_or("(untagged)", String::as_str);
             let mut out = format!("push of {}:{tag} ({})\n", report.governance.repository, report.image.digest);

@@ -25,6 +25,18 @@ pub const GOVERNED_CALLS: &[&str] = &[
     "UntagResource",
 ];
 
+/// CloudTrail calls on the registry as a whole that can change what the controls judge.
+pub const REGISTRY_CALLS: &[&str] = &["PutRegistryScanningConfiguration", "PutReplicationConfiguration"];
+
+/// A registry-wide setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryPart {
+    /// Its scanning rules.
+    Scanning,
+    /// Its replication configuration.
+    Replication,
+}
+
 /// What an event asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Route {
@@ -38,6 +50,15 @@ pub enum Route {
         because: String,
         /// Whether the repository was just created (its registry's replication is then checked for it).
         created: bool,
+    },
+    /// A registry-wide setting was changed by hand: govern it over every repository.
+    GovernRegistry {
+        /// Where it happened.
+        origin: Origin,
+        /// Which setting.
+        part: RegistryPart,
+        /// What happened, for the report.
+        because: String,
     },
     /// An image was pushed: govern its repository, check its tag, make sure it is scanned.
     ImagePushed(ImagePush),
@@ -176,6 +197,10 @@ pub fn route(event: &Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> 
     // A name ECR can't hold is refused here, before any call is made with it; so is an event about a
     // repository that doesn't say which registry it concerns.
     let (origin, repository) = match &routed {
+        Route::GovernRegistry { origin, .. } if origin.account.is_empty() || origin.region.is_empty() => {
+            return Err(MalformedEvent("the event doesn't name its `account` and `region`".into()))
+        }
+        Route::GovernRegistry { .. } => return Ok(routed),
         Route::Govern { origin, repository, .. } => (origin, repository),
         Route::ImagePushed(push) => (&push.origin, &push.repository),
         Route::ScanCompleted(scan) => (&scan.origin, &scan.repository),
@@ -222,6 +247,15 @@ fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Ro
     if guard.is_own(&identity) {
         return Ok(Route::Ignore { reason: format!("{} was made by ecr-warden itself", call.event_name) });
     }
+    let by = identity.arn.as_ref().map(|arn| format!(" by {}", warden_core::text::shown(arn, 200))).unwrap_or_default();
+    let part = match call.event_name.as_str() {
+        "PutRegistryScanningConfiguration" => Some(RegistryPart::Scanning),
+        "PutReplicationConfiguration" => Some(RegistryPart::Replication),
+        _ => None,
+    };
+    if let Some(part) = part {
+        return Ok(Route::GovernRegistry { origin, part, because: format!("{}{by}", call.event_name) });
+    }
     if !GOVERNED_CALLS.contains(&call.event_name.as_str()) {
         return Ok(Route::Ignore { reason: format!("{} doesn't change governed settings", call.event_name) });
     }
@@ -243,7 +277,6 @@ fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Ro
     if repository.is_empty() {
         return Err(MalformedEvent(format!("{}: the repository name is empty", call.event_name)));
     }
-    let by = identity.arn.map(|arn| format!(" by {}", warden_core::text::shown(&arn, 200))).unwrap_or_default();
     let created = call.event_name == "CreateRepository";
     Ok(Route::Govern { origin, repository, because: format!("{}{by}", call.event_name), created })
 }
@@ -267,6 +300,10 @@ fn route_replication_action(origin: Origin, detail: &Value) -> Result<Route, Mal
         _ => String::new(),
     };
     let result = field("result").unwrap_or("unknown");
+    if result != "SUCCESS" {
+        // A failed replication created nothing to govern.
+        return Ok(Route::Ignore { reason: format!("ECR Replication Action {repository}: the result is {result}") });
+    }
     let because = warden_core::text::shown(&format!("ECR Replication Action{from} ({result})"), 200);
     Ok(Route::Govern { origin, repository: repository.to_string(), because, created: false })
 }
@@ -372,6 +409,42 @@ mod tests {
         let mut bad = event;
         bad["detail"]["repository-name"] = json!("../../etc");
         assert!(route(&bad, &guard()).is_err(), "names ECR can't hold are refused");
+    }
+
+    /// The ECR user guide's sample replication event has `"result": "SUCCESS"` ("Amazon ECR events and
+    /// EventBridge"); any other result replicated nothing.
+    #[test]
+    fn a_failed_replication_is_ignored() {
+        let event = json!({
+            "version": "0", "id": "r2", "detail-type": "ECR Replication Action", "source": "aws.ecr",
+            "account": "222222222222", "region": "eu-west-1", "resources": [],
+            "detail": {"result": "FAILURE", "repository-name": "prod/api", "action-type": "REPLICATE"}
+        });
+        assert!(matches!(route(&event, &guard()), Ok(Route::Ignore { reason }) if reason.contains("FAILURE")));
+    }
+
+    #[test]
+    fn registry_wide_changes_by_hand_govern_the_registry_and_ours_are_ignored() {
+        let admin = "arn:aws:iam::123456789012:role/Admin";
+        let scanning = api_call("PutRegistryScanningConfiguration", json!({"scanType": "BASIC", "rules": []}), admin);
+        match route(&scanning, &guard()) {
+            Ok(Route::GovernRegistry { part, because, origin }) => {
+                assert_eq!(part, RegistryPart::Scanning);
+                assert!(because.starts_with("PutRegistryScanningConfiguration by "), "{because}");
+                assert_eq!(origin.account, "123456789012");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let replication = api_call("PutReplicationConfiguration", json!({}), admin);
+        assert!(matches!(
+            route(&replication, &guard()),
+            Ok(Route::GovernRegistry { part: RegistryPart::Replication, .. })
+        ));
+        let own = api_call("PutRegistryScanningConfiguration", json!({}), OWN_ROLE);
+        assert!(matches!(route(&own, &guard()), Ok(Route::Ignore { reason }) if reason.contains("ecr-warden itself")));
+        let mut nowhere = scanning;
+        nowhere["account"] = json!("");
+        assert!(route(&nowhere, &guard()).is_err(), "a registry event must say which registry");
     }
 
     /// A resource ARN in an event names the repository in full: another account's or region's repository, or

@@ -13,11 +13,12 @@ use warden_core::work::WorkQueue;
 
 use crate::alerts::{Alerts, Delivery};
 use crate::backfill::{backfill, DEFAULT_CONCURRENCY};
-use crate::event::{route, LoopGuard, MalformedEvent, Route};
+use crate::event::{route, LoopGuard, MalformedEvent, RegistryPart, Route};
 use crate::fan_out::{fan_out, work, BatchItemFailure, FanOut, FanOutError, WorkReport};
 use crate::govern::{govern, GovernOptions};
 use crate::image_push::{image_pushed, PushReport};
-use crate::replication::govern_new_repository;
+use crate::registry_scanning::govern_registry_scanning;
+use crate::replication::{govern_new_repository, govern_replication};
 use crate::scan_completed::{scan_completed, ScanReport};
 use crate::security_hub::{export, Exported};
 
@@ -40,6 +41,13 @@ pub enum Handled {
         /// What was sent to Security Hub, when the baseline asks.
         #[serde(skip_serializing_if = "Option::is_none")]
         security_hub: Option<Exported>,
+    },
+    /// A registry-wide setting changed by hand was governed.
+    Registry {
+        /// What triggered it.
+        because: String,
+        /// The report.
+        report: RegistryReport,
     },
     /// An image push was checked.
     Image {
@@ -90,7 +98,11 @@ impl Handled {
     pub fn alerts(&self) -> &[Delivery] {
         match self {
             Handled::Repository { alerts, .. } | Handled::Image { alerts, .. } | Handled::Scan { alerts, .. } => alerts,
-            Handled::Backfill { .. } | Handled::FannedOut { .. } | Handled::Work(_) | Handled::Ignored { .. } => &[],
+            Handled::Registry { .. }
+            | Handled::Backfill { .. }
+            | Handled::FannedOut { .. }
+            | Handled::Work(_)
+            | Handled::Ignored { .. } => &[],
         }
     }
 
@@ -101,7 +113,7 @@ impl Handled {
             | Handled::Image { security_hub, .. }
             | Handled::Scan { security_hub, .. }
             | Handled::Backfill { security_hub, .. } => security_hub.as_ref(),
-            Handled::FannedOut { .. } | Handled::Work(_) | Handled::Ignored { .. } => None,
+            Handled::Registry { .. } | Handled::FannedOut { .. } | Handled::Work(_) | Handled::Ignored { .. } => None,
         }
     }
 }
@@ -168,7 +180,7 @@ impl Purpose {
     fn elsewhere(self, route: &Route) -> Option<&'static str> {
         let serves = match route {
             Route::Ignore { .. } => return None,
-            Route::Govern { .. } => Purpose::RepositoryEvents,
+            Route::Govern { .. } | Route::GovernRegistry { .. } => Purpose::RepositoryEvents,
             Route::ImagePushed(_) => Purpose::ImagePushes,
             Route::ScanCompleted(_) => Purpose::ScanResults,
             Route::Backfill(_) => Purpose::Backfill,
@@ -221,6 +233,7 @@ impl Handler<'_> {
                 registry.iter().filter_map(RegistryReport::failure).chain(report.failures()).collect()
             }
             Handled::Image { report, .. } => report.governance.failures(),
+            Handled::Registry { report, .. } => report.failure().into_iter().collect(),
             Handled::Scan { report, .. } => {
                 report.error.iter().map(|e| format!("{}: {e}", report.repository)).collect()
             }
@@ -273,6 +286,21 @@ impl Handler<'_> {
                 let security_hub = self.export(hub_findings(&origin, &report), dry_run).await;
                 let registry = registry.into_iter().collect();
                 Ok(Handled::Repository { because, report, registry, alerts, security_hub })
+            }
+            Route::GovernRegistry { part, because, .. } => {
+                info!(?part, %because, "governing the registry");
+                let report = match part {
+                    RegistryPart::Scanning => govern_registry_scanning(self.registry, self.baseline, dry_run).await,
+                    RegistryPart::Replication => {
+                        let names = self.registry.list_repositories().await?.into_iter().map(|f| f.name);
+                        let names: Vec<String> = names.collect();
+                        match govern_replication(self.registry, self.baseline, &names, dry_run).await {
+                            Some(report) => report,
+                            None => return Ok(ignored(format!("{because}: the baseline doesn't govern replication"))),
+                        }
+                    }
+                };
+                Ok(Handled::Registry { because, report })
             }
             Route::ImagePushed(push) => {
                 info!(repository = %push.repository, digest = %push.digest, tag = ?push.tag, "image pushed");
@@ -334,7 +362,7 @@ impl Handler<'_> {
     /// before any call is made with it (finding out the account costs one STS call per process, none in Lambda).
     async fn other_registry(&self, route: &Route) -> Result<Option<String>, HandleError> {
         let origin = match route {
-            Route::Govern { origin, .. } => origin,
+            Route::Govern { origin, .. } | Route::GovernRegistry { origin, .. } => origin,
             Route::ImagePushed(push) => &push.origin,
             Route::ScanCompleted(scan) => &scan.origin,
             Route::Backfill(_) | Route::WorkBatches(_) | Route::Ignore { .. } => return Ok(None),

@@ -24,6 +24,7 @@ pub mod image_push;
 pub mod logging;
 pub mod metrics;
 pub mod permissions;
+pub mod registry_scanning;
 pub mod replication;
 pub mod scan_completed;
 pub mod security_hub;

@@ -91,7 +91,7 @@ fn summary(handled: &Handled) -> Option<Summary> {
         Handled::Image { report, .. } => Some(Summary::of(std::slice::from_ref(&report.governance))),
         Handled::Backfill { report, .. } => Some(report.summary.clone()),
         Handled::Work(report) => Some(report.summary.clone()),
-        Handled::Scan { .. } | Handled::FannedOut { .. } | Handled::Ignored { .. } => None,
+        Handled::Registry { .. } | Handled::Scan { .. } | Handled::FannedOut { .. } | Handled::Ignored { .. } => None,
     }
 }
 

@@ -1,0 +1,163 @@
+//! Governing the registry's scanning rules as a whole, after someone changed them by hand
+//! (`PutRegistryScanningConfiguration` in CloudTrail): every governed repository the rules no longer cover gets
+//! back the filter of the glob that governs it, as governing each repository would, but with one put per missing
+//! filter rather than per repository. It costs one `DescribeRepositories` page per 1,000 repositories and one
+//! read of the rules; tags are read only for repositories left uncovered, to honour tag exemptions. Each put is
+//! read back after a pause (see [`crate::converge`]) and made again, at most [`ATTEMPTS`] times, if another
+//! writer undid it.
+
+use std::collections::BTreeSet;
+
+use tracing::info;
+use warden_core::action::Action;
+use warden_core::baseline::{Baseline, Mode};
+use warden_core::controls::{Control, ControlId, Judgement, Scanning};
+use warden_core::observed::{Observed, RegistryScanning, RepositoryFacts};
+use warden_core::registry::{Registry, RegistryError};
+use warden_core::report::{RegistryReport, Status};
+
+use crate::converge::{jittered, SETTLE};
+
+/// Times the missing filters are put (and read back) before the run reports an error.
+const ATTEMPTS: usize = 3;
+
+/// What the rules lack, judged over every governed repository.
+#[derive(Default)]
+struct Gaps<'a> {
+    /// Fixes to make (a registry filter once; a repository setting per repository), with the repository each
+    /// is made for, only where the repository's scanning is enforced.
+    fixes: Vec<(&'a RepositoryFacts, Action)>,
+    /// Every repository the rules don't cover (enforced or audited).
+    uncovered: Vec<String>,
+    /// Repositories no rule can cover, with why.
+    violations: Vec<String>,
+}
+
+/// Governs the registry's scanning rules over every repository.
+pub async fn govern_registry_scanning(registry: &dyn Registry, baseline: &Baseline, dry_run: bool) -> RegistryReport {
+    let repositories = match registry.list_repositories().await {
+        Ok(all) => all,
+        Err(error) => return failed(None, error),
+    };
+    let mut fixed: Option<RegistryReport> = None;
+    for attempt in 0..=ATTEMPTS {
+        let rules = match registry.registry_scanning().await {
+            Ok(rules) => rules,
+            Err(error) => return failed(fixed, error),
+        };
+        let gaps = match gaps(registry, baseline, &repositories, &rules).await {
+            Ok(gaps) => gaps,
+            Err(error) => return failed(fixed, error),
+        };
+        if gaps.uncovered.is_empty() && gaps.violations.is_empty() {
+            return fixed.unwrap_or_else(|| RegistryReport::new(ControlId::Scanning, Status::Compliant));
+        }
+        if !gaps.violations.is_empty() {
+            let mut report = RegistryReport::new(ControlId::Scanning, Status::Violation);
+            report.finding = Some(format!("no scanning rule can cover {}", gaps.violations.join("; ")));
+            report.remedy = Some("see docs/concepts.md, \"Registry scanning\"".to_string());
+            return report;
+        }
+        let status = match (gaps.fixes.is_empty(), dry_run) {
+            (true, _) => Status::Drift,
+            (false, true) => Status::Pending,
+            (false, false) => Status::Fixed,
+        };
+        let mut report = RegistryReport::new(ControlId::Scanning, status);
+        report.finding = Some(format!("the scanning rules no longer cover {}", listed(gaps.uncovered)));
+        report.changes = gaps.fixes.iter().map(|(facts, action)| describe(facts, action)).collect();
+        if status != Status::Fixed {
+            return report;
+        }
+        if attempt == ATTEMPTS {
+            break;
+        }
+        for (facts, action) in &gaps.fixes {
+            info!(change = %describe(facts, action), "restoring scanning");
+            if let Err(error) = registry.apply(facts, action).await {
+                return failed(Some(report), error);
+            }
+        }
+        // Read back once a put another writer started before these has landed (see `converge`).
+        tokio::time::sleep(jittered(SETTLE)).await;
+        fixed = Some(report);
+    }
+    let cause = format!("still not covered after {ATTEMPTS} attempts: another writer keeps changing the rules");
+    failed(fixed, RegistryError::Failed { operation: "PutRegistryScanningConfiguration".into(), message: cause })
+}
+
+/// Judges the scanning control for every governed repository under `rules`; a filter several repositories
+/// need is one fix.
+async fn gaps<'a>(
+    registry: &dyn Registry,
+    baseline: &Baseline,
+    repositories: &'a [RepositoryFacts],
+    rules: &RegistryScanning,
+) -> Result<Gaps<'a>, RegistryError> {
+    let mut gaps = Gaps::default();
+    let mut filters = BTreeSet::new();
+    for facts in repositories {
+        let Ok(want) = baseline.resolve(&facts.name) else { continue };
+        let mode = want.scanning.mode;
+        if mode == Mode::Off || baseline.exemption_by_name(&facts.name).is_some() {
+            continue;
+        }
+        let have = Observed {
+            facts: facts.clone(),
+            lifecycle_policy: None,
+            repository_policy: None,
+            tags: Default::default(),
+            registry_scanning: Some(rules.clone()),
+            key_manager: None,
+        };
+        let judgement = Scanning.judge(&want, &have);
+        if judgement == Judgement::Compliant || baseline.exemption_by_tags(&registry.tags(&facts.arn).await?).is_some()
+        {
+            continue;
+        }
+        match judgement {
+            Judgement::Compliant => {}
+            Judgement::Violation { finding, .. } => gaps.violations.push(format!("{}: {finding}", facts.name)),
+            Judgement::Drift { .. } if mode == Mode::Audit => gaps.uncovered.push(facts.name.clone()),
+            Judgement::Drift { actions, .. } => {
+                gaps.uncovered.push(facts.name.clone());
+                for action in actions {
+                    let first = match &action {
+                        Action::AddRegistryScanFilter { frequency, filter, .. } => {
+                            filters.insert((frequency.as_str(), filter.clone()))
+                        }
+                        _ => true,
+                    };
+                    if first {
+                        gaps.fixes.push((facts, action));
+                    }
+                }
+            }
+        }
+    }
+    Ok(gaps)
+}
+
+fn describe(facts: &RepositoryFacts, action: &Action) -> String {
+    match action {
+        Action::AddRegistryScanFilter { .. } => action.describe(),
+        _ => format!("{}: {}", facts.name, action.describe()),
+    }
+}
+
+/// Up to five names, then how many more.
+fn listed(mut names: Vec<String>) -> String {
+    let more = names.len().saturating_sub(5);
+    names.truncate(5);
+    match more {
+        0 => names.join(", "),
+        more => format!("{} and {more} more", names.join(", ")),
+    }
+}
+
+fn failed(report: Option<RegistryReport>, error: RegistryError) -> RegistryReport {
+    let mut report = report.unwrap_or_else(|| RegistryReport::new(ControlId::Scanning, Status::Error));
+    report.status = Status::Error;
+    report.error = Some(error.to_string());
+    report
+}
