@@ -75,6 +75,11 @@ impl Moto {
         aws_sdk_ecr::Client::new(&self.sdk_config().await)
     }
 
+    /// An IAM client.
+    pub async fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config().await)
+    }
+
     /// A KMS client.
     pub async fn kms(&self) -> aws_sdk_kms::Client {
         aws_sdk_kms::Client::new(&self.sdk_config().await)
@@ -103,6 +108,22 @@ impl Moto {
     /// An EventBridge client, with retries off.
     pub async fn events(&self) -> aws_sdk_eventbridge::Client {
         aws_sdk_eventbridge::Client::new(&self.sdk_config().await)
+    }
+
+    /// POSTs `body` as it is to moto's own API at `path` and returns the HTTP status.
+    pub fn moto_raw(&self, path: &str, body: &str) -> u16 {
+        use std::io::Write;
+        let address = self.endpoint.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("connect to moto");
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).expect("send to moto");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read moto's answer");
+        let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok());
+        status.unwrap_or_else(|| panic!("moto's answer has no status: {answer}"))
     }
 
     /// POSTs `body` as JSON to moto's own API at `path` (e.g. `/moto-api/static/ecr/scan-finding-results`)
