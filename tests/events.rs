@@ -235,7 +235,11 @@ async fn scanning_rules_changed_by_hand_are_restored_for_every_repository() {
     assert_eq!(handled.code(), 0, "{handled:?}");
     let report = &handled.json()["report"];
     assert_eq!(report["status"], "fixed", "{report:#}");
-    assert_eq!(report["changes"], json!(["add `*` to the registry's SCAN_ON_PUSH scanning rule (it also covers `team-b/**` (exempt), e.g. `team-b/a`)"]));
+    assert_eq!(
+        report["changes"],
+        json!(["add `*` to the registry's SCAN_ON_PUSH scanning rule (it also covers `team-b/**` (exempt), e.g. \
+                `team-b/a`); repositories there now it covers the baseline leaves unscanned: team-b/api"])
+    );
     assert!(report["finding"].as_str().unwrap_or("").contains("team-a/api, team-a/web"), "{report:#}");
     assert_eq!(scanning_rules(&ecr).await, [("SCAN_ON_PUSH".to_string(), vec!["*".to_string()])]);
     let counts = moto.operation_counts();

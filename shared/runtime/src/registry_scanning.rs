@@ -65,7 +65,8 @@ pub async fn govern_registry_scanning(registry: &dyn Registry, baseline: &Baseli
         };
         let mut report = RegistryReport::new(ControlId::Scanning, status);
         report.finding = Some(format!("the scanning rules no longer cover {}", listed(gaps.uncovered)));
-        report.changes = gaps.fixes.iter().map(|(facts, action)| describe(facts, action)).collect();
+        report.changes =
+            gaps.fixes.iter().map(|(facts, action)| describe(facts, action, baseline, &repositories)).collect();
         if status != Status::Fixed {
             return report;
         }
@@ -73,7 +74,7 @@ pub async fn govern_registry_scanning(registry: &dyn Registry, baseline: &Baseli
             break;
         }
         for (facts, action) in &gaps.fixes {
-            info!(change = %describe(facts, action), "restoring scanning");
+            info!(repository = %facts.name, action = %action.describe(), "restoring scanning");
             if let Err(error) = registry.apply(facts, action).await {
                 return failed(Some(report), error);
             }
@@ -138,10 +139,28 @@ async fn gaps<'a>(
     Ok(gaps)
 }
 
-fn describe(facts: &RepositoryFacts, action: &Action) -> String {
-    match action {
-        Action::AddRegistryScanFilter { .. } => action.describe(),
-        _ => format!("{}: {}", facts.name, action.describe()),
+/// One line for a fix; a registry filter also names the repositories there now that it covers and the baseline
+/// leaves unscanned (exempt by name, or scanning off).
+fn describe(facts: &RepositoryFacts, action: &Action, baseline: &Baseline, repositories: &[RepositoryFacts]) -> String {
+    let Action::AddRegistryScanFilter { filter, .. } = action else {
+        return format!("{}: {}", facts.name, action.describe());
+    };
+    let unwanted = |name: &str| {
+        baseline.exemption_by_name(name).is_some()
+            || baseline.resolve(name).is_ok_and(|want| want.scanning.mode == Mode::Off)
+    };
+    let also: Vec<String> = repositories
+        .iter()
+        .map(|r| r.name.clone())
+        .filter(|name| warden_core::scan_filter::matches(filter, name) && unwanted(name))
+        .collect();
+    match also.is_empty() {
+        true => action.describe(),
+        false => format!(
+            "{}; repositories there now it covers the baseline leaves unscanned: {}",
+            action.describe(),
+            listed(also)
+        ),
     }
 }
 
