@@ -3,7 +3,20 @@
 
 use regex::Regex;
 
-use crate::baseline::{ImageTagSettings, Mode};
+use crate::mode::Mode;
+
+/// Rules for the tags of pushed images.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageTagSettings {
+    /// Mode (`off`: not checked).
+    pub mode: Mode,
+    /// Regular expressions a tag must match one of; empty allows any.
+    pub allowed: Vec<String>,
+    /// Regular expressions no tag may match.
+    pub forbidden: Vec<String>,
+    /// Whether digest-only pushes are allowed.
+    pub allow_untagged: bool,
+}
 
 /// Compiles a tag pattern so that it must match the whole tag. The pattern is first parsed on its own, so a
 /// pattern such as `latest)|(.*` can't close the anchoring group and match every tag.

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::action::Action;
-use crate::alert::Origin;
 use crate::baseline::{Mode, Resolved};
 use crate::controls::{self, ControlId, Judgement};
 use crate::lifecycle::{self, Image, LifecyclePolicy, RuleAction};
 use crate::observed::Observed;
+use crate::origin::Origin;
 use crate::replication::ReplicationConfiguration;
 
 /// The state of one control on one repository.
@@ -337,13 +337,6 @@ impl Report {
     pub fn new(dry_run: bool, mut repositories: Vec<RepositoryReport>) -> Self {
         repositories.sort_by(|a, b| a.repository.cmp(&b.repository));
         Self { dry_run, summary: Summary::of(&repositories), registry: Vec::new(), repositories, origin: None }
-    }
-
-    /// The Security Hub findings of every repository (none when the registry's account and region aren't
-    /// known).
-    pub fn hub_findings(&self) -> Vec<crate::securityhub::HubFinding> {
-        let Some(origin) = &self.origin else { return Vec::new() };
-        self.repositories.iter().flat_map(|report| crate::securityhub::governance_findings(origin, report)).collect()
     }
 
     /// The report with registry-level results, counted in the summary (so they count in the verdict).

@@ -256,6 +256,15 @@ pub trait FindingsHub: Send + Sync {
     async fn resolve(&self, product_arn: &str, ids: &[String]) -> Result<(), String>;
 }
 
+impl crate::report::Report {
+    /// The Security Hub findings of every repository (none when the registry's account and region aren't
+    /// known).
+    pub fn hub_findings(&self) -> Vec<HubFinding> {
+        let Some(origin) = &self.origin else { return Vec::new() };
+        self.repositories.iter().flat_map(|report| governance_findings(origin, report)).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,8 +12,8 @@ use warden_core::registry::{Registry, ScanStart};
 use warden_core::report::RepositoryReport;
 use warden_core::vulnerabilities::Severity;
 
+use crate::event::ImagePush;
 use crate::govern::{govern_observed, GovernOptions};
-use crate::image_events::ImagePush;
 
 /// How the pushed image gets scanned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -19,7 +19,6 @@ pub mod fan_out;
 pub mod function;
 pub mod govern;
 pub mod handle;
-pub mod image_events;
 pub mod image_push;
 pub mod logging;
 pub mod metrics;

@@ -18,7 +18,7 @@ use warden_core::baseline::{Baseline, Mode};
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::vulnerabilities::{assess, Assessment, Date};
 
-use crate::image_events::{ScanResult, ScanSource};
+use crate::event::{ScanResult, ScanSource};
 
 /// What a scan result came to.
 #[derive(Debug, Clone, PartialEq, Serialize)]

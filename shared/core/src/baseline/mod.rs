@@ -5,6 +5,7 @@
 //! every `[[rules]]` entry whose `match` glob matches the name, in order. Everything is checked when the
 //! file is loaded, and every problem is reported with the key it concerns.
 
+mod choices;
 mod limits;
 mod locate;
 mod model;
@@ -14,13 +15,14 @@ mod settings;
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub use crate::image_tags::ImageTagSettings;
+pub use choices::{PublicAccess, Require, ScanVia, TagMutabilityTarget};
 pub use model::{
     AlertsFile, BaselineFile, Mode, OneOrMany, Overrides, ReplicationFile, ReplicationTargetFile, RequiredTag, Rule,
 };
 pub use settings::{
-    EncryptionSettings, ImageTagSettings, LifecyclePolicySettings, PublicAccess, RepositoryPolicySettings, Require,
-    Resolved, ScanScope, ScanVia, ScanningSettings, TagMutabilitySettings, TagMutabilityTarget, TagsSettings,
-    VulnerabilitySettings, CROSS_ACCOUNT_PULL_SID, MAX_LISTED,
+    EncryptionSettings, LifecyclePolicySettings, RepositoryPolicySettings, Resolved, ScanScope, ScanningSettings,
+    TagMutabilitySettings, TagsSettings, VulnerabilitySettings, CROSS_ACCOUNT_PULL_SID, MAX_LISTED,
 };
 
 use crate::glob::NameGlob;

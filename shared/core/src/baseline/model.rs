@@ -9,35 +9,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::settings::{PublicAccess, Require, ScanVia, TagMutabilityTarget};
+use super::choices::{PublicAccess, Require, ScanVia, TagMutabilityTarget};
 use crate::glob::NameGlob;
 use crate::lifecycle::Preset;
+pub use crate::mode::Mode;
 use crate::observed::{EncryptionType, ScanFrequency};
 use crate::vulnerabilities::{Severity, Suppression};
-
-/// What a control does with what it finds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Fix drift.
-    Enforce,
-    /// Report drift, change nothing.
-    Audit,
-    /// Don't look.
-    #[default]
-    Off,
-}
-
-impl Mode {
-    /// The mode as written in a baseline.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Enforce => "enforce",
-            Mode::Audit => "audit",
-            Mode::Off => "off",
-        }
-    }
-}
 
 /// A whole baseline file.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

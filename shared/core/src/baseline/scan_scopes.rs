@@ -5,8 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use super::choices::ScanVia;
 use super::model::{Mode, Rule};
-use super::settings::{Resolved, ScanScope, ScanVia};
+use super::settings::{Resolved, ScanScope};
 use crate::glob::{common_match, NameGlob};
 use crate::scan_filter;
 

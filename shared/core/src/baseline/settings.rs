@@ -3,59 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::choices::{PublicAccess, Require, ScanVia, TagMutabilityTarget};
 use super::limits;
 use super::model::{Mode, Overrides, RequiredTag};
+use crate::image_tags::{self, ImageTagSettings};
 use crate::observed::{EncryptionType, ScanFrequency};
 use crate::vulnerabilities::{Severity, Suppression};
-use crate::{image_tags, lifecycle, policy};
-
-/// The tag mutability a baseline can ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum TagMutabilityTarget {
-    /// No tag can be overwritten.
-    #[default]
-    Immutable,
-    /// No tag can be overwritten except those matching the allowed exclusions.
-    ImmutableWithExclusion,
-}
-
-/// How the scanning control fixes a repository.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ScanVia {
-    /// The repository's own scan-on-push setting.
-    #[default]
-    Repository,
-    /// A registry scanning rule covering the repository.
-    Registry,
-}
-
-/// What the lifecycle policy control requires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Require {
-    /// Any lifecycle policy.
-    #[default]
-    Present,
-    /// Exactly the baseline's policy.
-    Exact,
-}
-
-/// What happens to statements granting public access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PublicAccess {
-    /// They are findings, and removed in enforce mode.
-    #[default]
-    Deny,
-    /// They are left alone.
-    Allow,
-}
+use crate::{lifecycle, policy};
 
 /// Sid of the statement generated from `cross_account_pull`.
 pub const CROSS_ACCOUNT_PULL_SID: &str = "EcrWardenCrossAccountPull";
@@ -148,19 +104,6 @@ pub struct TagsSettings {
     pub mode: Mode,
     /// Required tags by key.
     pub required: BTreeMap<String, RequiredTag>,
-}
-
-/// Rules for the tags of pushed images.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImageTagSettings {
-    /// Mode (`off`: not checked).
-    pub mode: Mode,
-    /// Regular expressions a tag must match one of; empty allows any.
-    pub allowed: Vec<String>,
-    /// Regular expressions no tag may match.
-    pub forbidden: Vec<String>,
-    /// Whether digest-only pushes are allowed.
-    pub allow_untagged: bool,
 }
 
 /// When scan findings become alerts.

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::baseline::Mode;
 use crate::glob::NameGlob;
+use crate::mode::Mode;
 
 pub use prefixes::{choose, exact_prefix, literal_start, Inseparable, Want, MIN_FILTER_LEN};
 

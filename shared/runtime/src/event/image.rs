@@ -4,57 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use serde_json::Value;
 use warden_core::alert::Origin;
 use warden_core::vulnerabilities::{Finding, Severity};
 
-use crate::event::{MalformedEvent, Route};
-
-/// A successful image push.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ImagePush {
-    /// Where it happened.
-    pub origin: Origin,
-    /// The repository.
-    pub repository: String,
-    /// The image digest.
-    pub digest: String,
-    /// The tag pushed (`None`: a digest-only push).
-    pub tag: Option<String>,
-}
-
-/// Where scan results came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ScanSource {
-    /// `ECR Image Scan`: a basic scan.
-    BasicScan,
-    /// `Inspector2 Scan`: an enhanced scan.
-    EnhancedScan,
-    /// `Inspector2 Finding`: one finding was created, updated or closed.
-    InspectorFinding,
-}
-
-/// A completed scan (or one Inspector finding) of one image.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScanResult {
-    /// Where it happened.
-    pub origin: Origin,
-    /// What sent it.
-    pub source: ScanSource,
-    /// The repository.
-    pub repository: String,
-    /// The image digest.
-    pub digest: String,
-    /// The image's tags.
-    pub tags: Vec<String>,
-    /// The event's findings per severity (zero severities left out; `TOTAL` dropped).
-    pub counts: BTreeMap<Severity, u32>,
-    /// The finding an `Inspector2 Finding` event is about, and whether it is active (`false`: closed or
-    /// suppressed). One finding never says an image's state: the image's findings are read whole.
-    pub finding: Option<(Finding, bool)>,
-}
+use super::kinds::{ImagePush, MalformedEvent, Route, ScanResult, ScanSource};
 
 fn text<'a>(detail: &'a Value, key: &str) -> Option<&'a str> {
     detail.get(key).and_then(Value::as_str)
