@@ -80,7 +80,14 @@ fn is_throttling(response: &HttpResponse) -> bool {
         .get("x-amzn-errortype")
         .map(str::to_string)
         .or_else(|| response.body().bytes().and_then(error_code_in_body));
-    code.is_some_and(|code| THROTTLING_ERRORS.contains(&bare_code(&code)))
+    code.is_some_and(|code| is_throttling_code(&code))
+}
+
+/// Whether an error code means the call was throttled: one of the codes the SDK's own retry classifier treats
+/// as throttling (`ThrottlingException`, `TooManyRequestsException`, `ThrottledException`, ...), whatever
+/// namespace or suffix it came with. Errors and metrics both ask here.
+pub(crate) fn is_throttling_code(code: &str) -> bool {
+    THROTTLING_ERRORS.contains(&bare_code(code))
 }
 
 /// The error code in an error answer's body: `__type` or `code` in JSON, `<Code>` in XML.

@@ -32,9 +32,11 @@ pub(crate) fn registry_error<E>(operation: &str, repository: &str, error: SdkErr
 where
     E: ProvideErrorMetadata + Error + 'static,
 {
+    let throttled = error.raw_response().is_some_and(|r| r.status().as_u16() == 429)
+        || error.code().is_some_and(crate::api_calls::is_throttling_code);
     match error.code() {
         Some(REPOSITORY_NOT_FOUND) => RegistryError::NotFound(repository.to_string()),
-        Some("ThrottlingException" | "TooManyRequestsException" | "ThrottledException") => {
+        _ if throttled => {
             RegistryError::Throttled { operation: operation.to_string(), message: message("ECR", &error) }
         }
         _ => RegistryError::Failed { operation: operation.to_string(), message: message("ECR", &error) },
@@ -125,5 +127,31 @@ mod tests {
         let error = CredentialsError::not_loaded("no providers in chain provided credentials");
         let found = credentials_problem(&error).expect("recognised");
         assert!(found.starts_with("no AWS credentials were found") && found.contains("AWS_PROFILE"), "{found}");
+    }
+
+    fn refused(
+        status: u16,
+        code: &str,
+    ) -> SdkError<aws_sdk_ecr::operation::put_lifecycle_policy::PutLifecyclePolicyError, HttpResponse> {
+        use aws_sdk_ecr::operation::put_lifecycle_policy::PutLifecyclePolicyError;
+        use aws_smithy_types::error::ErrorMetadata;
+        let raw = HttpResponse::new(status.try_into().expect("status"), aws_smithy_types::body::SdkBody::empty());
+        SdkError::service_error(PutLifecyclePolicyError::generic(ErrorMetadata::builder().code(code).build()), raw)
+    }
+
+    /// One throttling classifier: the SDK's list of throttling codes (as the metrics count them) and HTTP 429, not
+    /// three codes of our own.
+    #[test]
+    fn throttling_is_every_code_the_sdk_retries_as_throttling_and_429() {
+        for (status, code) in
+            [(400, "ThrottlingException"), (400, "RequestLimitExceeded"), (429, "SlowDown"), (429, "X")]
+        {
+            let error = registry_error("PutLifecyclePolicy", "app", refused(status, code));
+            assert!(matches!(error, RegistryError::Throttled { .. }), "{status} {code}: {error:?}");
+        }
+        let error = registry_error("PutLifecyclePolicy", "app", refused(400, "InvalidParameterException"));
+        assert!(matches!(error, RegistryError::Failed { .. }), "{error:?}");
+        let error = registry_error("PutLifecyclePolicy", "app", refused(400, REPOSITORY_NOT_FOUND));
+        assert_eq!(error, RegistryError::NotFound("app".into()));
     }
 }

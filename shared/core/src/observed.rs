@@ -124,6 +124,36 @@ pub enum KeyManager {
     Customer,
 }
 
+/// How a repository's pushed images get scanned without anyone asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutomaticScan {
+    /// A registry scanning rule covers the repository.
+    Rule {
+        /// How often.
+        frequency: ScanFrequency,
+        /// Under enhanced scanning (Amazon Inspector).
+        enhanced: bool,
+    },
+    /// The repository's own scan-on-push setting (honoured under basic scanning only).
+    RepositorySetting,
+}
+
+impl Observed {
+    /// How pushed images get scanned here, if they do: the one answer the scanning control and the push handler
+    /// share. A registry rule of `MANUAL` frequency scans nothing; under enhanced scanning ECR ignores the
+    /// repository's own setting. With the registry's configuration unread, only the repository setting counts.
+    pub fn automatic_scan(&self) -> Option<AutomaticScan> {
+        let registry = self.registry_scanning.as_ref();
+        let enhanced = registry.is_some_and(|r| r.scan_type == ScanType::Enhanced);
+        let by_rule = registry.and_then(|r| r.frequency_for(&self.facts.name)).filter(|f| *f != ScanFrequency::Manual);
+        match by_rule {
+            Some(frequency) => Some(AutomaticScan::Rule { frequency, enhanced }),
+            None if self.facts.scan_on_push && !enhanced => Some(AutomaticScan::RepositorySetting),
+            None => None,
+        }
+    }
+}
+
 /// One part of what [`Observed`] holds, as read from the registry: what a control judges, and so what is read
 /// again just before its fix is written and again after (another writer may have changed it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::alert::{console_url, finding_id, Alert, AlertKind, Origin};
-use crate::controls::{explain, ControlId, ALL};
+use crate::controls::{explain, ALL};
 use crate::report::{ControlReport, Outcome, RepositoryReport, Status};
 use crate::vulnerabilities::Severity;
 
@@ -159,11 +159,7 @@ fn control_finding(
     if let Some(id) = report.security_hub_control {
         product_fields.insert("ecr-warden/securityHubControl".to_string(), id.to_string());
     }
-    let severity = match control {
-        ControlId::Scanning | ControlId::RepositoryPolicy => "HIGH",
-        ControlId::Tags | ControlId::Replication => "LOW",
-        _ => "MEDIUM",
-    };
+    let severity = control.severity().as_str();
     HubFinding {
         id: finding_id(origin, repository, None, AlertKind::Governance, control.as_str()),
         product_arn: product_arn(origin),
@@ -268,6 +264,7 @@ impl crate::report::Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::controls::ControlId;
     use crate::report::ControlReport;
 
     fn origin() -> Origin {
@@ -293,6 +290,21 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    /// One answer for how much a control matters: the alert for a violation and its Security Hub finding agree
+    /// (they disagreed for the repository policy: LOW in alerts, HIGH in Security Hub).
+    #[test]
+    fn a_violation_has_the_same_severity_in_its_alert_and_in_security_hub() {
+        for control in ALL.iter().map(|c| c.id()) {
+            let violated = report(&[(control, Status::Violation)]);
+            let alert = crate::alert::standing_violations(&violated);
+            let hub = governance_findings(&origin(), &violated);
+            assert_eq!(alert.len(), 1, "{control}");
+            assert_eq!(hub[0].severity, alert[0].severity.as_str(), "{control}");
+        }
+        let policy = report(&[(ControlId::RepositoryPolicy, Status::Violation)]);
+        assert_eq!(crate::alert::standing_violations(&policy)[0].severity.as_str(), "HIGH");
     }
 
     #[test]

@@ -67,11 +67,6 @@ impl Alerts {
         Self { sinks }
     }
 
-    /// The sinks' names.
-    pub fn sink_names(&self) -> Vec<String> {
-        self.sinks.iter().map(|s| s.name()).collect()
-    }
-
     /// Sends `alert` to every sink at once (or to none, in a dry run).
     pub async fn deliver(&self, alert: Alert, dry_run: bool) -> Delivery {
         if dry_run {

@@ -7,7 +7,7 @@ use tracing::{info, warn};
 use warden_core::alert::{public_access_findings, GovernanceFinding, ImageRef};
 use warden_core::baseline::{Baseline, Mode};
 use warden_core::image_tags;
-use warden_core::observed::{Observed, ScanFrequency, ScanType};
+use warden_core::observed::{AutomaticScan, Observed, ScanType};
 use warden_core::registry::{Registry, ScanStart};
 use warden_core::report::RepositoryReport;
 use warden_core::vulnerabilities::Severity;
@@ -99,21 +99,23 @@ async fn ensure_scanned(registry: &dyn Registry, before: &Observed, digest: &str
     let Some(scanning) = &before.registry_scanning else {
         return ImageScan::NotScanned { reason: "the registry scanning configuration wasn't read".to_string() };
     };
-    let by_rule = scanning.frequency_for(name).filter(|f| *f != ScanFrequency::Manual);
-    if scanning.scan_type == ScanType::Enhanced {
-        return match by_rule {
-            Some(frequency) => ImageScan::Automatic { by: format!("enhanced scanning ({})", frequency.as_str()) },
-            None => ImageScan::NotScanned {
+    match before.automatic_scan() {
+        Some(AutomaticScan::Rule { frequency, enhanced: true }) => {
+            return ImageScan::Automatic { by: format!("enhanced scanning ({})", frequency.as_str()) }
+        }
+        Some(AutomaticScan::Rule { frequency, enhanced: false }) => {
+            return ImageScan::Automatic { by: format!("a registry scanning rule ({})", frequency.as_str()) }
+        }
+        Some(AutomaticScan::RepositorySetting) => {
+            return ImageScan::Automatic { by: "the repository's scan-on-push setting".to_string() }
+        }
+        None if scanning.scan_type == ScanType::Enhanced => {
+            return ImageScan::NotScanned {
                 reason: "enhanced scanning has no rule for this repository, and basic scans can't be started under it"
                     .to_string(),
-            },
-        };
-    }
-    if let Some(frequency) = by_rule {
-        return ImageScan::Automatic { by: format!("a registry scanning rule ({})", frequency.as_str()) };
-    }
-    if before.facts.scan_on_push {
-        return ImageScan::Automatic { by: "the repository's scan-on-push setting".to_string() };
+            }
+        }
+        None => {}
     }
     if dry_run {
         return ImageScan::WouldStart;

@@ -12,7 +12,6 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::action::Action;
-use crate::controls::ControlId;
 use crate::report::{RepositoryReport, Status};
 use crate::vulnerabilities::{Assessment, Finding, Severity};
 
@@ -273,8 +272,7 @@ pub fn standing_violations(report: &RepositoryReport) -> Vec<GovernanceFinding> 
     violations
         .map(|control| {
             let text = control.finding.clone().unwrap_or_else(|| "violates the baseline".to_string());
-            let severity = if control.control == ControlId::Encryption { Severity::Medium } else { Severity::Low };
-            GovernanceFinding { control: control.control.to_string(), severity, text }
+            GovernanceFinding { control: control.control.to_string(), severity: control.control.severity(), text }
         })
         .collect()
 }

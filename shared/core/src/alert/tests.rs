@@ -2,6 +2,7 @@ use serde_json::json;
 
 use super::*;
 use crate::baseline::{Mode, VulnerabilitySettings};
+use crate::controls::ControlId;
 use crate::report::ControlReport;
 use crate::vulnerabilities::{assess, Date};
 

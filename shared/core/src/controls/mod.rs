@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::action::Action;
 use crate::baseline::{Mode, Resolved};
 use crate::observed::{Observed, Part};
+use crate::vulnerabilities::Severity;
 
 pub use encryption::Encryption;
 pub use explain::{explain, Explanation};
@@ -57,6 +58,16 @@ impl ControlId {
             ControlId::RepositoryPolicy => "repository-policy",
             ControlId::Tags => "tags",
             ControlId::Replication => "replication",
+        }
+    }
+
+    /// How much a failing control matters, in alerts and Security Hub alike: what exposes images or lets them go
+    /// unscanned is HIGH, what weakens their integrity or keeping MEDIUM, bookkeeping LOW.
+    pub fn severity(self) -> Severity {
+        match self {
+            ControlId::Scanning | ControlId::RepositoryPolicy => Severity::High,
+            ControlId::TagMutability | ControlId::Encryption | ControlId::LifecyclePolicy => Severity::Medium,
+            ControlId::Tags | ControlId::Replication => Severity::Low,
         }
     }
 }

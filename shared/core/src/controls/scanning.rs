@@ -36,14 +36,11 @@ impl Control for Scanning {
 
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {
         let name = &have.facts.name;
-        let registry = have.registry_scanning.as_ref();
-        let enhanced = registry.is_some_and(|r| r.scan_type == ScanType::Enhanced);
-        let by_rule = registry.and_then(|r| r.frequency_for(name)).filter(|f| *f != ScanFrequency::Manual);
-        // Under enhanced scanning ECR ignores the repository's own scan-on-push flag.
-        let by_repository = have.facts.scan_on_push && !enhanced;
-        if by_rule.is_some() || by_repository {
+        if have.automatic_scan().is_some() {
             return Judgement::Compliant;
         }
+        let registry = have.registry_scanning.as_ref();
+        let enhanced = registry.is_some_and(|r| r.scan_type == ScanType::Enhanced);
         let finding = if enhanced && have.facts.scan_on_push {
             "scan on push is set on the repository, but enhanced scanning ignores it and no registry rule covers it"
                 .to_string()
