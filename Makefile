@@ -23,6 +23,7 @@ build:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
 
 # The template: SAM validation, cfn-lint on the SAM-translated template, and each function's IAM policy
 # against the actions its code declares.

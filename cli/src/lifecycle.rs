@@ -16,7 +16,7 @@ use crate::OutputFormat;
 
 /// The `lifecycle` subcommands.
 #[derive(Subcommand)]
-pub enum LifecycleCommand {
+pub(crate) enum LifecycleCommand {
     /// Check a lifecycle policy against every rule ECR enforces.
     Validate {
         /// The policy file (JSON, as `aws ecr put-lifecycle-policy` takes it).
@@ -29,7 +29,7 @@ pub enum LifecycleCommand {
 
 /// `lifecycle preview` arguments.
 #[derive(Args)]
-pub struct PreviewArgs {
+pub(crate) struct PreviewArgs {
     /// The policy file; with --repository, default: the repository's current policy.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
@@ -48,7 +48,7 @@ pub struct PreviewArgs {
 }
 
 /// Runs a `lifecycle` subcommand.
-pub async fn run(command: LifecycleCommand) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(command: LifecycleCommand) -> anyhow::Result<ExitCode> {
     match command {
         LifecycleCommand::Validate { policy } => {
             let text = read(&policy)?;

@@ -11,7 +11,7 @@ use warden_runtime::core::report::{Outcome, RegistryReport, Report, RepositoryRe
 use warden_runtime::handle::Handled;
 
 /// A report as a table: the registry section (when the run covered the registry), then the repositories.
-pub fn report_table(report: &Report) -> String {
+pub(crate) fn report_table(report: &Report) -> String {
     let mut out = String::new();
     if !report.registry.is_empty() {
         out.push_str("REGISTRY\n");
@@ -66,7 +66,7 @@ pub fn report_table(report: &Report) -> String {
 /// Prints `text` on standard output, without its colours when that isn't a terminal or `NO_COLOR` is set.
 /// Control characters other than line breaks, tabs and the colours themselves are escaped: names and
 /// reasons quoted from events can't move the cursor or clear the screen.
-pub fn print_colored(text: &str) -> std::io::Result<()> {
+pub(crate) fn print_colored(text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut stdout = anstream::stdout();
     stdout.write_all(without_stray_controls(text).as_bytes())?;
@@ -181,7 +181,7 @@ fn outcome_name(outcome: Outcome) -> &'static str {
 }
 
 /// One control explained, for people.
-pub fn explanation_text(explanation: &Explanation) -> String {
+pub(crate) fn explanation_text(explanation: &Explanation) -> String {
     let mut out = format!("{}\n\nChecks: {}\nFixes: {}\n", explanation.control, explanation.checks, explanation.fixes);
     out.push_str(&format!(
         "Baseline: [defaults.{}] (or a rule's {})\n",
@@ -196,7 +196,7 @@ pub fn explanation_text(explanation: &Explanation) -> String {
 }
 
 /// Every control, a line each, for people.
-pub fn controls_list(explanations: &[Explanation]) -> String {
+pub(crate) fn controls_list(explanations: &[Explanation]) -> String {
     let mut out = String::new();
     for explanation in explanations {
         let hub = explanation.security_hub.unwrap_or("-");
@@ -207,7 +207,7 @@ pub fn controls_list(explanations: &[Explanation]) -> String {
 }
 
 /// The outcome of `handle` for people; `dry_run`: `handle --dry-run`, nothing was changed.
-pub fn handled_text(handled: &Handled, dry_run: bool) -> String {
+pub(crate) fn handled_text(handled: &Handled, dry_run: bool) -> String {
     let mut out = match handled {
         Handled::Ignored { reason } => format!("ignored: {reason}\n"),
         Handled::Backfill { report, .. } => report_table(report),

@@ -10,7 +10,7 @@ use warden_runtime::backfill::Progress;
 use warden_runtime::core::report::{Outcome, RepositoryReport, Status};
 
 /// How progress is shown.
-pub enum Shown {
+pub(crate) enum Shown {
     /// A bar redrawn in place.
     Bar(ProgressBar),
     /// Plain lines.
@@ -18,7 +18,7 @@ pub enum Shown {
 }
 
 /// The progress of one `plan` or `apply`.
-pub struct Watch {
+pub(crate) struct Watch {
     shown: Shown,
     started: Instant,
     state: Mutex<Tally>,
@@ -37,7 +37,7 @@ struct Tally {
 
 impl Watch {
     /// A bar when standard error is a terminal and `lines_only` is false, else plain lines.
-    pub fn new(lines_only: bool) -> Self {
+    pub(crate) fn new(lines_only: bool) -> Self {
         let shown = match !lines_only && std::io::stderr().is_terminal() {
             true => Shown::Bar(bar()),
             false => Shown::Lines,
@@ -46,7 +46,7 @@ impl Watch {
     }
 
     /// Takes the bar off the screen (the report follows).
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Shown::Bar(bar) = &self.shown {
             bar.finish_and_clear();
         }

@@ -12,7 +12,9 @@ use warden_core::registry::RegistryError;
 pub(crate) const RESOURCES_PER_PAGE: i32 = 100;
 
 /// Tags by repository ARN, for every ECR repository the Tagging API lists in the client's region.
-pub async fn repository_tags(client: &Client) -> Result<HashMap<String, BTreeMap<String, String>>, RegistryError> {
+pub(crate) async fn repository_tags(
+    client: &Client,
+) -> Result<HashMap<String, BTreeMap<String, String>>, RegistryError> {
     let mut pages = client
         .get_resources()
         .resource_type_filters("ecr:repository")

@@ -19,7 +19,7 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 pub const MAX_CONCURRENCY: usize = 64;
 
 /// A backfill request: the manual invocation payload of the backfill function (read from JSON through
-/// [`BackfillPayload`]: a payload writes only when it says so).
+/// `BackfillPayload`: a payload writes only when it says so).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "BackfillPayload")]
 pub struct BackfillRequest {

@@ -3,7 +3,7 @@
 //! back the filter of the glob that governs it, as governing each repository would, but with one put per missing
 //! filter rather than per repository. It costs one `DescribeRepositories` page per 1,000 repositories and one
 //! read of the rules; tags are read only for repositories left uncovered, to honour tag exemptions. Each put is
-//! read back after a pause (see [`crate::converge`]) and made again, at most [`ATTEMPTS`] times, if another
+//! read back after a pause (see [`crate::converge`]) and made again, at most three times, if another
 //! writer undid it.
 
 use std::collections::BTreeSet;

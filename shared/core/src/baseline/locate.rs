@@ -6,7 +6,7 @@ use toml::de::{DeTable, DeValue};
 
 /// A place in a text, both counted from 1 (the column in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
+pub(super) struct Position {
     /// The line.
     pub line: usize,
     /// The column.
@@ -16,7 +16,7 @@ pub struct Position {
 /// Each problem with the line and column of the key it names in `text` put in front, where it can be found:
 /// `line 12, column 1: rules[0].scanning.frequency: ...`. The text is parsed once for all of them; a text
 /// that isn't TOML leaves the problems as they are.
-pub fn with_positions(text: &str, problems: Vec<String>) -> Vec<String> {
+pub(super) fn with_positions(text: &str, problems: Vec<String>) -> Vec<String> {
     let Ok(document) = DeTable::parse(text) else { return problems };
     let with_position = |problem: String| {
         let Some((path, _)) = problem.split_once(": ") else { return problem };

@@ -12,11 +12,11 @@ use crate::glob::{common_match, NameGlob};
 use crate::scan_filter;
 
 /// The glob standing for the defaults' scope: every repository.
-pub const EVERY_REPOSITORY: &str = "**";
+pub(super) const EVERY_REPOSITORY: &str = "**";
 
 /// Every scope's filter, keyed by glob; a problem for each glob whose filter ECR would refuse when the
 /// baseline fixes scanning through the registry there.
-pub fn scan_scopes(
+pub(super) fn scan_scopes(
     defaults: &Resolved,
     rules: &[Rule],
     exempt: &[NameGlob],

@@ -158,12 +158,12 @@ pub(crate) mod testing {
     use crate::observed::{EncryptionType, Observed, RepositoryFacts, TagMutability};
 
     /// The built-in settings.
-    pub fn builtin() -> Resolved {
+    pub(crate) fn builtin() -> Resolved {
         Baseline::builtin().expect("built-in parses").resolve("repo").expect("resolves")
     }
 
     /// Settings from a baseline text.
-    pub fn settings(toml: &str) -> Resolved {
+    pub(crate) fn settings(toml: &str) -> Resolved {
         match Baseline::parse("test.toml", toml) {
             Ok(b) => b.resolve("repo").expect("resolves"),
             Err(e) => panic!("{e}"),
@@ -171,7 +171,7 @@ pub(crate) mod testing {
     }
 
     /// A repository with every setting at ECR's creation default.
-    pub fn fresh_repository() -> Observed {
+    pub(crate) fn fresh_repository() -> Observed {
         Observed {
             facts: RepositoryFacts {
                 name: "repo".into(),

@@ -9,7 +9,7 @@ use crate::baseline::{Mode, Resolved};
 use crate::observed::{Observed, Part};
 
 /// The most tags a repository holds (`aws:` ones aside).
-pub const MAX_TAGS: usize = 50;
+pub(super) const MAX_TAGS: usize = 50;
 
 /// The tags control.
 pub struct Tags;

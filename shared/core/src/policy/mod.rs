@@ -1,6 +1,6 @@
 //! Repository policy documents: reading statements however they are written, recognising public
-//! access ([`public`]), comparing statements by meaning ([`canonical`]), checking the shape of required
-//! statements ([`shape`]), and merging required statements by `Sid` without losing or overwriting anyone
+//! access (`public`), comparing statements by meaning (`canonical`), checking the shape of required
+//! statements (`shape`), and merging required statements by `Sid` without losing or overwriting anyone
 //! else's statements.
 
 mod canonical;
