@@ -68,6 +68,8 @@ async fn repository_events_function_governs_and_rejects_malformed_events_without
 
     assert_eq!(posted[0].path, "/2018-06-01/runtime/invocation/request-0/error");
     assert!(posted[0].body.contains("requestParameters.repositoryName is missing"), "{:?}", posted[0]);
+    let error: Value = serde_json::from_str(&posted[0].body).expect("JSON error");
+    assert_eq!(error["errorType"], "Malformed", "what failed, in Lambda's error record");
     assert_eq!(posted[1].path, "/2018-06-01/runtime/invocation/request-1/response", "the process lived on");
     let handled: Value = serde_json::from_str(&posted[1].body).expect("JSON response");
     assert_eq!(handled["handled"], "repository");
@@ -155,6 +157,8 @@ async fn backfill_function_answers_manual_requests() {
 
     assert!(posted[0].path.ends_with("/request-0/error"), "{:?}", posted[0]);
     assert!(posted[0].body.contains("concurrency must be between 1 and 64"), "{:?}", posted[0]);
+    let error: Value = serde_json::from_str(&posted[0].body).expect("JSON error");
+    assert_eq!(error["errorType"], "Malformed");
     let handled: Value = serde_json::from_str(&posted[1].body).expect("JSON response");
     assert_eq!(handled["handled"], "backfill");
     assert_eq!(handled["report"]["summary"]["repositories"], 1);

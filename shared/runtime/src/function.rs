@@ -10,7 +10,7 @@
 //! repositories a call with `tag:GetResources`; grant it first). After each invocation the function prints its
 //! CloudWatch metrics on standard output ([`crate::metrics`]).
 
-use lambda_runtime::{service_fn, LambdaEvent};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 use tracing::field::Empty;
 use tracing::Instrument;
@@ -82,7 +82,11 @@ pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
             for document in metrics::documents(&invocation) {
                 println!("{document}");
             }
-            Ok::<_, lambda_runtime::Error>(serde_json::to_value(handled?)?)
+            let handled = handled.map_err(Diagnostic::from)?;
+            serde_json::to_value(handled).map_err(|error| Diagnostic {
+                error_type: "Unserializable".to_string(),
+                error_message: format!("the answer couldn't be written as JSON: {error}"),
+            })
         }
     }))
     .await

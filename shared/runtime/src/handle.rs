@@ -146,6 +146,28 @@ pub enum HandleError {
     Incomplete(String),
 }
 
+impl HandleError {
+    /// A short, stable name for the kind of failure: the `errorType` of the function's error, which Lambda's
+    /// error records and the failed-events queue carry.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            HandleError::Malformed(_) => "Malformed",
+            HandleError::Registry(_) => "RegistryFailed",
+            HandleError::Home(_) => "RegistryUnknown",
+            HandleError::NotForThisFunction(_) => "NotForThisFunction",
+            HandleError::NoWorkQueue => "NoWorkQueue",
+            HandleError::FanOut(_) => "FanOutFailed",
+            HandleError::Incomplete(_) => "Incomplete",
+        }
+    }
+}
+
+impl From<HandleError> for lambda_runtime::Diagnostic {
+    fn from(error: HandleError) -> Self {
+        lambda_runtime::Diagnostic { error_type: error.kind().to_string(), error_message: error.to_string() }
+    }
+}
+
 /// Which events an entry point takes on; the others are ignored with a pointer to the right one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
