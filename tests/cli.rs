@@ -85,6 +85,7 @@ fn usage_mistakes_exit_64_and_never_look_like_pending_changes() {
         &["plan", "--repository", "team-[a"],
         &["handle"],
         &["explain", "nope"],
+        &["permissions", "nope"],
         &["no-such-command"],
         &[],
     ] {

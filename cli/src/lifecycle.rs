@@ -4,7 +4,6 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
@@ -70,7 +69,7 @@ pub(crate) async fn run(command: LifecycleCommand) -> anyhow::Result<ExitCode> {
 async fn preview(args: PreviewArgs) -> anyhow::Result<ExitCode> {
     let now_ms = match &args.now {
         Some(text) => lifecycle::parse_rfc3339_ms(text).map_err(anyhow::Error::msg).context("--now")?,
-        None => SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default(),
+        None => warden_runtime::core::clock::now_ms(),
     };
     let given_policy = args.policy.as_deref().map(read).transpose()?;
     let (policy_text, images) = match (&args.images, &args.repository) {

@@ -13,7 +13,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
-use warden_runtime::alerts::Alerts;
 use warden_runtime::aws::securityhub::SecurityHub;
 use warden_runtime::aws::{sdk_config, EcrRegistry};
 use warden_runtime::backfill::{backfill_watched, BackfillRequest, DEFAULT_CONCURRENCY};
@@ -22,11 +21,8 @@ use warden_runtime::core::baseline::{self, Baseline, BUILTIN};
 use warden_runtime::core::controls::{self, ControlId, Explanation};
 use warden_runtime::core::glob::NameGlob;
 use warden_runtime::core::report::Verdict;
-use warden_runtime::core::securityhub::FindingsHub;
-use warden_runtime::core::work::WorkQueue;
-use warden_runtime::event::LoopGuard;
-use warden_runtime::function::work_queue_from_env;
-use warden_runtime::handle::{Handled, Handler, Purpose};
+use warden_runtime::function::Services;
+use warden_runtime::handle::{Handled, Purpose};
 use warden_runtime::logging::{self, LogFormat};
 use warden_runtime::permissions;
 use warden_runtime::security_hub::export;
@@ -53,9 +49,9 @@ enum Command {
     /// Print the IAM actions a Lambda function's role must grant, and which of them need `Resource: "*"` (JSON);
     /// with `--policy`, the role's IAM policy document.
     Permissions {
-        /// The function.
-        #[arg(value_enum)]
-        function: FunctionName,
+        /// The function: repository-events, image-pushed, scan-completed, backfill or backfill-worker.
+        #[arg(value_parser = parse_function)]
+        function: Purpose,
         #[command(flatten)]
         policy: PolicyArgs,
     },
@@ -200,19 +196,12 @@ enum BaselineCommand {
     Schema,
 }
 
-/// The Lambda functions.
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum FunctionName {
-    /// functions/repository-events.
-    RepositoryEvents,
-    /// functions/image-pushed.
-    ImagePushed,
-    /// functions/scan-completed.
-    ScanCompleted,
-    /// functions/backfill.
-    Backfill,
-    /// functions/backfill-worker.
-    BackfillWorker,
+/// A Lambda function's name, as its crate under `functions/` is named.
+fn parse_function(name: &str) -> Result<Purpose, String> {
+    Purpose::of_function(name).ok_or_else(|| {
+        let names: Vec<&str> = Purpose::FUNCTIONS.iter().filter_map(|p| p.function_name()).collect();
+        format!("no function is named `{name}`: one of {}", names.join(", "))
+    })
 }
 
 /// How results are printed.
@@ -292,13 +281,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Permissions { function, policy } => {
-            let purpose = match function {
-                FunctionName::RepositoryEvents => Purpose::RepositoryEvents,
-                FunctionName::ImagePushed => Purpose::ImagePushes,
-                FunctionName::ScanCompleted => Purpose::ScanResults,
-                FunctionName::Backfill => Purpose::Backfill,
-                FunctionName::BackfillWorker => Purpose::BackfillWorker,
-            };
+            let purpose = function;
             let printed = match (policy.policy, policy.account, policy.region) {
                 (true, Some(account), Some(region)) => {
                     let scope = permissions::PolicyScope {
@@ -400,20 +383,8 @@ async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
     let event = failed_invocation_payload(event);
     let config = sdk_config().await?;
     let baseline = BaselineSource::from_env(args.baseline).load(&config).await?;
-    let registry = EcrRegistry::new(&config);
-    let guard = LoopGuard::new(std::env::var("ECR_WARDEN_ROLE_ARN").ok());
-    let alerts = Alerts::from_env(&config, &baseline.alerts);
-    let queue = work_queue_from_env(&config);
-    let security_hub = baseline.alerts.security_hub.then(|| SecurityHub::new(&config));
-    let handler = Handler {
-        purpose: Purpose::Any,
-        registry: &registry,
-        baseline: &baseline,
-        guard: &guard,
-        alerts: &alerts,
-        work_queue: queue.as_ref().map(|q| q as &dyn WorkQueue),
-        findings_hub: security_hub.as_ref().map(|hub| hub as &dyn FindingsHub),
-    };
+    let services = Services::from_env(&config, &baseline).map_err(anyhow::Error::msg)?;
+    let handler = services.handler(Purpose::Any, &baseline);
     let handled = handler.handle(&event, args.dry_run).await?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&handled)?),

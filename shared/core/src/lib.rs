@@ -43,6 +43,7 @@ pub mod action;
 pub mod alert;
 pub mod arn;
 pub mod baseline;
+pub mod clock;
 pub mod controls;
 pub mod glob;
 pub mod image_tags;

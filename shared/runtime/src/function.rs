@@ -17,6 +17,7 @@ use tracing::Instrument;
 use warden_aws::securityhub::SecurityHub;
 use warden_aws::{sdk_config, EcrRegistry, SdkConfig, SqsWorkQueue};
 use warden_core::alert::Origin;
+use warden_core::baseline::Baseline;
 use warden_core::securityhub::FindingsHub;
 use warden_core::work::WorkQueue;
 
@@ -32,31 +33,14 @@ pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
     logging::init(LogFormat::Json, "info");
     let config = sdk_config().await?;
     let baseline = BaselineSource::from_env(None).load(&config).await?;
-    let registry = match std::env::var("ECR_WARDEN_TAGS_FROM").unwrap_or_default().as_str() {
-        "" | "list-tags" => EcrRegistry::new(&config),
-        "tagging-api" => EcrRegistry::new(&config).with_tags_in_bulk(&config),
-        other => return Err(format!("ECR_WARDEN_TAGS_FROM must be list-tags or tagging-api, not {other:?}").into()),
-    };
-    let guard = LoopGuard::new(std::env::var("ECR_WARDEN_ROLE_ARN").ok());
+    let services = Services::from_env(&config, &baseline)?;
     let dry_run = std::env::var("ECR_WARDEN_DRY_RUN").is_ok_and(|v| v == "true");
-    let alerts = Alerts::from_env(&config, &baseline.alerts);
-    let queue = work_queue_from_env(&config);
-    let work_queue = queue.as_ref().map(|q| q as &dyn WorkQueue);
-    let security_hub = baseline.alerts.security_hub.then(|| SecurityHub::new(&config));
-    let findings_hub = security_hub.as_ref().map(|hub| hub as &dyn FindingsHub);
-    let handler = Handler {
-        purpose,
-        registry: &registry,
-        baseline: &baseline,
-        guard: &guard,
-        alerts: &alerts,
-        work_queue,
-        findings_hub,
-    };
+    let handler = services.handler(purpose, &baseline);
+    let registry = &services.registry;
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "ecr-warden".to_string());
     let first = std::sync::atomic::AtomicBool::new(true);
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let (handler, function, first, registry) = (&handler, &function, &first, &registry);
+        let (handler, function, first) = (&handler, &function, &first);
         async move {
             // lambda_runtime's own span gives every line the `requestId`; this one adds the event's id.
             let span = tracing::info_span!("invocation", event_id = Empty);
@@ -69,9 +53,7 @@ pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
             }
             let handled = handler.handle(&event.payload, dry_run).instrument(span).await;
             let cold_start = first.swap(false, std::sync::atomic::Ordering::Relaxed);
-            let now_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX));
+            let now_ms = warden_core::clock::now_ms();
             let invocation = metrics::Invocation {
                 function,
                 handled: handled.as_ref().ok(),
@@ -90,6 +72,50 @@ pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
         }
     }))
     .await
+}
+
+/// What a [`Handler`] works with, built once per process the same way for every Lambda function and for
+/// `ecr-warden handle`: the registry (tags in bulk with `ECR_WARDEN_TAGS_FROM=tagging-api`), the loop guard
+/// (`ECR_WARDEN_ROLE_ARN`), the alert sinks, the work queue (`ECR_WARDEN_WORK_QUEUE_URL`) and Security Hub when
+/// the baseline sends findings there.
+pub struct Services {
+    /// The registry.
+    pub registry: EcrRegistry,
+    guard: LoopGuard,
+    alerts: Alerts,
+    queue: Option<SqsWorkQueue>,
+    security_hub: Option<SecurityHub>,
+}
+
+impl Services {
+    /// Builds them from `config`, the environment and the baseline's `[alerts]`; an error names a bad variable.
+    pub fn from_env(config: &SdkConfig, baseline: &Baseline) -> Result<Self, String> {
+        let registry = match std::env::var("ECR_WARDEN_TAGS_FROM").unwrap_or_default().as_str() {
+            "" | "list-tags" => EcrRegistry::new(config),
+            "tagging-api" => EcrRegistry::new(config).with_tags_in_bulk(config),
+            other => return Err(format!("ECR_WARDEN_TAGS_FROM must be list-tags or tagging-api, not {other:?}")),
+        };
+        Ok(Self {
+            registry,
+            guard: LoopGuard::new(std::env::var("ECR_WARDEN_ROLE_ARN").ok()),
+            alerts: Alerts::from_env(config, &baseline.alerts),
+            queue: work_queue_from_env(config),
+            security_hub: baseline.alerts.security_hub.then(|| SecurityHub::new(config)),
+        })
+    }
+
+    /// The handler for `purpose` over these services and `baseline`.
+    pub fn handler<'a>(&'a self, purpose: Purpose, baseline: &'a Baseline) -> Handler<'a> {
+        Handler {
+            purpose,
+            registry: &self.registry,
+            baseline,
+            guard: &self.guard,
+            alerts: &self.alerts,
+            work_queue: self.queue.as_ref().map(|q| q as &dyn WorkQueue),
+            findings_hub: self.security_hub.as_ref().map(|hub| hub as &dyn FindingsHub),
+        }
+    }
 }
 
 /// The work queue named by `ECR_WARDEN_WORK_QUEUE_URL`, if set and not empty.

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::OnceCell;
 use tracing::{info_span, warn, Instrument};
@@ -221,8 +220,7 @@ async fn add_lifecycle_impact(registry: &dyn Registry, name: &str, controls: &mu
     };
     match registry.images(name).await {
         Ok(images) => {
-            let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
-            control.lifecycle_impact = LifecycleImpact::of(&policy, &images, now_ms);
+            control.lifecycle_impact = LifecycleImpact::of(&policy, &images, warden_core::clock::now_ms());
         }
         Err(error) => warn!(%error, "can't read images for the lifecycle impact"),
     }

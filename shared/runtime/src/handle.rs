@@ -186,6 +186,33 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// Every Lambda function's purpose.
+    pub const FUNCTIONS: [Purpose; 5] = [
+        Purpose::RepositoryEvents,
+        Purpose::ImagePushes,
+        Purpose::ScanResults,
+        Purpose::Backfill,
+        Purpose::BackfillWorker,
+    ];
+
+    /// The name of the function (and of its crate under `functions/`) that serves this purpose; `None` for the
+    /// command line.
+    pub fn function_name(self) -> Option<&'static str> {
+        match self {
+            Purpose::RepositoryEvents => Some("repository-events"),
+            Purpose::ImagePushes => Some("image-pushed"),
+            Purpose::ScanResults => Some("scan-completed"),
+            Purpose::Backfill => Some("backfill"),
+            Purpose::BackfillWorker => Some("backfill-worker"),
+            Purpose::Any => None,
+        }
+    }
+
+    /// The purpose of the function named `name`.
+    pub fn of_function(name: &str) -> Option<Purpose> {
+        Purpose::FUNCTIONS.into_iter().find(|purpose| purpose.function_name() == Some(name))
+    }
+
     /// The events this entry point takes, for messages.
     fn takes(self) -> &'static str {
         match self {
@@ -208,13 +235,7 @@ impl Purpose {
             Route::Backfill(_) => Purpose::Backfill,
             Route::WorkBatches(_) => Purpose::BackfillWorker,
         };
-        (self != Purpose::Any && self != serves).then_some(match serves {
-            Purpose::RepositoryEvents => "repository-events",
-            Purpose::ImagePushes => "image-pushed",
-            Purpose::ScanResults => "scan-completed",
-            Purpose::Backfill | Purpose::Any => "backfill",
-            Purpose::BackfillWorker => "backfill-worker",
-        })
+        (self != Purpose::Any && self != serves).then(|| serves.function_name().unwrap_or("backfill"))
     }
 }
 

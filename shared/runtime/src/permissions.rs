@@ -448,13 +448,7 @@ mod tests {
     }
 
     /// Every function's purpose.
-    const FUNCTIONS: [Purpose; 5] = [
-        Purpose::RepositoryEvents,
-        Purpose::ImagePushes,
-        Purpose::ScanResults,
-        Purpose::Backfill,
-        Purpose::BackfillWorker,
-    ];
+    const FUNCTIONS: [Purpose; 5] = Purpose::FUNCTIONS;
 
     #[test]
     fn functions_never_get_destructive_image_actions() {

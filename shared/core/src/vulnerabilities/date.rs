@@ -24,8 +24,7 @@ impl Date {
 
     /// Today, in UTC.
     pub fn today() -> Self {
-        let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        Self::from_unix_seconds(i64::try_from(seconds).unwrap_or(i64::MAX))
+        Self::from_unix_seconds(crate::clock::now_secs())
     }
 }
 
