@@ -5,11 +5,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{
-    ImageScanningConfiguration, ImageStatus, ImageTagMutability, ImageTagMutabilityExclusionFilter,
-    ImageTagMutabilityExclusionFilterType, RegistryScanningRule, ReplicationConfiguration as SdkReplication,
-    ReplicationDestination, ReplicationRule as SdkReplicationRule, Repository, RepositoryFilter as SdkFilter,
-    RepositoryFilterType, ScanFrequency as SdkFrequency, ScanType as SdkScanType, ScanningRepositoryFilter,
-    ScanningRepositoryFilterType, Tag,
+    ImageStatus, RegistryScanningRule, ReplicationConfiguration as SdkReplication, ReplicationDestination,
+    ReplicationRule as SdkReplicationRule, Repository, RepositoryFilter as SdkFilter, RepositoryFilterType,
+    ScanFrequency as SdkFrequency, ScanType as SdkScanType, ScanningRepositoryFilter, ScanningRepositoryFilterType,
 };
 use aws_sdk_ecr::Client;
 use tokio::sync::Mutex;
@@ -26,7 +24,7 @@ use warden_core::replication::{
 };
 use warden_core::vulnerabilities::Finding;
 
-use crate::errors::registry_error;
+use crate::errors::{build_error, registry_error};
 use crate::scans;
 use crate::SdkConfig;
 
@@ -337,99 +335,12 @@ impl Registry for EcrRegistry {
     }
 
     async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<(), RegistryError> {
-        let name = repository.name.as_str();
         match action {
-            Action::SetTagMutability { mutability, exclusions } => {
-                let filters = exclusions
-                    .iter()
-                    .map(|f| {
-                        ImageTagMutabilityExclusionFilter::builder()
-                            .filter(f)
-                            .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
-                            .build()
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| build_error("PutImageTagMutability", e))?;
-                self.client
-                    .put_image_tag_mutability()
-                    .repository_name(name)
-                    .image_tag_mutability(ImageTagMutability::from(mutability.as_str()))
-                    .set_image_tag_mutability_exclusion_filters((!filters.is_empty()).then_some(filters))
-                    .send()
-                    .await
-                    .map_err(|e| registry_error("PutImageTagMutability", name, e))?;
-            }
-            Action::EnableScanOnPush => {
-                self.client
-                    .put_image_scanning_configuration()
-                    .repository_name(name)
-                    .image_scanning_configuration(ImageScanningConfiguration::builder().scan_on_push(true).build())
-                    .send()
-                    .await
-                    .map_err(|e| registry_error("PutImageScanningConfiguration", name, e))?;
-            }
             Action::AddRegistryScanFilter { frequency, filter, .. } => {
-                self.put_registry_scanning(*frequency, filter).await?;
+                self.put_registry_scanning(*frequency, filter).await
             }
-            Action::PutLifecyclePolicy { policy, .. } => {
-                self.client
-                    .put_lifecycle_policy()
-                    .repository_name(name)
-                    .lifecycle_policy_text(policy)
-                    .send()
-                    .await
-                    .map_err(|e| registry_error("PutLifecyclePolicy", name, e))?;
-            }
-            Action::SetRepositoryPolicy { policy, owned, .. } => {
-                // The record first: should the policy write fail, a record of a statement that isn't there
-                // proves nothing and harms nothing; a policy without its record would make ecr-warden's own
-                // statement look like a team's.
-                if let Some(owned) = owned {
-                    let record = Tag::builder()
-                        .key(warden_core::policy::OWNED_STATEMENTS_TAG)
-                        .value(owned)
-                        .build()
-                        .map_err(|e| build_error("TagResource", e))?;
-                    self.client
-                        .tag_resource()
-                        .resource_arn(&repository.arn)
-                        .tags(record)
-                        .send()
-                        .await
-                        .map_err(|e| registry_error("TagResource", name, e))?;
-                }
-                self.client
-                    .set_repository_policy()
-                    .repository_name(name)
-                    .policy_text(policy)
-                    .send()
-                    .await
-                    .map_err(|e| registry_error("SetRepositoryPolicy", name, e))?;
-            }
-            Action::DeleteRepositoryPolicy { .. } => {
-                match self.client.delete_repository_policy().repository_name(name).send().await {
-                    Ok(_) => {}
-                    // Already gone: the end state is what was wanted.
-                    Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_policy_not_found_exception()) => {}
-                    Err(e) => return Err(registry_error("DeleteRepositoryPolicy", name, e)),
-                }
-            }
-            Action::Tag { tags } => {
-                let tags = tags
-                    .iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| build_error("TagResource", e))?;
-                self.client
-                    .tag_resource()
-                    .resource_arn(&repository.arn)
-                    .set_tags(Some(tags))
-                    .send()
-                    .await
-                    .map_err(|e| registry_error("TagResource", name, e))?;
-            }
+            _ => crate::ecr_writes::apply(&self.client, repository, action).await,
         }
-        Ok(())
     }
 }
 
@@ -483,8 +394,4 @@ fn sdk_rule(rule: &ScanRule) -> Result<RegistryScanningRule, String> {
 /// SDK after a back-off (by then it may drop what another writer put); the caller reads afresh and retries.
 fn sent_once() -> aws_sdk_ecr::config::Builder {
     aws_sdk_ecr::config::Builder::default().retry_config(aws_sdk_ecr::config::retry::RetryConfig::disabled())
-}
-
-fn build_error(operation: &str, error: impl std::fmt::Display) -> RegistryError {
-    RegistryError::Failed { operation: operation.to_string(), message: error.to_string() }
 }

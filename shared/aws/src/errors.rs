@@ -113,6 +113,11 @@ fn one_line(text: &str) -> String {
     warden_core::text::escaped(&joined)
 }
 
+/// A request that couldn't be built, or an answer without what it must hold, as a failure of `operation`.
+pub(crate) fn build_error(operation: &str, error: impl std::fmt::Display) -> RegistryError {
+    RegistryError::Failed { operation: operation.to_string(), message: error.to_string() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

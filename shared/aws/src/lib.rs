@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod api_calls;
 mod config;
 mod ecr;
+mod ecr_writes;
 mod errors;
 mod queue;
 mod scans;

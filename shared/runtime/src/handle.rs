@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info};
-use warden_core::alert::{governance_findings, Alert};
+use warden_core::alert::{governance_findings, Alert, Origin};
 use warden_core::baseline::Baseline;
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{RegistryReport, Report, RepositoryReport};
@@ -12,15 +12,17 @@ use warden_core::vulnerabilities::Date;
 use warden_core::work::WorkQueue;
 
 use crate::alerts::{Alerts, Delivery};
-use crate::backfill::{backfill, DEFAULT_CONCURRENCY};
-use crate::event::{route, LoopGuard, MalformedEvent, RegistryPart, Route};
-use crate::fan_out::{fan_out, work, BatchItemFailure, FanOut, FanOutError, WorkReport};
+use crate::backfill::{backfill, BackfillRequest, DEFAULT_CONCURRENCY};
+use crate::event::{route, ImagePush, LoopGuard, MalformedEvent, RegistryPart, Route, ScanResult};
+use crate::fan_out::{fan_out, work, BatchItemFailure, FanOut, FanOutError, QueueMessage, WorkReport};
 use crate::govern::{govern, GovernOptions};
 use crate::image_push::{image_pushed, PushReport};
 use crate::registry_scanning::govern_registry_scanning;
 use crate::replication::{govern_new_repository, govern_replication};
 use crate::scan_completed::{scan_completed, ScanReport};
 use crate::security_hub::{export, Exported};
+
+pub use crate::purpose::Purpose;
 
 /// What handling an event came to. Its JSON form is what the functions return.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -168,77 +170,6 @@ impl From<HandleError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// Which events an entry point takes on; the others are ignored with a pointer to the right one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    /// Repository events only (CloudTrail API calls).
-    RepositoryEvents,
-    /// Image pushes only (`ECR Image Action`).
-    ImagePushes,
-    /// Scan results only (`ECR Image Scan`, `Inspector2 Scan`, `Inspector2 Finding`).
-    ScanResults,
-    /// Backfills only (manual requests, scheduled events).
-    Backfill,
-    /// Work-queue messages only (SQS events from the backfill fan-out).
-    BackfillWorker,
-    /// Everything (the command line).
-    Any,
-}
-
-impl Purpose {
-    /// Every Lambda function's purpose.
-    pub const FUNCTIONS: [Purpose; 5] = [
-        Purpose::RepositoryEvents,
-        Purpose::ImagePushes,
-        Purpose::ScanResults,
-        Purpose::Backfill,
-        Purpose::BackfillWorker,
-    ];
-
-    /// The name of the function (and of its crate under `functions/`) that serves this purpose; `None` for the
-    /// command line.
-    pub fn function_name(self) -> Option<&'static str> {
-        match self {
-            Purpose::RepositoryEvents => Some("repository-events"),
-            Purpose::ImagePushes => Some("image-pushed"),
-            Purpose::ScanResults => Some("scan-completed"),
-            Purpose::Backfill => Some("backfill"),
-            Purpose::BackfillWorker => Some("backfill-worker"),
-            Purpose::Any => None,
-        }
-    }
-
-    /// The purpose of the function named `name`.
-    pub fn of_function(name: &str) -> Option<Purpose> {
-        Purpose::FUNCTIONS.into_iter().find(|purpose| purpose.function_name() == Some(name))
-    }
-
-    /// The events this entry point takes, for messages.
-    fn takes(self) -> &'static str {
-        match self {
-            Purpose::RepositoryEvents => "repository (CloudTrail API call and ECR Replication Action)",
-            Purpose::ImagePushes => "ECR Image Action (push)",
-            Purpose::ScanResults => "scan result (ECR Image Scan, Inspector2 Scan and Finding)",
-            Purpose::Backfill => "backfill request and scheduled",
-            Purpose::BackfillWorker => "work-queue (SQS)",
-            Purpose::Any => "all",
-        }
-    }
-
-    /// The function that serves `route`, when it isn't this one.
-    fn elsewhere(self, route: &Route) -> Option<&'static str> {
-        let serves = match route {
-            Route::Ignore { .. } => return None,
-            Route::Govern { .. } | Route::GovernRegistry { .. } => Purpose::RepositoryEvents,
-            Route::ImagePushed(_) => Purpose::ImagePushes,
-            Route::ScanCompleted(_) => Purpose::ScanResults,
-            Route::Backfill(_) => Purpose::Backfill,
-            Route::WorkBatches(_) => Purpose::BackfillWorker,
-        };
-        (self != Purpose::Any && self != serves).then(|| serves.function_name().unwrap_or("backfill"))
-    }
-}
-
 /// An event deliberately left alone, logged; the reason quotes the event, so its control characters are escaped.
 fn ignored(reason: String) -> Handled {
     let reason = warden_core::text::shown(&reason, 500);
@@ -314,90 +245,117 @@ impl Handler<'_> {
         if let Some(reason) = self.other_registry(&route).await? {
             return Ok(ignored(reason));
         }
-        let options = GovernOptions { dry_run, ..Default::default() };
         match route {
             Route::Ignore { reason } => Ok(ignored(reason)),
             Route::Govern { origin, repository, because, created } => {
-                info!(%repository, %because, "governing");
-                let report = govern(self.registry, self.baseline, &repository, options).await;
-                let registry = match created {
-                    true => govern_new_repository(self.registry, self.baseline, &repository, dry_run).await,
-                    false => None,
-                };
-                let alert = Alert::governance(&origin, &repository, None, governance_findings(&report));
-                let alerts = self.deliver(alert, dry_run).await;
-                let security_hub = self.export(hub_findings(&origin, &report), dry_run).await;
-                let registry = registry.into_iter().collect();
-                Ok(Handled::Repository { because, report, registry, alerts, security_hub })
+                Ok(self.govern_repository(origin, repository, because, created, dry_run).await)
             }
-            Route::GovernRegistry { part, because, .. } => {
-                info!(?part, %because, "governing the registry");
-                let report = match part {
-                    RegistryPart::Scanning => govern_registry_scanning(self.registry, self.baseline, dry_run).await,
-                    RegistryPart::Replication => {
-                        let names = self.registry.list_repositories().await?.into_iter().map(|f| f.name);
-                        let names: Vec<String> = names.collect();
-                        match govern_replication(self.registry, self.baseline, &names, dry_run).await {
-                            Some(report) => report,
-                            None => return Ok(ignored(format!("{because}: the baseline doesn't govern replication"))),
-                        }
-                    }
-                };
-                Ok(Handled::Registry { because, report })
-            }
-            Route::ImagePushed(push) => {
-                info!(repository = %push.repository, digest = %push.digest, tag = ?push.tag, "image pushed");
-                let report = image_pushed(self.registry, self.baseline, &push, options).await;
-                let image = Some(report.image.clone());
-                let alert = Alert::governance(&push.origin, &push.repository, image, report.alert_findings.clone());
-                let alerts = self.deliver(alert, dry_run).await;
-                let security_hub = self.export(hub_findings(&push.origin, &report.governance), dry_run).await;
-                Ok(Handled::Image { report: Box::new(report), alerts, security_hub })
-            }
-            Route::ScanCompleted(scan) => {
-                info!(repository = %scan.repository, digest = %scan.digest, source = ?scan.source, "scan result");
-                let report = scan_completed(self.registry, self.baseline, &scan, Date::today()).await;
-                let alerts = self.deliver(report.alert.clone(), dry_run).await;
-                // Security Hub gets the image's state only when it was assessed: a finding event that couldn't
-                // read the image's findings must not pass (and so resolve) the image.
-                let security_hub = match report.assessment {
-                    Some(_) => {
-                        let finding =
-                            vulnerability_finding(&scan.origin, &scan.repository, &scan.digest, report.state.as_ref());
-                        self.export(vec![finding], dry_run).await
-                    }
-                    None => None,
-                };
-                Ok(Handled::Scan { report: Box::new(report), alerts, security_hub })
-            }
-            Route::Backfill(mut request) => {
-                request.dry_run |= dry_run;
-                if request.fan_out {
-                    let queue = self.work_queue.ok_or(HandleError::NoWorkQueue)?;
-                    info!(dry_run = request.dry_run, queue = queue.name(), "fanning out");
-                    let report = fan_out(self.registry, self.baseline, &request, queue).await?;
-                    return Ok(Handled::FannedOut { report });
-                }
-                info!(dry_run = request.dry_run, "backfilling");
-                let report = backfill(self.registry, self.baseline, &request).await?;
-                // The nightly audit (a dry-run backfill) reports to Security Hub too: only `--dry-run` doesn't.
-                let findings = report.hub_findings();
-                let security_hub = self.export(findings, dry_run).await;
-                Ok(Handled::Backfill { report, security_hub })
-            }
-            Route::WorkBatches(messages) => {
-                info!(messages = messages.len(), "governing work batches");
-                let mut report = work(self.registry, self.baseline, &messages, dry_run, DEFAULT_CONCURRENCY).await;
-                let findings = std::mem::take(&mut report.findings);
-                if let Some(error) = self.export(findings, dry_run).await.and_then(|e| e.error) {
-                    // Governing again is harmless: every message is delivered again, so the export is retried.
-                    error!(%error, "findings not sent: every message will be delivered again");
-                    report.batch_item_failures =
-                        messages.iter().map(|m| BatchItemFailure { item_identifier: m.id.clone() }).collect();
-                }
-                Ok(Handled::Work(report))
-            }
+            Route::GovernRegistry { part, because, .. } => self.govern_registry(part, because, dry_run).await,
+            Route::ImagePushed(push) => Ok(self.image_pushed(push, dry_run).await),
+            Route::ScanCompleted(scan) => Ok(self.scan_completed(scan, dry_run).await),
+            Route::Backfill(request) => self.backfill(request, dry_run).await,
+            Route::WorkBatches(messages) => Ok(self.work(messages, dry_run).await),
         }
+    }
+
+    async fn govern_repository(
+        &self,
+        origin: Origin,
+        repository: String,
+        because: String,
+        created: bool,
+        dry_run: bool,
+    ) -> Handled {
+        info!(%repository, %because, "governing");
+        let options = GovernOptions { dry_run, ..Default::default() };
+        let report = govern(self.registry, self.baseline, &repository, options).await;
+        let registry = match created {
+            true => govern_new_repository(self.registry, self.baseline, &repository, dry_run).await,
+            false => None,
+        };
+        let alert = Alert::governance(&origin, &repository, None, governance_findings(&report));
+        let alerts = self.deliver(alert, dry_run).await;
+        let security_hub = self.export(hub_findings(&origin, &report), dry_run).await;
+        let registry = registry.into_iter().collect();
+        Handled::Repository { because, report, registry, alerts, security_hub }
+    }
+
+    async fn govern_registry(
+        &self,
+        part: RegistryPart,
+        because: String,
+        dry_run: bool,
+    ) -> Result<Handled, HandleError> {
+        info!(?part, %because, "governing the registry");
+        let report = match part {
+            RegistryPart::Scanning => govern_registry_scanning(self.registry, self.baseline, dry_run).await,
+            RegistryPart::Replication => {
+                let names: Vec<String> =
+                    self.registry.list_repositories().await?.into_iter().map(|facts| facts.name).collect();
+                match govern_replication(self.registry, self.baseline, &names, dry_run).await {
+                    Some(report) => report,
+                    None => return Ok(ignored(format!("{because}: the baseline doesn't govern replication"))),
+                }
+            }
+        };
+        Ok(Handled::Registry { because, report })
+    }
+
+    async fn image_pushed(&self, push: ImagePush, dry_run: bool) -> Handled {
+        info!(repository = %push.repository, digest = %push.digest, tag = ?push.tag, "image pushed");
+        let options = GovernOptions { dry_run, ..Default::default() };
+        let report = image_pushed(self.registry, self.baseline, &push, options).await;
+        let image = Some(report.image.clone());
+        let alert = Alert::governance(&push.origin, &push.repository, image, report.alert_findings.clone());
+        let alerts = self.deliver(alert, dry_run).await;
+        let security_hub = self.export(hub_findings(&push.origin, &report.governance), dry_run).await;
+        Handled::Image { report: Box::new(report), alerts, security_hub }
+    }
+
+    async fn scan_completed(&self, scan: ScanResult, dry_run: bool) -> Handled {
+        info!(repository = %scan.repository, digest = %scan.digest, source = ?scan.source, "scan result");
+        let report = scan_completed(self.registry, self.baseline, &scan, Date::today()).await;
+        let alerts = self.deliver(report.alert.clone(), dry_run).await;
+        // Security Hub gets the image's state only when it was assessed: a finding event that couldn't read the
+        // image's findings must not pass (and so resolve) the image.
+        let security_hub = match report.assessment {
+            Some(_) => {
+                let finding =
+                    vulnerability_finding(&scan.origin, &scan.repository, &scan.digest, report.state.as_ref());
+                self.export(vec![finding], dry_run).await
+            }
+            None => None,
+        };
+        Handled::Scan { report: Box::new(report), alerts, security_hub }
+    }
+
+    async fn backfill(&self, mut request: BackfillRequest, dry_run: bool) -> Result<Handled, HandleError> {
+        request.dry_run |= dry_run;
+        if request.fan_out {
+            let queue = self.work_queue.ok_or(HandleError::NoWorkQueue)?;
+            info!(dry_run = request.dry_run, queue = queue.name(), "fanning out");
+            let report = fan_out(self.registry, self.baseline, &request, queue).await?;
+            return Ok(Handled::FannedOut { report });
+        }
+        info!(dry_run = request.dry_run, "backfilling");
+        let report = backfill(self.registry, self.baseline, &request).await?;
+        // The nightly audit (a dry-run backfill) reports to Security Hub too: only `--dry-run` doesn't.
+        let findings = report.hub_findings();
+        let security_hub = self.export(findings, dry_run).await;
+        Ok(Handled::Backfill { report, security_hub })
+    }
+
+    async fn work(&self, messages: Vec<QueueMessage>, dry_run: bool) -> Handled {
+        info!(messages = messages.len(), "governing work batches");
+        let mut report = work(self.registry, self.baseline, &messages, dry_run, DEFAULT_CONCURRENCY).await;
+        let findings = std::mem::take(&mut report.findings);
+        if let Some(error) = self.export(findings, dry_run).await.and_then(|e| e.error) {
+            // Governing again is harmless: every message is delivered again, so the export is retried.
+            error!(%error, "findings not sent: every message will be delivered again");
+            report.batch_item_failures =
+                messages.iter().map(|m| BatchItemFailure { item_identifier: m.id.clone() }).collect();
+        }
+        Handled::Work(report)
     }
 
     /// Why an event about a repository is not for this registry, if it isn't: it names another account or

@@ -23,6 +23,7 @@ pub mod image_push;
 pub mod logging;
 pub mod metrics;
 pub mod permissions;
+pub mod purpose;
 pub mod registry_scanning;
 pub mod replication;
 pub mod scan_completed;
