@@ -18,6 +18,21 @@ pub struct ImageTagSettings {
     pub allow_untagged: bool,
 }
 
+impl ImageTagSettings {
+    /// What is wrong with these values; `at` is the key path of the section (`defaults.image_tags`).
+    pub(crate) fn problems(&self, at: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (key, patterns) in [("allowed", &self.allowed), ("forbidden", &self.forbidden)] {
+            for pattern in patterns {
+                if let Err(error) = compile(pattern) {
+                    problems.push(format!("{at}.{key}: `{pattern}` is not a valid regular expression: {error}"));
+                }
+            }
+        }
+        problems
+    }
+}
+
 /// Compiles a tag pattern so that it must match the whole tag. The pattern is first parsed on its own, so a
 /// pattern such as `latest)|(.*` can't close the anchoring group and match every tag.
 pub fn compile(pattern: &str) -> Result<Regex, regex::Error> {

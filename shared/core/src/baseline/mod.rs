@@ -16,13 +16,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use crate::image_tags::ImageTagSettings;
+pub use crate::vulnerabilities::{VulnerabilitySettings, MAX_LISTED};
 pub use choices::{PublicAccess, Require, ScanVia, TagMutabilityTarget};
 pub use model::{
     AlertsFile, BaselineFile, Mode, OneOrMany, Overrides, ReplicationFile, ReplicationTargetFile, RequiredTag, Rule,
 };
 pub use settings::{
     EncryptionSettings, LifecyclePolicySettings, RepositoryPolicySettings, Resolved, ScanScope, ScanningSettings,
-    TagMutabilitySettings, TagsSettings, VulnerabilitySettings, CROSS_ACCOUNT_PULL_SID, MAX_LISTED,
+    TagMutabilitySettings, TagsSettings, CROSS_ACCOUNT_PULL_SID,
 };
 
 use crate::glob::NameGlob;

@@ -8,9 +8,9 @@ use serde_json::{json, Value};
 use super::choices::{PublicAccess, Require, ScanVia, TagMutabilityTarget};
 use super::limits;
 use super::model::{Mode, Overrides, RequiredTag};
-use crate::image_tags::{self, ImageTagSettings};
+use crate::image_tags::ImageTagSettings;
 use crate::observed::{EncryptionType, ScanFrequency};
-use crate::vulnerabilities::{Severity, Suppression};
+use crate::vulnerabilities::{Severity, VulnerabilitySettings};
 use crate::{lifecycle, policy};
 
 /// Sid of the statement generated from `cross_account_pull`.
@@ -105,24 +105,6 @@ pub struct TagsSettings {
     /// Required tags by key.
     pub required: BTreeMap<String, RequiredTag>,
 }
-
-/// When scan findings become alerts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct VulnerabilitySettings {
-    /// Mode (`off`: no alerts).
-    pub mode: Mode,
-    /// Most findings accepted per severity.
-    pub threshold: BTreeMap<Severity, u32>,
-    /// Least severe severity listed in an alert.
-    pub list_min_severity: Severity,
-    /// Most findings listed in an alert.
-    pub max_listed: usize,
-    /// Accepted vulnerability IDs.
-    pub suppressions: Vec<Suppression>,
-}
-
-/// Most findings an alert can list (an SNS message stays readable on a phone).
-pub const MAX_LISTED: usize = 50;
 
 /// Everything the controls want of one repository.
 #[derive(Debug, Clone, PartialEq)]
@@ -381,27 +363,8 @@ impl Resolved {
                 problems.push(format!("{at}.tags.required.{key}.overwrite: needs a `default` to overwrite with"));
             }
         }
-        for (key, patterns) in [("allowed", &self.image_tags.allowed), ("forbidden", &self.image_tags.forbidden)] {
-            for pattern in patterns {
-                if let Err(error) = image_tags::compile(pattern) {
-                    problems
-                        .push(format!("{at}.image_tags.{key}: `{pattern}` is not a valid regular expression: {error}"));
-                }
-            }
-        }
-        let v = &self.vulnerabilities;
-        if !(1..=MAX_LISTED).contains(&v.max_listed) {
-            problems.push(format!("{at}.vulnerabilities.max_listed: must be 1 to {MAX_LISTED}, not {}", v.max_listed));
-        }
-        for (index, s) in v.suppressions.iter().enumerate() {
-            if s.id.trim().is_empty() {
-                problems.push(format!("{at}.vulnerabilities.suppressions[{index}].id: must not be empty"));
-            }
-            if s.reason.trim().is_empty() {
-                problems
-                    .push(format!("{at}.vulnerabilities.suppressions[{index}].reason: say why `{}` is accepted", s.id));
-            }
-        }
+        problems.extend(self.image_tags.problems(&format!("{at}.image_tags")));
+        problems.extend(self.vulnerabilities.problems(&format!("{at}.vulnerabilities")));
         problems
     }
 

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::VulnerabilitySettings;
 use super::{Date, Finding, Severity, Suppression};
-use crate::baseline::VulnerabilitySettings;
 
 /// A severity whose count is over its limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
