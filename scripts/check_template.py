@@ -119,9 +119,9 @@ for (binary, logical_id), governed in [(b, g) for b in sorted(binaries.items()) 
     check(f"{binary}: Resource '*' only where the action needs it", wide <= set(declared["registry_wide"]),
           f"scope these to repository ARNs: {sorted(wide - set(declared['registry_wide']))}")
 
-# The CloudTrail rule takes exactly the calls the repository-events function governs (event.rs).
+# The CloudTrail rule takes exactly the calls the repository-events function governs (event/mod.rs).
 import re as _re
-event_rs = (template_path.parent / "shared/runtime/src/event.rs").read_text()
+event_rs = (template_path.parent / "shared/runtime/src/event/mod.rs").read_text()
 code_calls = set()
 for constant in ("GOVERNED_CALLS", "REGISTRY_CALLS"):
     body = _re.search(constant + r": &\[&str\] = &\[(.*?)\];", event_rs, _re.S)
