@@ -125,7 +125,7 @@ event_rs = (template_path.parent / "shared/runtime/src/event/mod.rs").read_text(
 code_calls = set()
 for constant in ("GOVERNED_CALLS", "REGISTRY_CALLS"):
     body = _re.search(constant + r": &\[&str\] = &\[(.*?)\];", event_rs, _re.S)
-    check(f"event.rs declares {constant}", body is not None)
+    check(f"the routing module declares {constant}", body is not None)
     code_calls.update(_re.findall(r'"([A-Za-z]+)"', body.group(1) if body else ""))
 rule = sam["Resources"]["RepositoryEventsFunction"]["Properties"]["Events"]["RepositoryApiCalls"]["Properties"]
 rule_calls = set(rule["Pattern"]["detail"]["eventName"])
