@@ -2,7 +2,7 @@
 //! says how AWS behaves, so that a regression fails even though moto alone would not notice.
 
 use integration_tests::faults::FaultProxy;
-use integration_tests::Moto;
+use integration_tests::{scanning_rules, Moto};
 use serde_json::{json, Value};
 
 const REPOSITORY: &str = "team-a/api";
@@ -82,18 +82,6 @@ async fn a_policy_ecr_stored_in_its_own_form_is_not_written_again() {
     let second = moto.ecr_warden_with(&["apply", "--baseline", baseline], &env);
     assert_eq!(second.code(), 0, "{second:?}");
     assert_eq!(moto.writes(), Vec::<String>::new(), "the second run makes no write");
-}
-
-/// The registry's scanning rules: (frequency, sorted filters).
-async fn scanning_rules(ecr: &aws_sdk_ecr::Client) -> Vec<(String, Vec<String>)> {
-    let config = ecr.get_registry_scanning_configuration().send().await.expect("get rules");
-    let rules = config.scanning_configuration().map(|c| c.rules().to_vec()).unwrap_or_default();
-    let rule = |r: &aws_sdk_ecr::types::RegistryScanningRule| {
-        let mut filters: Vec<String> = r.repository_filters().iter().map(|f| f.filter().to_string()).collect();
-        filters.sort();
-        (r.scan_frequency().as_str().to_string(), filters)
-    };
-    rules.iter().map(rule).collect()
 }
 
 /// 150 repositories governed at the registry level stay within ECR's limits: a scanning rule holds at most

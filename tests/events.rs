@@ -1,7 +1,7 @@
 //! `ecr-warden handle`: real event payloads through exactly the code the Lambda functions run.
 
 use aws_sdk_ecr::types::ImageTagMutability;
-use integration_tests::{event_fixture, Moto};
+use integration_tests::{event_fixture, scanning_rules, Moto};
 use serde_json::{json, Value};
 
 const OWN_ROLE: &str = "arn:aws:iam::123456789012:role/ecr-warden-repository-events";
@@ -194,18 +194,6 @@ async fn events_for_another_registry_are_ignored_and_touch_nothing() {
     let described =
         moto.ecr().await.describe_repositories().repository_names("team-a/api").send().await.expect("describe");
     assert_eq!(described.repositories()[0].image_tag_mutability(), Some(&ImageTagMutability::Mutable), "untouched");
-}
-
-/// The registry's scanning rules: (frequency, sorted filters).
-async fn scanning_rules(ecr: &aws_sdk_ecr::Client) -> Vec<(String, Vec<String>)> {
-    let config = ecr.get_registry_scanning_configuration().send().await.expect("get rules");
-    let rules = config.scanning_configuration().map(|c| c.rules().to_vec()).unwrap_or_default();
-    let rule = |r: &aws_sdk_ecr::types::RegistryScanningRule| {
-        let mut filters: Vec<String> = r.repository_filters().iter().map(|f| f.filter().to_string()).collect();
-        filters.sort();
-        (r.scan_frequency().as_str().to_string(), filters)
-    };
-    rules.iter().map(rule).collect()
 }
 
 /// Someone empties the registry's scanning rules by hand (`PutRegistryScanningConfiguration` in CloudTrail): the

@@ -5,7 +5,7 @@ use aws_sdk_ecr::types::{
     ImageScanningConfiguration, ImageTagMutability, RegistryScanningRule, ScanFrequency, ScanType,
     ScanningRepositoryFilter, ScanningRepositoryFilterType, Tag,
 };
-use integration_tests::Moto;
+use integration_tests::{scanning_rules, Moto};
 use serde_json::{json, Value};
 
 const BASELINE: &str = r#"
@@ -63,20 +63,6 @@ fn statuses(report: &Value, repository: &str) -> Vec<(String, String)> {
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
-}
-
-/// The registry's scanning rules: (frequency, sorted filters).
-async fn scanning_rules(ecr: &aws_sdk_ecr::Client) -> Vec<(String, Vec<String>)> {
-    let config = ecr.get_registry_scanning_configuration().send().await.expect("get rules");
-    let rules = config.scanning_configuration().map(|c| c.rules().to_vec()).unwrap_or_default();
-    rules
-        .iter()
-        .map(|r| {
-            let mut filters: Vec<String> = r.repository_filters().iter().map(|f| f.filter().to_string()).collect();
-            filters.sort();
-            (r.scan_frequency().as_str().to_string(), filters)
-        })
-        .collect()
 }
 
 /// `via = "repository"` still works, through the API AWS is deprecating ("The PutImageScanningConfiguration

@@ -112,29 +112,22 @@ impl Moto {
 
     /// POSTs `body` as it is to moto's own API at `path` and returns the HTTP status.
     pub fn moto_raw(&self, path: &str, body: &str) -> u16 {
-        use std::io::Write;
-        let address = self.endpoint.trim_start_matches("http://");
-        let mut stream = std::net::TcpStream::connect(address).expect("connect to moto");
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).expect("send to moto");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("read moto's answer");
-        let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok());
-        status.unwrap_or_else(|| panic!("moto's answer has no status: {answer}"))
+        self.post(path, "", body)
     }
 
     /// POSTs `body` as JSON to moto's own API at `path` (e.g. `/moto-api/static/ecr/scan-finding-results`)
     /// and returns the HTTP status.
     pub fn moto_api(&self, path: &str, body: &serde_json::Value) -> u16 {
+        self.post(path, "Content-Type: application/json\r\n", &body.to_string())
+    }
+
+    /// POSTs `body` with the `headers` lines given (each ending in CRLF) and returns the HTTP status.
+    fn post(&self, path: &str, headers: &str, body: &str) -> u16 {
         use std::io::Write;
         let address = self.endpoint.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(address).expect("connect to moto");
-        let body = body.to_string();
         let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
         stream.write_all(request.as_bytes()).expect("send to moto");
@@ -405,6 +398,18 @@ pub fn workspace_binary(name: &str) -> PathBuf {
 
 /// The account moto gives the tests' credentials.
 pub const ACCOUNT: &str = "123456789012";
+
+/// The registry's scanning rules as moto holds them: (frequency, sorted filters) per rule.
+pub async fn scanning_rules(ecr: &aws_sdk_ecr::Client) -> Vec<(String, Vec<String>)> {
+    let config = ecr.get_registry_scanning_configuration().send().await.expect("get rules");
+    let rules = config.scanning_configuration().map(|c| c.rules().to_vec()).unwrap_or_default();
+    let rule = |r: &aws_sdk_ecr::types::RegistryScanningRule| {
+        let mut filters: Vec<String> = r.repository_filters().iter().map(|f| f.filter().to_string()).collect();
+        filters.sort();
+        (r.scan_frequency().as_str().to_string(), filters)
+    };
+    rules.iter().map(rule).collect()
+}
 
 /// An event fixture (`tests/fixtures/events/NAME`) as JSON, set in the tests' account and region (events
 /// for another registry are ignored).

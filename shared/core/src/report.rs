@@ -227,16 +227,7 @@ pub fn plan(want: &Resolved, have: &Observed) -> Vec<ControlReport> {
         .iter()
         .map(|control| {
             let mode = control.mode(want);
-            let mut report = ControlReport {
-                control: control.id(),
-                status: Status::Off,
-                finding: None,
-                remedy: None,
-                actions: Vec::new(),
-                error: None,
-                lifecycle_impact: None,
-                security_hub_control: None,
-            };
+            let mut report = ControlReport::new(control.id(), Status::Off);
             if mode == Mode::Off {
                 return report;
             }
