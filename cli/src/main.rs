@@ -79,8 +79,8 @@ enum Command {
 /// A control by its report name; the names come from the controls themselves, so a new control needs no
 /// change here.
 fn control_parser() -> impl TypedValueParser<Value = ControlId> {
-    PossibleValuesParser::new(controls::IDS.iter().map(|id| id.as_str()))
-        .try_map(|name| controls::IDS.iter().copied().find(|id| id.as_str() == name).ok_or("not a control"))
+    PossibleValuesParser::new(controls::ids().map(|id| id.as_str()))
+        .try_map(|name| controls::ids().find(|id| id.as_str() == name).ok_or("not a control"))
 }
 
 #[derive(Args)]
@@ -266,7 +266,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Explain { control, output } => {
             let explanations: Vec<Explanation> = match control {
                 Some(id) => vec![controls::explain(id)],
-                None => controls::IDS.iter().map(|id| controls::explain(*id)).collect(),
+                None => controls::ids().map(controls::explain).collect(),
             };
             match (output, control) {
                 (OutputFormat::Json, Some(_)) => println!("{}", serde_json::to_string_pretty(&explanations[0])?),

@@ -153,6 +153,26 @@ pub fn any_matches(globs: &[NameGlob], name: &str) -> bool {
     globs.is_empty() || globs.iter().any(|g| g.matches(name))
 }
 
+/// A value written either alone or as a list.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    /// A single value.
+    One(T),
+    /// A list of values.
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    /// The values as a slice.
+    pub fn as_slice(&self) -> &[T] {
+        match self {
+            OneOrMany::One(one) => std::slice::from_ref(one),
+            OneOrMany::Many(many) => many,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,8 +2,11 @@
 //! whole tag) and whether digest-only pushes are allowed. Pure: a violation is reported, never acted on.
 
 use regex::Regex;
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use crate::mode::Mode;
+use crate::section::{set, At, Section};
 
 /// Rules for the tags of pushed images.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,9 +21,42 @@ pub struct ImageTagSettings {
     pub allow_untagged: bool,
 }
 
-impl ImageTagSettings {
-    /// What is wrong with these values; `at` is the key path of the section (`defaults.image_tags`).
-    pub(crate) fn problems(&self, at: &str) -> Vec<String> {
+/// `image_tags` keys: rules for the tag of every pushed image. Violations are findings and alerts; images
+/// are never deleted or retagged.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImageTagsOverride {
+    /// Mode (`audit` and `enforce` both report; nothing is changed).
+    pub mode: Option<Mode>,
+    /// Regular expressions a tag must match one of (whole tag); empty allows any.
+    pub allowed: Option<Vec<String>>,
+    /// Regular expressions no tag may match (whole tag).
+    pub forbidden: Option<Vec<String>>,
+    /// Whether digest-only pushes (no tag) are allowed.
+    pub allow_untagged: Option<bool>,
+}
+
+impl Section for ImageTagSettings {
+    type Layer = ImageTagsOverride;
+
+    fn nothing() -> Self {
+        Self { mode: Mode::Off, allowed: Vec::new(), forbidden: Vec::new(), allow_untagged: true }
+    }
+
+    fn mode_mut(&mut self) -> &mut Mode {
+        &mut self.mode
+    }
+
+    fn merge(&mut self, layer: &ImageTagsOverride, _at: At<'_>) -> Vec<String> {
+        set(&mut self.mode, &layer.mode);
+        set(&mut self.allowed, &layer.allowed);
+        set(&mut self.forbidden, &layer.forbidden);
+        set(&mut self.allow_untagged, &layer.allow_untagged);
+        Vec::new()
+    }
+
+    /// Every pattern compiles.
+    fn value_problems(&self, at: At<'_>) -> Vec<String> {
         let mut problems = Vec::new();
         for (key, patterns) in [("allowed", &self.allowed), ("forbidden", &self.forbidden)] {
             for pattern in patterns {

@@ -5,28 +5,26 @@
 //! every `[[rules]]` entry whose `match` glob matches the name, in order. Everything is checked when the
 //! file is loaded, and every problem is reported with the key it concerns.
 
-mod choices;
-mod limits;
 mod locate;
 mod model;
 mod scan_scopes;
-mod settings;
 
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub use crate::controls::{
+    EncryptionSettings, LifecyclePolicySettings, Overrides, PublicAccess, RepositoryPolicySettings, Require,
+    RequiredTag, Resolved, Rule, ScanScope, ScanVia, ScanningSettings, TagMutabilitySettings, TagMutabilityTarget,
+    TagsSettings, CROSS_ACCOUNT_PULL_SID,
+};
+pub use crate::glob::OneOrMany;
 pub use crate::image_tags::ImageTagSettings;
+pub use crate::mode::Mode;
 pub use crate::vulnerabilities::{VulnerabilitySettings, MAX_LISTED};
-pub use choices::{PublicAccess, Require, ScanVia, TagMutabilityTarget};
-pub use model::{
-    AlertsFile, BaselineFile, Mode, OneOrMany, Overrides, ReplicationFile, ReplicationTargetFile, RequiredTag, Rule,
-};
-pub use settings::{
-    EncryptionSettings, LifecyclePolicySettings, RepositoryPolicySettings, Resolved, ScanScope, ScanningSettings,
-    TagMutabilitySettings, TagsSettings, CROSS_ACCOUNT_PULL_SID,
-};
+pub use model::{AlertsFile, BaselineFile, ReplicationFile, ReplicationTargetFile};
 
 use crate::glob::NameGlob;
+use crate::limits;
 use crate::replication::{ReplicationSettings, ReplicationTarget, MAX_DESTINATIONS};
 
 /// The built-in baseline, as TOML with comments (printed by `ecr-warden baseline default`).
@@ -115,6 +113,8 @@ pub struct Baseline {
     rules: Vec<Rule>,
     /// The registry scanning filter of each glob that sets scanning (`**` for the defaults).
     scan_scopes: BTreeMap<String, ScanScope>,
+    /// Whether every `enforce` is lowered to `audit` ([`Baseline::audit_only`]).
+    audit_only: bool,
 }
 
 impl Baseline {
@@ -194,7 +194,8 @@ impl Baseline {
         let (scan_scopes, scope_problems) = scan_scopes::scan_scopes(&defaults, &file.rules, &exemptions.repositories);
         problems.extend(scope_problems);
         if problems.is_empty() {
-            Ok(Self { exemptions, alerts, replication, defaults, rules: file.rules.clone(), scan_scopes })
+            let rules = file.rules.clone();
+            Ok(Self { exemptions, alerts, replication, defaults, rules, scan_scopes, audit_only: false })
         } else {
             Err(problems)
         }
@@ -233,6 +234,9 @@ impl Baseline {
             }
         }
         resolved.scanning.scope = self.scan_scopes.get(scope).cloned().unwrap_or_else(|| ScanScope::of(scope));
+        if self.audit_only {
+            resolved.audit_only();
+        }
         // Every value was checked when the baseline was loaded; what a combination of rules could get wrong is left.
         problems.extend(resolved.check_together(&format!("settings for `{name}`")));
         if problems.is_empty() {
@@ -244,26 +248,9 @@ impl Baseline {
 
     /// Lowers every control in `enforce` mode to `audit`, everywhere.
     pub fn audit_only(&mut self) {
-        self.defaults.audit_only();
+        self.audit_only = true;
         if self.replication.mode == Mode::Enforce {
             self.replication.mode = Mode::Audit;
-        }
-        for rule in &mut self.rules {
-            for mode in [
-                rule.tag_mutability.as_mut().and_then(|o| o.mode.as_mut()),
-                rule.scanning.as_mut().and_then(|o| o.mode.as_mut()),
-                rule.encryption.as_mut().and_then(|o| o.mode.as_mut()),
-                rule.lifecycle_policy.as_mut().and_then(|o| o.mode.as_mut()),
-                rule.repository_policy.as_mut().and_then(|o| o.mode.as_mut()),
-                rule.tags.as_mut().and_then(|o| o.mode.as_mut()),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                if *mode == Mode::Enforce {
-                    *mode = Mode::Audit;
-                }
-            }
         }
     }
 }

@@ -5,10 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use super::choices::ScanVia;
-use super::model::{Mode, Rule};
-use super::settings::{Resolved, ScanScope};
+use crate::controls::{Resolved, Rule, ScanScope, ScanVia};
 use crate::glob::{common_match, NameGlob};
+use crate::mode::Mode;
 use crate::scan_filter;
 
 /// The glob standing for the defaults' scope: every repository.

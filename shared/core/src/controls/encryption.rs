@@ -5,32 +5,110 @@
 //! Config rule `ecr-repository-cmk-encryption-enabled`) only when the baseline asks for a customer managed key,
 //! as they do: they fail AES256 and the AWS managed key alike.
 
-use super::{Control, ControlId, Judgement};
-use crate::baseline::{Mode, Resolved};
-use crate::observed::{KeyManager, Observed, Part};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::{Control, ControlId, Description, Judgement, Resolved};
+use crate::mode::Mode;
+use crate::observed::{EncryptionType, KeyManager, Observed, Part};
+use crate::section::{set, At, Section};
+use crate::vulnerabilities::Severity;
 
 /// The encryption control.
 pub struct Encryption;
 
+/// `encryption` keys.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptionOverride {
+    /// Mode.
+    pub mode: Option<Mode>,
+    /// The expected encryption type.
+    #[serde(rename = "type")]
+    pub kind: Option<EncryptionType>,
+    /// Allowed KMS key ARNs; empty allows any key.
+    pub kms_keys: Option<Vec<String>>,
+    /// Whether the key must be customer managed, not the AWS managed `aws/ecr` (what Security Hub ECR.5 and the
+    /// AWS Config rule `ecr-repository-cmk-encryption-enabled` ask).
+    pub customer_managed_key: Option<bool>,
+}
+
+/// Encryption settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncryptionSettings {
+    /// Mode.
+    pub mode: Mode,
+    /// Expected type.
+    pub kind: EncryptionType,
+    /// Allowed key ARNs (empty: any).
+    pub kms_keys: Vec<String>,
+    /// The key must be customer managed (Security Hub ECR.5).
+    pub customer_managed_key: bool,
+}
+
+impl Section for EncryptionSettings {
+    type Layer = EncryptionOverride;
+
+    fn nothing() -> Self {
+        Self { mode: Mode::Off, kind: EncryptionType::Aes256, kms_keys: Vec::new(), customer_managed_key: false }
+    }
+
+    fn mode_mut(&mut self) -> &mut Mode {
+        &mut self.mode
+    }
+
+    fn merge(&mut self, layer: &EncryptionOverride, _at: At<'_>) -> Vec<String> {
+        set(&mut self.mode, &layer.mode);
+        set(&mut self.kind, &layer.kind);
+        set(&mut self.kms_keys, &layer.kms_keys);
+        set(&mut self.customer_managed_key, &layer.customer_managed_key);
+        Vec::new()
+    }
+
+    fn value_problems(&self, at: At<'_>) -> Vec<String> {
+        let problems = self.kms_keys.iter().filter_map(|key| crate::limits::kms_key_problem(key));
+        problems.map(|problem| format!("{at}.kms_keys: {problem}")).collect()
+    }
+
+    fn combination_problems(&self, at: At<'_>) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.kind == EncryptionType::Aes256 && !self.kms_keys.is_empty() {
+            problems.push(format!("{at}.kms_keys: keys only apply to KMS and KMS_DSSE encryption"));
+        }
+        if self.kind == EncryptionType::Aes256 && self.customer_managed_key {
+            problems.push(format!("{at}.customer_managed_key: a customer managed key needs type KMS or KMS_DSSE"));
+        }
+        problems
+    }
+}
+
+const DESCRIPTION: Description = Description {
+    id: ControlId::Encryption,
+    section: "encryption",
+    checks: "The repository is encrypted at least as strongly as the baseline's type (AES256 < KMS < KMS_DSSE), \
+             where the baseline lists KMS keys with one of them, and with customer_managed_key = true with a \
+             customer managed key (kms:DescribeKey), not the AWS managed aws/ecr: only then does it match \
+             Security Hub ECR.5.",
+    fixes: "None: ECR sets encryption only when a repository is created. A mismatch is reported with a remedy \
+            (recreate the repository while it is empty, or copy its images to a new one).",
+    permissions: &["ecr:DescribeRepositories", "kms:DescribeKey"],
+    reads: &[Part::Facts],
+    severity: Severity::Medium,
+    security_hub: Some("ECR.5"),
+    config_rule: Some("ecr-repository-cmk-encryption-enabled"),
+};
+
 impl Control for Encryption {
-    fn id(&self) -> ControlId {
-        ControlId::Encryption
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn mode(&self, want: &Resolved) -> Mode {
         want.encryption.mode
     }
 
-    fn permissions(&self) -> &'static [&'static str] {
-        &["ecr:DescribeRepositories", "kms:DescribeKey"]
-    }
-
     fn security_hub_control(&self, want: &Resolved) -> Option<&'static str> {
         want.encryption.customer_managed_key.then_some("ECR.5")
-    }
-
-    fn reads(&self) -> &'static [Part] {
-        &[Part::Facts]
     }
 
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {

@@ -1,30 +1,133 @@
 //! Lifecycle policy: the repository must have one (`present`), or exactly the baseline's (`exact`,
 //! compared as JSON). A replaced policy is kept in the action so the report shows what it was.
 
-use super::{Control, ControlId, Judgement};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Control, ControlId, Description, Judgement, Resolved};
 use crate::action::Action;
-use crate::baseline::{Mode, Require, Resolved};
-use crate::lifecycle::same_policy;
+use crate::lifecycle::{self, same_policy, Preset};
+use crate::mode::Mode;
 use crate::observed::{Observed, Part};
+use crate::section::{set, At, Section};
+use crate::vulnerabilities::Severity;
 
 /// The lifecycle policy control.
 pub struct LifecyclePolicy;
 
+/// `lifecycle_policy` keys.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LifecyclePolicyOverride {
+    /// Mode.
+    pub mode: Option<Mode>,
+    /// `present` or `exact`.
+    pub require: Option<Require>,
+    /// The policy, as a table or as JSON text.
+    pub policy: Option<Value>,
+    /// Or presets that expand to a policy.
+    pub presets: Option<Vec<Preset>>,
+}
+
+/// What the lifecycle policy control requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Require {
+    /// Any lifecycle policy.
+    #[default]
+    Present,
+    /// Exactly the baseline's policy.
+    Exact,
+}
+
+/// Lifecycle policy settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LifecyclePolicySettings {
+    /// Mode.
+    pub mode: Mode,
+    /// Present or exact.
+    pub require: Require,
+    /// The baseline's policy as compact JSON text (empty when none was given).
+    pub policy: String,
+}
+
+impl Section for LifecyclePolicySettings {
+    type Layer = LifecyclePolicyOverride;
+
+    fn nothing() -> Self {
+        Self::default()
+    }
+
+    fn mode_mut(&mut self) -> &mut Mode {
+        &mut self.mode
+    }
+
+    fn merge(&mut self, layer: &LifecyclePolicyOverride, at: At<'_>) -> Vec<String> {
+        set(&mut self.mode, &layer.mode);
+        set(&mut self.require, &layer.require);
+        match (&layer.policy, &layer.presets) {
+            (Some(_), Some(_)) => return vec![format!("{at}: give `policy` or `presets`, not both")],
+            (Some(policy), None) => match policy_text(policy) {
+                Ok(text) => self.policy = text,
+                Err(problem) => return vec![format!("{at}.policy: {problem}")],
+            },
+            (None, Some(presets)) => match lifecycle::expand_presets(presets) {
+                Ok(text) => self.policy = text,
+                Err(found) => return found.into_iter().map(|p| format!("{at}.{p}")).collect(),
+            },
+            (None, None) => {}
+        }
+        Vec::new()
+    }
+
+    fn value_problems(&self, at: At<'_>) -> Vec<String> {
+        if self.mode == Mode::Off || self.policy.is_empty() {
+            return Vec::new();
+        }
+        lifecycle::check(&self.policy).into_iter().map(|problem| format!("{at}.policy: {problem}")).collect()
+    }
+
+    fn combination_problems(&self, at: At<'_>) -> Vec<String> {
+        match self.mode != Mode::Off && self.policy.is_empty() {
+            true => vec![format!("{at}.policy: a policy is required")],
+            false => Vec::new(),
+        }
+    }
+}
+
+/// A lifecycle policy given as JSON text or as a table, as compact JSON text.
+fn policy_text(value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(text) => {
+            serde_json::from_str::<Value>(text).map(|v| v.to_string()).map_err(|e| format!("not valid JSON: {e}"))
+        }
+        Value::Object(_) => Ok(value.to_string()),
+        _ => Err("must be a table or a JSON string".to_string()),
+    }
+}
+
+const DESCRIPTION: Description = Description {
+    id: ControlId::LifecyclePolicy,
+    section: "lifecycle_policy",
+    checks: "require = \"present\": the repository has a lifecycle policy; require = \"exact\": its policy says \
+             exactly what the baseline's says.",
+    fixes: "PutLifecyclePolicy with the baseline's policy (validated first). Images are never deleted by \
+            ecr-warden; ECR applies the policy.",
+    permissions: &["ecr:GetLifecyclePolicy", "ecr:PutLifecyclePolicy"],
+    reads: &[Part::LifecyclePolicy],
+    severity: Severity::Medium,
+    security_hub: Some("ECR.3"),
+    config_rule: Some("ecr-private-lifecycle-policy-configured"),
+};
+
 impl Control for LifecyclePolicy {
-    fn id(&self) -> ControlId {
-        ControlId::LifecyclePolicy
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn mode(&self, want: &Resolved) -> Mode {
         want.lifecycle_policy.mode
-    }
-
-    fn permissions(&self) -> &'static [&'static str] {
-        &["ecr:GetLifecyclePolicy", "ecr:PutLifecyclePolicy"]
-    }
-
-    fn reads(&self) -> &'static [Part] {
-        &[Part::LifecyclePolicy]
     }
 
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {

@@ -1,10 +1,26 @@
 //! The controls: each judges one aspect of a repository against the baseline and proposes the actions
-//! that would fix it. Each declares the IAM actions its observation and fix need, so the deployment's
-//! policies can be checked against the code.
+//! that would fix it.
+//!
+//! **A control is one module.** `tag_mutability.rs`, say, holds the baseline section it reads (the keys a layer
+//! may write, the settings they resolve to, how layers merge and what is checked, as a
+//! [`Section`](crate::section::Section)), its [`Description`] (IAM actions, the parts of a repository it reads,
+//! severity, Security Hub control and AWS Config rule, the `explain` text), and its judgement. The calls that
+//! fix it are the AWS edge's, one function per [`Action`].
+//!
+//! **One list.** `controls/list.rs` names every section once, in report order, with its control where it has one; a
+//! macro turns that list into the baseline's `defaults` and rules ([`Overrides`], [`Rule`], and so the JSON
+//! Schema), the settings they resolve to ([`Resolved`]: laying a layer, the checks, audit-only mode) and the
+//! repository controls ([`ALL`], which drive `plan`, `explain` and `permissions`). A macro rather than a registry
+//! of trait objects because the sections differ in type: `Overrides` and `Resolved` are plain structs with one
+//! typed field per section, so the rest of the code reads `want.scanning.frequency` and serde, schemars and the
+//! compiler check every section, where a registry would hand out `dyn Any` and check at run time. The controls
+//! themselves, which share one shape, are trait objects ([`Control`]), listed by the same macro.
 
 mod encryption;
 mod explain;
 mod lifecycle_policy;
+mod list;
+mod replication;
 mod repository_policy;
 mod scanning;
 mod tag_mutability;
@@ -15,17 +31,20 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
-use crate::baseline::{Mode, Resolved};
+use crate::mode::Mode;
 use crate::observed::{Observed, Part};
 use crate::vulnerabilities::Severity;
 
-pub use encryption::Encryption;
+pub use encryption::{Encryption, EncryptionOverride, EncryptionSettings};
 pub use explain::{explain, Explanation};
-pub use lifecycle_policy::LifecyclePolicy;
-pub use repository_policy::RepositoryPolicy;
-pub use scanning::Scanning;
-pub use tag_mutability::TagMutability;
-pub use tags::Tags;
+pub use lifecycle_policy::{LifecyclePolicy, LifecyclePolicyOverride, LifecyclePolicySettings, Require};
+pub use list::{Overrides, Resolved, Rule, ALL};
+pub use repository_policy::{
+    PublicAccess, RepositoryPolicy, RepositoryPolicyOverride, RepositoryPolicySettings, CROSS_ACCOUNT_PULL_SID,
+};
+pub use scanning::{ScanScope, ScanVia, Scanning, ScanningOverride, ScanningSettings};
+pub use tag_mutability::{TagMutability, TagMutabilityOverride, TagMutabilitySettings, TagMutabilityTarget};
+pub use tags::{RequiredTag, Tags, TagsOverride, TagsSettings};
 
 /// A control's stable name, used in reports and output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -61,14 +80,9 @@ impl ControlId {
         }
     }
 
-    /// How much a failing control matters, in alerts and Security Hub alike: what exposes images or lets them go
-    /// unscanned is HIGH, what weakens their integrity or keeping MEDIUM, bookkeeping LOW.
+    /// How much a failing control matters, in alerts and Security Hub alike (each control's [`Description`]).
     pub fn severity(self) -> Severity {
-        match self {
-            ControlId::Scanning | ControlId::RepositoryPolicy => Severity::High,
-            ControlId::TagMutability | ControlId::Encryption | ControlId::LifecyclePolicy => Severity::Medium,
-            ControlId::Tags | ControlId::Replication => Severity::Low,
-        }
+        describe(self).severity
     }
 }
 
@@ -99,21 +113,55 @@ pub enum Judgement {
     },
 }
 
+/// What a control is, besides its judgement: its name, its section, what it needs of AWS and how it maps to AWS's
+/// own controls. Each control module declares one; `explain`, `permissions`, alerts and Security Hub read it.
+#[derive(Debug)]
+pub struct Description {
+    /// The control's name.
+    pub id: ControlId,
+    /// Its section in a baseline (`[defaults.<section>]` or a rule's `<section>`).
+    pub section: &'static str,
+    /// What it checks, in words.
+    pub checks: &'static str,
+    /// How it fixes drift, or why it can't.
+    pub fixes: &'static str,
+    /// The IAM actions observing and fixing it need.
+    pub permissions: &'static [&'static str],
+    /// The parts of a repository's state its judgement looks at.
+    pub reads: &'static [Part],
+    /// How much a failure matters: what exposes images or lets them go unscanned is HIGH, what weakens their
+    /// integrity or keeping MEDIUM, bookkeeping LOW.
+    pub severity: Severity,
+    /// The AWS Security Hub control it corresponds to, if any.
+    pub security_hub: Option<&'static str>,
+    /// The AWS Config managed rule behind that Security Hub control, if any.
+    pub config_rule: Option<&'static str>,
+}
+
 /// One control: how to judge a repository and what would fix it.
 pub trait Control: Sync {
-    /// The control's stable name.
-    fn id(&self) -> ControlId;
+    /// What the control is (see [`Description`]).
+    fn description(&self) -> &'static Description;
     /// The control's mode in the resolved settings.
     fn mode(&self, want: &Resolved) -> Mode;
-    /// The IAM actions observing and fixing this control need.
-    fn permissions(&self) -> &'static [&'static str];
-    /// The parts of a repository's state [`Control::judge`] looks at.
-    fn reads(&self) -> &'static [Part];
     /// Judges the repository; pure.
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement;
+
+    /// The control's stable name.
+    fn id(&self) -> ControlId {
+        self.description().id
+    }
+    /// The IAM actions observing and fixing this control need.
+    fn permissions(&self) -> &'static [&'static str] {
+        self.description().permissions
+    }
+    /// The parts of a repository's state [`Control::judge`] looks at.
+    fn reads(&self) -> &'static [Part] {
+        self.description().reads
+    }
     /// The AWS Security Hub control this judgement matches under `want`, if it matches one.
     fn security_hub_control(&self, _want: &Resolved) -> Option<&'static str> {
-        explain::explain(self.id()).security_hub
+        self.description().security_hub
     }
 }
 
@@ -122,19 +170,20 @@ pub fn by_id(id: ControlId) -> Option<&'static dyn Control> {
     ALL.iter().copied().find(|control| control.id() == id)
 }
 
-/// Every control's name: the repository controls in report order, then the registry-level ones.
-pub const IDS: &[ControlId] = &[
-    ControlId::TagMutability,
-    ControlId::Scanning,
-    ControlId::Encryption,
-    ControlId::LifecyclePolicy,
-    ControlId::RepositoryPolicy,
-    ControlId::Tags,
-    ControlId::Replication,
-];
+/// The description of every control: the repository controls in report order, then the registry-level ones.
+pub fn descriptions() -> impl Iterator<Item = &'static Description> {
+    ALL.iter().map(|control| control.description()).chain([&replication::REPLICATION])
+}
 
-/// Every repository control, in report order.
-pub const ALL: &[&dyn Control] = &[&TagMutability, &Scanning, &Encryption, &LifecyclePolicy, &RepositoryPolicy, &Tags];
+/// The description of the control `id`.
+pub fn describe(id: ControlId) -> &'static Description {
+    descriptions().find(|d| d.id == id).unwrap_or(&replication::REPLICATION)
+}
+
+/// Every control's name: the repository controls in report order, then the registry-level ones.
+pub fn ids() -> impl Iterator<Item = ControlId> {
+    descriptions().map(|d| d.id)
+}
 
 /// IAM actions every governed repository needs regardless of controls: finding it and reading its tags
 /// (exemptions are tags).
@@ -154,7 +203,8 @@ pub(crate) mod testing {
     //! Builders shared by the controls' tests.
     use std::collections::BTreeMap;
 
-    use crate::baseline::{Baseline, Resolved};
+    use super::Resolved;
+    use crate::baseline::Baseline;
     use crate::observed::{EncryptionType, Observed, RepositoryFacts, TagMutability};
 
     /// The built-in settings.
@@ -202,6 +252,26 @@ mod tests {
             names,
             ["tag-mutability", "scanning", "encryption", "lifecycle-policy", "repository-policy", "tags"]
         );
+    }
+
+    #[test]
+    fn every_control_name_is_described_once() {
+        let names: Vec<ControlId> = ids().collect();
+        for id in &names {
+            assert_eq!(describe(*id).id, *id, "{id} has its own description");
+            match id {
+                // A new name fails to compile here until it is in the list (or is the registry-level REPLICATION).
+                ControlId::TagMutability
+                | ControlId::Scanning
+                | ControlId::Encryption
+                | ControlId::LifecyclePolicy
+                | ControlId::RepositoryPolicy
+                | ControlId::Tags
+                | ControlId::Replication => {}
+            }
+        }
+        let unique: std::collections::BTreeSet<_> = names.iter().collect();
+        assert_eq!((unique.len(), names.len()), (7, 7), "{names:?}");
     }
 
     #[test]

@@ -4,34 +4,138 @@
 //! adds the filter derived from the baseline glob that governs the repository (`*` for the defaults), so
 //! one filter serves every repository the glob covers; ECR's limits are checked before anything is written.
 
-use super::{Control, ControlId, Judgement};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Control, ControlId, Description, Judgement, Resolved};
 use crate::action::Action;
-use crate::baseline::{Mode, Resolved, ScanVia};
+use crate::mode::Mode;
 use crate::observed::{Observed, Part, RegistryScanning, ScanFrequency, ScanType};
+use crate::section::{set, At, Section};
+use crate::vulnerabilities::Severity;
 
 /// The scanning control.
 pub struct Scanning;
 
+/// `scanning` keys.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanningOverride {
+    /// Mode.
+    pub mode: Option<Mode>,
+    /// Fix with the repository setting or a registry rule.
+    pub via: Option<ScanVia>,
+    /// The registry rule frequency, with `via = "registry"`.
+    pub frequency: Option<ScanFrequency>,
+}
+
+/// How the scanning control fixes a repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ScanVia {
+    /// The repository's own scan-on-push setting.
+    #[default]
+    Repository,
+    /// A registry scanning rule covering the repository.
+    Registry,
+}
+
+/// Scanning settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanningSettings {
+    /// Mode.
+    pub mode: Mode,
+    /// How to fix.
+    pub via: ScanVia,
+    /// Registry rule frequency.
+    pub frequency: ScanFrequency,
+    /// The registry scanning filter that stands for this repository: the one derived from the baseline glob
+    /// that gives it its scanning settings.
+    pub scope: ScanScope,
+}
+
+/// The registry scanning filter for the repositories one baseline glob gives their scanning settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanScope {
+    /// The glob (`**` for the defaults).
+    pub glob: String,
+    /// Its ECR filter, or why it has none.
+    pub filter: Result<String, String>,
+    /// Names the filter also covers that the baseline leaves unscanned (exempt, or scanning off), each as
+    /// the glob that says so and an example name.
+    pub also_covers: Vec<String>,
+}
+
+impl ScanScope {
+    /// The scope of `glob`, with nothing known about what else it covers.
+    pub fn of(glob: &str) -> Self {
+        Self { glob: glob.to_string(), filter: crate::scan_filter::from_glob(glob), also_covers: Vec::new() }
+    }
+}
+
+impl Section for ScanningSettings {
+    type Layer = ScanningOverride;
+
+    fn nothing() -> Self {
+        Self {
+            mode: Mode::Off,
+            via: ScanVia::Repository,
+            frequency: ScanFrequency::ScanOnPush,
+            scope: ScanScope::of("**"),
+        }
+    }
+
+    fn mode_mut(&mut self) -> &mut Mode {
+        &mut self.mode
+    }
+
+    fn merge(&mut self, layer: &ScanningOverride, _at: At<'_>) -> Vec<String> {
+        set(&mut self.mode, &layer.mode);
+        set(&mut self.via, &layer.via);
+        set(&mut self.frequency, &layer.frequency);
+        Vec::new()
+    }
+
+    fn value_problems(&self, at: At<'_>) -> Vec<String> {
+        match self.frequency {
+            ScanFrequency::Manual => {
+                vec![format!("{at}.frequency: must be SCAN_ON_PUSH or CONTINUOUS_SCAN, not MANUAL")]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+const DESCRIPTION: Description = Description {
+    id: ControlId::Scanning,
+    section: "scanning",
+    checks: "Images are scanned on push or continuously: by a registry scanning rule whose filter covers the \
+             repository (a filter without `*` covers every name containing it), or by the repository's own \
+             scan-on-push setting (honoured under basic scanning only).",
+    fixes: "via = \"registry\" (the default): the filter derived from the baseline glob that governs the repository \
+            (`*` for the defaults) is added to the registry scanning rule of the wanted frequency \
+            (PutRegistryScanningConfiguration), every existing rule and filter kept, ECR's limits (2 rules, 100 \
+            filters) checked first. via = \"repository\": PutImageScanningConfiguration (scanOnPush), an API AWS \
+            is deprecating.",
+    permissions: &[
+        "ecr:DescribeRepositories",
+        "ecr:GetRegistryScanningConfiguration",
+        "ecr:PutImageScanningConfiguration",
+        "ecr:PutRegistryScanningConfiguration",
+    ],
+    reads: &[Part::Facts, Part::RegistryScanning],
+    severity: Severity::High,
+    security_hub: Some("ECR.1"),
+    config_rule: Some("ecr-private-image-scanning-enabled"),
+};
+
 impl Control for Scanning {
-    fn id(&self) -> ControlId {
-        ControlId::Scanning
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn mode(&self, want: &Resolved) -> Mode {
         want.scanning.mode
-    }
-
-    fn permissions(&self) -> &'static [&'static str] {
-        &[
-            "ecr:DescribeRepositories",
-            "ecr:GetRegistryScanningConfiguration",
-            "ecr:PutImageScanningConfiguration",
-            "ecr:PutRegistryScanningConfiguration",
-        ]
-    }
-
-    fn reads(&self) -> &'static [Part] {
-        &[Part::Facts, Part::RegistryScanning]
     }
 
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {

@@ -1,29 +1,120 @@
 //! Tag mutability: tags must not be overwritable, except for the baseline's allowed exclusions. A
 //! repository stricter than the target is compliant; a fix never loosens what the repository had.
 
-use super::{Control, ControlId, Judgement};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Control, ControlId, Description, Judgement, Resolved};
 use crate::action::Action;
-use crate::baseline::{Mode, Resolved, TagMutabilityTarget};
+use crate::mode::Mode;
 use crate::observed::{Observed, Part, TagMutability as Setting};
+use crate::section::{set, At, Section};
+use crate::vulnerabilities::Severity;
 
 /// The tag mutability control.
 pub struct TagMutability;
 
+/// `tag_mutability` keys.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagMutabilityOverride {
+    /// Mode.
+    pub mode: Option<Mode>,
+    /// The setting to hold repositories to.
+    pub target: Option<TagMutabilityTarget>,
+    /// Allowed exclusion filters, with `IMMUTABLE_WITH_EXCLUSION`.
+    pub exclusions: Option<Vec<String>>,
+}
+
+/// The tag mutability a baseline can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TagMutabilityTarget {
+    /// No tag can be overwritten.
+    #[default]
+    Immutable,
+    /// No tag can be overwritten except those matching the allowed exclusions.
+    ImmutableWithExclusion,
+}
+
+/// Tag mutability settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TagMutabilitySettings {
+    /// Mode.
+    pub mode: Mode,
+    /// Target setting.
+    pub target: TagMutabilityTarget,
+    /// Allowed exclusion filters.
+    pub exclusions: Vec<String>,
+}
+
+impl Section for TagMutabilitySettings {
+    type Layer = TagMutabilityOverride;
+
+    fn nothing() -> Self {
+        Self::default()
+    }
+
+    fn mode_mut(&mut self) -> &mut Mode {
+        &mut self.mode
+    }
+
+    fn merge(&mut self, layer: &TagMutabilityOverride, _at: At<'_>) -> Vec<String> {
+        set(&mut self.mode, &layer.mode);
+        set(&mut self.target, &layer.target);
+        set(&mut self.exclusions, &layer.exclusions);
+        Vec::new()
+    }
+
+    fn value_problems(&self, at: At<'_>) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.exclusions.len() > 5 {
+            problems.push(format!("{at}.exclusions: at most 5 filters, found {}", self.exclusions.len()));
+        }
+        for filter in self.exclusions.iter().filter(|filter| !valid_exclusion_filter(filter)) {
+            problems.push(format!("{at}.exclusions: `{filter}` must be 1-128 characters of letters, digits, `._*-`"));
+        }
+        problems
+    }
+
+    fn combination_problems(&self, at: At<'_>) -> Vec<String> {
+        let with_exclusions = self.target == TagMutabilityTarget::ImmutableWithExclusion;
+        let problem = match (self.mode, with_exclusions, self.exclusions.is_empty()) {
+            (Mode::Off, _, _) => return Vec::new(),
+            (_, true, true) => "IMMUTABLE_WITH_EXCLUSION needs 1 to 5 exclusion filters",
+            (_, false, false) => "exclusions only apply to IMMUTABLE_WITH_EXCLUSION, the target is IMMUTABLE",
+            _ => return Vec::new(),
+        };
+        vec![format!("{at}.exclusions: {problem}")]
+    }
+}
+
+/// ECR's rule for tag mutability exclusion filters: `^[0-9a-zA-Z._*-]{1,128}$`.
+fn valid_exclusion_filter(filter: &str) -> bool {
+    (1..=128).contains(&filter.len())
+        && filter.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'*' | b'-'))
+}
+
+const DESCRIPTION: Description = Description {
+    id: ControlId::TagMutability,
+    section: "tag_mutability",
+    checks: "The repository's tag mutability is the baseline's target: IMMUTABLE, or IMMUTABLE_WITH_EXCLUSION with \
+             exactly the listed exclusion filters.",
+    fixes: "PutImageTagMutability with the target (and its exclusion filters).",
+    permissions: &["ecr:DescribeRepositories", "ecr:PutImageTagMutability"],
+    reads: &[Part::Facts],
+    severity: Severity::Medium,
+    security_hub: Some("ECR.2"),
+    config_rule: Some("ecr-private-tag-immutability-enabled"),
+};
+
 impl Control for TagMutability {
-    fn id(&self) -> ControlId {
-        ControlId::TagMutability
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn mode(&self, want: &Resolved) -> Mode {
         want.tag_mutability.mode
-    }
-
-    fn permissions(&self) -> &'static [&'static str] {
-        &["ecr:DescribeRepositories", "ecr:PutImageTagMutability"]
-    }
-
-    fn reads(&self) -> &'static [Part] {
-        &[Part::Facts]
     }
 
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {

@@ -3,10 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use super::{Control, ControlId, Judgement};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Control, ControlId, Description, Judgement, Resolved};
 use crate::action::Action;
-use crate::baseline::{Mode, Resolved};
+use crate::limits::{tag_key_problem, tag_value_problem};
+use crate::mode::Mode;
 use crate::observed::{Observed, Part};
+use crate::section::{set, At, Section};
+use crate::vulnerabilities::Severity;
 
 /// The most tags a repository holds (`aws:` ones aside).
 pub(super) const MAX_TAGS: usize = 50;
@@ -14,21 +20,101 @@ pub(super) const MAX_TAGS: usize = 50;
 /// The tags control.
 pub struct Tags;
 
+/// `tags` keys.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagsOverride {
+    /// Mode.
+    pub mode: Option<Mode>,
+    /// Required tags by key; merged key by key.
+    pub required: Option<BTreeMap<String, RequiredTag>>,
+}
+
+/// One required tag.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredTag {
+    /// The value to add when the tag is missing.
+    pub default: Option<String>,
+    /// The values allowed; empty allows any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<String>,
+    /// Whether a value outside `allowed` is replaced by `default`.
+    #[serde(default)]
+    pub overwrite: bool,
+}
+
+/// Tags settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TagsSettings {
+    /// Mode.
+    pub mode: Mode,
+    /// Required tags by key.
+    pub required: BTreeMap<String, RequiredTag>,
+}
+
+impl Section for TagsSettings {
+    type Layer = TagsOverride;
+
+    fn nothing() -> Self {
+        Self::default()
+    }
+
+    fn mode_mut(&mut self) -> &mut Mode {
+        &mut self.mode
+    }
+
+    fn merge(&mut self, layer: &TagsOverride, _at: At<'_>) -> Vec<String> {
+        set(&mut self.mode, &layer.mode);
+        for (key, tag) in layer.required.iter().flatten() {
+            self.required.insert(key.clone(), tag.clone());
+        }
+        Vec::new()
+    }
+
+    fn value_problems(&self, at: At<'_>) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (key, tag) in &self.required {
+            if let Some(problem) = tag_key_problem(key) {
+                problems.push(format!("{at}.required: {problem}"));
+            }
+            for problem in tag.default.iter().chain(&tag.allowed).filter_map(|value| tag_value_problem(value)) {
+                problems.push(format!("{at}.required.{key}: {problem}"));
+            }
+            match &tag.default {
+                Some(default) if !tag.allowed.is_empty() && !tag.allowed.contains(default) => {
+                    problems.push(format!("{at}.required.{key}.default: `{default}` is not one of `allowed`"))
+                }
+                None if tag.overwrite => {
+                    problems.push(format!("{at}.required.{key}.overwrite: needs a `default` to overwrite with"))
+                }
+                _ => {}
+            }
+        }
+        problems
+    }
+}
+
+const DESCRIPTION: Description = Description {
+    id: ControlId::Tags,
+    section: "tags",
+    checks: "Every required tag is present and, where the key lists `allowed` values, has one of them.",
+    fixes: "TagResource with the defaults of missing tags, and of values outside `allowed` where the key says \
+            overwrite = true (otherwise such a value is reported). Tags are never removed.",
+    permissions: &["ecr:ListTagsForResource", "ecr:TagResource"],
+    reads: &[Part::Tags],
+    severity: Severity::Low,
+    security_hub: None,
+    config_rule: None,
+};
+
 impl Control for Tags {
-    fn id(&self) -> ControlId {
-        ControlId::Tags
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn mode(&self, want: &Resolved) -> Mode {
         want.tags.mode
-    }
-
-    fn permissions(&self) -> &'static [&'static str] {
-        &["ecr:ListTagsForResource", "ecr:TagResource"]
-    }
-
-    fn reads(&self) -> &'static [Part] {
-        &[Part::Tags]
     }
 
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use assess::{assess, Assessment, Exceeded, Suppressed};
 pub use date::Date;
-pub use settings::{VulnerabilitySettings, MAX_LISTED};
+pub use settings::{VulnerabilitiesOverride, VulnerabilitySettings, MAX_LISTED};
 
 /// A finding's severity, most severe first (the derived order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]

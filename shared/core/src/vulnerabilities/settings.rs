@@ -2,8 +2,28 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
+use serde::Deserialize;
+
 use super::{Severity, Suppression};
 use crate::mode::Mode;
+use crate::section::{set, At, Section};
+
+/// `vulnerabilities` keys: when scan findings become an alert.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VulnerabilitiesOverride {
+    /// Mode (`off`: no vulnerability alerts; `audit` and `enforce` both alert).
+    pub mode: Option<Mode>,
+    /// Most findings accepted per severity (alert when a count is over); merged key by key.
+    pub threshold: Option<BTreeMap<Severity, u32>>,
+    /// Least severe severity listed in an alert.
+    pub list_min_severity: Option<Severity>,
+    /// Most findings listed in an alert.
+    pub max_listed: Option<usize>,
+    /// Accepted vulnerability IDs, each with a reason and an expiry date.
+    pub suppressions: Option<Vec<Suppression>>,
+}
 
 /// When scan findings become alerts.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,9 +43,35 @@ pub struct VulnerabilitySettings {
 /// Most findings an alert can list (an SNS message stays readable on a phone).
 pub const MAX_LISTED: usize = 50;
 
-impl VulnerabilitySettings {
-    /// What is wrong with these values; `at` is the key path of the section (`defaults.vulnerabilities`).
-    pub(crate) fn problems(&self, at: &str) -> Vec<String> {
+impl Section for VulnerabilitySettings {
+    type Layer = VulnerabilitiesOverride;
+
+    fn nothing() -> Self {
+        Self {
+            mode: Mode::Off,
+            threshold: BTreeMap::new(),
+            list_min_severity: Severity::High,
+            max_listed: 10,
+            suppressions: Vec::new(),
+        }
+    }
+
+    fn mode_mut(&mut self) -> &mut Mode {
+        &mut self.mode
+    }
+
+    fn merge(&mut self, layer: &VulnerabilitiesOverride, _at: At<'_>) -> Vec<String> {
+        set(&mut self.mode, &layer.mode);
+        for (severity, limit) in layer.threshold.iter().flatten() {
+            self.threshold.insert(*severity, *limit);
+        }
+        set(&mut self.list_min_severity, &layer.list_min_severity);
+        set(&mut self.max_listed, &layer.max_listed);
+        set(&mut self.suppressions, &layer.suppressions);
+        Vec::new()
+    }
+
+    fn value_problems(&self, at: At<'_>) -> Vec<String> {
         let mut problems = Vec::new();
         if !(1..=MAX_LISTED).contains(&self.max_listed) {
             problems.push(format!("{at}.max_listed: must be 1 to {MAX_LISTED}, not {}", self.max_listed));

@@ -2,32 +2,50 @@
 //! statements granting public access are findings (removed or narrowed in enforce mode, printed in the report).
 //! A statement under a required `Sid` that ecr-warden didn't write is never overwritten: it is a violation.
 
+mod settings;
+
 use serde_json::Value;
 
-use super::{Control, ControlId, Judgement};
+pub use settings::{PublicAccess, RepositoryPolicyOverride, RepositoryPolicySettings, CROSS_ACCOUNT_PULL_SID};
+
+use super::{Control, ControlId, Description, Judgement, Resolved};
 use crate::action::Action;
-use crate::baseline::{Mode, PublicAccess, Resolved};
+use crate::mode::Mode;
 use crate::observed::{Observed, Part, RepositoryArn};
 use crate::policy::{self, PolicyDocument, MAX_OWNED_STATEMENTS, MAX_POLICY_CHARACTERS};
+use crate::vulnerabilities::Severity;
 
 /// The repository policy control.
 pub struct RepositoryPolicy;
 
+const DESCRIPTION: Description = Description {
+    id: ControlId::RepositoryPolicy,
+    section: "repository_policy",
+    checks: "The baseline's required statements are in the repository policy (matched by Sid) and, with \
+             public_access = \"deny\", no statement grants access to everyone (Principal \"*\" or NotPrincipal \
+             in an Allow, without a Condition).",
+    fixes: "SetRepositoryPolicy with the merged document: required statements set, public ones removed and \
+            printed in full, every other statement kept as it was; DeleteRepositoryPolicy when only public \
+            statements were left.",
+    permissions: &[
+        "ecr:GetRepositoryPolicy",
+        "ecr:SetRepositoryPolicy",
+        "ecr:DeleteRepositoryPolicy",
+        "ecr:TagResource",
+    ],
+    reads: &[Part::RepositoryPolicy, Part::Tags],
+    severity: Severity::High,
+    security_hub: None,
+    config_rule: None,
+};
+
 impl Control for RepositoryPolicy {
-    fn id(&self) -> ControlId {
-        ControlId::RepositoryPolicy
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn mode(&self, want: &Resolved) -> Mode {
         want.repository_policy.mode
-    }
-
-    fn permissions(&self) -> &'static [&'static str] {
-        &["ecr:GetRepositoryPolicy", "ecr:SetRepositoryPolicy", "ecr:DeleteRepositoryPolicy", "ecr:TagResource"]
-    }
-
-    fn reads(&self) -> &'static [Part] {
-        &[Part::RepositoryPolicy, Part::Tags]
     }
 
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {
@@ -47,7 +65,7 @@ impl Control for RepositoryPolicy {
         let remove_public = want.repository_policy.public_access == PublicAccess::Deny;
         // The partition of the repository's own ARN (never a literal `aws`: China and GovCloud have their own).
         let partition = RepositoryArn::parse(&have.facts.arn).map_or("aws", |arn| arn.partition);
-        let required = want.required_statements(partition);
+        let required = want.repository_policy.required_statements(partition);
         let owned = policy::owned_statements(&have.tags);
         let merge = policy::merge(&mut document, &required, remove_public, &owned);
         if !merge.conflicts.is_empty() {

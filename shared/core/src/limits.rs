@@ -6,7 +6,7 @@ use crate::arn::{is_account_id, Arn};
 /// Why `key` can't be a repository tag key: 1 to 128 characters (ECR API reference, `TagResource`), of letters,
 /// numbers, spaces and `_ . : / = + - @`, not starting with `aws:` in any case (AWS General Reference,
 /// "Tagging AWS resources": tag naming limits and requirements).
-pub(super) fn tag_key_problem(key: &str) -> Option<String> {
+pub(crate) fn tag_key_problem(key: &str) -> Option<String> {
     let length = key.chars().count();
     if !(1..=128).contains(&length) {
         return Some(format!("the tag key `{}` must be 1 to 128 characters", shown(key)));
@@ -18,7 +18,7 @@ pub(super) fn tag_key_problem(key: &str) -> Option<String> {
 }
 
 /// Why `value` can't be a repository tag value: at most 256 characters, of the same characters as keys.
-pub(super) fn tag_value_problem(value: &str) -> Option<String> {
+pub(crate) fn tag_value_problem(value: &str) -> Option<String> {
     if value.chars().count() > 256 {
         return Some(format!("the tag value `{}` is over 256 characters", shown(value)));
     }
@@ -35,7 +35,7 @@ fn bad_characters(text: &str) -> Option<String> {
 /// Why `arn` can't name a KMS key for ECR encryption: a key ARN (`arn:PARTITION:kms:REGION:ACCOUNT:key/ID`) or
 /// an alias ARN (`...:alias/NAME`). ECR reports the key of a repository as an ARN (API reference,
 /// `EncryptionConfiguration.kmsKey`), so a bare key ID or alias name could never match it.
-pub(super) fn kms_key_problem(arn: &str) -> Option<String> {
+pub(crate) fn kms_key_problem(arn: &str) -> Option<String> {
     let fits = Arn::parse(arn).is_some_and(|arn| {
         !arn.partition.is_empty()
             && arn.service == "kms"
@@ -55,7 +55,7 @@ pub(super) fn kms_key_problem(arn: &str) -> Option<String> {
 /// Why `bus` can't be an EventBridge bus for `PutEvents`: a name of letters, digits and `. - _`, or a bus ARN
 /// (`arn:PARTITION:events:REGION:ACCOUNT:event-bus/NAME`), 1 to 1,600 characters (EventBridge API reference,
 /// `PutEventsRequestEntry.EventBusName`).
-pub(super) fn event_bus_problem(bus: &str) -> Option<String> {
+pub(crate) fn event_bus_problem(bus: &str) -> Option<String> {
     let name_ok = |name: &str| {
         !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
     };
