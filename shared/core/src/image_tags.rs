@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::mode::Mode;
-use crate::section::{set, At, Section};
+use crate::section::{set, At, Problem, Section};
 
 /// Rules for the tags of pushed images.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +47,7 @@ impl Section for ImageTagSettings {
         &mut self.mode
     }
 
-    fn merge(&mut self, layer: &ImageTagsOverride, _at: At<'_>) -> Vec<String> {
+    fn merge(&mut self, layer: &ImageTagsOverride, _at: At<'_>) -> Vec<Problem> {
         set(&mut self.mode, &layer.mode);
         set(&mut self.allowed, &layer.allowed);
         set(&mut self.forbidden, &layer.forbidden);
@@ -56,12 +56,13 @@ impl Section for ImageTagSettings {
     }
 
     /// Every pattern compiles.
-    fn value_problems(&self, at: At<'_>) -> Vec<String> {
+    fn value_problems(&self, at: At<'_>) -> Vec<Problem> {
         let mut problems = Vec::new();
         for (key, patterns) in [("allowed", &self.allowed), ("forbidden", &self.forbidden)] {
             for pattern in patterns {
                 if let Err(error) = compile(pattern) {
-                    problems.push(format!("{at}.{key}: `{pattern}` is not a valid regular expression: {error}"));
+                    let message = format!("`{pattern}` is not a valid regular expression: {error}");
+                    problems.push(at.problem(key, message));
                 }
             }
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::OnceCell;
 use tracing::{info_span, warn, Instrument};
 use warden_core::action::Action;
-use warden_core::baseline::{Baseline, Mode, Resolved};
+use warden_core::baseline::{Baseline, Mode, Problem, Resolved};
 use warden_core::controls::ControlId;
 use warden_core::observed::{KeyManager, Observed, RegistryScanning, RepositoryFacts};
 use warden_core::registry::{Registry, RegistryError};
@@ -132,7 +132,7 @@ async fn govern_known(
     }
     let want = match baseline.resolve(&name) {
         Ok(want) => want,
-        Err(problems) => return stop(Outcome::Error, problems.join("; ")),
+        Err(problems) => return stop(Outcome::Error, Problem::on_one_line(&problems)),
     };
     let have = match observe(registry, known, &want, run).await {
         Ok(have) => have,

@@ -14,7 +14,7 @@
 use serde::Serialize;
 use tracing::warn;
 use warden_core::alert::{Alert, ImageRef};
-use warden_core::baseline::{Baseline, Mode};
+use warden_core::baseline::{Baseline, Mode, Problem};
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::vulnerabilities::{assess, Assessment, Date};
 
@@ -67,7 +67,7 @@ pub async fn scan_completed(
     let settings = match baseline.resolve(&scan.repository) {
         Ok(want) => want.vulnerabilities,
         Err(problems) => {
-            report.no_alert = Some(format!("the baseline can't be resolved: {}", problems.join("; ")));
+            report.no_alert = Some(format!("the baseline can't be resolved: {}", Problem::on_one_line(&problems)));
             return report;
         }
     };

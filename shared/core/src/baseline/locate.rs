@@ -4,26 +4,16 @@
 
 use toml::de::{DeTable, DeValue};
 
-/// A place in a text, both counted from 1 (the column in characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Position {
-    /// The line.
-    pub line: usize,
-    /// The column.
-    pub column: usize,
-}
+use crate::section::{Position, Problem};
 
-/// Each problem with the line and column of the key it names in `text` put in front, where it can be found:
-/// `line 12, column 1: rules[0].scanning.frequency: ...`. The text is parsed once for all of them; a text
+/// Each problem with the line and column of the key it names in `text`, where it can be found (shown as
+/// `line 12, column 1: rules[0].scanning.frequency: ...`). The text is parsed once for all of them; a text
 /// that isn't TOML leaves the problems as they are.
-pub(super) fn with_positions(text: &str, problems: Vec<String>) -> Vec<String> {
+pub(super) fn with_positions(text: &str, problems: Vec<Problem>) -> Vec<Problem> {
     let Ok(document) = DeTable::parse(text) else { return problems };
-    let with_position = |problem: String| {
-        let Some((path, _)) = problem.split_once(": ") else { return problem };
-        match locate(document.get_ref(), text, path) {
-            Some(at) => format!("line {}, column {}: {problem}", at.line, at.column),
-            None => problem,
-        }
+    let with_position = |problem: Problem| {
+        let position = locate(document.get_ref(), text, &problem.path);
+        Problem { position: position.or(problem.position), ..problem }
     };
     problems.into_iter().map(with_position).collect()
 }
@@ -115,12 +105,12 @@ tags = { required = { team = { default = "x", allowed = ["y"] } } }
 
     #[test]
     fn the_position_goes_in_front_of_the_problem() {
-        let problem = "defaults.scanning.frequency: must be SCAN_ON_PUSH or CONTINUOUS_SCAN, not MANUAL".to_string();
-        let elsewhere = "exemptions.tag_key: must not be empty".to_string();
-        assert_eq!(
-            with_positions(TEXT, vec![problem.clone(), elsewhere.clone()]),
-            [format!("line 5, column 1: {problem}"), elsewhere.clone()]
-        );
+        let problem =
+            Problem::new("defaults.scanning.frequency", "must be SCAN_ON_PUSH or CONTINUOUS_SCAN, not MANUAL");
+        let elsewhere = Problem::new("exemptions.tag_key", "must not be empty");
+        let shown: Vec<String> =
+            with_positions(TEXT, vec![problem.clone(), elsewhere.clone()]).iter().map(ToString::to_string).collect();
+        assert_eq!(shown, [format!("line 5, column 1: {problem}"), elsewhere.to_string()]);
         assert_eq!(with_positions("not = [toml", vec![elsewhere.clone()]), [elsewhere], "not TOML: left as it is");
     }
 }

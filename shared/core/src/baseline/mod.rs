@@ -20,6 +20,7 @@ pub use crate::controls::{
 pub use crate::glob::OneOrMany;
 pub use crate::image_tags::ImageTagSettings;
 pub use crate::mode::Mode;
+pub use crate::section::{Position, Problem};
 pub use crate::vulnerabilities::{VulnerabilitySettings, MAX_LISTED};
 pub use model::{AlertsFile, BaselineFile, ReplicationFile, ReplicationTargetFile};
 
@@ -65,14 +66,14 @@ pub struct BaselineError {
     /// Where the baseline came from (a file name, an SSM parameter, `built-in`).
     pub source_name: String,
     /// The problems.
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
 }
 
 impl fmt::Display for BaselineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "invalid baseline {}:", self.source_name)?;
         for problem in &self.problems {
-            write!(f, "\n  - {}", problem.trim_end().replace('\n', "\n    "))?;
+            write!(f, "\n  - {}", problem.to_string().trim_end().replace('\n', "\n    "))?;
         }
         Ok(())
     }
@@ -125,20 +126,21 @@ impl Baseline {
 
     /// Parses and checks a baseline text, in the syntax [`Format::detect`] finds for `name` and `text`.
     pub fn parse(name: &str, text: &str) -> Result<Self, BaselineError> {
-        let fail = |problems: Vec<String>| BaselineError { source_name: name.to_string(), problems };
+        let fail = |problems: Vec<Problem>| BaselineError { source_name: name.to_string(), problems };
         let format = Format::detect(name, text);
         let file: BaselineFile = match format {
-            Format::Toml => toml::from_str(text).map_err(|e| fail(vec![e.to_string()]))?,
-            Format::Json => serde_json::from_str(text).map_err(|e| fail(vec![e.to_string()]))?,
+            Format::Toml => toml::from_str(text).map_err(|e| fail(vec![Problem::new("", e.to_string())]))?,
+            Format::Json => serde_json::from_str(text).map_err(|e| fail(vec![Problem::new("", e.to_string())]))?,
         };
-        let builtin: BaselineFile = toml::from_str(BUILTIN).map_err(|e| fail(vec![format!("built-in: {e}")]))?;
+        let builtin: BaselineFile =
+            toml::from_str(BUILTIN).map_err(|e| fail(vec![Problem::new("built-in", e.to_string())]))?;
         Self::from_layers(&builtin, &file).map_err(|problems| match format {
             Format::Toml => fail(locate::with_positions(text, problems)),
             Format::Json => fail(problems),
         })
     }
 
-    fn from_layers(builtin: &BaselineFile, file: &BaselineFile) -> Result<Self, Vec<String>> {
+    fn from_layers(builtin: &BaselineFile, file: &BaselineFile) -> Result<Self, Vec<Problem>> {
         let mut problems = Vec::new();
         let mut defaults = Resolved::nothing();
         for (layer, at) in [(&builtin.defaults, "built-in.defaults"), (&file.defaults, "defaults")] {
@@ -152,7 +154,7 @@ impl Baseline {
         for (index, rule) in file.rules.iter().enumerate() {
             let at = format!("rules[{index}]");
             if rule.matches.as_slice().is_empty() {
-                problems.push(format!("{at}.match: name at least one repository glob"));
+                problems.push(Problem::new(format!("{at}.match"), "name at least one repository glob"));
             }
             let mut resolved = defaults.clone();
             match resolved.apply(&rule.overrides(), &at) {
@@ -171,10 +173,10 @@ impl Baseline {
             repositories: mine.repositories.or(base.repositories).unwrap_or_default(),
         };
         if let Some(problem) = limits::tag_key_problem(&exemptions.tag_key) {
-            problems.push(format!("exemptions.tag_key: {problem}"));
+            problems.push(Problem::new("exemptions.tag_key", problem));
         }
         if let Some(problem) = limits::tag_value_problem(&exemptions.tag_value) {
-            problems.push(format!("exemptions.tag_value: {problem}"));
+            problems.push(Problem::new("exemptions.tag_value", problem));
         }
         let alerts = file.alerts.clone().unwrap_or_default();
         let alerts = AlertTargets {
@@ -184,11 +186,11 @@ impl Baseline {
         };
         if let Some(arn) = &alerts.sns_topic_arn {
             if !arn.starts_with("arn:") || !arn.contains(":sns:") {
-                problems.push(format!("alerts.sns_topic_arn: `{arn}` is not an SNS topic ARN"));
+                problems.push(Problem::new("alerts.sns_topic_arn", format!("`{arn}` is not an SNS topic ARN")));
             }
         }
         if let Some(problem) = alerts.event_bus.as_deref().and_then(limits::event_bus_problem) {
-            problems.push(format!("alerts.event_bus: {problem}"));
+            problems.push(Problem::new("alerts.event_bus", problem));
         }
         let replication = replication_settings(file.replication.as_ref(), &mut problems);
         let (scan_scopes, scope_problems) = scan_scopes::scan_scopes(&defaults, &file.rules, &exemptions.repositories);
@@ -219,7 +221,7 @@ impl Baseline {
     }
 
     /// The settings for the repository `name`: the defaults, then every matching rule in order.
-    pub fn resolve(&self, name: &str) -> Result<Resolved, Vec<String>> {
+    pub fn resolve(&self, name: &str) -> Result<Resolved, Vec<Problem>> {
         let mut resolved = self.defaults.clone();
         let mut problems = Vec::new();
         let mut scope = scan_scopes::EVERY_REPOSITORY;
@@ -258,10 +260,10 @@ impl Baseline {
 /// Settings that no rule makes impossible alone but two rules make together, for the repositories both
 /// match (`kms_keys` from one, `type = "AES256"` from the other, say): each problem names the later rule's key
 /// and a repository name both rules match.
-fn rule_pair_problems(defaults: &Resolved, rules: &[Rule]) -> Vec<String> {
+fn rule_pair_problems(defaults: &Resolved, rules: &[Rule]) -> Vec<Problem> {
     let mut problems = Vec::new();
     // Each rule over the defaults alone: what the pair adds is what matters.
-    let alone: Vec<(Resolved, Vec<String>)> = rules
+    let alone: Vec<(Resolved, Vec<Problem>)> = rules
         .iter()
         .enumerate()
         .filter_map(|(j, rule)| {
@@ -281,7 +283,8 @@ fn rule_pair_problems(defaults: &Resolved, rules: &[Rule]) -> Vec<String> {
             if both.apply(&second.overrides(), &at).is_err() {
                 continue;
             }
-            let added: Vec<String> = both.check_together(&at).into_iter().filter(|p| !alone[j].1.contains(p)).collect();
+            let added: Vec<Problem> =
+                both.check_together(&at).into_iter().filter(|p| !alone[j].1.contains(p)).collect();
             if added.is_empty() {
                 continue;
             }
@@ -290,7 +293,9 @@ fn rule_pair_problems(defaults: &Resolved, rules: &[Rule]) -> Vec<String> {
             let common = globs(first).iter().find_map(|a| globs(second).iter().find_map(|b| a.common_name(b)));
             let Some(name) = common else { continue };
             for problem in added {
-                problems.push(format!("{problem} (with rules[{i}], for repositories both match, e.g. `{name}`)"));
+                let message =
+                    format!("{} (with rules[{i}], for repositories both match, e.g. `{name}`)", problem.message);
+                problems.push(Problem { message, ..problem });
             }
         }
     }
@@ -298,11 +303,11 @@ fn rule_pair_problems(defaults: &Resolved, rules: &[Rule]) -> Vec<String> {
 }
 
 /// The `[replication]` section, checked; problems are added to `problems`.
-fn replication_settings(file: Option<&ReplicationFile>, problems: &mut Vec<String>) -> ReplicationSettings {
+fn replication_settings(file: Option<&ReplicationFile>, problems: &mut Vec<Problem>) -> ReplicationSettings {
     let Some(file) = file else { return ReplicationSettings::default() };
     let mode = file.mode.unwrap_or_default();
     if mode != Mode::Off && file.targets.is_empty() {
-        problems.push("replication.targets: at least one target is needed unless mode is off".to_string());
+        problems.push(Problem::new("replication.targets", "at least one target is needed unless mode is off"));
     }
     let mut destinations = std::collections::BTreeSet::new();
     let targets = file
@@ -312,13 +317,16 @@ fn replication_settings(file: Option<&ReplicationFile>, problems: &mut Vec<Strin
         .map(|(index, target)| {
             let at = format!("replication.targets[{index}]");
             if target.regions.is_empty() {
-                problems.push(format!("{at}.regions: at least one region is needed"));
+                problems.push(Problem::new(format!("{at}.regions"), "at least one region is needed"));
             }
             for region in target.regions.iter().filter(|r| !is_region(r)) {
-                problems.push(format!("{at}.regions: `{region}` is not an AWS region name (e.g. eu-west-1)"));
+                problems.push(Problem::new(
+                    format!("{at}.regions"),
+                    format!("`{region}` is not an AWS region name (e.g. eu-west-1)"),
+                ));
             }
             for id in target.registries.iter().filter(|id| !crate::arn::is_account_id(id)) {
-                problems.push(format!("{at}.registries: `{id}` is not a 12-digit account ID"));
+                problems.push(Problem::new(format!("{at}.registries"), format!("`{id}` is not a 12-digit account ID")));
             }
             let registries: Vec<&str> = match target.registries.is_empty() {
                 true => vec!["this account"],
@@ -335,9 +343,9 @@ fn replication_settings(file: Option<&ReplicationFile>, problems: &mut Vec<Strin
         })
         .collect();
     if destinations.len() > MAX_DESTINATIONS {
-        problems.push(format!(
-            "replication.targets: {} destinations (regions x registries), ECR allows {MAX_DESTINATIONS}",
-            destinations.len()
+        problems.push(Problem::new(
+            "replication.targets",
+            format!("{} destinations (regions x registries), ECR allows {MAX_DESTINATIONS}", destinations.len()),
         ));
     }
     ReplicationSettings { mode, targets }

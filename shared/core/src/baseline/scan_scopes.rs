@@ -9,6 +9,7 @@ use crate::controls::{Resolved, Rule, ScanScope, ScanVia};
 use crate::glob::{common_match, NameGlob};
 use crate::mode::Mode;
 use crate::scan_filter;
+use crate::section::Problem;
 
 /// The glob standing for the defaults' scope: every repository.
 pub(super) const EVERY_REPOSITORY: &str = "**";
@@ -19,7 +20,7 @@ pub(super) fn scan_scopes(
     defaults: &Resolved,
     rules: &[Rule],
     exempt: &[NameGlob],
-) -> (BTreeMap<String, ScanScope>, Vec<String>) {
+) -> (BTreeMap<String, ScanScope>, Vec<Problem>) {
     let mut avoid: Vec<(&NameGlob, &str)> = exempt.iter().map(|glob| (glob, "exempt")).collect();
     for rule in rules.iter().filter(|rule| turns_scanning_off(rule)) {
         avoid.extend(rule.matches.as_slice().iter().map(|glob| (glob, "scanning off")));
@@ -40,7 +41,7 @@ pub(super) fn scan_scopes(
         for glob in rule.matches.as_slice() {
             let scope = scope(glob.as_str(), &avoid);
             if let (Err(problem), true) = (&scope.filter, by_registry) {
-                problems.push(format!("rules[{index}].match: {problem}"));
+                problems.push(Problem::new(format!("rules[{index}].match"), problem));
             }
             scopes.insert(glob.as_str().to_string(), scope);
         }

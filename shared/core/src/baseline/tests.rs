@@ -9,7 +9,8 @@ fn parse(text: &str) -> Baseline {
 }
 
 fn problems(name: &str, text: &str) -> Vec<String> {
-    Baseline::parse(name, text).expect_err("baseline should be rejected").problems
+    let error = Baseline::parse(name, text).expect_err("baseline should be rejected");
+    error.problems.iter().map(ToString::to_string).collect()
 }
 
 #[test]

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{Control, ControlId, Description, Judgement, Resolved};
 use crate::mode::Mode;
 use crate::observed::{EncryptionType, KeyManager, Observed, Part};
-use crate::section::{set, At, Section};
+use crate::section::{set, At, Problem, Section};
 use crate::vulnerabilities::Severity;
 
 /// The encryption control.
@@ -57,7 +57,7 @@ impl Section for EncryptionSettings {
         &mut self.mode
     }
 
-    fn merge(&mut self, layer: &EncryptionOverride, _at: At<'_>) -> Vec<String> {
+    fn merge(&mut self, layer: &EncryptionOverride, _at: At<'_>) -> Vec<Problem> {
         set(&mut self.mode, &layer.mode);
         set(&mut self.kind, &layer.kind);
         set(&mut self.kms_keys, &layer.kms_keys);
@@ -65,18 +65,18 @@ impl Section for EncryptionSettings {
         Vec::new()
     }
 
-    fn value_problems(&self, at: At<'_>) -> Vec<String> {
+    fn value_problems(&self, at: At<'_>) -> Vec<Problem> {
         let problems = self.kms_keys.iter().filter_map(|key| crate::limits::kms_key_problem(key));
-        problems.map(|problem| format!("{at}.kms_keys: {problem}")).collect()
+        problems.map(|problem| at.problem("kms_keys", problem)).collect()
     }
 
-    fn combination_problems(&self, at: At<'_>) -> Vec<String> {
+    fn combination_problems(&self, at: At<'_>) -> Vec<Problem> {
         let mut problems = Vec::new();
         if self.kind == EncryptionType::Aes256 && !self.kms_keys.is_empty() {
-            problems.push(format!("{at}.kms_keys: keys only apply to KMS and KMS_DSSE encryption"));
+            problems.push(at.problem("kms_keys", "keys only apply to KMS and KMS_DSSE encryption"));
         }
         if self.kind == EncryptionType::Aes256 && self.customer_managed_key {
-            problems.push(format!("{at}.customer_managed_key: a customer managed key needs type KMS or KMS_DSSE"));
+            problems.push(at.problem("customer_managed_key", "a customer managed key needs type KMS or KMS_DSSE"));
         }
         problems
     }

@@ -10,7 +10,7 @@ use crate::action::Action;
 use crate::lifecycle::{self, same_policy, Preset};
 use crate::mode::Mode;
 use crate::observed::{Observed, Part};
-use crate::section::{set, At, Section};
+use crate::section::{set, At, Problem, Section};
 use crate::vulnerabilities::Severity;
 
 /// The lifecycle policy control.
@@ -63,34 +63,34 @@ impl Section for LifecyclePolicySettings {
         &mut self.mode
     }
 
-    fn merge(&mut self, layer: &LifecyclePolicyOverride, at: At<'_>) -> Vec<String> {
+    fn merge(&mut self, layer: &LifecyclePolicyOverride, at: At<'_>) -> Vec<Problem> {
         set(&mut self.mode, &layer.mode);
         set(&mut self.require, &layer.require);
         match (&layer.policy, &layer.presets) {
-            (Some(_), Some(_)) => return vec![format!("{at}: give `policy` or `presets`, not both")],
+            (Some(_), Some(_)) => return vec![at.problem("", "give `policy` or `presets`, not both")],
             (Some(policy), None) => match policy_text(policy) {
                 Ok(text) => self.policy = text,
-                Err(problem) => return vec![format!("{at}.policy: {problem}")],
+                Err(problem) => return vec![at.problem("policy", problem)],
             },
             (None, Some(presets)) => match lifecycle::expand_presets(presets) {
                 Ok(text) => self.policy = text,
-                Err(found) => return found.into_iter().map(|p| format!("{at}.{p}")).collect(),
+                Err(found) => return found.into_iter().map(|p| p.under(&at.to_string())).collect(),
             },
             (None, None) => {}
         }
         Vec::new()
     }
 
-    fn value_problems(&self, at: At<'_>) -> Vec<String> {
+    fn value_problems(&self, at: At<'_>) -> Vec<Problem> {
         if self.mode == Mode::Off || self.policy.is_empty() {
             return Vec::new();
         }
-        lifecycle::check(&self.policy).into_iter().map(|problem| format!("{at}.policy: {problem}")).collect()
+        lifecycle::check(&self.policy).into_iter().map(|problem| at.problem("policy", problem)).collect()
     }
 
-    fn combination_problems(&self, at: At<'_>) -> Vec<String> {
+    fn combination_problems(&self, at: At<'_>) -> Vec<Problem> {
         match self.mode != Mode::Off && self.policy.is_empty() {
-            true => vec![format!("{at}.policy: a policy is required")],
+            true => vec![at.problem("policy", "a policy is required")],
             false => Vec::new(),
         }
     }

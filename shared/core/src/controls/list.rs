@@ -12,7 +12,7 @@ use super::{
 use crate::glob::{NameGlob, OneOrMany};
 use crate::image_tags::ImageTagSettings;
 use crate::mode::Mode;
-use crate::section::{At, Section};
+use crate::section::{At, Problem, Section};
 use crate::vulnerabilities::VulnerabilitySettings;
 
 /// Makes, from the list of sections: what a baseline layer may write ([`Overrides`], and [`Rule`], which adds the
@@ -56,7 +56,7 @@ macro_rules! sections {
             }
 
             /// Lays one layer of overrides; `layer` names it in problems (`defaults`, `rules[2]`).
-            pub(crate) fn apply(&mut self, overrides: &Overrides, layer: &str) -> Result<(), Vec<String>> {
+            pub(crate) fn apply(&mut self, overrides: &Overrides, layer: &str) -> Result<(), Vec<Problem>> {
                 let mut problems = Vec::new();
                 $(
                     if let Some(keys) = &overrides.$key {
@@ -73,14 +73,14 @@ macro_rules! sections {
             /// What only settings from different layers can get wrong together (see
             /// [`Section::combination_problems`]): all a repository's resolved settings and a pair of rules need
             /// checking, as values were each checked in the layer that set them.
-            pub(crate) fn check_together(&self, layer: &str) -> Vec<String> {
+            pub(crate) fn check_together(&self, layer: &str) -> Vec<Problem> {
                 let mut problems = Vec::new();
                 $( problems.extend(self.$key.combination_problems(At { layer, section: stringify!($key) })); )*
                 problems
             }
 
             /// Every value as AWS would take it (see [`Section::value_problems`]).
-            fn check_values(&self, layer: &str) -> Vec<String> {
+            fn check_values(&self, layer: &str) -> Vec<Problem> {
                 let mut problems = Vec::new();
                 $( problems.extend(self.$key.value_problems(At { layer, section: stringify!($key) })); )*
                 problems
@@ -122,7 +122,7 @@ sections! {
 
 impl Resolved {
     /// Checks the settings of one layer: every value, and the settings together.
-    pub(crate) fn check(&self, layer: &str) -> Vec<String> {
+    pub(crate) fn check(&self, layer: &str) -> Vec<Problem> {
         let mut problems = self.check_together(layer);
         problems.extend(self.check_values(layer));
         problems

@@ -11,7 +11,7 @@ use super::{Control, ControlId, Description, Judgement, Resolved};
 use crate::action::Action;
 use crate::mode::Mode;
 use crate::observed::{Observed, Part, RegistryScanning, ScanFrequency, ScanType};
-use crate::section::{set, At, Section};
+use crate::section::{set, At, Problem, Section};
 use crate::vulnerabilities::Severity;
 
 /// The scanning control.
@@ -89,17 +89,17 @@ impl Section for ScanningSettings {
         &mut self.mode
     }
 
-    fn merge(&mut self, layer: &ScanningOverride, _at: At<'_>) -> Vec<String> {
+    fn merge(&mut self, layer: &ScanningOverride, _at: At<'_>) -> Vec<Problem> {
         set(&mut self.mode, &layer.mode);
         set(&mut self.via, &layer.via);
         set(&mut self.frequency, &layer.frequency);
         Vec::new()
     }
 
-    fn value_problems(&self, at: At<'_>) -> Vec<String> {
+    fn value_problems(&self, at: At<'_>) -> Vec<Problem> {
         match self.frequency {
             ScanFrequency::Manual => {
-                vec![format!("{at}.frequency: must be SCAN_ON_PUSH or CONTINUOUS_SCAN, not MANUAL")]
+                vec![at.problem("frequency", "must be SCAN_ON_PUSH or CONTINUOUS_SCAN, not MANUAL")]
             }
             _ => Vec::new(),
         }

@@ -8,7 +8,7 @@ use super::{Control, ControlId, Description, Judgement, Resolved};
 use crate::action::Action;
 use crate::mode::Mode;
 use crate::observed::{Observed, Part, TagMutability as Setting};
-use crate::section::{set, At, Section};
+use crate::section::{set, At, Problem, Section};
 use crate::vulnerabilities::Severity;
 
 /// The tag mutability control.
@@ -59,25 +59,27 @@ impl Section for TagMutabilitySettings {
         &mut self.mode
     }
 
-    fn merge(&mut self, layer: &TagMutabilityOverride, _at: At<'_>) -> Vec<String> {
+    fn merge(&mut self, layer: &TagMutabilityOverride, _at: At<'_>) -> Vec<Problem> {
         set(&mut self.mode, &layer.mode);
         set(&mut self.target, &layer.target);
         set(&mut self.exclusions, &layer.exclusions);
         Vec::new()
     }
 
-    fn value_problems(&self, at: At<'_>) -> Vec<String> {
+    fn value_problems(&self, at: At<'_>) -> Vec<Problem> {
         let mut problems = Vec::new();
         if self.exclusions.len() > 5 {
-            problems.push(format!("{at}.exclusions: at most 5 filters, found {}", self.exclusions.len()));
+            problems.push(at.problem("exclusions", format!("at most 5 filters, found {}", self.exclusions.len())));
         }
         for filter in self.exclusions.iter().filter(|filter| !valid_exclusion_filter(filter)) {
-            problems.push(format!("{at}.exclusions: `{filter}` must be 1-128 characters of letters, digits, `._*-`"));
+            problems.push(
+                at.problem("exclusions", format!("`{filter}` must be 1-128 characters of letters, digits, `._*-`")),
+            );
         }
         problems
     }
 
-    fn combination_problems(&self, at: At<'_>) -> Vec<String> {
+    fn combination_problems(&self, at: At<'_>) -> Vec<Problem> {
         let with_exclusions = self.target == TagMutabilityTarget::ImmutableWithExclusion;
         let problem = match (self.mode, with_exclusions, self.exclusions.is_empty()) {
             (Mode::Off, _, _) => return Vec::new(),
@@ -85,7 +87,7 @@ impl Section for TagMutabilitySettings {
             (_, false, false) => "exclusions only apply to IMMUTABLE_WITH_EXCLUSION, the target is IMMUTABLE",
             _ => return Vec::new(),
         };
-        vec![format!("{at}.exclusions: {problem}")]
+        vec![at.problem("exclusions", problem)]
     }
 }
 

@@ -11,7 +11,7 @@ use crate::action::Action;
 use crate::limits::{tag_key_problem, tag_value_problem};
 use crate::mode::Mode;
 use crate::observed::{Observed, Part};
-use crate::section::{set, At, Section};
+use crate::section::{set, At, Problem, Section};
 use crate::vulnerabilities::Severity;
 
 /// The most tags a repository holds (`aws:` ones aside).
@@ -64,7 +64,7 @@ impl Section for TagsSettings {
         &mut self.mode
     }
 
-    fn merge(&mut self, layer: &TagsOverride, _at: At<'_>) -> Vec<String> {
+    fn merge(&mut self, layer: &TagsOverride, _at: At<'_>) -> Vec<Problem> {
         set(&mut self.mode, &layer.mode);
         for (key, tag) in layer.required.iter().flatten() {
             self.required.insert(key.clone(), tag.clone());
@@ -72,22 +72,21 @@ impl Section for TagsSettings {
         Vec::new()
     }
 
-    fn value_problems(&self, at: At<'_>) -> Vec<String> {
+    fn value_problems(&self, at: At<'_>) -> Vec<Problem> {
         let mut problems = Vec::new();
         for (key, tag) in &self.required {
             if let Some(problem) = tag_key_problem(key) {
-                problems.push(format!("{at}.required: {problem}"));
+                problems.push(at.problem("required", problem));
             }
             for problem in tag.default.iter().chain(&tag.allowed).filter_map(|value| tag_value_problem(value)) {
-                problems.push(format!("{at}.required.{key}: {problem}"));
+                problems.push(at.problem(&format!("required.{key}"), problem));
             }
             match &tag.default {
-                Some(default) if !tag.allowed.is_empty() && !tag.allowed.contains(default) => {
-                    problems.push(format!("{at}.required.{key}.default: `{default}` is not one of `allowed`"))
-                }
-                None if tag.overwrite => {
-                    problems.push(format!("{at}.required.{key}.overwrite: needs a `default` to overwrite with"))
-                }
+                Some(default) if !tag.allowed.is_empty() && !tag.allowed.contains(default) => problems.push(
+                    at.problem(&format!("required.{key}.default"), format!("`{default}` is not one of `allowed`")),
+                ),
+                None if tag.overwrite => problems
+                    .push(at.problem(&format!("required.{key}.overwrite"), "needs a `default` to overwrite with")),
                 _ => {}
             }
         }

@@ -5,6 +5,8 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::section::Problem;
+
 /// One preset; exactly one of `keep_newest_untagged`, `expire_untagged_after_days`, `keep_newest` or
 /// `expire_older_than_days`, the last two optionally narrowed by `tag_prefixes` or `tag_patterns`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
@@ -25,17 +27,17 @@ pub struct Preset {
 }
 
 /// Expands presets into a policy text, or explains what is wrong with them (by position).
-pub fn expand(presets: &[Preset]) -> Result<String, Vec<String>> {
+pub fn expand(presets: &[Preset]) -> Result<String, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut selections = Vec::new();
     for (index, preset) in presets.iter().enumerate() {
         match selection(preset) {
             Ok(found) => selections.push(found),
-            Err(problem) => problems.push(format!("presets[{index}]: {problem}")),
+            Err(problem) => problems.push(Problem::new(format!("presets[{index}]"), problem)),
         }
     }
     if presets.is_empty() {
-        problems.push("presets: give at least one".to_string());
+        problems.push(Problem::new("presets", "give at least one"));
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -137,8 +139,11 @@ mod tests {
         let untagged_narrowed =
             Preset { keep_newest_untagged: Some(1), tag_prefixes: Some(vec!["x".into()]), ..Default::default() };
         let problems = expand(&[Preset::default(), both, untagged_narrowed]).expect_err("invalid");
-        assert!(problems[0].starts_with("presets[0]: give exactly one"), "{problems:?}");
-        assert!(problems[1].starts_with("presets[1]: give exactly one"), "{problems:?}");
-        assert!(problems[2].starts_with("presets[2]: tag_prefixes and tag_patterns don't apply"), "{problems:?}");
+        assert!(problems[0].to_string().starts_with("presets[0]: give exactly one"), "{problems:?}");
+        assert!(problems[1].to_string().starts_with("presets[1]: give exactly one"), "{problems:?}");
+        assert!(
+            problems[2].to_string().starts_with("presets[2]: tag_prefixes and tag_patterns don't apply"),
+            "{problems:?}"
+        );
     }
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{Severity, Suppression};
 use crate::mode::Mode;
-use crate::section::{set, At, Section};
+use crate::section::{set, At, Problem, Section};
 
 /// `vulnerabilities` keys: when scan findings become an alert.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -60,7 +60,7 @@ impl Section for VulnerabilitySettings {
         &mut self.mode
     }
 
-    fn merge(&mut self, layer: &VulnerabilitiesOverride, _at: At<'_>) -> Vec<String> {
+    fn merge(&mut self, layer: &VulnerabilitiesOverride, _at: At<'_>) -> Vec<Problem> {
         set(&mut self.mode, &layer.mode);
         for (severity, limit) in layer.threshold.iter().flatten() {
             self.threshold.insert(*severity, *limit);
@@ -71,17 +71,19 @@ impl Section for VulnerabilitySettings {
         Vec::new()
     }
 
-    fn value_problems(&self, at: At<'_>) -> Vec<String> {
+    fn value_problems(&self, at: At<'_>) -> Vec<Problem> {
         let mut problems = Vec::new();
         if !(1..=MAX_LISTED).contains(&self.max_listed) {
-            problems.push(format!("{at}.max_listed: must be 1 to {MAX_LISTED}, not {}", self.max_listed));
+            problems.push(at.problem("max_listed", format!("must be 1 to {MAX_LISTED}, not {}", self.max_listed)));
         }
         for (index, s) in self.suppressions.iter().enumerate() {
             if s.id.trim().is_empty() {
-                problems.push(format!("{at}.suppressions[{index}].id: must not be empty"));
+                problems.push(at.problem(&format!("suppressions[{index}].id"), "must not be empty"));
             }
             if s.reason.trim().is_empty() {
-                problems.push(format!("{at}.suppressions[{index}].reason: say why `{}` is accepted", s.id));
+                problems.push(
+                    at.problem(&format!("suppressions[{index}].reason"), format!("say why `{}` is accepted", s.id)),
+                );
             }
         }
         problems

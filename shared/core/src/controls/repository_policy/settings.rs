@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::mode::Mode;
 use crate::policy;
-use crate::section::{set, At, Section};
+use crate::section::{set, At, Problem, Section};
 
 /// Sid of the statement generated from `cross_account_pull`.
 pub const CROSS_ACCOUNT_PULL_SID: &str = "EcrWardenCrossAccountPull";
@@ -82,7 +82,7 @@ impl Section for RepositoryPolicySettings {
         &mut self.mode
     }
 
-    fn merge(&mut self, layer: &RepositoryPolicyOverride, at: At<'_>) -> Vec<String> {
+    fn merge(&mut self, layer: &RepositoryPolicyOverride, at: At<'_>) -> Vec<Problem> {
         set(&mut self.mode, &layer.mode);
         set(&mut self.public_access, &layer.public_access);
         set(&mut self.cross_account_pull, &layer.cross_account_pull);
@@ -90,49 +90,54 @@ impl Section for RepositoryPolicySettings {
         let mut seen = Vec::new();
         for (index, statement) in layer.statements.iter().flatten().enumerate() {
             let at = format!("{at}.statements[{index}]");
+            let problem = |message: String| Problem::new(at.clone(), message);
             match policy::sid(statement) {
                 Some(sid) if seen.contains(&sid) => {
-                    problems.push(format!("{at}: the Sid `{sid}` is used by an earlier statement of this list"))
+                    problems.push(problem(format!("the Sid `{sid}` is used by an earlier statement of this list")))
                 }
                 Some(sid) => {
                     seen.push(sid);
                     self.statements.insert(sid.to_string(), statement.clone());
                 }
-                None => problems.push(format!("{at}: every required statement needs a string `Sid`")),
+                None => problems.push(problem("every required statement needs a string `Sid`".to_string())),
             }
         }
         problems
     }
 
-    fn value_problems(&self, at: At<'_>) -> Vec<String> {
+    fn value_problems(&self, at: At<'_>) -> Vec<Problem> {
         let mut problems = Vec::new();
         for account in self.cross_account_pull.iter().filter(|account| !crate::arn::is_account_id(account)) {
-            problems.push(format!("{at}.cross_account_pull: `{account}` is not a 12-digit account ID"));
+            problems.push(at.problem("cross_account_pull", format!("`{account}` is not a 12-digit account ID")));
         }
         for (sid, statement) in &self.statements {
             for problem in policy::shape::problems(statement) {
-                problems.push(format!("{at}.statements: `{sid}`: {problem}"));
+                problems.push(at.problem("statements", format!("`{sid}`: {problem}")));
             }
             if policy::grants_public_access(statement) {
-                problems.push(format!(
-                    "{at}.statements: `{sid}` grants public access (no condition narrows who can use it)"
+                problems.push(at.problem(
+                    "statements",
+                    format!("`{sid}` grants public access (no condition narrows who can use it)"),
                 ));
             }
             if sid == CROSS_ACCOUNT_PULL_SID {
-                problems.push(format!("{at}.statements: the Sid `{sid}` is reserved for cross_account_pull"));
+                problems.push(at.problem("statements", format!("the Sid `{sid}` is reserved for cross_account_pull")));
             }
         }
         problems
     }
 
-    fn combination_problems(&self, at: At<'_>) -> Vec<String> {
+    fn combination_problems(&self, at: At<'_>) -> Vec<Problem> {
         let required = self.statements.len() + usize::from(!self.cross_account_pull.is_empty());
         if required <= policy::MAX_OWNED_STATEMENTS {
             return Vec::new();
         }
-        vec![format!(
-            "{at}.statements: at most {} required statements (ecr-warden records the ones it wrote in one tag), found {required}",
-            policy::MAX_OWNED_STATEMENTS
+        vec![at.problem(
+            "statements",
+            format!(
+                "at most {} required statements (ecr-warden records the ones it wrote in one tag), found {required}",
+                policy::MAX_OWNED_STATEMENTS
+            ),
         )]
     }
 }
