@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_sns::types::MessageAttributeValue;
 use warden_core::alert::{Alert, AlertSink};
+use warden_core::sink::SinkError;
 
 use crate::SdkConfig;
 
@@ -31,7 +32,7 @@ impl AlertSink for SnsSink {
         format!("sns:{}", self.topic_arn)
     }
 
-    async fn send(&self, alert: &Alert) -> Result<(), String> {
+    async fn send(&self, alert: &Alert) -> Result<(), SinkError> {
         let mut publish =
             self.client.publish().topic_arn(&self.topic_arn).subject(alert.subject()).message(alert.body());
         for (name, value) in alert.attributes() {
@@ -39,10 +40,10 @@ impl AlertSink for SnsSink {
                 .data_type("String")
                 .string_value(value)
                 .build()
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| SinkError::Request(e.to_string()))?;
             publish = publish.message_attributes(name, value);
         }
-        publish.send().await.map(|_| ()).map_err(|e| crate::errors::message("SNS", &e))
+        publish.send().await.map(|_| ()).map_err(|e| crate::errors::sink_error("SNS", &e))
     }
 }
 
@@ -65,8 +66,8 @@ impl AlertSink for EventBusSink {
         format!("eventbridge:{}", self.bus)
     }
 
-    async fn send(&self, alert: &Alert) -> Result<(), String> {
-        let detail = serde_json::to_string(alert).map_err(|e| e.to_string())?;
+    async fn send(&self, alert: &Alert) -> Result<(), SinkError> {
+        let detail = serde_json::to_string(alert).map_err(|e| SinkError::Request(e.to_string()))?;
         let entry = PutEventsRequestEntry::builder()
             .event_bus_name(&self.bus)
             .source(EVENT_SOURCE)
@@ -80,15 +81,17 @@ impl AlertSink for EventBusSink {
             .entries(entry)
             .send()
             .await
-            .map_err(|e| crate::errors::message("EventBridge", &e))?;
+            .map_err(|e| crate::errors::sink_error("EventBridge", &e))?;
         // PutEvents answers 200 even when an entry was refused: the entry says why.
         match output.entries().iter().find(|e| e.error_code().is_some()) {
-            Some(failed) => Err(format!(
+            Some(failed) => Err(SinkError::PartlyRefused(format!(
                 "PutEvents refused the event: {}: {}",
                 failed.error_code().unwrap_or_default(),
                 failed.error_message().unwrap_or_default()
-            )),
-            None if output.failed_entry_count() > 0 => Err("PutEvents refused the event".to_string()),
+            ))),
+            None if output.failed_entry_count() > 0 => {
+                Err(SinkError::PartlyRefused("PutEvents refused the event".to_string()))
+            }
             None => Ok(()),
         }
     }

@@ -8,6 +8,7 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use warden_core::registry::RegistryError;
+use warden_core::sink::SinkError;
 
 use crate::SdkConfig;
 
@@ -32,15 +33,30 @@ pub(crate) fn registry_error<E>(operation: &str, repository: &str, error: SdkErr
 where
     E: ProvideErrorMetadata + Error + 'static,
 {
-    let throttled = error.raw_response().is_some_and(|r| r.status().as_u16() == 429)
-        || error.code().is_some_and(crate::api_calls::is_throttling_code);
     match error.code() {
         Some(REPOSITORY_NOT_FOUND) => RegistryError::NotFound(repository.to_string()),
-        _ if throttled => {
+        _ if throttled(&error) => {
             RegistryError::Throttled { operation: operation.to_string(), message: message("ECR", &error) }
         }
         _ => RegistryError::Failed { operation: operation.to_string(), message: message("ECR", &error) },
     }
+}
+
+/// Maps an SDK error of a call to `service` made to deliver something (an alert, findings, work messages).
+pub(crate) fn sink_error<E>(service: &'static str, error: &SdkError<E, HttpResponse>) -> SinkError
+where
+    E: ProvideErrorMetadata + Error + 'static,
+{
+    SinkError::Call { service, throttled: throttled(error), message: message(service, error) }
+}
+
+/// Whether the service was asking to slow down: one of the SDK's throttling codes, or HTTP 429.
+fn throttled<E>(error: &SdkError<E, HttpResponse>) -> bool
+where
+    E: ProvideErrorMetadata + Error + 'static,
+{
+    error.raw_response().is_some_and(|r| r.status().as_u16() == 429)
+        || error.code().is_some_and(crate::api_calls::is_throttling_code)
 }
 
 /// One line for people about a failed call to `service`: the service's error code and message; or that it
@@ -158,5 +174,15 @@ mod tests {
         assert!(matches!(error, RegistryError::Failed { .. }), "{error:?}");
         let error = registry_error("PutLifecyclePolicy", "app", refused(400, REPOSITORY_NOT_FOUND));
         assert_eq!(error, RegistryError::NotFound("app".into()));
+    }
+
+    /// Sends to sinks are classified by the same rule, and say what failed in one line.
+    #[test]
+    fn a_failed_send_is_typed_and_knows_throttling() {
+        let error = sink_error("SNS", &refused(400, "ThrottlingException"));
+        assert!(matches!(error, SinkError::Call { service: "SNS", throttled: true, .. }), "{error:?}");
+        let error = sink_error("SQS", &refused(400, "AccessDenied"));
+        assert!(matches!(error, SinkError::Call { throttled: false, .. }), "{error:?}");
+        assert_eq!(error.to_string(), "AccessDenied");
     }
 }

@@ -3,6 +3,7 @@
 use crate::api_calls::counted_client;
 use async_trait::async_trait;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use warden_core::sink::SinkError;
 use warden_core::work::WorkQueue;
 
 use crate::SdkConfig;
@@ -29,7 +30,7 @@ impl WorkQueue for SqsWorkQueue {
         &self.url
     }
 
-    async fn send(&self, bodies: &[String]) -> Result<(), String> {
+    async fn send(&self, bodies: &[String]) -> Result<(), SinkError> {
         for (call, chunk) in bodies.chunks(MESSAGES_PER_CALL).enumerate() {
             let entries = chunk
                 .iter()
@@ -39,7 +40,7 @@ impl WorkQueue for SqsWorkQueue {
                         .id(index.to_string())
                         .message_body(body)
                         .build()
-                        .map_err(|e| e.to_string())
+                        .map_err(|e| SinkError::Request(e.to_string()))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let sent = self
@@ -49,15 +50,15 @@ impl WorkQueue for SqsWorkQueue {
                 .set_entries(Some(entries))
                 .send()
                 .await
-                .map_err(|e| crate::errors::message("SQS", &e))?;
+                .map_err(|e| crate::errors::sink_error("SQS", &e))?;
             if let Some(refused) = sent.failed().first() {
                 let first = call * MESSAGES_PER_CALL + refused.id().parse::<usize>().unwrap_or_default();
-                return Err(format!(
+                return Err(SinkError::PartlyRefused(format!(
                     "SQS refused {} of the messages from message {first} on ({}: {}); the ones before were sent",
                     sent.failed().len(),
                     refused.code(),
                     refused.message().unwrap_or("no message")
-                ));
+                )));
             }
         }
         Ok(())

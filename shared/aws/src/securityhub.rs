@@ -11,6 +11,7 @@ use aws_sdk_securityhub::types::{
     StringFilter, StringFilterComparison, WorkflowStatus, WorkflowUpdate,
 };
 use warden_core::securityhub::{FindingsHub, HubFinding};
+use warden_core::sink::SinkError;
 
 use crate::SdkConfig;
 
@@ -85,9 +86,10 @@ fn filter(value: &str, comparison: StringFilterComparison) -> StringFilter {
 
 #[async_trait]
 impl FindingsHub for SecurityHub {
-    async fn import(&self, findings: &[HubFinding]) -> Result<(), String> {
-        let now =
-            DateTime::from(std::time::SystemTime::now()).fmt(DateTimeFormat::DateTime).map_err(|e| e.to_string())?;
+    async fn import(&self, findings: &[HubFinding]) -> Result<(), SinkError> {
+        let now = DateTime::from(std::time::SystemTime::now())
+            .fmt(DateTimeFormat::DateTime)
+            .map_err(|e| SinkError::Request(e.to_string()))?;
         for chunk in findings.chunks(BATCH) {
             let output = self
                 .client
@@ -95,22 +97,22 @@ impl FindingsHub for SecurityHub {
                 .set_findings(Some(chunk.iter().map(|f| asff(f, &now)).collect()))
                 .send()
                 .await
-                .map_err(|e| crate::errors::message("Security Hub", &e))?;
+                .map_err(|e| crate::errors::sink_error("Security Hub", &e))?;
             if let Some(failed) = output.failed_findings().first() {
-                return Err(format!(
+                return Err(SinkError::PartlyRefused(format!(
                     "{} of {} findings not imported, e.g. {}: {} {}",
                     output.failed_count().unwrap_or_default(),
                     chunk.len(),
                     failed.id().unwrap_or("?"),
                     failed.error_code().unwrap_or(""),
                     failed.error_message().unwrap_or("")
-                ));
+                )));
             }
         }
         Ok(())
     }
 
-    async fn active(&self, findings: &[HubFinding]) -> Result<Vec<String>, String> {
+    async fn active(&self, findings: &[HubFinding]) -> Result<Vec<String>, SinkError> {
         let Some(product_arn) = findings.first().map(|f| f.product_arn.as_str()) else {
             return Ok(Vec::new());
         };
@@ -134,7 +136,7 @@ impl FindingsHub for SecurityHub {
         let mut pages = self.client.get_findings().filters(filters).max_results(100).into_paginator().send();
         let mut active = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| crate::errors::message("Security Hub", &e))?;
+            let page = page.map_err(|e| crate::errors::sink_error("Security Hub", &e))?;
             for finding in page.findings() {
                 // Checked here too, so a service that ignores a filter can't make a finding look active.
                 let ours = finding.product_arn() == Some(product_arn)
@@ -148,7 +150,7 @@ impl FindingsHub for SecurityHub {
         Ok(active)
     }
 
-    async fn resolve(&self, product_arn: &str, ids: &[String]) -> Result<(), String> {
+    async fn resolve(&self, product_arn: &str, ids: &[String]) -> Result<(), SinkError> {
         for chunk in ids.chunks(BATCH) {
             let identifiers = chunk
                 .iter()
@@ -161,14 +163,14 @@ impl FindingsHub for SecurityHub {
                 .workflow(WorkflowUpdate::builder().status(WorkflowStatus::Resolved).build())
                 .send()
                 .await
-                .map_err(|e| crate::errors::message("Security Hub", &e))?;
+                .map_err(|e| crate::errors::sink_error("Security Hub", &e))?;
             if let Some(failed) = output.unprocessed_findings().first() {
-                return Err(format!(
+                return Err(SinkError::PartlyRefused(format!(
                     "{} findings not resolved, e.g. {}: {}",
                     output.unprocessed_findings().len(),
                     failed.finding_identifier().and_then(|f| f.id()).unwrap_or("?"),
                     failed.error_message().unwrap_or("")
-                ));
+                )));
             }
         }
         Ok(())

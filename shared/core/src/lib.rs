@@ -59,6 +59,7 @@ pub mod report;
 pub mod scan_filter;
 pub mod section;
 pub mod securityhub;
+pub mod sink;
 pub mod text;
 pub mod vulnerabilities;
 pub mod wildcard;

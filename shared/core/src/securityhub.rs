@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::alert::{console_url, finding_id, Alert, AlertKind, Origin};
 use crate::controls::{explain, ALL};
 use crate::report::{ControlReport, Outcome, RepositoryReport, Status};
+use crate::sink::SinkError;
 use crate::vulnerabilities::Severity;
 
 /// ASFF's longest title.
@@ -245,11 +246,11 @@ fn clip(text: &str, max: usize) -> String {
 pub trait FindingsHub: Send + Sync {
     /// Creates or updates findings (`BatchImportFindings`), failing ones `ACTIVE`, passing ones
     /// `ARCHIVED`.
-    async fn import(&self, findings: &[HubFinding]) -> Result<(), String>;
+    async fn import(&self, findings: &[HubFinding]) -> Result<(), SinkError>;
     /// Which of `findings` (all of one product) Security Hub holds as active (`GetFindings`).
-    async fn active(&self, findings: &[HubFinding]) -> Result<Vec<String>, String>;
+    async fn active(&self, findings: &[HubFinding]) -> Result<Vec<String>, SinkError>;
     /// Sets the workflow of findings to `RESOLVED` (`BatchUpdateFindings`: a provider's import can't).
-    async fn resolve(&self, product_arn: &str, ids: &[String]) -> Result<(), String>;
+    async fn resolve(&self, product_arn: &str, ids: &[String]) -> Result<(), SinkError>;
 }
 
 impl crate::report::Report {

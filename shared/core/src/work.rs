@@ -31,5 +31,5 @@ pub trait WorkQueue: Send + Sync {
     /// What the queue is called in reports (its URL on AWS).
     fn name(&self) -> &str;
     /// Sends every message body, in order; an error says which were not accepted.
-    async fn send(&self, bodies: &[String]) -> Result<(), String>;
+    async fn send(&self, bodies: &[String]) -> Result<(), crate::sink::SinkError>;
 }

@@ -86,7 +86,7 @@ impl Alerts {
                 }
                 Err(error) => {
                     warn!(alert_id = %alert.id, %sink, %error, "alert not sent");
-                    failed.push(SinkFailure { sink, error });
+                    failed.push(SinkFailure { sink, error: error.to_string() });
                 }
             }
         }

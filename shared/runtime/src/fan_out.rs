@@ -13,6 +13,7 @@ use warden_core::observed::repository_name_problem;
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{RegistryReport, RepositoryReport, Summary};
 use warden_core::securityhub::{governance_findings, HubFinding};
+use warden_core::sink::SinkError;
 use warden_core::work::{WorkBatch, WorkQueue, NAMES_PER_BATCH};
 
 use crate::backfill::{BackfillRequest, MAX_CONCURRENCY};
@@ -43,7 +44,7 @@ pub enum FanOutError {
     Registry(#[from] RegistryError),
     /// Sending failed part way; the error says which messages were sent.
     #[error("can't send to the work queue: {0}")]
-    Queue(String),
+    Queue(SinkError),
 }
 
 /// Lists the repositories `request` selects and sends their names to `queue` in batches.

@@ -6,6 +6,7 @@
 use serde::Serialize;
 use tracing::info;
 use warden_core::securityhub::{FindingsHub, HubFinding};
+use warden_core::sink::SinkError;
 
 /// What an export did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -27,7 +28,7 @@ pub async fn export(hub: &dyn FindingsHub, findings: Vec<HubFinding>) -> Exporte
     }
 }
 
-async fn try_export(hub: &dyn FindingsHub, findings: Vec<HubFinding>) -> Result<Exported, String> {
+async fn try_export(hub: &dyn FindingsHub, findings: Vec<HubFinding>) -> Result<Exported, SinkError> {
     let Some(product) = findings.first().map(|f| f.product_arn.clone()) else {
         return Ok(Exported::default());
     };
@@ -68,7 +69,7 @@ mod tests {
 
     #[async_trait]
     impl FindingsHub for Hub {
-        async fn import(&self, findings: &[HubFinding]) -> Result<(), String> {
+        async fn import(&self, findings: &[HubFinding]) -> Result<(), SinkError> {
             self.calls.lock().expect("calls").push("import");
             let mut held = self.findings.lock().expect("findings");
             for f in findings {
@@ -77,7 +78,7 @@ mod tests {
             }
             Ok(())
         }
-        async fn active(&self, findings: &[HubFinding]) -> Result<Vec<String>, String> {
+        async fn active(&self, findings: &[HubFinding]) -> Result<Vec<String>, SinkError> {
             self.calls.lock().expect("calls").push("active");
             let ids: Vec<String> = findings.iter().map(|f| f.id.clone()).collect();
             let held = self.findings.lock().expect("findings");
@@ -87,7 +88,7 @@ mod tests {
                 .map(|f| f.0.clone())
                 .collect())
         }
-        async fn resolve(&self, _: &str, ids: &[String]) -> Result<(), String> {
+        async fn resolve(&self, _: &str, ids: &[String]) -> Result<(), SinkError> {
             self.calls.lock().expect("calls").push("resolve");
             for finding in self.findings.lock().expect("findings").iter_mut().filter(|f| ids.contains(&f.0)) {
                 finding.2 = true;

@@ -17,6 +17,7 @@ use warden_core::observed::{EncryptionType, RegistryScanning, RepositoryFacts, S
 use warden_core::registry::{Registry, RegistryError, ScanStart};
 use warden_core::report::{Outcome, Status, Verdict};
 use warden_core::securityhub::{FindingsHub, HubFinding};
+use warden_core::sink::SinkError;
 use warden_core::vulnerabilities::{Finding, Severity};
 use warden_core::work::{WorkBatch, WorkQueue};
 use warden_runtime::alerts::Alerts;
@@ -377,9 +378,9 @@ impl AlertSink for MemorySink {
         self.name.to_string()
     }
 
-    async fn send(&self, alert: &Alert) -> Result<(), String> {
+    async fn send(&self, alert: &Alert) -> Result<(), SinkError> {
         if self.refuse {
-            return Err("refused".to_string());
+            return Err(SinkError::PartlyRefused("refused".to_string()));
         }
         self.got.lock().expect("lock").push(alert.clone());
         Ok(())
@@ -559,7 +560,7 @@ impl WorkQueue for MemoryQueue {
         "memory"
     }
 
-    async fn send(&self, bodies: &[String]) -> Result<(), String> {
+    async fn send(&self, bodies: &[String]) -> Result<(), SinkError> {
         self.sent.lock().expect("lock").extend(bodies.iter().cloned());
         Ok(())
     }
@@ -638,20 +639,20 @@ struct MemoryHub {
 
 #[async_trait]
 impl FindingsHub for MemoryHub {
-    async fn import(&self, findings: &[HubFinding]) -> Result<(), String> {
+    async fn import(&self, findings: &[HubFinding]) -> Result<(), SinkError> {
         if self.down {
-            return Err("Security Hub is not enabled".into());
+            return Err(SinkError::PartlyRefused("Security Hub is not enabled".into()));
         }
         self.imported.lock().expect("lock").extend(findings.iter().cloned());
         Ok(())
     }
     /// The asked-about findings whose latest import was failing (Security Hub holds them active).
-    async fn active(&self, findings: &[HubFinding]) -> Result<Vec<String>, String> {
+    async fn active(&self, findings: &[HubFinding]) -> Result<Vec<String>, SinkError> {
         let imported = self.imported.lock().expect("lock");
         let latest_failing = |id: &str| imported.iter().rev().find(|f| f.id == id).is_some_and(HubFinding::is_failing);
         Ok(findings.iter().filter(|f| latest_failing(&f.id)).map(|f| f.id.clone()).collect())
     }
-    async fn resolve(&self, _: &str, _: &[String]) -> Result<(), String> {
+    async fn resolve(&self, _: &str, _: &[String]) -> Result<(), SinkError> {
         Ok(())
     }
 }

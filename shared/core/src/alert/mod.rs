@@ -371,7 +371,7 @@ pub trait AlertSink: Send + Sync {
     /// A name for reports and logs (e.g. `sns:arn:aws:sns:...`).
     fn name(&self) -> String;
     /// Sends one alert; the error says why it didn't go.
-    async fn send(&self, alert: &Alert) -> Result<(), String>;
+    async fn send(&self, alert: &Alert) -> Result<(), crate::sink::SinkError>;
 }
 
 #[cfg(test)]
