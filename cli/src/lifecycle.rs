@@ -11,7 +11,7 @@ use warden_runtime::aws::{sdk_config, EcrRegistry};
 use warden_runtime::core::lifecycle::{self, format_ms, Image, LifecyclePolicy, PreviewOutput};
 use warden_runtime::core::registry::Registry;
 
-use crate::OutputFormat;
+use crate::output::OutputFormat;
 
 /// The `lifecycle` subcommands.
 #[derive(Subcommand)]

@@ -5,10 +5,20 @@
 use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
+use clap::ValueEnum;
 
 use warden_runtime::core::controls::{Explanation, ALL};
 use warden_runtime::core::report::{Outcome, RegistryReport, Report, RepositoryReport, Status};
 use warden_runtime::handle::Handled;
+
+/// How results are printed.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// A table for people.
+    Table,
+    /// Stable JSON for machines.
+    Json,
+}
 
 /// A report as a table: the registry section (when the run covered the registry), then the repositories.
 pub(crate) fn report_table(report: &Report) -> String {

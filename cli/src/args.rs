@@ -1,0 +1,202 @@
+//! The command line as clap reads it: every command, its arguments and their checks.
+
+use std::path::PathBuf;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use warden_runtime::backfill::{BackfillRequest, DEFAULT_CONCURRENCY};
+use warden_runtime::core::controls::{self, ControlId};
+use warden_runtime::core::glob::NameGlob;
+use warden_runtime::handle::Purpose;
+
+use crate::lifecycle;
+pub(crate) use crate::output::OutputFormat;
+
+/// Event-driven governance for Amazon ECR.
+#[derive(Parser)]
+#[command(name = "ecr-warden", version, about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Show, for every repository, which controls hold, which drift and what would change.
+    Plan(RunArgs),
+    /// Fix what can be fixed, report what can't.
+    Apply(RunArgs),
+    /// Run an EventBridge event file through exactly the code a Lambda function runs.
+    Handle(HandleArgs),
+    /// Check or print baselines.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Print the IAM actions a Lambda function's role must grant, and which of them need `Resource: "*"` (JSON);
+    /// with `--policy`, the role's IAM policy document.
+    Permissions {
+        /// The function: repository-events, image-pushed, scan-completed, backfill or backfill-worker.
+        #[arg(value_parser = parse_function)]
+        function: Purpose,
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
+    /// Validate lifecycle policies and preview what they would expire.
+    #[command(subcommand)]
+    Lifecycle(lifecycle::LifecycleCommand),
+    /// Say what a control checks, how it fixes, which IAM actions it needs and which Security Hub control it
+    /// matches; without CONTROL, list the controls.
+    Explain {
+        /// The control.
+        #[arg(value_parser = control_parser())]
+        control: Option<ControlId>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        output: OutputFormat,
+    },
+    /// Print a shell completion script (e.g. `ecr-warden completions bash > /etc/bash_completion.d/ecr-warden`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// A control by its report name; the names come from the controls themselves, so a new control needs no
+/// change here.
+fn control_parser() -> impl TypedValueParser<Value = ControlId> {
+    PossibleValuesParser::new(controls::ids().map(|id| id.as_str()))
+        .try_map(|name| controls::ids().find(|id| id.as_str() == name).ok_or("not a control"))
+}
+
+#[derive(Args)]
+pub(crate) struct RunArgs {
+    /// Baseline file (TOML or JSON); default: $ECR_WARDEN_BASELINE, else the built-in baseline.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) baseline: Option<PathBuf>,
+    /// Only repositories matching this glob (repeatable; `*` stays within a path segment, `**` crosses).
+    #[arg(long = "repository", value_name = "GLOB", value_parser = parse_glob)]
+    pub(crate) repositories: Vec<NameGlob>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub(crate) output: OutputFormat,
+    /// Also show what the baseline's lifecycle policy would expire, where it would be put (reads images).
+    #[arg(long)]
+    pub(crate) lifecycle_impact: bool,
+    /// Repositories governed at once.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
+    pub(crate) concurrency: usize,
+    /// Where repository tags are read: one `ListTagsForResource` per repository, or 100 repositories a call
+    /// from the Resource Groups Tagging API (needs `tag:GetResources`).
+    #[arg(long, value_enum, default_value_t = TagsFrom::ListTags)]
+    pub(crate) tags_from: TagsFrom,
+}
+
+/// Where a pass over the registry reads repository tags.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TagsFrom {
+    /// `ecr:ListTagsForResource`, one call per repository.
+    ListTags,
+    /// `tag:GetResources`, 100 repositories a call.
+    TaggingApi,
+}
+
+/// What `permissions --policy` scopes the document to.
+#[derive(Args)]
+pub(crate) struct PolicyArgs {
+    /// Print an IAM policy document for the function's role, each action on the narrowest resource.
+    #[arg(long, requires_all = ["account", "region"])]
+    pub(crate) policy: bool,
+    /// The account the function runs in (12 digits).
+    #[arg(long, requires = "policy")]
+    pub(crate) account: Option<String>,
+    /// The region the function runs in.
+    #[arg(long, requires = "policy")]
+    pub(crate) region: Option<String>,
+    /// The AWS partition.
+    #[arg(long, default_value = "aws", requires = "policy")]
+    pub(crate) partition: String,
+    /// SSM parameter the function reads its baseline from (omit for the built-in baseline).
+    #[arg(long, value_name = "NAME", requires = "policy")]
+    pub(crate) baseline_parameter: Option<String>,
+    /// SNS topic ARN the function publishes alerts to.
+    #[arg(long, value_name = "ARN", requires = "policy")]
+    pub(crate) alert_topic_arn: Option<String>,
+    /// EventBridge bus ARN the function puts alert events on.
+    #[arg(long, value_name = "ARN", requires = "policy")]
+    pub(crate) alert_bus_arn: Option<String>,
+    /// SQS queue ARN a backfill fans out to.
+    #[arg(long, value_name = "ARN", requires = "policy")]
+    pub(crate) work_queue_arn: Option<String>,
+    /// The baseline fixes scanning only per repository (`via = "repository"`): leave out
+    /// PutRegistryScanningConfiguration.
+    #[arg(long, requires = "policy")]
+    pub(crate) no_registry_scanning: bool,
+    /// The registry uses enhanced scanning: grant what PutRegistryScanningConfiguration needs under it
+    /// (inspector2:Enable, inspector2:ListAccountPermissions, Inspector's service-linked role).
+    #[arg(long, requires = "policy", conflicts_with = "no_registry_scanning")]
+    pub(crate) enhanced_scanning: bool,
+    /// The baseline governs replication: grant DescribeRegistry, PutReplicationConfiguration and ECR's
+    /// replication service-linked role.
+    #[arg(long, requires = "policy")]
+    pub(crate) replication: bool,
+    /// The baseline sends findings to Security Hub: grant importing, reading and resolving them.
+    #[arg(long, requires = "policy")]
+    pub(crate) security_hub: bool,
+    /// Backfills read tags through the Resource Groups Tagging API (ECR_WARDEN_TAGS_FROM=tagging-api).
+    #[arg(long, requires = "policy")]
+    pub(crate) tagging_api: bool,
+    /// The customer managed KMS key the baseline SecureString is encrypted with: grant kms:Decrypt on it,
+    /// through SSM only.
+    #[arg(long, value_name = "ARN", requires = "policy")]
+    pub(crate) baseline_key_arn: Option<String>,
+}
+
+#[derive(Args)]
+pub(crate) struct HandleArgs {
+    /// The event file (JSON), as EventBridge would deliver it to the function, or a record from the stack's
+    /// failed-events queue (an on-failure destination record: the event in it is handled).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) event: PathBuf,
+    /// Plan only: change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Baseline file; default: $ECR_WARDEN_BASELINE, else the built-in baseline.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) baseline: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub(crate) output: OutputFormat,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum BaselineCommand {
+    /// Check a baseline file and list every problem.
+    Validate {
+        /// The baseline file (TOML or JSON).
+        file: PathBuf,
+    },
+    /// Print the built-in baseline.
+    Default,
+    /// Print the JSON Schema of a baseline file, for editors (generated from the types ecr-warden reads).
+    Schema,
+}
+
+/// A Lambda function's name, as its crate under `functions/` is named.
+fn parse_function(name: &str) -> Result<Purpose, String> {
+    Purpose::of_function(name).ok_or_else(|| {
+        let names: Vec<&str> = Purpose::FUNCTIONS.iter().filter_map(|p| p.function_name()).collect();
+        format!("no function is named `{name}`: one of {}", names.join(", "))
+    })
+}
+
+fn parse_concurrency(text: &str) -> Result<usize, String> {
+    let request = BackfillRequest {
+        concurrency: text.parse().map_err(|_| format!("`{text}` is not a number"))?,
+        ..Default::default()
+    };
+    request.check().map(|()| request.concurrency)
+}
+
+fn parse_glob(text: &str) -> Result<NameGlob, String> {
+    NameGlob::new(text)
+}

@@ -1,0 +1,120 @@
+//! The IAM actions each Lambda function's code paths call: what its role must grant, no more, no less.
+//! `template.yaml` is checked against this (`make check-template`).
+
+mod policy;
+
+use warden_core::controls;
+
+use crate::handle::Purpose;
+
+pub use policy::{policy_document, PolicyScope, ScopeError};
+
+/// Actions that can't be scoped to a repository ARN and need `Resource: "*"`.
+pub const REGISTRY_WIDE: &[&str] = &[
+    "ecr:DescribeRegistry",
+    "ecr:DescribeRepositories",
+    "ecr:GetRegistryScanningConfiguration",
+    "ecr:PutRegistryScanningConfiguration",
+    "ecr:PutReplicationConfiguration",
+    "iam:CreateServiceLinkedRole",
+    "inspector2:Enable",
+    "inspector2:ListAccountPermissions",
+    "inspector2:ListFindings",
+    "tag:GetResources",
+];
+
+/// What sending alerts calls (scoped to the alert topic and bus).
+pub const ALERTING: &[&str] = &["events:PutEvents", "sns:Publish"];
+
+/// What a fan-out calls (`SendMessageBatch`, scoped to the work queue).
+pub const FAN_OUT: &[&str] = &["sqs:SendMessage"];
+
+/// What sending findings to Security Hub calls (import on the account's default product; read and resolve
+/// on its hub).
+pub const SECURITY_HUB: &[&str] =
+    &["securityhub:BatchImportFindings", "securityhub:BatchUpdateFindings", "securityhub:GetFindings"];
+
+/// Changing the registry's scanning rules (`scanning.via = "registry"`, the default).
+pub const REGISTRY_SCANNING: &[&str] = &["ecr:PutRegistryScanningConfiguration"];
+
+/// What `PutRegistryScanningConfiguration` needs besides itself when the registry uses enhanced scanning: "the IAM
+/// principal enabling and using enhanced scanning has permissions to call the Amazon Inspector APIs" and may
+/// create Inspector's service-linked role (ECR user guide, "IAM permissions required for enhanced scanning").
+pub const ENHANCED_SCANNING: &[&str] =
+    &["iam:CreateServiceLinkedRole", "inspector2:Enable", "inspector2:ListAccountPermissions"];
+
+/// Governing replication: the control's actions, and creating ECR's replication service-linked role, which the
+/// first `PutReplicationConfiguration` of a registry does (ECR user guide, "Using service-linked roles for
+/// Amazon ECR": replication).
+pub const REPLICATION: &[&str] =
+    &["ecr:DescribeRegistry", "ecr:PutReplicationConfiguration", "iam:CreateServiceLinkedRole"];
+
+/// Decrypting a SecureString baseline encrypted with a customer managed key (through SSM only).
+pub const BASELINE_KEY: &[&str] = &["kms:Decrypt"];
+
+/// Reading tags 100 repositories a call (`ECR_WARDEN_TAGS_FROM=tagging-api`, backfills only).
+pub const TAGGING_API: &[&str] = &["tag:GetResources"];
+
+/// Actions a deployment grants only when it turns their feature on, by feature: `registry_scanning`,
+/// `enhanced_scanning`, `replication` (a baseline `[replication]` section), `security_hub` (`[alerts]
+/// security_hub = true`) and `tagging_api`.
+pub const OPTIONAL: &[(&str, &[&str])] = &[
+    ("registry_scanning", REGISTRY_SCANNING),
+    ("enhanced_scanning", ENHANCED_SCANNING),
+    ("replication", REPLICATION),
+    ("security_hub", SECURITY_HUB),
+    ("tagging_api", TAGGING_API),
+    ("baseline_key", BASELINE_KEY),
+];
+
+/// The service each feature may create a service-linked role for (`iam:AWSServiceName`).
+pub const SERVICE_LINKED_ROLES: &[(&str, &str)] =
+    &[("enhanced_scanning", "inspector2.amazonaws.com"), ("replication", "replication.ecr.amazonaws.com")];
+
+/// Creating a service-linked role: only ever granted with a condition naming the service.
+const SERVICE_LINKED_ROLE: &str = "iam:CreateServiceLinkedRole";
+
+/// The IAM actions the function serving `purpose` calls, sorted.
+pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
+    let any = purpose == Purpose::Any;
+    // Every function reads its baseline from SSM (and decrypts it, under a customer managed key).
+    let mut actions = vec!["ssm:GetParameter"];
+    actions.extend(BASELINE_KEY);
+    if purpose != Purpose::ScanResults {
+        // Governing a repository: each control's observe and fix; a registry scanning rule put under enhanced
+        // scanning needs Inspector's permissions too.
+        actions.extend(controls::all_permissions());
+        actions.extend(ENHANCED_SCANNING);
+    }
+    if matches!(purpose, Purpose::RepositoryEvents | Purpose::ImagePushes | Purpose::ScanResults) || any {
+        actions.extend(ALERTING);
+    }
+    if purpose == Purpose::ImagePushes || any {
+        actions.push("ecr:StartImageScan");
+    }
+    if purpose == Purpose::ScanResults || any {
+        // Reading an enhanced scan's findings through ECR also needs Inspector's ListFindings.
+        actions.extend(["ecr:DescribeImageScanFindings", "inspector2:ListFindings"]);
+    }
+    if matches!(purpose, Purpose::Backfill | Purpose::BackfillWorker) || any {
+        // A backfill request may ask for `lifecycleImpact`, which reads images; it may read tags in bulk.
+        actions.push("ecr:DescribeImages");
+        actions.extend(TAGGING_API);
+    }
+    if purpose == Purpose::Backfill || any {
+        actions.extend(FAN_OUT);
+    }
+    if matches!(purpose, Purpose::RepositoryEvents | Purpose::Backfill) || any {
+        // A whole-registry backfill and a repository just created check the registry's replication (only
+        // when the baseline has a `[replication]` section; the template grants these only when asked).
+        actions.extend(REPLICATION);
+    }
+    // Every function reports what it finds to Security Hub when the baseline asks.
+    actions.extend(SECURITY_HUB);
+    actions.sort_unstable();
+    actions.dedup();
+    actions
+}
+
+#[cfg(test)]
+mod tests;
