@@ -11,7 +11,7 @@ use warden_core::sink::SinkError;
 use crate::SdkConfig;
 
 /// The `source` of ecr-warden's events on a bus.
-pub const EVENT_SOURCE: &str = "ecr-warden";
+pub(crate) const EVENT_SOURCE: &str = "ecr-warden";
 
 /// Publishes alerts to an SNS topic.
 pub struct SnsSink {

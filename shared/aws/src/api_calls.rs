@@ -1,6 +1,6 @@
 //! How many AWS API calls ecr-warden made and how many of them were throttled, for the functions' metrics.
 //!
-//! Every client this crate builds carries [`CountCalls`], an SDK interceptor that sees each attempt (a retry
+//! Every client this crate builds carries `CountCalls`, an SDK interceptor that sees each attempt (a retry
 //! is another call: it costs another request against the service's rate quota). An attempt counts as
 //! throttled when the service answered HTTP 429 or with one of the error codes the SDK's own retry classifier
 //! treats as throttling (`ThrottlingException`, `TooManyRequestsException`, ...). [`take`] reads the counts
@@ -45,7 +45,7 @@ pub fn take() -> ApiCalls {
 
 /// The interceptor that counts: add it to a client's configuration.
 #[derive(Debug, Clone, Copy)]
-pub struct CountCalls;
+pub(crate) struct CountCalls;
 
 impl Intercept for CountCalls {
     fn name(&self) -> &'static str {

@@ -16,7 +16,7 @@ use warden_core::sink::SinkError;
 use crate::SdkConfig;
 
 /// Most findings in one `BatchImportFindings` or `BatchUpdateFindings` call.
-pub const BATCH: usize = 100;
+pub(crate) const BATCH: usize = 100;
 /// Most resource ids a `GetFindings` query names (Security Hub allows 20 values a filter field).
 const MAX_FILTER_VALUES: usize = 20;
 

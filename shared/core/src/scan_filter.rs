@@ -10,7 +10,7 @@ use crate::wildcard::Pattern;
 /// ECR's limit on filters in one registry scanning rule (`ScanningRepositoryFilterList`, max 100).
 pub const MAX_FILTERS_PER_RULE: usize = 100;
 /// ECR's limit on the length of one filter (`ScanningRepositoryFilterValue`, 1-255 characters).
-pub const MAX_FILTER_LEN: usize = 255;
+pub(crate) const MAX_FILTER_LEN: usize = 255;
 
 /// Whether the registry scanning filter `filter` covers the repository `name`, as ECR decides it.
 pub fn matches(filter: &str, name: &str) -> bool {

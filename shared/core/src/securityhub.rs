@@ -19,13 +19,13 @@ use crate::sink::SinkError;
 use crate::vulnerabilities::Severity;
 
 /// ASFF's longest title.
-pub const MAX_TITLE: usize = 256;
+pub(crate) const MAX_TITLE: usize = 256;
 /// ASFF's longest description.
-pub const MAX_DESCRIPTION: usize = 1024;
+pub(crate) const MAX_DESCRIPTION: usize = 1024;
 /// The finding type of governance findings.
-pub const BEST_PRACTICES: &str = "Software and Configuration Checks/AWS Security Best Practices";
+pub(crate) const BEST_PRACTICES: &str = "Software and Configuration Checks/AWS Security Best Practices";
 /// The finding type of vulnerability findings.
-pub const VULNERABILITIES: &str = "Software and Configuration Checks/Vulnerabilities/CVE";
+pub(crate) const VULNERABILITIES: &str = "Software and Configuration Checks/Vulnerabilities/CVE";
 
 /// Whether the thing a finding is about holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -2,15 +2,10 @@
 //! literal. Used by tag mutability exclusions, lifecycle `tagPatternList` and (with a wildcard) registry
 //! scanning filters, whose wildcard-free form means "contains" (see [`crate::scan_filter`]).
 
-/// Whether `text` matches the ECR wildcard `pattern` (`*` = any run of characters, case-sensitive).
-pub fn matches(pattern: &str, text: &str) -> bool {
-    Pattern::new(pattern).matches(text)
-}
-
 /// A wildcard pattern split at its `*`s once, with a substring finder built for each inner part, to
 /// match many texts.
 #[derive(Debug, Clone)]
-pub struct Pattern<'a> {
+pub(crate) struct Pattern<'a> {
     first: &'a str,
     last: &'a str,
     /// Finders for the parts between the first and last `*` (`None`: the pattern has no `*`).
@@ -19,7 +14,7 @@ pub struct Pattern<'a> {
 
 impl<'a> Pattern<'a> {
     /// Splits `pattern` at its wildcards.
-    pub fn new(pattern: &'a str) -> Self {
+    pub(crate) fn new(pattern: &'a str) -> Self {
         let parts: Vec<&str> = pattern.split('*').collect();
         match parts.as_slice() {
             [only] => Self { first: only, last: "", middles: None },
@@ -33,7 +28,7 @@ impl<'a> Pattern<'a> {
     }
 
     /// Whether `text` matches.
-    pub fn matches(&self, text: &str) -> bool {
+    pub(crate) fn matches(&self, text: &str) -> bool {
         let Some(middles) = &self.middles else { return text == self.first };
         let (first, last) = (self.first, self.last);
         if text.len() < first.len() + last.len() || !text.starts_with(first) || !text.ends_with(last) {
@@ -52,7 +47,12 @@ impl<'a> Pattern<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    use super::Pattern;
+
+    /// Whether `text` matches the ECR wildcard `pattern` (`*` = any run of characters, case-sensitive).
+    fn matches(pattern: &str, text: &str) -> bool {
+        Pattern::new(pattern).matches(text)
+    }
 
     #[test]
     fn literal_patterns_match_only_themselves() {

@@ -11,9 +11,9 @@ use warden_core::alert::{Alert, AlertSink};
 use warden_core::baseline::AlertTargets;
 
 /// Environment variable naming the SNS topic; wins over the baseline's `alerts.sns_topic_arn`.
-pub const TOPIC_ENV: &str = "ECR_WARDEN_ALERT_TOPIC_ARN";
+pub(crate) const TOPIC_ENV: &str = "ECR_WARDEN_ALERT_TOPIC_ARN";
 /// Environment variable naming the EventBridge bus; wins over the baseline's `alerts.event_bus`.
-pub const BUS_ENV: &str = "ECR_WARDEN_ALERT_BUS";
+pub(crate) const BUS_ENV: &str = "ECR_WARDEN_ALERT_BUS";
 
 /// Where alerts go.
 #[derive(Default)]

@@ -9,9 +9,9 @@ use warden_aws::SdkConfig;
 use warden_core::baseline::{Baseline, BaselineError};
 
 /// The environment variable naming the baseline.
-pub const BASELINE_VAR: &str = "ECR_WARDEN_BASELINE";
+pub(crate) const BASELINE_VAR: &str = "ECR_WARDEN_BASELINE";
 /// The environment variable holding the global mode (`enforce`, the default, or `audit`).
-pub const MODE_VAR: &str = "ECR_WARDEN_MODE";
+pub(crate) const MODE_VAR: &str = "ECR_WARDEN_MODE";
 
 /// Where a baseline is read from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -27,10 +27,10 @@ use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{ControlReport, Status};
 
 /// Writes made for one control before giving up on a writer that keeps undoing them.
-pub const ATTEMPTS: usize = 4;
+pub(crate) const ATTEMPTS: usize = 4;
 
 /// The shortest pause before a registry-level write is read back; up to as much again is added at random.
-pub const SETTLE: Duration = Duration::from_millis(1_000);
+pub(crate) const SETTLE: Duration = Duration::from_millis(1_000);
 
 /// One pending control on its way to the baseline.
 struct Open<'a> {
@@ -43,7 +43,7 @@ struct Open<'a> {
 /// describes, and reports what happened in each: `fixed` (with every action written), `compliant` (someone
 /// else fixed it first), `violation` (it can no longer be fixed), or `error`. The reads are shared: each round
 /// reads once every part a pending control judges. `Err` only when the repository is gone.
-pub async fn fix_pending(
+pub(crate) async fn fix_pending(
     registry: &dyn Registry,
     want: &Resolved,
     have: &Observed,
@@ -222,7 +222,7 @@ async fn when<T>(wanted: bool, read: impl std::future::Future<Output = T>) -> Op
 }
 
 /// `base` plus up to as much again, at random, so that writers that collided don't collide again.
-pub fn jittered(base: Duration) -> Duration {
+pub(crate) fn jittered(base: Duration) -> Duration {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let mixed = u64::from(nanos).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(std::process::id());
     base + base.mul_f64((mixed % 1_000) as f64 / 1_000.0)

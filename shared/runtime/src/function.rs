@@ -8,7 +8,7 @@
 //! and `ECR_WARDEN_ALERT_BUS` (alert sinks; win over the baseline's `[alerts]`), `ECR_WARDEN_WORK_QUEUE_URL` (where
 //! a backfill with `"fanOut": true` sends its work), `ECR_WARDEN_TAGS_FROM=tagging-api` (a backfill reads tags 100
 //! repositories a call with `tag:GetResources`; grant it first). After each invocation the function prints its
-//! CloudWatch metrics on standard output ([`crate::metrics`]).
+//! CloudWatch metrics on standard output (the `metrics` module).
 
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
@@ -119,7 +119,7 @@ impl Services {
 }
 
 /// The work queue named by `ECR_WARDEN_WORK_QUEUE_URL`, if set and not empty.
-pub fn work_queue_from_env(config: &SdkConfig) -> Option<SqsWorkQueue> {
+pub(crate) fn work_queue_from_env(config: &SdkConfig) -> Option<SqsWorkQueue> {
     std::env::var("ECR_WARDEN_WORK_QUEUE_URL")
         .ok()
         .filter(|url| !url.is_empty())

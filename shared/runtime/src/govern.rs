@@ -1,5 +1,5 @@
 //! Governing one repository: resolve its settings, observe it (reads issued concurrently, each at most
-//! once), judge every control, apply the fixes unless this is a dry run ([`crate::converge`]: each re-read
+//! once), judge every control, apply the fixes unless this is a dry run (the `converge` module: each re-read
 //! before it is written and read back after), and report.
 
 use std::collections::HashMap;

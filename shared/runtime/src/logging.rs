@@ -4,7 +4,7 @@
 //! In JSON (the Lambda functions) every line is one flat object: `level`, `message`, the event's own fields,
 //! and the fields of every span it happened in, so a line about a fix carries the invocation's `request_id`
 //! and `event_id`, the `repository` and the `control` as top-level keys that CloudWatch Logs Insights can
-//! filter on. Strings longer than [`MAX_FIELD_CHARS`] are cut, so no customer document fills the logs.
+//! filter on. Strings longer than `MAX_FIELD_CHARS` are cut, so no customer document fills the logs.
 
 use std::fmt;
 
@@ -26,7 +26,7 @@ pub enum LogFormat {
 }
 
 /// The longest string a JSON log line keeps in one field.
-pub const MAX_FIELD_CHARS: usize = 1_000;
+pub(crate) const MAX_FIELD_CHARS: usize = 1_000;
 
 /// Installs the global subscriber; a second call does nothing.
 pub fn init(format: LogFormat, default_level: &str) {
@@ -48,7 +48,7 @@ pub fn init(format: LogFormat, default_level: &str) {
 }
 
 /// A subscriber writing flat JSON lines to `writer`.
-pub fn json_subscriber<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync
+pub(crate) fn json_subscriber<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {

@@ -25,11 +25,11 @@ use crate::alerts::Delivery;
 use crate::handle::Handled;
 
 /// The CloudWatch namespace.
-pub const NAMESPACE: &str = "ecr-warden";
+pub(crate) const NAMESPACE: &str = "ecr-warden";
 
 /// What one invocation did, as the metrics see it.
 #[derive(Debug, Clone, Copy)]
-pub struct Invocation<'a> {
+pub(crate) struct Invocation<'a> {
     /// The Lambda function's name.
     pub function: &'a str,
     /// What it handled; `None` when it failed.
@@ -43,7 +43,7 @@ pub struct Invocation<'a> {
 }
 
 /// The EMF documents for one invocation.
-pub fn documents(invocation: &Invocation) -> Vec<Value> {
+pub(crate) fn documents(invocation: &Invocation) -> Vec<Value> {
     let Invocation { function, handled, cold_start, api_calls, timestamp_ms } = *invocation;
     let mut totals: BTreeMap<&str, f64> = BTreeMap::from([
         ("Invocations", 1.0),

@@ -34,7 +34,11 @@ struct Gaps<'a> {
 }
 
 /// Governs the registry's scanning rules over every repository.
-pub async fn govern_registry_scanning(registry: &dyn Registry, baseline: &Baseline, dry_run: bool) -> RegistryReport {
+pub(crate) async fn govern_registry_scanning(
+    registry: &dyn Registry,
+    baseline: &Baseline,
+    dry_run: bool,
+) -> RegistryReport {
     let repositories = match registry.list_repositories().await {
         Ok(all) => all,
         Err(error) => return failed(None, error),

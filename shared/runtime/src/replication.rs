@@ -1,7 +1,7 @@
 //! Governing the registry's replication configuration: read it, judge it against the baseline with the
 //! registry's repositories, put what is missing, and read it back to be sure, after a pause long enough for a
 //! concurrent put to land (another writer may have put its own configuration in between: the judgement is
-//! then made again on what is there). See [`crate::converge`].
+//! then made again on what is there). See the `converge` module.
 
 use std::time::Duration;
 

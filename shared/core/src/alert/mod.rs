@@ -18,7 +18,7 @@ use crate::vulnerabilities::{Assessment, Finding, Severity};
 pub use crate::origin::Origin;
 
 /// Longest SNS subject: SNS wants fewer than 100 characters.
-pub const MAX_SUBJECT: usize = 99;
+pub(crate) const MAX_SUBJECT: usize = 99;
 
 /// What an alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

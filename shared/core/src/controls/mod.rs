@@ -171,7 +171,7 @@ pub fn by_id(id: ControlId) -> Option<&'static dyn Control> {
 }
 
 /// The description of every control: the repository controls in report order, then the registry-level ones.
-pub fn descriptions() -> impl Iterator<Item = &'static Description> {
+pub(crate) fn descriptions() -> impl Iterator<Item = &'static Description> {
     ALL.iter().map(|control| control.description()).chain([&replication::REPLICATION])
 }
 
@@ -187,7 +187,7 @@ pub fn ids() -> impl Iterator<Item = ControlId> {
 
 /// IAM actions every governed repository needs regardless of controls: finding it and reading its tags
 /// (exemptions are tags).
-pub const BASE_PERMISSIONS: &[&str] = &["ecr:DescribeRepositories", "ecr:ListTagsForResource"];
+pub(crate) const BASE_PERMISSIONS: &[&str] = &["ecr:DescribeRepositories", "ecr:ListTagsForResource"];
 
 /// Every IAM action governing needs, sorted and without duplicates.
 pub fn all_permissions() -> Vec<&'static str> {

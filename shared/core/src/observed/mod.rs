@@ -245,7 +245,7 @@ impl RegistryScanning {
 use crate::scan_filter::MAX_FILTERS_PER_RULE;
 
 /// ECR's limit on rules in a registry scanning configuration.
-pub const MAX_SCAN_RULES: usize = 2;
+pub(crate) const MAX_SCAN_RULES: usize = 2;
 
 impl RegistryScanning {
     /// The configuration with `filter` added to the rule of `frequency` (created if missing), every other

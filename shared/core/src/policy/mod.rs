@@ -14,7 +14,7 @@ pub use canonical::{fingerprint, same_statement};
 pub use public::{grants_public_access, without_public_principals};
 
 /// The policy language version used for documents ecr-warden creates from nothing.
-pub const DEFAULT_VERSION: &str = "2012-10-17";
+pub(crate) const DEFAULT_VERSION: &str = "2012-10-17";
 
 /// A parsed policy document: its statements, in order, and every other top-level key as it was.
 #[derive(Debug, Clone, PartialEq)]

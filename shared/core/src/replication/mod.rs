@@ -147,7 +147,7 @@ pub fn judge(
 }
 
 /// ECR's limits that `configuration` breaks, if any.
-pub fn over_limits(configuration: &ReplicationConfiguration) -> Option<String> {
+pub(crate) fn over_limits(configuration: &ReplicationConfiguration) -> Option<String> {
     let rules = &configuration.rules;
     let distinct: BTreeSet<&Destination> = rules.iter().flat_map(|rule| rule.destinations.iter()).collect();
     if rules.len() > MAX_RULES {

@@ -24,23 +24,23 @@ pub const REGISTRY_WIDE: &[&str] = &[
 ];
 
 /// What sending alerts calls (scoped to the alert topic and bus).
-pub const ALERTING: &[&str] = &["events:PutEvents", "sns:Publish"];
+pub(crate) const ALERTING: &[&str] = &["events:PutEvents", "sns:Publish"];
 
 /// What a fan-out calls (`SendMessageBatch`, scoped to the work queue).
-pub const FAN_OUT: &[&str] = &["sqs:SendMessage"];
+pub(crate) const FAN_OUT: &[&str] = &["sqs:SendMessage"];
 
 /// What sending findings to Security Hub calls (import on the account's default product; read and resolve
 /// on its hub).
-pub const SECURITY_HUB: &[&str] =
+pub(crate) const SECURITY_HUB: &[&str] =
     &["securityhub:BatchImportFindings", "securityhub:BatchUpdateFindings", "securityhub:GetFindings"];
 
 /// Changing the registry's scanning rules (`scanning.via = "registry"`, the default).
-pub const REGISTRY_SCANNING: &[&str] = &["ecr:PutRegistryScanningConfiguration"];
+pub(crate) const REGISTRY_SCANNING: &[&str] = &["ecr:PutRegistryScanningConfiguration"];
 
 /// What `PutRegistryScanningConfiguration` needs besides itself when the registry uses enhanced scanning: "the IAM
 /// principal enabling and using enhanced scanning has permissions to call the Amazon Inspector APIs" and may
 /// create Inspector's service-linked role (ECR user guide, "IAM permissions required for enhanced scanning").
-pub const ENHANCED_SCANNING: &[&str] =
+pub(crate) const ENHANCED_SCANNING: &[&str] =
     &["iam:CreateServiceLinkedRole", "inspector2:Enable", "inspector2:ListAccountPermissions"];
 
 /// Governing replication: the control's actions, and creating ECR's replication service-linked role, which the
@@ -50,10 +50,10 @@ pub const REPLICATION: &[&str] =
     &["ecr:DescribeRegistry", "ecr:PutReplicationConfiguration", "iam:CreateServiceLinkedRole"];
 
 /// Decrypting a SecureString baseline encrypted with a customer managed key (through SSM only).
-pub const BASELINE_KEY: &[&str] = &["kms:Decrypt"];
+pub(crate) const BASELINE_KEY: &[&str] = &["kms:Decrypt"];
 
 /// Reading tags 100 repositories a call (`ECR_WARDEN_TAGS_FROM=tagging-api`, backfills only).
-pub const TAGGING_API: &[&str] = &["tag:GetResources"];
+pub(crate) const TAGGING_API: &[&str] = &["tag:GetResources"];
 
 /// Actions a deployment grants only when it turns their feature on, by feature: `registry_scanning`,
 /// `enhanced_scanning`, `replication` (a baseline `[replication]` section), `security_hub` (`[alerts]
