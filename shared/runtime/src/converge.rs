@@ -60,12 +60,7 @@ pub(crate) async fn fix_pending(
     // Up to ATTEMPTS writes per control, each followed by a read-back (the last one too).
     for attempt in 0..=ATTEMPTS {
         // The parts the controls still open judge, each read once.
-        let mut parts: Vec<Part> = Vec::new();
-        for part in open.iter().flat_map(|o| o.judge.reads()) {
-            if !parts.contains(part) {
-                parts.push(*part);
-            }
-        }
+        let parts = controls::parts_read_by(open.iter().map(|o| o.judge));
         if let Err(error) = refresh(registry, &mut current, &parts).await {
             if matches!(error, RegistryError::NotFound(_)) {
                 return Err(error);

@@ -9,8 +9,8 @@ use tokio::sync::OnceCell;
 use tracing::{info_span, warn, Instrument};
 use warden_core::action::Action;
 use warden_core::baseline::{Baseline, Mode, Problem, Resolved};
-use warden_core::controls::ControlId;
-use warden_core::observed::{KeyManager, Observed, RegistryScanning, RepositoryFacts};
+use warden_core::controls::{self, ControlId};
+use warden_core::observed::{KeyManager, Observed, Part, RegistryScanning, RepositoryFacts};
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{plan, ControlReport, LifecycleImpact, Outcome, RepositoryReport};
 
@@ -155,7 +155,8 @@ async fn govern_known(
     Governed { report, state: Some((want, have)) }
 }
 
-/// Reads everything the resolved settings need, concurrently; reads for controls that are off are skipped.
+/// Reads everything the controls that are on declare they read ([`controls::reads_for`]), concurrently, each
+/// part once. The repository's settings and tags are always read: exemptions are tags.
 async fn observe(
     registry: &dyn Registry,
     known: Known<'_>,
@@ -163,6 +164,8 @@ async fn observe(
     run: &RunContext,
 ) -> Result<Observed, RegistryError> {
     let name = known.name().to_string();
+    let parts = controls::reads_for(want);
+    let wanted = |part: Part| parts.contains(&part);
     let facts_and_tags = async {
         let facts = match known {
             Known::Facts(facts) => facts,
@@ -172,21 +175,21 @@ async fn observe(
         Ok::<_, RegistryError>((facts, tags))
     };
     let lifecycle = async {
-        match want.lifecycle_policy.mode {
-            Mode::Off => Ok(None),
-            _ => registry.lifecycle_policy(&name).await,
+        match wanted(Part::LifecyclePolicy) {
+            false => Ok(None),
+            true => registry.lifecycle_policy(&name).await,
         }
     };
     let policy = async {
-        match want.repository_policy.mode {
-            Mode::Off => Ok(None),
-            _ => registry.repository_policy(&name).await,
+        match wanted(Part::RepositoryPolicy) {
+            false => Ok(None),
+            true => registry.repository_policy(&name).await,
         }
     };
     let scanning = async {
-        match want.scanning.mode {
-            Mode::Off => Ok(None),
-            _ => run.registry_scanning(registry).await.map(Some),
+        match wanted(Part::RegistryScanning) {
+            false => Ok(None),
+            true => run.registry_scanning(registry).await.map(Some),
         }
     };
     let (facts_and_tags, lifecycle_policy, repository_policy, registry_scanning) =

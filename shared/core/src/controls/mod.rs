@@ -170,6 +170,23 @@ pub fn by_id(id: ControlId) -> Option<&'static dyn Control> {
     ALL.iter().copied().find(|control| control.id() == id)
 }
 
+/// The parts of a repository the controls that are on under `want` read, each once, in the order the controls
+/// declare them: what governing a repository reads.
+pub fn reads_for(want: &Resolved) -> Vec<Part> {
+    parts_read_by(ALL.iter().copied().filter(|control| control.mode(want) != Mode::Off))
+}
+
+/// The parts `controls` read, each once, in the order they declare them.
+pub fn parts_read_by(controls: impl IntoIterator<Item = &'static dyn Control>) -> Vec<Part> {
+    let mut parts: Vec<Part> = Vec::new();
+    for part in controls.into_iter().flat_map(|control| control.reads()) {
+        if !parts.contains(part) {
+            parts.push(*part);
+        }
+    }
+    parts
+}
+
 /// The description of every control: the repository controls in report order, then the registry-level ones.
 pub(crate) fn descriptions() -> impl Iterator<Item = &'static Description> {
     ALL.iter().map(|control| control.description()).chain([&replication::REPLICATION])
@@ -272,6 +289,21 @@ mod tests {
         }
         let unique: std::collections::BTreeSet<_> = names.iter().collect();
         assert_eq!((unique.len(), names.len()), (7, 7), "{names:?}");
+    }
+
+    #[test]
+    fn only_the_controls_that_are_on_are_read_for() {
+        let builtin = testing::builtin();
+        let all = reads_for(&builtin);
+        for part in [Part::Facts, Part::RegistryScanning, Part::LifecyclePolicy, Part::RepositoryPolicy, Part::Tags] {
+            assert!(all.contains(&part), "{part:?} in {all:?}");
+        }
+        let mut lifecycle_off = builtin.clone();
+        lifecycle_off.lifecycle_policy.mode = Mode::Off;
+        lifecycle_off.scanning.mode = Mode::Off;
+        let parts = reads_for(&lifecycle_off);
+        assert!(!parts.contains(&Part::LifecyclePolicy) && !parts.contains(&Part::RegistryScanning), "{parts:?}");
+        assert_eq!(parts.len(), all.len() - 2, "each part once");
     }
 
     #[test]
