@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::alert::{console_url, finding_id, Alert, AlertKind, Origin};
-use crate::controls::{explain, ALL};
+use crate::controls::{describe, ALL};
 use crate::report::{ControlReport, Outcome, RepositoryReport, Status};
 use crate::sink::SinkError;
 use crate::vulnerabilities::Severity;
@@ -142,11 +142,11 @@ fn control_finding(
     text: &str,
 ) -> HubFinding {
     let control = report.control;
-    let explanation = explain(control);
+    let description = describe(control);
     let mut related = Vec::new();
     if let Some(id) = report.security_hub_control {
         related.push(format!("AWS Foundational Security Best Practices {id}"));
-        if let Some(rule) = explanation.config_rule {
+        if let Some(rule) = description.config_rule {
             related.push(format!("AWS Config rule {rule}"));
         }
     }
@@ -168,7 +168,7 @@ fn control_finding(
         account: origin.account.clone(),
         region: origin.region.clone(),
         title: clip(&format!("ecr-warden {control}: {repository}"), MAX_TITLE),
-        description: clip(&format!("{}: {text}", explanation.checks), MAX_DESCRIPTION),
+        description: clip(&format!("{}: {text}", description.checks), MAX_DESCRIPTION),
         severity: if failing.is_some() { severity } else { "INFORMATIONAL" },
         types: vec![BEST_PRACTICES],
         resource_type: "AwsEcrRepository",
@@ -287,7 +287,7 @@ mod tests {
                     actions: vec![],
                     error: None,
                     lifecycle_impact: None,
-                    security_hub_control: explain(*control).security_hub,
+                    security_hub_control: describe(*control).security_hub,
                 })
                 .collect(),
         }
