@@ -89,6 +89,16 @@ pub(crate) struct RunArgs {
     /// from the Resource Groups Tagging API (needs `tag:GetResources`).
     #[arg(long, value_enum, default_value_t = TagsFrom::ListTags)]
     pub(crate) tags_from: TagsFrom,
+    /// Govern these accounts' registries (comma-separated IDs), each through its member role; the caller's own
+    /// account with the caller's credentials.
+    #[arg(long, value_name = "ID,ID", value_delimiter = ',', value_parser = parse_account)]
+    pub(crate) accounts: Vec<String>,
+    /// With --accounts: these regions (comma-separated; default: the configured region).
+    #[arg(long, value_name = "REGION,REGION", value_delimiter = ',', requires = "accounts", value_parser = parse_region)]
+    pub(crate) regions: Vec<String>,
+    /// With --accounts: the role assumed in each member account (default: ecr-warden-member).
+    #[arg(long, value_name = "NAME", requires = "accounts", value_parser = parse_role_name)]
+    pub(crate) role_name: Option<String>,
 }
 
 /// Where a pass over the registry reads repository tags.
@@ -195,6 +205,32 @@ fn parse_concurrency(text: &str) -> Result<usize, String> {
         ..Default::default()
     };
     request.check().map(|()| request.concurrency)
+}
+
+fn parse_account(text: &str) -> Result<String, String> {
+    match warden_runtime::core::arn::is_account_id(text) {
+        true => Ok(text.to_string()),
+        false => Err(format!("`{text}` is not a 12-digit account ID")),
+    }
+}
+
+/// An AWS region name: lowercase letters and digits in dash-separated words (`eu-west-1`).
+fn parse_region(text: &str) -> Result<String, String> {
+    let words: Vec<&str> = text.split('-').collect();
+    let plain = words.iter().all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    match words.len() >= 3 && plain {
+        true => Ok(text.to_string()),
+        false => Err(format!("`{text}` is not an AWS region name (e.g. eu-west-1)")),
+    }
+}
+
+/// An IAM role name: 1 to 64 of letters, digits and `+=,.@_-` (IAM API reference, `CreateRole`).
+fn parse_role_name(text: &str) -> Result<String, String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    match (1..=64).contains(&text.len()) && text.chars().all(allowed) {
+        true => Ok(text.to_string()),
+        false => Err(format!("`{text}` is not an IAM role name (1 to 64 letters, digits and +=,.@_-)")),
+    }
 }
 
 fn parse_glob(text: &str) -> Result<NameGlob, String> {

@@ -3,6 +3,7 @@
 //! Exit codes: 0 nothing pending, 2 changes pending (`plan`), 3 only findings `apply` can't fix remain
 //! (e.g. encryption, audit-mode drift), 1 error, 64 a usage mistake (an unknown flag, a missing or bad value).
 
+mod accounts;
 mod args;
 mod info;
 mod lifecycle;
@@ -75,7 +76,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 async fn govern_all(args: RunArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
     let config = sdk_config().await?;
-    let baseline = BaselineSource::from_env(args.baseline).load(&config).await?;
+    let baseline = BaselineSource::from_env(args.baseline.clone()).load(&config).await?;
+    if !args.accounts.is_empty() {
+        return accounts::govern_accounts(args, &config, &baseline, dry_run).await;
+    }
     let registry = match args.tags_from {
         TagsFrom::ListTags => EcrRegistry::new(&config),
         TagsFrom::TaggingApi => EcrRegistry::new(&config).with_tags_in_bulk(&config),
@@ -154,7 +158,7 @@ fn failed_invocation_payload(mut event: serde_json::Value) -> serde_json::Value 
 /// The exit code of a usage mistake (sysexits' EX_USAGE).
 const EXIT_USAGE: u8 = 64;
 
-fn exit_code(verdict: Verdict) -> ExitCode {
+pub(crate) fn exit_code(verdict: Verdict) -> ExitCode {
     ExitCode::from(match verdict {
         Verdict::Clean => 0,
         Verdict::Failed => 1,

@@ -116,6 +116,7 @@ struct State {
     holds: Mutex<Vec<HoldRule>>,
     /// Operations (and a text their body holds) never answered.
     hangs: Mutex<Vec<(String, String)>>,
+    refusals: Mutex<Vec<Refusal>>,
     /// Operations whose request body is rewritten before moto sees it, and how.
     rewrites: Mutex<Vec<(String, Rewrite)>>,
     /// Operations the proxy may answer itself, by request body.
@@ -144,6 +145,7 @@ impl FaultProxy {
             stood_in: Mutex::default(),
             holds: Mutex::default(),
             hangs: Mutex::default(),
+            refusals: Mutex::default(),
             rewrites: Mutex::default(),
             answers: Mutex::default(),
         });
@@ -178,6 +180,14 @@ impl FaultProxy {
     /// open until the client gives up, as with an endpoint that accepted the call and hangs.
     pub fn hang(&self, target: &str, body_contains: &str) {
         self.state.hangs.lock().expect("hangs").push((target.to_string(), body_contains.to_string()));
+    }
+
+    /// Refuses every request whose body holds `body_contains` (a query-protocol call such as STS's names its
+    /// operation and arguments in the body: `Action=AssumeRole`, the role ARN) with HTTP `status` and the error
+    /// `code`, as the service would.
+    pub fn refuse(&self, body_contains: &str, status: u16, code: &str) {
+        let refusal = Refusal { body_contains: body_contains.to_string(), status, code: code.to_string() };
+        self.state.refusals.lock().expect("refusals").push(refusal);
     }
 
     /// Rewrites the body of every request of the operation `target` with `rewrite` before moto sees it: for a
@@ -238,6 +248,17 @@ impl State {
             Some(rewrite) => Request { body: rewrite(&request.body), ..request },
             None => request,
         };
+        let refusal = self.refusals.lock().expect("refusals").iter().find_map(|r| {
+            request
+                .body
+                .contains(&r.body_contains)
+                .then(|| error_answer(&request, r.status, &r.code, "refused by the test"))
+        });
+        if let Some(answer) = refusal {
+            let _ = client.write_all(&answer);
+            let _ = client.shutdown(Shutdown::Both);
+            return;
+        }
         let hangs =
             self.hangs.lock().expect("hangs").iter().any(|(t, body)| *t == target && request.body.contains(body));
         if hangs {
@@ -319,6 +340,13 @@ impl State {
         upstream.read_to_end(&mut answer).ok()?;
         Some(mark_close(answer))
     }
+}
+
+/// Requests refused with an error, by what their body holds.
+struct Refusal {
+    body_contains: String,
+    status: u16,
+    code: String,
 }
 
 /// The answer a service gives for `code`: JSON for JSON protocols (`x-amz-target`), XML for query ones.

@@ -75,6 +75,29 @@ impl Moto {
         aws_sdk_ecr::Client::new(&self.sdk_config().await)
     }
 
+    /// An ECR client in `account`, through the member role there (moto keeps accounts apart by the credentials
+    /// `AssumeRole` returns, and lets any role be assumed).
+    pub async fn ecr_in(&self, account: &str) -> aws_sdk_ecr::Client {
+        let sts = aws_sdk_sts::Client::new(&self.sdk_config().await);
+        let assumed = sts
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{account}:role/ecr-warden-member"))
+            .role_session_name("tests")
+            .send()
+            .await
+            .expect("moto assumes the role");
+        let c = assumed.credentials().expect("credentials");
+        let credentials = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            None,
+            "member",
+        );
+        let config = aws_sdk_ecr::config::Builder::from(&self.sdk_config().await).credentials_provider(credentials);
+        aws_sdk_ecr::Client::from_conf(config.build())
+    }
+
     /// An IAM client.
     pub async fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.sdk_config().await)

@@ -114,6 +114,11 @@ fn credentials_problem(error: &(dyn Error + 'static)) -> Option<String> {
     None
 }
 
+/// Why credentials couldn't be had (an assumed role refused, say), in one line: the innermost cause.
+pub(crate) fn credentials_reason(error: &CredentialsError) -> String {
+    root_cause(error)
+}
+
 /// The innermost cause in an error's chain, as one line.
 fn root_cause(error: &(dyn Error + 'static)) -> String {
     let mut innermost = error;

@@ -8,6 +8,7 @@ mod config;
 mod ecr;
 mod ecr_writes;
 mod errors;
+pub mod member;
 mod queue;
 mod scans;
 pub mod securityhub;

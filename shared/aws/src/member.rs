@@ -1,0 +1,121 @@
+//! Other accounts' registries, reached through a role in each (the member role of organization mode).
+//!
+//! Credentials come from `sts:AssumeRole` into `arn:PARTITION:iam::ACCOUNT:role/ROLE`, once per account, and are
+//! kept until five minutes before they expire: a long run over one account assumes the role again only when it
+//! must, never per call. The caller's own account is governed with the caller's own credentials.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_config::sts::AssumeRoleProvider;
+use aws_credential_types::provider::{self, future, ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
+use aws_sdk_ecr::config::Region;
+use tokio::sync::Mutex;
+
+use crate::SdkConfig;
+
+/// The role ecr-warden assumes in a member account unless told otherwise.
+pub const DEFAULT_MEMBER_ROLE: &str = "ecr-warden-member";
+
+/// How long before they expire credentials are renewed.
+const RENEW_BEFORE: Duration = Duration::from_secs(300);
+
+/// Why another account's registry can't be reached.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("can't assume {role_arn}: {reason}")]
+pub struct MemberError {
+    /// The role asked for.
+    pub role_arn: String,
+    /// Why it was refused, in one line.
+    pub reason: String,
+}
+
+/// The account the caller's credentials belong to (`GetCallerIdentity`, which needs no permission).
+pub async fn caller_account(base: &SdkConfig) -> Result<String, String> {
+    let sts = aws_sdk_sts::Client::new(base);
+    let identity =
+        sts.get_caller_identity().send().await.map_err(|e| format!("STS: {}", crate::errors::message("STS", &e)))?;
+    identity.account().map(str::to_string).ok_or_else(|| "STS: GetCallerIdentity named no account".to_string())
+}
+
+/// The SDK configuration for `account`'s registry in `region`, through `role_name` in that account. The role is
+/// assumed here, so a missing or refusing role is this call's error, before any registry call.
+pub async fn member_config(
+    base: &SdkConfig,
+    account: &str,
+    region: &str,
+    role_name: &str,
+) -> Result<SdkConfig, MemberError> {
+    let role_arn = format!("arn:{}:iam::{account}:role/{role_name}", partition(region));
+    let assume = AssumeRoleProvider::builder(&role_arn)
+        .session_name("ecr-warden")
+        .region(Region::new(region.to_string()))
+        .configure(base)
+        .build()
+        .await;
+    let credentials = Renewed { assume: Arc::new(assume), held: Arc::new(Mutex::new(None)) };
+    if let Err(error) = credentials.current().await {
+        return Err(MemberError { role_arn, reason: crate::errors::credentials_reason(&error) });
+    }
+    Ok(base
+        .to_builder()
+        .region(Region::new(region.to_string()))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .build())
+}
+
+/// The caller's own configuration, in `region`.
+pub fn own_config(base: &SdkConfig, region: &str) -> SdkConfig {
+    base.to_builder().region(Region::new(region.to_string())).build()
+}
+
+/// The partition a region belongs to (`cn-north-1`: `aws-cn`; `us-gov-west-1`: `aws-us-gov`).
+fn partition(region: &str) -> &'static str {
+    match region {
+        r if r.starts_with("cn-") => "aws-cn",
+        r if r.starts_with("us-gov-") => "aws-us-gov",
+        _ => "aws",
+    }
+}
+
+/// Assumed-role credentials, held until shortly before they expire.
+#[derive(Debug, Clone)]
+struct Renewed {
+    assume: Arc<AssumeRoleProvider>,
+    held: Arc<Mutex<Option<Credentials>>>,
+}
+
+impl Renewed {
+    async fn current(&self) -> provider::Result {
+        let mut held = self.held.lock().await;
+        let fresh = |c: &Credentials| c.expiry().is_none_or(|at| at > SystemTime::now() + RENEW_BEFORE);
+        if let Some(credentials) = held.as_ref().filter(|c| fresh(c)) {
+            return Ok(credentials.clone());
+        }
+        let credentials = self.assume.provide_credentials().await?;
+        *held = Some(credentials.clone());
+        Ok(credentials)
+    }
+}
+
+impl ProvideCredentials for Renewed {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(self.current())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_named_in_their_regions_partition() {
+        assert_eq!(partition("eu-west-1"), "aws");
+        assert_eq!(partition("cn-northwest-1"), "aws-cn");
+        assert_eq!(partition("us-gov-east-1"), "aws-us-gov");
+    }
+}
