@@ -79,14 +79,14 @@ fn partition(region: &str) -> &'static str {
     }
 }
 
-/// Assumed-role credentials, held until shortly before they expire.
+/// Credentials from `assume` (an AssumeRole), held until shortly before they expire.
 #[derive(Debug, Clone)]
-struct Renewed {
-    assume: Arc<AssumeRoleProvider>,
+struct Renewed<P> {
+    assume: Arc<P>,
     held: Arc<Mutex<Option<Credentials>>>,
 }
 
-impl Renewed {
+impl<P: ProvideCredentials> Renewed<P> {
     async fn current(&self) -> provider::Result {
         let mut held = self.held.lock().await;
         let fresh = |c: &Credentials| c.expiry().is_none_or(|at| at > SystemTime::now() + RENEW_BEFORE);
@@ -99,7 +99,7 @@ impl Renewed {
     }
 }
 
-impl ProvideCredentials for Renewed {
+impl<P: ProvideCredentials + std::fmt::Debug + 'static> ProvideCredentials for Renewed<P> {
     fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
     where
         Self: 'a,
@@ -111,6 +111,43 @@ impl ProvideCredentials for Renewed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A provider that counts how often it is asked, and hands out credentials valid for `lifetime`.
+    #[derive(Debug)]
+    struct Counting {
+        asked: std::sync::atomic::AtomicUsize,
+        lifetime: Duration,
+    }
+
+    impl ProvideCredentials for Counting {
+        fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let expiry = SystemTime::now() + self.lifetime;
+            future::ProvideCredentials::ready(Ok(Credentials::new("id", "secret", None, Some(expiry), "test")))
+        }
+    }
+
+    fn renewed(lifetime: Duration) -> Renewed<Counting> {
+        let assume = Arc::new(Counting { asked: Default::default(), lifetime });
+        Renewed { assume, held: Arc::new(Mutex::new(None)) }
+    }
+
+    #[tokio::test]
+    async fn credentials_are_assumed_once_and_renewed_only_near_their_expiry() {
+        let hour = renewed(Duration::from_secs(3600));
+        for _ in 0..3 {
+            hour.provide_credentials().await.expect("credentials");
+        }
+        assert_eq!(hour.assume.asked.load(std::sync::atomic::Ordering::SeqCst), 1, "held for an hour");
+        let expiring = renewed(Duration::from_secs(120));
+        for _ in 0..3 {
+            expiring.provide_credentials().await.expect("credentials");
+        }
+        assert_eq!(expiring.assume.asked.load(std::sync::atomic::Ordering::SeqCst), 3, "under 5 minutes left");
+    }
 
     #[test]
     fn roles_are_named_in_their_regions_partition() {
