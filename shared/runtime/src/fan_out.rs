@@ -132,8 +132,12 @@ pub async fn work(
 ) -> WorkReport {
     let mut refused = Vec::new();
     let mut jobs = Vec::new();
+    let home = registry.home().await;
     for message in messages {
         match read_batch(&message.body) {
+            Ok(batch) if foreign(batch.origin.as_ref(), &home).is_some() => {
+                refused.push((message.id.clone(), foreign(batch.origin.as_ref(), &home).unwrap_or_default()))
+            }
             Ok(batch) => {
                 let options =
                     GovernOptions { dry_run: dry_run || batch.dry_run, lifecycle_impact: batch.lifecycle_impact };
@@ -183,6 +187,24 @@ pub async fn work(
         refused: refused.into_iter().map(|(id, reason)| format!("{id}: {reason}")).collect(),
         batch_item_failures,
         findings,
+    }
+}
+
+/// Why a message naming another registry than this function's is refused (its findings would be filed under an
+/// account and region this function doesn't govern); `None` when it names none, or this one.
+fn foreign(named: Option<&Origin>, home: &Result<Option<Origin>, RegistryError>) -> Option<String> {
+    let named = named?;
+    match home {
+        Ok(Some(home)) if home == named => None,
+        Ok(Some(home)) => Some(format!(
+            "the message is for account {} in {}, this function governs account {} in {}",
+            named.account, named.region, home.account, home.region
+        )),
+        Ok(None) => None,
+        Err(error) => Some(format!(
+            "the message is for account {} in {}, and this function's own registry is unknown: {error}",
+            named.account, named.region
+        )),
     }
 }
 

@@ -630,6 +630,25 @@ async fn a_worker_answers_which_messages_to_deliver_again() {
     assert!(matches!(refused, Err(HandleError::NotForThisFunction(m)) if m.contains("backfill-worker")));
 }
 
+/// A work message naming another registry (account and region) is refused before anything is read: its findings
+/// would be filed under an account this function doesn't govern. A message naming this registry is governed.
+#[tokio::test]
+async fn a_worker_refuses_a_message_for_another_registry() {
+    let home = Origin { account: "123456789012".into(), region: "us-east-1".into() };
+    let fake = FakeRegistry { home: Some(home), ..FakeRegistry::with(&["team-a/ok"]) };
+    let (baseline, guard, alerts) = (builtin(), LoopGuard::default(), Alerts::default());
+    let handler = handler_for(Purpose::BackfillWorker, &fake, &baseline, &guard, &alerts);
+    let batch = |account: &str| {
+        json!({"repositories": ["team-a/ok"], "origin": {"account": account, "region": "us-east-1"}}).to_string()
+    };
+    let event = queue_event(&[("m-1", batch("999999999999")), ("m-2", batch("123456789012"))]);
+    let Ok(Handled::Work(report)) = handler.handle(&event, false).await else { panic!("worked") };
+    let again: Vec<&str> = report.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    assert_eq!(again, ["m-1"]);
+    assert!(report.refused[0].contains("account 999999999999 in us-east-1, this function governs account 123456789012"));
+    assert_eq!(report.summary.repositories, 1, "only the message for this registry is governed");
+}
+
 /// Security Hub in memory: keeps what is imported, or refuses everything.
 #[derive(Default)]
 struct MemoryHub {
