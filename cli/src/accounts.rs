@@ -6,14 +6,13 @@ use std::process::ExitCode;
 
 use warden_runtime::aws::member::{caller_account, member_config, own_config, DEFAULT_MEMBER_ROLE};
 use warden_runtime::aws::securityhub::SecurityHub;
-use warden_runtime::aws::{EcrRegistry, SdkConfig};
-use warden_runtime::backfill::{backfill_watched, BackfillRequest};
+use warden_runtime::aws::SdkConfig;
 use warden_runtime::core::baseline::Baseline;
 use warden_runtime::core::report::{Report, Verdict};
 use warden_runtime::security_hub::export;
 
-use crate::args::{OutputFormat, RunArgs, TagsFrom};
-use crate::{output, progress};
+use crate::args::{OutputFormat, RunArgs};
+use crate::output;
 
 /// One registry's result: its report, or why it couldn't be governed.
 struct RegistryRun {
@@ -91,21 +90,9 @@ pub(crate) async fn govern_accounts(
 
 /// One registry's pass (and, for `apply`, its findings to Security Hub when the baseline asks).
 async fn govern_one(args: &RunArgs, config: &SdkConfig, baseline: &Baseline, dry_run: bool) -> Result<Report, String> {
-    let registry = match args.tags_from {
-        TagsFrom::ListTags => EcrRegistry::new(config),
-        TagsFrom::TaggingApi => EcrRegistry::new(config).with_tags_in_bulk(config),
-    };
-    let request = BackfillRequest {
-        dry_run,
-        repositories: args.repositories.clone(),
-        concurrency: args.concurrency,
-        lifecycle_impact: args.lifecycle_impact,
-        fan_out: false,
-    };
-    let watch = progress::Watch::new(args.output == OutputFormat::Json);
-    let report = backfill_watched(&registry, baseline, &request, &watch).await;
-    watch.finish();
-    let report = report.map_err(|error| format!("can't list the repositories: {error}"))?;
+    let report = crate::pass(args, config, baseline, dry_run)
+        .await
+        .map_err(|error| format!("can't list the repositories: {error}"))?;
     if baseline.alerts.security_hub && !dry_run {
         let exported = export(&SecurityHub::new(config), report.hub_findings()).await;
         if let Some(error) = exported.error {

@@ -15,10 +15,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use warden_runtime::aws::securityhub::SecurityHub;
-use warden_runtime::aws::{sdk_config, EcrRegistry};
+use warden_runtime::aws::{sdk_config, EcrRegistry, SdkConfig};
 use warden_runtime::backfill::{backfill_watched, BackfillRequest};
 use warden_runtime::baseline_source::BaselineSource;
-use warden_runtime::core::report::Verdict;
+use warden_runtime::core::baseline::Baseline;
+use warden_runtime::core::registry::RegistryError;
+use warden_runtime::core::report::{Report, Verdict};
 use warden_runtime::function::Services;
 use warden_runtime::handle::{Handled, Purpose};
 use warden_runtime::logging::{self, LogFormat};
@@ -80,21 +82,7 @@ async fn govern_all(args: RunArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
     if !args.accounts.is_empty() {
         return accounts::govern_accounts(args, &config, &baseline, dry_run).await;
     }
-    let registry = match args.tags_from {
-        TagsFrom::ListTags => EcrRegistry::new(&config),
-        TagsFrom::TaggingApi => EcrRegistry::new(&config).with_tags_in_bulk(&config),
-    };
-    let request = BackfillRequest {
-        dry_run,
-        repositories: args.repositories,
-        concurrency: args.concurrency,
-        lifecycle_impact: args.lifecycle_impact,
-        fan_out: false,
-    };
-    let watch = progress::Watch::new(args.output == OutputFormat::Json);
-    let report = backfill_watched(&registry, &baseline, &request, &watch).await;
-    watch.finish();
-    let report = report.context("can't list the repositories")?;
+    let report = pass(&args, &config, &baseline, dry_run).await.context("can't list the repositories")?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OutputFormat::Table => output::print_colored(&output::report_table(&report))?,
@@ -109,6 +97,30 @@ async fn govern_all(args: RunArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
         eprintln!("Security Hub: {} active findings sent, {} resolved", exported.active, exported.resolved);
     }
     Ok(exit_code(report.summary.verdict()))
+}
+
+/// One pass over the registry `config` reaches, as `args` ask, with progress on standard error.
+pub(crate) async fn pass(
+    args: &RunArgs,
+    config: &SdkConfig,
+    baseline: &Baseline,
+    dry_run: bool,
+) -> Result<Report, RegistryError> {
+    let registry = match args.tags_from {
+        TagsFrom::ListTags => EcrRegistry::new(config),
+        TagsFrom::TaggingApi => EcrRegistry::new(config).with_tags_in_bulk(config),
+    };
+    let request = BackfillRequest {
+        dry_run,
+        repositories: args.repositories.clone(),
+        concurrency: args.concurrency,
+        lifecycle_impact: args.lifecycle_impact,
+        fan_out: false,
+    };
+    let watch = progress::Watch::new(args.output == OutputFormat::Json);
+    let report = backfill_watched(&registry, baseline, &request, &watch).await;
+    watch.finish();
+    report
 }
 
 async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {

@@ -209,7 +209,7 @@ async fn refresh(registry: &dyn Registry, have: &mut Observed, parts: &[Part]) -
 }
 
 /// What `read` answers, when `wanted` (it isn't even started otherwise).
-async fn when<T>(wanted: bool, read: impl std::future::Future<Output = T>) -> Option<T> {
+pub(crate) async fn when<T>(wanted: bool, read: impl std::future::Future<Output = T>) -> Option<T> {
     match wanted {
         true => Some(read.await),
         false => None,

@@ -135,10 +135,11 @@ pub async fn work(
     let home = registry.home().await;
     for message in messages {
         match read_batch(&message.body) {
-            Ok(batch) if foreign(batch.origin.as_ref(), &home).is_some() => {
-                refused.push((message.id.clone(), foreign(batch.origin.as_ref(), &home).unwrap_or_default()))
-            }
             Ok(batch) => {
+                if let Some(reason) = foreign(batch.origin.as_ref(), &home) {
+                    refused.push((message.id.clone(), reason));
+                    continue;
+                }
                 let options =
                     GovernOptions { dry_run: dry_run || batch.dry_run, lifecycle_impact: batch.lifecycle_impact };
                 let origin = batch.origin;

@@ -14,7 +14,7 @@ use warden_core::observed::{KeyManager, Observed, Part, RegistryScanning, Reposi
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{plan, ControlReport, LifecycleImpact, Outcome, RepositoryReport};
 
-use crate::converge;
+use crate::converge::{self, when};
 
 /// Whether to change anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -174,26 +174,12 @@ async fn observe(
         let tags = registry.tags(&facts.arn).await?;
         Ok::<_, RegistryError>((facts, tags))
     };
-    let lifecycle = async {
-        match wanted(Part::LifecyclePolicy) {
-            false => Ok(None),
-            true => registry.lifecycle_policy(&name).await,
-        }
-    };
-    let policy = async {
-        match wanted(Part::RepositoryPolicy) {
-            false => Ok(None),
-            true => registry.repository_policy(&name).await,
-        }
-    };
-    let scanning = async {
-        match wanted(Part::RegistryScanning) {
-            false => Ok(None),
-            true => run.registry_scanning(registry).await.map(Some),
-        }
-    };
-    let (facts_and_tags, lifecycle_policy, repository_policy, registry_scanning) =
-        futures::join!(facts_and_tags, lifecycle, policy, scanning);
+    let (facts_and_tags, lifecycle_policy, repository_policy, registry_scanning) = futures::join!(
+        facts_and_tags,
+        when(wanted(Part::LifecyclePolicy), registry.lifecycle_policy(&name)),
+        when(wanted(Part::RepositoryPolicy), registry.repository_policy(&name)),
+        when(wanted(Part::RegistryScanning), run.registry_scanning(registry)),
+    );
     // A missing repository explains every other failure: report that first.
     let (facts, tags) = facts_and_tags?;
     // Who manages the key: only when the baseline asks for a customer managed one, and the repository has a key.
@@ -205,9 +191,9 @@ async fn observe(
     Ok(Observed {
         facts,
         tags,
-        lifecycle_policy: lifecycle_policy?,
-        repository_policy: repository_policy?,
-        registry_scanning: registry_scanning?,
+        lifecycle_policy: lifecycle_policy.transpose()?.flatten(),
+        repository_policy: repository_policy.transpose()?.flatten(),
+        registry_scanning: registry_scanning.transpose()?,
         key_manager,
     })
 }
