@@ -286,3 +286,35 @@ async fn a_fanned_out_backfill_is_governed_by_the_worker_function_through_sqs() 
     let plan = moto.ecr_warden(&["plan"]);
     assert_eq!(plan.code(), 3, "{plan:?}");
 }
+
+/// Organization mode in a warm function: each member's role is assumed and its membership asked once, however
+/// many of its events arrive (issue 17: "one AssumeRole per account per warm container, not per event").
+#[tokio::test]
+async fn a_warm_organization_hub_assumes_each_members_role_once() {
+    let moto = Moto::start();
+    let members = moto.organization(2).await;
+    let mut events = Vec::new();
+    for (account, names) in [(&members[0], ["a/one", "a/two"]), (&members[1], ["b/one", "b/two"])] {
+        let ecr = moto.ecr_in(account).await;
+        for name in names {
+            ecr.create_repository().repository_name(name).send().await.expect("create");
+            let event = integration_tests::create_repository_event(name).to_string();
+            events.push(serde_json::from_str(&event.replace(integration_tests::ACCOUNT, account)).expect("JSON"));
+        }
+    }
+    let api = runtime_api(events);
+    moto.reset_recording();
+    let env = [("ECR_WARDEN_MEMBER_ROLE", "ecr-warden-member")];
+    let function = start_function_with("repository-events", &api.address, &moto, &env);
+    let posted = answers(&api, 4);
+    drop(function);
+
+    for answer in &posted {
+        let handled: Value = serde_json::from_str(&answer.body).expect("JSON response");
+        assert_eq!(handled["handled"], "repository", "{answer:?}");
+        assert_eq!(handled["report"]["controls"][0]["status"], "fixed", "{answer:?}");
+    }
+    let calls = moto.operation_counts();
+    assert_eq!(calls.get("AssumeRole"), Some(&2), "once per member account: {calls:?}");
+    assert_eq!(calls.get("DescribeAccount"), Some(&2), "once per member account: {calls:?}");
+}

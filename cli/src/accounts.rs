@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use warden_runtime::aws::member::{caller_account, member_config, own_config, DEFAULT_MEMBER_ROLE};
+use warden_runtime::aws::member::{caller_account, own_config, Members, DEFAULT_MEMBER_ROLE};
 use warden_runtime::aws::securityhub::SecurityHub;
 use warden_runtime::aws::SdkConfig;
 use warden_runtime::core::baseline::Baseline;
@@ -48,14 +48,14 @@ pub(crate) async fn govern_accounts(
         (true, Some(region)) => vec![region.to_string()],
         (true, None) => anyhow::bail!("no region is configured: set AWS_REGION or give --regions"),
     };
-    let role = args.role_name.as_deref().unwrap_or(DEFAULT_MEMBER_ROLE);
+    let members = Members::new(base, args.role_name.as_deref().unwrap_or(DEFAULT_MEMBER_ROLE));
     let mut runs = Vec::new();
     for account in &args.accounts {
         for region in &regions {
             let mut run = RegistryRun { account: account.clone(), region: region.clone(), report: None, error: None };
             let config = match account == &home {
                 true => Ok(own_config(base, region)),
-                false => member_config(base, account, region, role).await,
+                false => members.config(account, region).await,
             };
             match config {
                 Ok(config) => match govern_one(&args, &config, baseline, dry_run).await {

@@ -224,13 +224,9 @@ fn parse_region(text: &str) -> Result<String, String> {
     }
 }
 
-/// An IAM role name: 1 to 64 of letters, digits and `+=,.@_-` (IAM API reference, `CreateRole`).
+/// An IAM role name (checked as the functions check `ECR_WARDEN_MEMBER_ROLE`).
 fn parse_role_name(text: &str) -> Result<String, String> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
-    match (1..=64).contains(&text.len()) && text.chars().all(allowed) {
-        true => Ok(text.to_string()),
-        false => Err(format!("`{text}` is not an IAM role name (1 to 64 letters, digits and +=,.@_-)")),
-    }
+    warden_runtime::aws::member::check_role_name(text).map(|()| text.to_string())
 }
 
 fn parse_glob(text: &str) -> Result<NameGlob, String> {

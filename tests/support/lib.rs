@@ -98,6 +98,33 @@ impl Moto {
         aws_sdk_ecr::Client::from_conf(config.build())
     }
 
+    /// An ECR client of the tests' own account in `region`.
+    pub async fn ecr_at(&self, region: &str) -> aws_sdk_ecr::Client {
+        let config =
+            aws_sdk_ecr::config::Builder::from(&self.sdk_config().await).region(Region::new(region.to_string()));
+        aws_sdk_ecr::Client::from_conf(config.build())
+    }
+
+    /// An organization whose management account is the tests' own, with `members` more accounts (moto makes
+    /// up their IDs): the member account IDs, in order.
+    pub async fn organization(&self, members: usize) -> Vec<String> {
+        let organizations = aws_sdk_organizations::Client::new(&self.sdk_config().await);
+        organizations.create_organization().send().await.expect("create the organization");
+        let mut accounts = Vec::new();
+        for n in 0..members {
+            let created = organizations
+                .create_account()
+                .email(format!("member{n}@example.com"))
+                .account_name(format!("member{n}"))
+                .send()
+                .await
+                .expect("create an account");
+            let status = created.create_account_status().expect("a status");
+            accounts.push(status.account_id().expect("moto creates accounts at once").to_string());
+        }
+        accounts
+    }
+
     /// An IAM client.
     pub async fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.sdk_config().await)

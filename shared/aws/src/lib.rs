@@ -9,6 +9,7 @@ mod ecr;
 mod ecr_writes;
 mod errors;
 pub mod member;
+pub mod organization;
 mod queue;
 mod scans;
 pub mod securityhub;

@@ -2,8 +2,10 @@
 //!
 //! Credentials come from `sts:AssumeRole` into `arn:PARTITION:iam::ACCOUNT:role/ROLE`, once per account, and are
 //! kept until five minutes before they expire: a long run over one account assumes the role again only when it
-//! must, never per call. The caller's own account is governed with the caller's own credentials.
+//! must, never per call; every region of an account shares them. The caller's own account is governed with the
+//! caller's own credentials.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -11,12 +13,15 @@ use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::provider::{self, future, ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 use aws_sdk_ecr::config::Region;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OnceCell};
 
 use crate::SdkConfig;
 
 /// The role ecr-warden assumes in a member account unless told otherwise.
 pub const DEFAULT_MEMBER_ROLE: &str = "ecr-warden-member";
+
+/// The session name of every member-role session: CloudTrail shows `assumed-role/ROLE/ecr-warden`.
+pub const SESSION_NAME: &str = "ecr-warden";
 
 /// How long before they expire credentials are renewed.
 const RENEW_BEFORE: Duration = Duration::from_secs(300);
@@ -39,30 +44,64 @@ pub async fn caller_account(base: &SdkConfig) -> Result<String, String> {
     identity.account().map(str::to_string).ok_or_else(|| "STS: GetCallerIdentity named no account".to_string())
 }
 
-/// The SDK configuration for `account`'s registry in `region`, through `role_name` in that account. The role is
-/// assumed here, so a missing or refusing role is this call's error, before any registry call.
-pub async fn member_config(
-    base: &SdkConfig,
-    account: &str,
-    region: &str,
-    role_name: &str,
-) -> Result<SdkConfig, MemberError> {
-    let role_arn = format!("arn:{}:iam::{account}:role/{role_name}", partition(region));
-    let assume = AssumeRoleProvider::builder(&role_arn)
-        .session_name("ecr-warden")
-        .region(Region::new(region.to_string()))
-        .configure(base)
-        .build()
-        .await;
-    let credentials = Renewed { assume: Arc::new(assume), held: Arc::new(Mutex::new(None)) };
-    if let Err(error) = credentials.current().await {
-        return Err(MemberError { role_arn, reason: crate::errors::credentials_reason(&error) });
+/// Checks an IAM role name: 1 to 64 of letters, digits and `+=,.@_-` (IAM API reference, `CreateRole`).
+pub fn check_role_name(name: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    match (1..=64).contains(&name.len()) && name.chars().all(allowed) {
+        true => Ok(()),
+        false => Err(format!("`{name}` is not an IAM role name (1 to 64 letters, digits and +=,.@_-)")),
     }
-    Ok(base
-        .to_builder()
-        .region(Region::new(region.to_string()))
-        .credentials_provider(SharedCredentialsProvider::new(credentials))
-        .build())
+}
+
+/// Member accounts' credentials, each assumed once and held until shortly before it expires, whichever region
+/// and however many clients it is used for: one `AssumeRole` per account for the life of the process.
+pub struct Members {
+    base: SdkConfig,
+    role_name: String,
+    assumed: Mutex<HashMap<String, Arc<OnceCell<SharedCredentialsProvider>>>>,
+}
+
+impl Members {
+    /// Members reached through `role_name` in each account, from the caller's credentials in `base`.
+    pub fn new(base: &SdkConfig, role_name: &str) -> Self {
+        Self { base: base.clone(), role_name: role_name.to_string(), assumed: Mutex::new(HashMap::new()) }
+    }
+
+    /// The role assumed in every member account.
+    pub fn role_name(&self) -> &str {
+        &self.role_name
+    }
+
+    /// The SDK configuration for `account`'s registry in `region`. The role is assumed on the account's first
+    /// use, so a missing or refusing role is this call's error, before any registry call; a refusal isn't kept
+    /// (the next call asks again).
+    pub async fn config(&self, account: &str, region: &str) -> Result<SdkConfig, MemberError> {
+        let cell = self.assumed.lock().await.entry(account.to_string()).or_default().clone();
+        let credentials = cell.get_or_try_init(|| self.assume(account, region)).await?;
+        Ok(self
+            .base
+            .to_builder()
+            .region(Region::new(region.to_string()))
+            .credentials_provider(credentials.clone())
+            .build())
+    }
+
+    /// Assumes the role in `account` through STS in the caller's region (or `region`, when none is configured).
+    async fn assume(&self, account: &str, region: &str) -> Result<SharedCredentialsProvider, MemberError> {
+        let region = self.base.region().map(ToString::to_string).unwrap_or_else(|| region.to_string());
+        let role_arn = format!("arn:{}:iam::{account}:role/{}", partition(&region), self.role_name);
+        let assume = AssumeRoleProvider::builder(&role_arn)
+            .session_name(SESSION_NAME)
+            .region(Region::new(region))
+            .configure(&self.base)
+            .build()
+            .await;
+        let credentials = Renewed { assume: Arc::new(assume), held: Arc::new(Mutex::new(None)) };
+        match credentials.current().await {
+            Ok(_) => Ok(SharedCredentialsProvider::new(credentials)),
+            Err(error) => Err(MemberError { role_arn, reason: crate::errors::credentials_reason(&error) }),
+        }
+    }
 }
 
 /// The caller's own configuration, in `region`.

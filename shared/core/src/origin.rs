@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// The account and region an event came from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Origin {
     /// Account ID.

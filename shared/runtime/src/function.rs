@@ -7,7 +7,8 @@
 //! are ignored), `ECR_WARDEN_DRY_RUN=true` (plan only, for a trial deployment), `ECR_WARDEN_ALERT_TOPIC_ARN`
 //! and `ECR_WARDEN_ALERT_BUS` (alert sinks; win over the baseline's `[alerts]`), `ECR_WARDEN_WORK_QUEUE_URL` (where
 //! a backfill with `"fanOut": true` sends its work), `ECR_WARDEN_TAGS_FROM=tagging-api` (a backfill reads tags 100
-//! repositories a call with `tag:GetResources`; grant it first). After each invocation the function prints its
+//! repositories a call with `tag:GetResources`; grant it first), `ECR_WARDEN_MEMBER_ROLE` (organization mode: the
+//! role assumed in every member account, the `organization` module). After each invocation the function prints its
 //! CloudWatch metrics on standard output (the `metrics` module).
 
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
@@ -27,6 +28,7 @@ use crate::event::LoopGuard;
 use crate::handle::{Handler, Purpose};
 use crate::logging::{self, LogFormat};
 use crate::metrics;
+use crate::organization::OrganizationMode;
 
 /// Runs a Lambda function that handles the events of `purpose` until the runtime stops it.
 pub async fn serve(purpose: Purpose) -> Result<(), lambda_runtime::Error> {
@@ -85,22 +87,34 @@ pub struct Services {
     alerts: Alerts,
     queue: Option<SqsWorkQueue>,
     security_hub: Option<SecurityHub>,
+    organization: Option<OrganizationMode>,
 }
 
 impl Services {
     /// Builds them from `config`, the environment and the baseline's `[alerts]`; an error names a bad variable.
     pub fn from_env(config: &SdkConfig, baseline: &Baseline) -> Result<Self, String> {
-        let registry = match std::env::var("ECR_WARDEN_TAGS_FROM").unwrap_or_default().as_str() {
-            "" | "list-tags" => EcrRegistry::new(config),
-            "tagging-api" => EcrRegistry::new(config).with_tags_in_bulk(config),
+        let tags_in_bulk = match std::env::var("ECR_WARDEN_TAGS_FROM").unwrap_or_default().as_str() {
+            "" | "list-tags" => false,
+            "tagging-api" => true,
             other => return Err(format!("ECR_WARDEN_TAGS_FROM must be list-tags or tagging-api, not {other:?}")),
         };
+        let registry = match tags_in_bulk {
+            true => EcrRegistry::new(config).with_tags_in_bulk(config),
+            false => EcrRegistry::new(config),
+        };
+        let security_hub = baseline.alerts.security_hub;
+        let organization = OrganizationMode::from_env(config, tags_in_bulk, security_hub)?;
+        let mut guard = LoopGuard::new(std::env::var("ECR_WARDEN_ROLE_ARN").ok());
+        if let Some(organization) = &organization {
+            guard = guard.with_member_role(organization.role_name());
+        }
         Ok(Self {
             registry,
-            guard: LoopGuard::new(std::env::var("ECR_WARDEN_ROLE_ARN").ok()),
+            guard,
             alerts: Alerts::from_env(config, &baseline.alerts),
             queue: work_queue_from_env(config),
-            security_hub: baseline.alerts.security_hub.then(|| SecurityHub::new(config)),
+            security_hub: security_hub.then(|| SecurityHub::new(config)),
+            organization,
         })
     }
 
@@ -114,6 +128,7 @@ impl Services {
             alerts: &self.alerts,
             work_queue: self.queue.as_ref().map(|q| q as &dyn WorkQueue),
             findings_hub: self.security_hub.as_ref().map(|hub| hub as &dyn FindingsHub),
+            organization: self.organization.as_ref(),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! One entry point for every event: the Lambda functions and `ecr-warden handle` call [`Handler::handle`].
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info};
@@ -17,6 +19,7 @@ use crate::event::{route, ImagePush, LoopGuard, MalformedEvent, RegistryPart, Ro
 use crate::fan_out::{fan_out, work, BatchItemFailure, FanOut, FanOutError, QueueMessage, WorkReport};
 use crate::govern::{govern, GovernOptions};
 use crate::image_push::{image_pushed, PushReport};
+use crate::organization::{MemberRegistry, OrganizationMode, Reached};
 use crate::registry_scanning::govern_registry_scanning;
 use crate::replication::{govern_new_repository, govern_replication};
 use crate::scan_completed::{scan_completed, ScanReport};
@@ -132,6 +135,9 @@ pub enum HandleError {
     /// Which account the credentials reach couldn't be found out, so the event's registry couldn't be checked.
     #[error("can't tell which registry these credentials reach: {0}")]
     Home(RegistryError),
+    /// Organization mode: the event's account couldn't be checked or its member role couldn't be assumed.
+    #[error("{0}")]
+    Member(String),
     /// A manual request or a queue message sent to a function that only takes EventBridge events of its kind.
     #[error("{0}")]
     NotForThisFunction(String),
@@ -156,6 +162,7 @@ impl HandleError {
             HandleError::Malformed(_) => "Malformed",
             HandleError::Registry(_) => "RegistryFailed",
             HandleError::Home(_) => "RegistryUnknown",
+            HandleError::Member(_) => "MemberUnreachable",
             HandleError::NotForThisFunction(_) => "NotForThisFunction",
             HandleError::NoWorkQueue => "NoWorkQueue",
             HandleError::FanOut(_) => "FanOutFailed",
@@ -177,6 +184,16 @@ fn ignored(reason: String) -> Handled {
     Handled::Ignored { reason }
 }
 
+/// The registry an event is handled in.
+enum Target {
+    /// The handler's own.
+    Here,
+    /// Another account's or region's, in organization mode.
+    Member(Arc<MemberRegistry>),
+    /// None: the event is ignored, for this reason.
+    Elsewhere(String),
+}
+
 /// Everything handling needs, built once per process.
 pub struct Handler<'a> {
     /// Which events this entry point takes on.
@@ -193,6 +210,8 @@ pub struct Handler<'a> {
     pub work_queue: Option<&'a dyn WorkQueue>,
     /// Security Hub, where findings go when the baseline's `[alerts] security_hub` is on.
     pub findings_hub: Option<&'a dyn FindingsHub>,
+    /// Organization mode: the other accounts' and regions' registries, reached through the member role.
+    pub organization: Option<&'a OrganizationMode>,
 }
 
 impl Handler<'_> {
@@ -242,9 +261,22 @@ impl Handler<'_> {
             }
             return Ok(ignored(format!("this event is for the {function} function")));
         }
-        if let Some(reason) = self.other_registry(&route).await? {
-            return Ok(ignored(reason));
+        match self.registry_of(&route).await? {
+            Target::Here => self.dispatch(route, dry_run).await,
+            Target::Elsewhere(reason) => Ok(ignored(reason)),
+            Target::Member(member) => {
+                let handler = Handler {
+                    registry: &member.registry,
+                    findings_hub: member.security_hub.as_ref().map(|hub| hub as &dyn FindingsHub),
+                    ..*self
+                };
+                handler.dispatch(route, dry_run).await
+            }
         }
+    }
+
+    /// Hands a route to the use case it asks for, on this handler's registry.
+    async fn dispatch(&self, route: Route, dry_run: bool) -> Result<Handled, HandleError> {
         match route {
             Route::Ignore { reason } => Ok(ignored(reason)),
             Route::Govern { origin, repository, because, created } => {
@@ -358,24 +390,32 @@ impl Handler<'_> {
         Handled::Work(report)
     }
 
-    /// Why an event about a repository is not for this registry, if it isn't: it names another account or
-    /// region than the one the credentials reach. Until a hub governs other accounts, such an event is ignored
-    /// before any call is made with it (finding out the account costs one STS call per process, none in Lambda).
-    async fn other_registry(&self, route: &Route) -> Result<Option<String>, HandleError> {
+    /// Which registry an event about a repository is for. Without organization mode, only the one the
+    /// credentials reach: an event naming another account or region is ignored before any call is made with it
+    /// (finding out the account costs one STS call per process, none in Lambda). In organization mode, any
+    /// active account of the organization, through its member role, in any region.
+    async fn registry_of(&self, route: &Route) -> Result<Target, HandleError> {
         let origin = match route {
             Route::Govern { origin, .. } | Route::GovernRegistry { origin, .. } => origin,
             Route::ImagePushed(push) => &push.origin,
             Route::ScanCompleted(scan) => &scan.origin,
-            Route::Backfill(_) | Route::WorkBatches(_) | Route::Ignore { .. } => return Ok(None),
+            Route::Backfill(_) | Route::WorkBatches(_) | Route::Ignore { .. } => return Ok(Target::Here),
         };
-        let Some(home) = self.registry.home().await.map_err(HandleError::Home)? else { return Ok(None) };
-        Ok((home != *origin).then(|| {
-            format!(
-                "the event concerns the registry of account {} in {}; these credentials reach account {} in {}, \
-                 and ecr-warden acts only on that one",
-                origin.account, origin.region, home.account, home.region
-            )
-        }))
+        let Some(home) = self.registry.home().await.map_err(HandleError::Home)? else { return Ok(Target::Here) };
+        if home == *origin {
+            return Ok(Target::Here);
+        }
+        if let Some(organization) = self.organization {
+            return match organization.reach(origin, &home).await.map_err(HandleError::Member)? {
+                Reached::Member(member) => Ok(Target::Member(member)),
+                Reached::Outside(reason) => Ok(Target::Elsewhere(reason)),
+            };
+        }
+        Ok(Target::Elsewhere(format!(
+            "the event concerns the registry of account {} in {}; these credentials reach account {} in {}, \
+             and ecr-warden acts only on that one",
+            origin.account, origin.region, home.account, home.region
+        )))
     }
 
     /// Sends findings to Security Hub when the baseline asks and this isn't a dry run.

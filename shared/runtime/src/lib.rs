@@ -22,6 +22,7 @@ pub mod handle;
 pub mod image_push;
 pub mod logging;
 mod metrics;
+pub mod organization;
 pub mod permissions;
 mod purpose;
 mod registry_scanning;

@@ -39,6 +39,7 @@ pub const REGISTRY_CALLS: &[&str] = &["PutRegistryScanningConfiguration", "PutRe
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoopGuard {
     role_arns: Vec<String>,
+    member_role: Option<String>,
 }
 
 impl LoopGuard {
@@ -46,7 +47,15 @@ impl LoopGuard {
     /// `None` or empty disables it.
     pub fn new(role_arns: Option<String>) -> Self {
         let role_arns = role_arns.unwrap_or_default();
-        Self { role_arns: role_arns.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect() }
+        let role_arns = role_arns.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect();
+        Self { role_arns, member_role: None }
+    }
+
+    /// Also recognises the sessions of the member role `name` in every account (organization mode: the hub
+    /// changes member registries through that role, which only the hub may assume).
+    pub fn with_member_role(mut self, name: &str) -> Self {
+        self.member_role = Some(name.to_string());
+        self
     }
 
     /// Whether a CloudTrail identity is one of these roles: its session issuer is the role, or its
@@ -55,7 +64,10 @@ impl LoopGuard {
         let issuer =
             identity.session_context.as_ref().and_then(|c| c.session_issuer.as_ref()).and_then(|i| i.arn.as_ref());
         let assumed = identity.arn.as_deref().and_then(assumed_role);
-        self.role_arns.iter().any(|role| issuer == Some(role) || (assumed.is_some() && assumed == role_of(role)))
+        let member = |name: Option<&str>| name.is_some() && name == self.member_role.as_deref();
+        member(assumed.map(|(_, name)| name))
+            || member(issuer.and_then(|arn| role_of(arn)).map(|(_, name)| name))
+            || self.role_arns.iter().any(|role| issuer == Some(role) || (assumed.is_some() && assumed == role_of(role)))
     }
 }
 

@@ -70,6 +70,35 @@ fn the_loop_guard_ignores_only_our_own_role() {
     assert!(matches!(route(&own, &both), Ok(Route::Ignore { .. })), "any of several roles");
 }
 
+/// Organization mode: the hub changes member registries as `assumed-role/ecr-warden-member/ecr-warden` in each
+/// member account; those calls are its own in every account. Another role of the same account is not.
+#[test]
+fn the_loop_guard_knows_the_member_role_in_every_account() {
+    let member = guard().with_member_role("ecr-warden-member");
+    let mut by_hub = api_call("PutLifecyclePolicy", json!({"repositoryName": "app"}), "");
+    by_hub["account"] = json!("222222222222");
+    by_hub["detail"]["userIdentity"] = json!({
+        "arn": "arn:aws:sts::222222222222:assumed-role/ecr-warden-member/ecr-warden",
+        "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::222222222222:role/ecr-warden-member"}}
+    });
+    assert!(matches!(route(&by_hub, &member), Ok(Route::Ignore { reason }) if reason.contains("ecr-warden itself")));
+    assert!(matches!(route(&by_hub, &guard()), Ok(Route::Govern { .. })), "outside organization mode it's anyone's");
+    let mut issuer_only = by_hub.clone();
+    issuer_only["detail"]["userIdentity"]["arn"] = json!(null);
+    assert!(matches!(route(&issuer_only, &member), Ok(Route::Ignore { .. })), "the session issuer suffices");
+    let mut team = by_hub;
+    team["detail"]["userIdentity"] = json!({
+        "arn": "arn:aws:sts::222222222222:assumed-role/ecr-warden-member-2/ecr-warden",
+        "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::222222222222:role/team/ecr-warden-members"}}
+    });
+    assert!(matches!(route(&team, &member), Ok(Route::Govern { .. })), "a team's role is governed");
+    assert!(matches!(route(&own_call(), &member), Ok(Route::Ignore { .. })), "the function's own role still is");
+}
+
+fn own_call() -> Value {
+    api_call("PutLifecyclePolicy", json!({"repositoryName": "app"}), OWN_ROLE)
+}
+
 #[test]
 fn a_replication_action_governs_the_destination_repository() {
     let event = json!({

@@ -1,0 +1,103 @@
+//! Which accounts belong to the organization, for organization mode: an event that names an account outside it
+//! is not governed, whatever the event says.
+//!
+//! `organizations:DescribeAccount` answers for one account, and only to the organization's management account or
+//! a delegated administrator (Organizations API reference, `DescribeAccount`): the hub runs in one of them. Each
+//! answer is kept for [`KEPT_FOR`], so a warm function asks once per account, and an account that joins or
+//! leaves is seen within that time.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_organizations::error::ProvideErrorMetadata;
+use aws_sdk_organizations::types::{AccountState, AccountStatus};
+use aws_sdk_organizations::Client;
+use tokio::sync::Mutex;
+
+use crate::api_calls::counted_client;
+use crate::SdkConfig;
+
+/// How long an answer about an account is kept.
+pub const KEPT_FOR: Duration = Duration::from_secs(15 * 60);
+
+/// Whether an account is one ecr-warden governs in organization mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Membership {
+    /// An active account of the organization.
+    Member,
+    /// Not governed: outside the organization, or not active in it (the reason says which).
+    Outside(String),
+}
+
+/// The organization's accounts, asked about one at a time and remembered.
+pub struct Organization {
+    client: Client,
+    known: Mutex<HashMap<String, (Membership, Instant)>>,
+}
+
+impl Organization {
+    /// Asks AWS Organizations with the caller's credentials in `config`.
+    pub fn new(config: &SdkConfig) -> Self {
+        Self { client: counted_client!(aws_sdk_organizations, config), known: Mutex::new(HashMap::new()) }
+    }
+
+    /// Whether `account` is an active member of the caller's organization. An error is a failed question (no
+    /// permission, throttled after retries), not an answer: it isn't kept.
+    pub async fn membership(&self, account: &str) -> Result<Membership, String> {
+        if let Some((membership, at)) = self.known.lock().await.get(account) {
+            if at.elapsed() < KEPT_FOR {
+                return Ok(membership.clone());
+            }
+        }
+        let membership = self.ask(account).await?;
+        self.known.lock().await.insert(account.to_string(), (membership.clone(), Instant::now()));
+        Ok(membership)
+    }
+
+    async fn ask(&self, account: &str) -> Result<Membership, String> {
+        match self.client.describe_account().account_id(account).send().await {
+            Ok(answer) => Ok(match answer.account() {
+                Some(found) => membership_of(found.state(), found.status()),
+                None => Membership::Outside(format!("AWS Organizations described no account {account}")),
+            }),
+            Err(error) if error.code() == Some("AccountNotFoundException") => {
+                Ok(Membership::Outside(format!("account {account} is not in the organization")))
+            }
+            Err(error) => Err(format!(
+                "can't tell whether account {account} is in the organization: {} (the hub must run in the \
+                 management account or a delegated administrator, with organizations:DescribeAccount)",
+                crate::errors::message("Organizations", &error)
+            )),
+        }
+    }
+}
+
+/// An account is governed while it is active: `State` (or the older `Status`, when `State` is absent) is
+/// `ACTIVE` (Organizations API reference, `Account`).
+fn membership_of(state: Option<&AccountState>, status: Option<&AccountStatus>) -> Membership {
+    let active = match (state, status) {
+        (Some(state), _) => (*state == AccountState::Active).then_some(()).ok_or(state.as_str()),
+        (None, Some(status)) => (*status == AccountStatus::Active).then_some(()).ok_or(status.as_str()),
+        (None, None) => Err("unknown"),
+    };
+    match active {
+        Ok(()) => Membership::Member,
+        Err(state) => Membership::Outside(format!("the account is {state} in the organization, not ACTIVE")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_active_accounts_are_governed() {
+        assert_eq!(membership_of(Some(&AccountState::Active), Some(&AccountStatus::Suspended)), Membership::Member);
+        assert_eq!(membership_of(None, Some(&AccountStatus::Active)), Membership::Member);
+        for state in [AccountState::Suspended, AccountState::PendingClosure, AccountState::Closed] {
+            let outside = membership_of(Some(&state), None);
+            assert!(matches!(&outside, Membership::Outside(why) if why.contains(state.as_str())), "{outside:?}");
+        }
+        assert!(matches!(membership_of(None, None), Membership::Outside(_)));
+    }
+}

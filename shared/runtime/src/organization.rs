@@ -1,0 +1,98 @@
+//! Organization mode (`ECR_WARDEN_MEMBER_ROLE` set): one hub governs the registry each event names, in any
+//! account of the organization and any region.
+//!
+//! An event of the hub's own account and region is handled with the function's own registry. Another region of
+//! the hub's account uses the function's own role there. Another account must be an active member of the
+//! organization (asked of AWS Organizations, remembered for a while); its registry is reached through the member
+//! role, assumed once per account and process and renewed before it expires ([`Members`]). Registries (and their
+//! Security Hub clients) are kept per account and region for the life of the process.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+use warden_aws::member::{check_role_name, own_config, Members};
+use warden_aws::organization::{Membership, Organization};
+use warden_aws::securityhub::SecurityHub;
+use warden_aws::{EcrRegistry, SdkConfig};
+use warden_core::alert::Origin;
+
+/// The environment variable that names the member role and turns organization mode on.
+pub const MEMBER_ROLE_ENV: &str = "ECR_WARDEN_MEMBER_ROLE";
+
+/// One account and region's registry, as the hub reaches it.
+pub struct MemberRegistry {
+    /// The registry.
+    pub registry: EcrRegistry,
+    /// Its Security Hub (findings belong to the member account), when the baseline sends findings there.
+    pub security_hub: Option<SecurityHub>,
+}
+
+/// Where an event's registry is.
+pub enum Reached {
+    /// Another registry than the function's own, reached.
+    Member(Arc<MemberRegistry>),
+    /// Not governed here, and why.
+    Outside(String),
+}
+
+/// Every registry of the organization, reached on demand.
+pub struct OrganizationMode {
+    base: SdkConfig,
+    members: Members,
+    organization: Organization,
+    tags_in_bulk: bool,
+    security_hub: bool,
+    reached: Mutex<HashMap<Origin, Arc<MemberRegistry>>>,
+}
+
+impl OrganizationMode {
+    /// Organization mode when [`MEMBER_ROLE_ENV`] names a role (`None` when unset or empty); an error names a
+    /// value that isn't a role name. Registries read tags in bulk when `tags_in_bulk`, and get a Security Hub
+    /// client when `security_hub`.
+    pub fn from_env(base: &SdkConfig, tags_in_bulk: bool, security_hub: bool) -> Result<Option<Self>, String> {
+        let Some(role) = std::env::var(MEMBER_ROLE_ENV).ok().filter(|r| !r.is_empty()) else { return Ok(None) };
+        check_role_name(&role).map_err(|problem| format!("{MEMBER_ROLE_ENV}: {problem}"))?;
+        Ok(Some(Self {
+            base: base.clone(),
+            members: Members::new(base, &role),
+            organization: Organization::new(base),
+            tags_in_bulk,
+            security_hub,
+            reached: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// The member role's name.
+    pub fn role_name(&self) -> &str {
+        self.members.role_name()
+    }
+
+    /// The registry `origin` names, seen from `home` (the function's own account and region, which the caller
+    /// handles itself). An error is a failed question or a refused role: the event should be tried again.
+    pub async fn reach(&self, origin: &Origin, home: &Origin) -> Result<Reached, String> {
+        if let Some(member) = self.reached.lock().await.get(origin) {
+            return Ok(Reached::Member(member.clone()));
+        }
+        let config = if origin.account == home.account {
+            own_config(&self.base, &origin.region)
+        } else {
+            if let Membership::Outside(reason) = self.organization.membership(&origin.account).await? {
+                return Ok(Reached::Outside(format!(
+                    "the event concerns account {} in {}: {reason}; only the organization's accounts are governed",
+                    origin.account, origin.region
+                )));
+            }
+            self.members.config(&origin.account, &origin.region).await.map_err(|error| error.to_string())?
+        };
+        let registry = match self.tags_in_bulk {
+            true => EcrRegistry::new(&config).with_tags_in_bulk(&config),
+            false => EcrRegistry::new(&config),
+        };
+        registry.set_home(origin.clone());
+        let security_hub = self.security_hub.then(|| SecurityHub::new(&config));
+        let member = Arc::new(MemberRegistry { registry, security_hub });
+        self.reached.lock().await.insert(origin.clone(), member.clone());
+        Ok(Reached::Member(member))
+    }
+}

@@ -1,0 +1,130 @@
+//! Organization mode (`ECR_WARDEN_MEMBER_ROLE`): one hub handles the events of every account of the organization,
+//! each in the registry it names. moto implements AWS Organizations (the tests' account is the management
+//! account, the members are made up) and keeps accounts apart by the credentials `AssumeRole` returns; it lets any
+//! role be assumed, so a refusing role is played by the fault proxy.
+
+use integration_tests::faults::FaultProxy;
+use integration_tests::{create_repository_event, Moto, ACCOUNT, REGION};
+use serde_json::Value;
+
+const MEMBER_ROLE: (&str, &str) = ("ECR_WARDEN_MEMBER_ROLE", "ecr-warden-member");
+
+/// `event` as if it came from `account` in `region` (the envelope and every ARN in it).
+fn from(event: &Value, account: &str, region: &str) -> Value {
+    let text = event.to_string().replace(ACCOUNT, account).replace(&format!("\"{REGION}\""), &format!("\"{region}\""));
+    serde_json::from_str(&text).expect("still JSON")
+}
+
+async fn mutability(ecr: &aws_sdk_ecr::Client, name: &str) -> String {
+    let found = ecr.describe_repositories().repository_names(name).send().await.expect("describe");
+    found.repositories()[0].image_tag_mutability().map(|m| m.as_str().to_string()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_event_from_a_member_governs_that_members_registry_and_no_other() {
+    let moto = Moto::start();
+    let members = moto.organization(3).await;
+    let (a, b, c) = (&members[0], &members[1], &members[2]);
+    let mut registries = Vec::new();
+    for account in [a, b, c] {
+        let ecr = moto.ecr_in(account).await;
+        ecr.create_repository().repository_name("team/web").send().await.expect("create");
+        registries.push(ecr);
+    }
+    let event = moto.event_file("b.json", &from(&create_repository_event("team/web"), b, REGION));
+
+    moto.reset_recording();
+    let run = moto.ecr_warden_with(&["handle", "--event", &event, "--output", "json"], &[MEMBER_ROLE]);
+    assert_eq!(run.code(), 0, "{run:?}");
+    let handled = run.json();
+    assert_eq!(handled["handled"], "repository", "{handled}");
+    assert_eq!(handled["report"]["controls"][0]["status"], "fixed", "{handled}");
+    assert_eq!(mutability(&registries[1], "team/web").await, "IMMUTABLE", "B's repository was governed");
+    assert_eq!(mutability(&registries[0], "team/web").await, "MUTABLE", "nothing written in A");
+    assert_eq!(mutability(&registries[2], "team/web").await, "MUTABLE", "nothing written in C");
+    let calls = moto.operation_counts();
+    assert_eq!(calls.get("DescribeAccount"), Some(&1), "B's membership asked once: {calls:?}");
+    assert_eq!(calls.get("AssumeRole"), Some(&1), "B's member role assumed once: {calls:?}");
+}
+
+/// An event naming an account outside the organization (DescribeAccount: `AccountNotFoundException`,
+/// Organizations API reference) is ignored with the reason, before any role is assumed or anything written.
+#[tokio::test]
+async fn an_event_from_outside_the_organization_is_ignored() {
+    let moto = Moto::start();
+    moto.organization(1).await;
+    let stranger = "999999999999";
+    moto.ecr_in(stranger).await.create_repository().repository_name("team/web").send().await.expect("create");
+    let event = moto.event_file("x.json", &from(&create_repository_event("team/web"), stranger, REGION));
+
+    moto.reset_recording();
+    let run = moto.ecr_warden_with(&["handle", "--event", &event, "--output", "json"], &[MEMBER_ROLE]);
+    assert_eq!(run.code(), 0, "{run:?}");
+    let handled = run.json();
+    assert_eq!(handled["handled"], "ignored", "{handled}");
+    let reason = handled["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("999999999999 is not in the organization"), "{reason}");
+    assert_eq!(moto.operation_counts().get("AssumeRole"), None);
+    assert_eq!(moto.writes(), Vec::<String>::new());
+    assert_eq!(mutability(&moto.ecr_in(stranger).await, "team/web").await, "MUTABLE");
+}
+
+/// The hub's own account in another region is governed with the hub's own credentials: no membership question,
+/// no role. Without organization mode the same event is ignored (it names another registry).
+#[tokio::test]
+async fn the_hubs_own_account_in_another_region_uses_its_own_credentials() {
+    let moto = Moto::start();
+    moto.organization(1).await;
+    let ireland = moto.ecr_at("eu-west-1").await;
+    ireland.create_repository().repository_name("team/api").send().await.expect("create");
+    let event = moto.event_file("eu.json", &from(&create_repository_event("team/api"), ACCOUNT, "eu-west-1"));
+
+    let single = moto.ecr_warden(&["handle", "--event", &event, "--output", "json"]);
+    assert_eq!(single.json()["handled"], "ignored", "{single:?}");
+
+    moto.reset_recording();
+    let run = moto.ecr_warden_with(&["handle", "--event", &event, "--output", "json"], &[MEMBER_ROLE]);
+    assert_eq!(run.code(), 0, "{run:?}");
+    assert_eq!(run.json()["handled"], "repository", "{run:?}");
+    assert_eq!(mutability(&ireland, "team/api").await, "IMMUTABLE");
+    let calls = moto.operation_counts();
+    assert_eq!((calls.get("AssumeRole"), calls.get("DescribeAccount")), (None, None), "{calls:?}");
+}
+
+/// A member whose role refuses (`AccessDenied`: STS API reference, `AssumeRole`, Errors) fails the event with the
+/// role named, so Lambda retries it and then sends it to the failed-events queue; nothing is written.
+#[tokio::test]
+async fn a_member_whose_role_refuses_fails_the_event_and_changes_nothing() {
+    let moto = Moto::start();
+    let members = moto.organization(1).await;
+    let member = &members[0];
+    let ecr = moto.ecr_in(member).await;
+    ecr.create_repository().repository_name("team/web").send().await.expect("create");
+    let event = moto.event_file("m.json", &from(&create_repository_event("team/web"), member, REGION));
+    let proxy = FaultProxy::start(&moto.endpoint, 0, 0);
+    proxy.refuse(member, 403, "AccessDenied");
+
+    moto.reset_recording();
+    let env = [MEMBER_ROLE, ("AWS_ENDPOINT_URL_STS", proxy.endpoint.as_str())];
+    let run = moto.ecr_warden_with(&["handle", "--event", &event, "--output", "json"], &env);
+    assert_eq!(run.code(), 1, "{run:?}");
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains(&format!("can't assume arn:aws:iam::{member}:role/ecr-warden-member"))
+            && stderr.contains("AccessDenied"),
+        "{stderr}"
+    );
+    assert_eq!(moto.writes(), Vec::<String>::new());
+    assert_eq!(mutability(&ecr, "team/web").await, "MUTABLE");
+}
+
+#[tokio::test]
+async fn a_bad_member_role_name_is_a_one_line_error() {
+    let moto = Moto::start();
+    let event = moto.event_file("e.json", &create_repository_event("team/web"));
+    let run = moto.ecr_warden_with(&["handle", "--event", &event], &[("ECR_WARDEN_MEMBER_ROLE", "no spaces")]);
+    assert_eq!(run.code(), 1, "{run:?}");
+    let stderr = run.stderr();
+    assert!(stderr.contains("ECR_WARDEN_MEMBER_ROLE: `no spaces` is not an IAM role name"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
