@@ -59,7 +59,11 @@ CONDITIONS = {
     "EnhancedScanningUsed": "enhanced_scanning",
     "TaggingApiUsed": "tagging_api",
     "BaselineKeyGiven": "baseline_key",
+    "OrganizationMode": "organization",
 }
+# The services whose actions the code declares (every other action in a role fails the check as extra... unless it
+# is one SAM adds, which the managed-policy check covers).
+OUR_SERVICES = ("ecr", "ssm", "sns", "events", "inspector2", "sqs", "securityhub", "iam", "tag", "kms", "sts", "organizations")
 # The service each service-linked role statement may name (`ecr-warden permissions --policy` says the same).
 SERVICE_LINKED = {"inspector2.amazonaws.com", "replication.ecr.amazonaws.com"}
 
@@ -96,7 +100,7 @@ for (binary, logical_id), governed in [(b, g) for b in sorted(binaries.items()) 
             continue
         for statement in statements_when(policy["PolicyDocument"]["Statement"], governed):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            ours = [a for a in actions if a.split(":")[0] in ("ecr", "ssm", "sns", "events", "inspector2", "sqs", "securityhub", "iam", "tag", "kms")]
+            ours = [a for a in actions if a.split(":")[0] in OUR_SERVICES]
             if "iam:CreateServiceLinkedRole" in actions:
                 service = statement.get("Condition", {}).get("StringEquals", {}).get("iam:AWSServiceName")
                 check(f"{binary}: service-linked roles only for a named service", actions == ["iam:CreateServiceLinkedRole"]
@@ -105,6 +109,10 @@ for (binary, logical_id), governed in [(b, g) for b in sorted(binaries.items()) 
                 via = statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
                 check(f"{binary}: KMS decrypts only the baseline key, through SSM", actions == ["kms:Decrypt"]
                       and statement.get("Resource") == {"Ref": "BaselineKmsKeyArn"} and via is not None, str(statement))
+            if "sts:AssumeRole" in actions:
+                check(f"{binary}: only the member role is assumed, in any account", actions == ["sts:AssumeRole"]
+                      and statement.get("Resource") == {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"},
+                      str(statement))
             if "kms:DescribeKey" in actions:
                 check(f"{binary}: keys are described only in the function's region", actions == ["kms:DescribeKey"]
                       and statement.get("Resource") == {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:*:key/*"},
@@ -223,6 +231,70 @@ senders = {logical_id(arn) for s in statements for arn in s["Condition"]["ArnEqu
 check("the failed-events queue takes EventBridge's dead letters from exactly the stack's rules",
       senders == set(rules) and all(s["Principal"] == {"Service": "events.amazonaws.com"} and s["Action"] == "sqs:SendMessage"
                                     for s in statements), f"policy {sorted(senders)}, rules {sorted(rules)}")
+
+# Organization mode: the default bus takes the members' events from the organization's accounts only.
+bus_policy = resources["OrganizationEventsPolicy"]
+statement = bus_policy["Properties"]["Statement"]
+check("the organization's bus policy exists only in organization mode", bus_policy.get("Condition") == "OrganizationMode")
+check("the default bus takes events only from the organization",
+      bus_policy["Properties"]["EventBusName"] == "default" and statement["Action"] == "events:PutEvents"
+      and statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}}, str(statement))
+check("every function gets the member role's name", sam["Globals"]["Function"]["Environment"]["Variables"].get("ECR_WARDEN_MEMBER_ROLE") == {"Ref": "MemberRoleName"})
+
+# The member template (organization mode): cfn-lint; its role grants exactly `ecr-warden permissions member`, with
+# and without the optional features; only the hub's function roles of the organization may assume it; its
+# forwarding rules take the calls the code governs, to the hub's default bus only.
+member_path = template_path.parent / "member.yaml"
+member_lint = subprocess.run(["cfn-lint", "--", str(member_path)], capture_output=True, text=True)
+check("cfn-lint on member.yaml", member_lint.returncode == 0, member_lint.stdout + member_lint.stderr)
+member = yaml_parse(member_path.read_text())
+member_resources = member["Resources"]
+declared_member = json.loads(subprocess.run([ecr_warden, "permissions", "member"], capture_output=True, text=True, check=True).stdout)
+role = member_resources["MemberRole"]
+statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+for governed in (True, False):
+    granted, wide = set(), set()
+    for statement in statements_when(statements, governed):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        check("member: statements allow, never deny", statement["Effect"] == "Allow" and "NotAction" not in statement)
+        if "iam:CreateServiceLinkedRole" in actions:
+            service = statement.get("Condition", {}).get("StringEquals", {}).get("iam:AWSServiceName")
+            check("member: service-linked roles only for a named service", service in SERVICE_LINKED, str(statement))
+        granted.update(actions)
+        if statement.get("Resource") == "*":
+            wide.update(actions)
+    want = set(declared_member["actions"])
+    if not governed:
+        want -= {a for actions in declared_member["optional"].values() for a in actions}
+    which = "all optional features" if governed else "no optional feature"
+    check(f"member ({which}): the role grants exactly what the code calls in a member's registry", granted == want,
+          f"missing {sorted(want - granted)}, extra {sorted(granted - want)}")
+    check(f"member ({which}): Resource '*' only where the action needs it", wide <= set(declared_member["registry_wide"]),
+          str(sorted(wide - set(declared_member["registry_wide"]))))
+trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+check("member: one trust statement, for the hub's function roles", len(trust) == 1
+      and trust[0]["Principal"] == {"AWS": {"Ref": "HubFunctionRoleArns"}} and trust[0]["Action"] == "sts:AssumeRole", str(trust))
+for branch in trust[0]["Condition"]["Fn::If"][1:]:
+    check("member: the trust always requires the organization", branch["StringEquals"].get("aws:PrincipalOrgID") == {"Ref": "OrganizationId"}, str(branch))
+check("member: the role is made in one region only", role.get("Condition") == "RoleMadeHere")
+hub_bus = {"Fn::Sub": "arn:${AWS::Partition}:events:${HubRegion}:${HubAccountId}:event-bus/default"}
+forward_rules = {n: r for n, r in member_resources.items() if r["Type"] == "AWS::Events::Rule"}
+for name, rule in forward_rules.items():
+    targets = rule["Properties"]["Targets"]
+    check(f"member {name}: forwards to the hub's default bus with the forwarding role",
+          all(t["Arn"] == hub_bus and t["RoleArn"] == {"Fn::GetAtt": ["ForwardingRole", "Arn"]} for t in targets), str(targets))
+forwarded_calls = set(member_resources["ForwardRepositoryCalls"]["Properties"]["EventPattern"]["detail"]["eventName"])
+check("member: the forwarded CloudTrail calls are exactly those the code governs", forwarded_calls == code_calls,
+      f"forwarded only {sorted(forwarded_calls - code_calls)}, code only {sorted(code_calls - forwarded_calls)}")
+hub_detail_types = {t for r in sam["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
+                    for e in r["Properties"].get("Events", {}).values() if e["Type"] == "EventBridgeRule"
+                    for t in e["Properties"]["Pattern"].get("detail-type", [])}
+forwarded_types = {t for r in forward_rules.values() for t in r["Properties"]["EventPattern"]["detail-type"]}
+check("member: every event kind the hub's rules take is forwarded, and no other", forwarded_types == hub_detail_types - {"Scheduled Event"},
+      f"forwarded {sorted(forwarded_types)}, hub {sorted(hub_detail_types)}")
+forwarding = member_resources["ForwardingRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+check("member: the forwarding role may only put events on the hub's bus",
+      forwarding == [{"Effect": "Allow", "Action": "events:PutEvents", "Resource": hub_bus}], str(forwarding))
 
 passed = sum(results)
 print(f"{passed} passed, {len(results) - passed} failed")

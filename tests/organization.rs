@@ -69,10 +69,11 @@ async fn an_event_from_outside_the_organization_is_ignored() {
     assert_eq!(mutability(&moto.ecr_in(stranger).await, "team/web").await, "MUTABLE");
 }
 
-/// The hub's own account in another region is governed with the hub's own credentials: no membership question,
-/// no role. Without organization mode the same event is ignored (it names another registry).
+/// The hub's own account in another region is governed through the member role there (the functions' own roles
+/// are scoped to their region), without asking AWS Organizations. Without organization mode the same event is
+/// ignored (it names another registry).
 #[tokio::test]
-async fn the_hubs_own_account_in_another_region_uses_its_own_credentials() {
+async fn the_hubs_own_account_in_another_region_is_reached_through_the_member_role() {
     let moto = Moto::start();
     moto.organization(1).await;
     let ireland = moto.ecr_at("eu-west-1").await;
@@ -88,7 +89,7 @@ async fn the_hubs_own_account_in_another_region_uses_its_own_credentials() {
     assert_eq!(run.json()["handled"], "repository", "{run:?}");
     assert_eq!(mutability(&ireland, "team/api").await, "IMMUTABLE");
     let calls = moto.operation_counts();
-    assert_eq!((calls.get("AssumeRole"), calls.get("DescribeAccount")), (None, None), "{calls:?}");
+    assert_eq!((calls.get("AssumeRole"), calls.get("DescribeAccount")), (Some(&1), None), "{calls:?}");
 }
 
 /// A member whose role refuses (`AccessDenied`: STS API reference, `AssumeRole`, Errors) fails the event with the
@@ -127,4 +128,33 @@ async fn a_bad_member_role_name_is_a_one_line_error() {
     let stderr = run.stderr();
     assert!(stderr.contains("ECR_WARDEN_MEMBER_ROLE: `no spaces` is not an IAM role name"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+/// The member template's optional external ID: the hub presents `ECR_WARDEN_MEMBER_EXTERNAL_ID` with every
+/// AssumeRole (the proxy refuses an AssumeRole carrying the stale ID, as a role whose trust names another would).
+#[tokio::test]
+async fn the_external_id_is_presented_when_assuming_member_roles() {
+    let moto = Moto::start();
+    let members = moto.organization(1).await;
+    let member = &members[0];
+    let ecr = moto.ecr_in(member).await;
+    ecr.create_repository().repository_name("team/web").send().await.expect("create");
+    let event = moto.event_file("m.json", &from(&create_repository_event("team/web"), member, REGION));
+    let proxy = FaultProxy::start(&moto.endpoint, 0, 0);
+    proxy.refuse("ExternalId=stale-id", 403, "AccessDenied");
+    let sts = ("AWS_ENDPOINT_URL_STS", proxy.endpoint.as_str());
+
+    let stale = [MEMBER_ROLE, sts, ("ECR_WARDEN_MEMBER_EXTERNAL_ID", "stale-id")];
+    let run = moto.ecr_warden_with(&["handle", "--event", &event, "--output", "json"], &stale);
+    assert_eq!(run.code(), 1, "the stale ID was presented and refused: {run:?}");
+    assert_eq!(mutability(&ecr, "team/web").await, "MUTABLE");
+
+    let current = [MEMBER_ROLE, sts, ("ECR_WARDEN_MEMBER_EXTERNAL_ID", "current-id")];
+    let run = moto.ecr_warden_with(&["handle", "--event", &event, "--output", "json"], &current);
+    assert_eq!(run.code(), 0, "{run:?}");
+    assert_eq!(mutability(&ecr, "team/web").await, "IMMUTABLE");
+
+    let cli = moto.ecr_warden_with(&["plan", "--accounts", member, "--external-id", "stale-id"], &[sts]);
+    assert_eq!(cli.code(), 1, "the command line presents it too: {cli:?}");
+    assert!(cli.stdout().contains("AccessDenied"), "{cli:?}");
 }

@@ -48,7 +48,8 @@ pub(crate) async fn govern_accounts(
         (true, Some(region)) => vec![region.to_string()],
         (true, None) => anyhow::bail!("no region is configured: set AWS_REGION or give --regions"),
     };
-    let members = Members::new(base, args.role_name.as_deref().unwrap_or(DEFAULT_MEMBER_ROLE));
+    let members = Members::new(base, args.role_name.as_deref().unwrap_or(DEFAULT_MEMBER_ROLE))
+        .with_external_id(args.external_id.clone());
     let mut runs = Vec::new();
     for account in &args.accounts {
         for region in &regions {

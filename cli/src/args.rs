@@ -31,12 +31,13 @@ pub(crate) enum Command {
     /// Check or print baselines.
     #[command(subcommand)]
     Baseline(BaselineCommand),
-    /// Print the IAM actions a Lambda function's role must grant, and which of them need `Resource: "*"` (JSON);
-    /// with `--policy`, the role's IAM policy document.
+    /// Print the IAM actions a Lambda function's role (or organization mode's member role) must grant, and which
+    /// of them need `Resource: "*"` (JSON); with `--policy`, the role's IAM policy document.
     Permissions {
-        /// The function: repository-events, image-pushed, scan-completed, backfill or backfill-worker.
-        #[arg(value_parser = parse_function)]
-        function: Purpose,
+        /// The function: repository-events, image-pushed, scan-completed, backfill or backfill-worker; or `member`,
+        /// the role the hub assumes in every member account.
+        #[arg(value_parser = parse_grantee)]
+        function: Grantee,
         #[command(flatten)]
         policy: PolicyArgs,
     },
@@ -99,6 +100,15 @@ pub(crate) struct RunArgs {
     /// With --accounts: the role assumed in each member account (default: ecr-warden-member).
     #[arg(long, value_name = "NAME", requires = "accounts", value_parser = parse_role_name)]
     pub(crate) role_name: Option<String>,
+    /// With --accounts: the external ID the member roles require (member.yaml's ExternalId), if any.
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "accounts",
+        env = "ECR_WARDEN_MEMBER_EXTERNAL_ID",
+        hide_env_values = true
+    )]
+    pub(crate) external_id: Option<String>,
 }
 
 /// Where a pass over the registry reads repository tags.
@@ -159,6 +169,10 @@ pub(crate) struct PolicyArgs {
     /// through SSM only.
     #[arg(long, value_name = "ARN", requires = "policy")]
     pub(crate) baseline_key_arn: Option<String>,
+    /// Organization mode: the member role the functions assume in every account (grants assuming it, and
+    /// organizations:DescribeAccount).
+    #[arg(long, value_name = "NAME", requires = "policy", value_parser = parse_role_name)]
+    pub(crate) member_role: Option<String>,
 }
 
 #[derive(Args)]
@@ -191,11 +205,23 @@ pub(crate) enum BaselineCommand {
     Schema,
 }
 
-/// A Lambda function's name, as its crate under `functions/` is named.
-fn parse_function(name: &str) -> Result<Purpose, String> {
-    Purpose::of_function(name).ok_or_else(|| {
+/// Whose role `permissions` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grantee {
+    /// A Lambda function's.
+    Function(Purpose),
+    /// Organization mode's member role, in every member account.
+    Member,
+}
+
+/// A Lambda function's name, as its crate under `functions/` is named, or `member`.
+fn parse_grantee(name: &str) -> Result<Grantee, String> {
+    if name == "member" {
+        return Ok(Grantee::Member);
+    }
+    Purpose::of_function(name).map(Grantee::Function).ok_or_else(|| {
         let names: Vec<&str> = Purpose::FUNCTIONS.iter().filter_map(|p| p.function_name()).collect();
-        format!("no function is named `{name}`: one of {}", names.join(", "))
+        format!("no function is named `{name}`: one of {}, or member", names.join(", "))
     })
 }
 

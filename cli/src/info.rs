@@ -6,10 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use warden_runtime::core::baseline::{self, Baseline, BUILTIN};
 use warden_runtime::core::controls::{self, ControlId, Explanation};
-use warden_runtime::handle::Purpose;
 use warden_runtime::permissions;
 
-use crate::args::{BaselineCommand, OutputFormat, PolicyArgs};
+use crate::args::{BaselineCommand, Grantee, OutputFormat, PolicyArgs};
 use crate::output;
 
 /// `explain [CONTROL]`: one control, or every control, in words.
@@ -27,9 +26,9 @@ pub(crate) fn explain(control: Option<ControlId>, format: OutputFormat) -> anyho
     Ok(ExitCode::SUCCESS)
 }
 
-/// `permissions FUNCTION`: the IAM actions the function calls; with `--policy --account --region`, the policy
-/// document its role needs, scoped to the deployment's resources.
-pub(crate) fn permissions(function: Purpose, policy: PolicyArgs) -> anyhow::Result<ExitCode> {
+/// `permissions FUNCTION|member`: the IAM actions the function (or the member role) calls; with `--policy
+/// --account --region`, the policy document its role needs, scoped to the deployment's resources.
+pub(crate) fn permissions(grantee: Grantee, policy: PolicyArgs) -> anyhow::Result<ExitCode> {
     let printed = match (policy.policy, policy.account, policy.region) {
         (true, Some(account), Some(region)) => {
             let scope = permissions::PolicyScope {
@@ -46,18 +45,24 @@ pub(crate) fn permissions(function: Purpose, policy: PolicyArgs) -> anyhow::Resu
                 security_hub: policy.security_hub,
                 tagging_api: policy.tagging_api,
                 baseline_key_arn: policy.baseline_key_arn,
+                member_role: policy.member_role,
             };
-            permissions::policy_document(function, &scope)?
+            match grantee {
+                Grantee::Function(function) => permissions::policy_document(function, &scope)?,
+                Grantee::Member => permissions::member_policy_document(&scope)?,
+            }
         }
-        _ => actions(function),
+        _ => actions(match grantee {
+            Grantee::Function(function) => permissions::for_purpose(function),
+            Grantee::Member => permissions::for_member(),
+        }),
     };
     println!("{}", serde_json::to_string_pretty(&printed)?);
     Ok(ExitCode::SUCCESS)
 }
 
-/// The actions `function` calls, those every registry-wide call needs, and those each optional feature adds.
-fn actions(function: Purpose) -> serde_json::Value {
-    let actions = permissions::for_purpose(function);
+/// The `actions` a role grants, those of them that need `Resource: "*"`, and those each optional feature adds.
+fn actions(actions: Vec<&'static str>) -> serde_json::Value {
     let optional: serde_json::Map<String, serde_json::Value> = permissions::OPTIONAL
         .iter()
         .map(|(feature, wanted)| {

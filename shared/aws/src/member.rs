@@ -58,13 +58,21 @@ pub fn check_role_name(name: &str) -> Result<(), String> {
 pub struct Members {
     base: SdkConfig,
     role_name: String,
+    external_id: Option<String>,
     assumed: Mutex<HashMap<String, Arc<OnceCell<SharedCredentialsProvider>>>>,
 }
 
 impl Members {
     /// Members reached through `role_name` in each account, from the caller's credentials in `base`.
     pub fn new(base: &SdkConfig, role_name: &str) -> Self {
-        Self { base: base.clone(), role_name: role_name.to_string(), assumed: Mutex::new(HashMap::new()) }
+        let role_name = role_name.to_string();
+        Self { base: base.clone(), role_name, external_id: None, assumed: Mutex::new(HashMap::new()) }
+    }
+
+    /// Presents `external_id` when assuming the role (the member template's optional `ExternalId`).
+    pub fn with_external_id(mut self, external_id: Option<String>) -> Self {
+        self.external_id = external_id.filter(|id| !id.is_empty());
+        self
     }
 
     /// The role assumed in every member account.
@@ -90,12 +98,11 @@ impl Members {
     async fn assume(&self, account: &str, region: &str) -> Result<SharedCredentialsProvider, MemberError> {
         let region = self.base.region().map(ToString::to_string).unwrap_or_else(|| region.to_string());
         let role_arn = format!("arn:{}:iam::{account}:role/{}", partition(&region), self.role_name);
-        let assume = AssumeRoleProvider::builder(&role_arn)
-            .session_name(SESSION_NAME)
-            .region(Region::new(region))
-            .configure(&self.base)
-            .build()
-            .await;
+        let mut assume = AssumeRoleProvider::builder(&role_arn).session_name(SESSION_NAME).region(Region::new(region));
+        if let Some(external_id) = &self.external_id {
+            assume = assume.external_id(external_id);
+        }
+        let assume = assume.configure(&self.base).build().await;
         let credentials = Renewed { assume: Arc::new(assume), held: Arc::new(Mutex::new(None)) };
         match credentials.current().await {
             Ok(_) => Ok(SharedCredentialsProvider::new(credentials)),

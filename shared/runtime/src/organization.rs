@@ -1,17 +1,18 @@
 //! Organization mode (`ECR_WARDEN_MEMBER_ROLE` set): one hub governs the registry each event names, in any
 //! account of the organization and any region.
 //!
-//! An event of the hub's own account and region is handled with the function's own registry. Another region of
-//! the hub's account uses the function's own role there. Another account must be an active member of the
-//! organization (asked of AWS Organizations, remembered for a while); its registry is reached through the member
-//! role, assumed once per account and process and renewed before it expires ([`Members`]). Registries (and their
+//! An event of the hub's own account and region is handled with the function's own registry. Every other registry
+//! is reached through the member role, assumed once per account and process and renewed before it expires
+//! ([`Members`]): the hub account's other regions too (the member stack is deployed there as in every account), so
+//! the functions' own roles stay scoped to their own region. An account other than the hub's must be an active
+//! member of the organization (asked of AWS Organizations, remembered for a while). Registries (and their
 //! Security Hub clients) are kept per account and region for the life of the process.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
-use warden_aws::member::{check_role_name, own_config, Members};
+use warden_aws::member::{check_role_name, Members};
 use warden_aws::organization::{Membership, Organization};
 use warden_aws::securityhub::SecurityHub;
 use warden_aws::{EcrRegistry, SdkConfig};
@@ -19,6 +20,9 @@ use warden_core::alert::Origin;
 
 /// The environment variable that names the member role and turns organization mode on.
 pub const MEMBER_ROLE_ENV: &str = "ECR_WARDEN_MEMBER_ROLE";
+
+/// The environment variable holding the external ID the member roles require, if they do.
+pub const EXTERNAL_ID_ENV: &str = "ECR_WARDEN_MEMBER_EXTERNAL_ID";
 
 /// One account and region's registry, as the hub reaches it.
 pub struct MemberRegistry {
@@ -38,7 +42,6 @@ pub enum Reached {
 
 /// Every registry of the organization, reached on demand.
 pub struct OrganizationMode {
-    base: SdkConfig,
     members: Members,
     organization: Organization,
     tags_in_bulk: bool,
@@ -54,8 +57,7 @@ impl OrganizationMode {
         let Some(role) = std::env::var(MEMBER_ROLE_ENV).ok().filter(|r| !r.is_empty()) else { return Ok(None) };
         check_role_name(&role).map_err(|problem| format!("{MEMBER_ROLE_ENV}: {problem}"))?;
         Ok(Some(Self {
-            base: base.clone(),
-            members: Members::new(base, &role),
+            members: Members::new(base, &role).with_external_id(std::env::var(EXTERNAL_ID_ENV).ok()),
             organization: Organization::new(base),
             tags_in_bulk,
             security_hub,
@@ -74,17 +76,15 @@ impl OrganizationMode {
         if let Some(member) = self.reached.lock().await.get(origin) {
             return Ok(Reached::Member(member.clone()));
         }
-        let config = if origin.account == home.account {
-            own_config(&self.base, &origin.region)
-        } else {
+        if origin.account != home.account {
             if let Membership::Outside(reason) = self.organization.membership(&origin.account).await? {
                 return Ok(Reached::Outside(format!(
                     "the event concerns account {} in {}: {reason}; only the organization's accounts are governed",
                     origin.account, origin.region
                 )));
             }
-            self.members.config(&origin.account, &origin.region).await.map_err(|error| error.to_string())?
-        };
+        }
+        let config = self.members.config(&origin.account, &origin.region).await.map_err(|error| error.to_string())?;
         let registry = match self.tags_in_bulk {
             true => EcrRegistry::new(&config).with_tags_in_bulk(&config),
             false => EcrRegistry::new(&config),

@@ -7,7 +7,7 @@ use warden_core::controls;
 
 use crate::handle::Purpose;
 
-pub use policy::{policy_document, PolicyScope, ScopeError};
+pub use policy::{member_policy_document, policy_document, PolicyScope, ScopeError};
 
 /// Actions that can't be scoped to a repository ARN and need `Resource: "*"`.
 pub const REGISTRY_WIDE: &[&str] = &[
@@ -20,6 +20,9 @@ pub const REGISTRY_WIDE: &[&str] = &[
     "inspector2:Enable",
     "inspector2:ListAccountPermissions",
     "inspector2:ListFindings",
+    // Organization mode: an account's membership (its resource ARN names the management account, which the hub
+    // may not know).
+    "organizations:DescribeAccount",
     "tag:GetResources",
 ];
 
@@ -55,9 +58,25 @@ pub(crate) const BASELINE_KEY: &[&str] = &["kms:Decrypt"];
 /// Reading tags 100 repositories a call (`ECR_WARDEN_TAGS_FROM=tagging-api`, backfills only).
 pub(crate) const TAGGING_API: &[&str] = &["tag:GetResources"];
 
+/// Organization mode, in the hub: whether an event's account is in the organization, and the member role that
+/// reaches its registry (`ECR_WARDEN_MEMBER_ROLE`).
+pub(crate) const ORGANIZATION: &[&str] = &["organizations:DescribeAccount", "sts:AssumeRole"];
+
+/// What stays with the hub's own roles in organization mode: its baseline, its alert sinks, its work queue, and
+/// reaching the members. The member role holds the rest of what the functions call.
+const HUB_ONLY: &[&str] = &[
+    "events:PutEvents",
+    "kms:Decrypt",
+    "organizations:DescribeAccount",
+    "sns:Publish",
+    "sqs:SendMessage",
+    "ssm:GetParameter",
+    "sts:AssumeRole",
+];
+
 /// Actions a deployment grants only when it turns their feature on, by feature: `registry_scanning`,
 /// `enhanced_scanning`, `replication` (a baseline `[replication]` section), `security_hub` (`[alerts]
-/// security_hub = true`) and `tagging_api`.
+/// security_hub = true`), `tagging_api`, `baseline_key` and `organization` (organization mode).
 pub const OPTIONAL: &[(&str, &[&str])] = &[
     ("registry_scanning", REGISTRY_SCANNING),
     ("enhanced_scanning", ENHANCED_SCANNING),
@@ -65,6 +84,7 @@ pub const OPTIONAL: &[(&str, &[&str])] = &[
     ("security_hub", SECURITY_HUB),
     ("tagging_api", TAGGING_API),
     ("baseline_key", BASELINE_KEY),
+    ("organization", ORGANIZATION),
 ];
 
 /// The service each feature may create a service-linked role for (`iam:AWSServiceName`).
@@ -111,9 +131,17 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
     }
     // Every function reports what it finds to Security Hub when the baseline asks.
     actions.extend(SECURITY_HUB);
+    // In organization mode every function may handle another account's event (the worker, its work messages).
+    actions.extend(ORGANIZATION);
     actions.sort_unstable();
     actions.dedup();
     actions
+}
+
+/// The IAM actions the member role of organization mode must grant, sorted: everything the functions call in a
+/// registry (the hub's functions act through it in the member's account), nothing of the hub's own (its baseline, alert sinks, work queue, and reaching other accounts).
+pub fn for_member() -> Vec<&'static str> {
+    for_purpose(Purpose::Any).into_iter().filter(|action| !HUB_ONLY.contains(action)).collect()
 }
 
 #[cfg(test)]

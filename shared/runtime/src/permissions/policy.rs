@@ -1,7 +1,7 @@
 //! The policy document a function's role needs, scoped to the deployment's account, region and resources
 //! (`ecr-warden permissions FUNCTION --policy`).
 
-use super::{for_purpose, OPTIONAL, REGISTRY_WIDE, SERVICE_LINKED_ROLE, SERVICE_LINKED_ROLES};
+use super::{for_member, for_purpose, OPTIONAL, REGISTRY_WIDE, SERVICE_LINKED_ROLE, SERVICE_LINKED_ROLES};
 use crate::handle::Purpose;
 
 /// Where a role's policy document points: the account and region the function runs in, and the resources
@@ -34,6 +34,9 @@ pub struct PolicyScope {
     pub tagging_api: bool,
     /// The customer managed KMS key the baseline parameter is encrypted with, if any.
     pub baseline_key_arn: Option<String>,
+    /// Organization mode: the member role assumed in every account (grants assuming it and asking AWS
+    /// Organizations whether an account is a member).
+    pub member_role: Option<String>,
 }
 
 impl PolicyScope {
@@ -46,6 +49,7 @@ impl PolicyScope {
             "security_hub" => self.security_hub,
             "tagging_api" => self.tagging_api,
             "baseline_key" => self.baseline_key_arn.is_some(),
+            "organization" => self.member_role.is_some(),
             _ => false,
         }
     }
@@ -66,6 +70,9 @@ pub enum ScopeError {
     /// A parameter name with characters SSM doesn't allow.
     #[error("baseline parameter must be an SSM parameter name (letters, digits, . - _ /), got {0:?}")]
     Parameter(String),
+    /// A member role name IAM doesn't allow.
+    #[error("member role: {0}")]
+    MemberRole(String),
 }
 
 /// The IAM policy document (JSON) for the function serving `purpose`: what [`for_purpose`] lists, each action
@@ -73,13 +80,25 @@ pub enum ScopeError {
 /// only for [`REGISTRY_WIDE`] actions. Alerting and SSM actions appear only when their resource is given.
 pub fn policy_document(purpose: Purpose, scope: &PolicyScope) -> Result<serde_json::Value, ScopeError> {
     scope.check()?;
-    let PolicyScope { partition, region, account, .. } = scope;
+    Ok(document(for_purpose(purpose), scope, &scope.region))
+}
+
+/// The IAM policy document (JSON) of the member role in `scope.account`: what [`for_member`] lists, on the
+/// account's repositories, keys and Security Hub in every region (an IAM role serves all of them).
+pub fn member_policy_document(scope: &PolicyScope) -> Result<serde_json::Value, ScopeError> {
+    scope.check()?;
+    Ok(document(for_member(), scope, "*"))
+}
+
+/// `actions`, each on the narrowest resource in `region` (or `*`) of the scope's account.
+fn document(actions: Vec<&'static str>, scope: &PolicyScope, region: &str) -> serde_json::Value {
+    let PolicyScope { partition, account, .. } = scope;
     // An action is left out when every feature that needs it is off.
     let wanted = |action: &str| {
         let mut features = OPTIONAL.iter().filter(|(_, actions)| actions.contains(&action)).peekable();
         features.peek().is_none() || features.any(|(feature, _)| scope.has(feature))
     };
-    let actions: Vec<&str> = for_purpose(purpose).into_iter().filter(|a| wanted(a)).collect();
+    let actions: Vec<&str> = actions.into_iter().filter(|a| wanted(a)).collect();
     let mut statements = Vec::new();
     let mut add = |sid: &str, actions: Vec<&str>, resource: String| {
         if !actions.is_empty() {
@@ -126,6 +145,9 @@ pub fn policy_document(purpose: Purpose, scope: &PolicyScope) -> Result<serde_js
     let mut on_hub = granted("securityhub:BatchUpdateFindings");
     on_hub.extend(granted("securityhub:GetFindings"));
     add("ResolveFindings", on_hub, format!("{securityhub}:hub/default"));
+    if let Some(role) = &scope.member_role {
+        add("AssumeMemberRoles", granted("sts:AssumeRole"), format!("arn:{partition}:iam::*:role/{role}"));
+    }
     // Only through SSM: the key can't be used to decrypt anything else directly.
     let via_ssm = serde_json::json!({ "StringEquals": { "kms:ViaService": format!("ssm.{region}.amazonaws.com") } });
     for statement in statements.iter_mut().filter(|s| s["Sid"] == "DecryptBaseline") {
@@ -139,7 +161,7 @@ pub fn policy_document(purpose: Purpose, scope: &PolicyScope) -> Result<serde_js
             "Condition": { "StringEquals": { "iam:AWSServiceName": services } },
         }));
     }
-    Ok(serde_json::json!({ "Version": "2012-10-17", "Statement": statements }))
+    serde_json::json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
 impl PolicyScope {
@@ -154,6 +176,9 @@ impl PolicyScope {
         }
         if !plain(&self.region) {
             return Err(ScopeError::Name("region", self.region.clone()));
+        }
+        if let Some(role) = &self.member_role {
+            warden_aws::member::check_role_name(role).map_err(ScopeError::MemberRole)?;
         }
         if let Some(name) = &self.baseline_parameter {
             let allowed = |c: char| c.is_ascii_alphanumeric() || "._-/".contains(c);

@@ -15,6 +15,7 @@ fn scope() -> PolicyScope {
         security_hub: false,
         tagging_api: false,
         baseline_key_arn: None,
+        member_role: None,
     }
 }
 
@@ -31,6 +32,7 @@ fn a_policy_document_scopes_each_action_to_its_narrowest_resource() {
         security_hub: true,
         enhanced_scanning: true,
         baseline_key_arn: Some("arn:aws:kms:eu-west-1:123456789012:key/1".into()),
+        member_role: Some("ecr-warden-member".into()),
         ..scope()
     };
     let document = policy_document(Purpose::ImagePushes, &scope).expect("valid scope");
@@ -184,4 +186,45 @@ fn each_function_gets_what_its_code_path_calls() {
     for purpose in FUNCTIONS {
         assert!(for_purpose(purpose).iter().all(|a| any.contains(a)), "{purpose:?}");
     }
+}
+
+/// Organization mode: the hub's functions may assume only the member role (in any account), and ask AWS
+/// Organizations about accounts; without a member role neither is granted.
+#[test]
+fn organization_mode_grants_assuming_the_member_role_only() {
+    let hub = PolicyScope { member_role: Some("ecr-warden-member".into()), ..scope() };
+    let document = policy_document(Purpose::RepositoryEvents, &hub).expect("valid scope");
+    let assume = statement(&document, "AssumeMemberRoles").expect("assume statement");
+    assert_eq!(assume["Action"], serde_json::json!(["sts:AssumeRole"]));
+    assert_eq!(assume["Resource"], "arn:aws:iam::*:role/ecr-warden-member");
+    let wide = statement(&document, "RegistryWide").expect("registry-wide statement");
+    assert!(wide["Action"].as_array().unwrap().contains(&"organizations:DescribeAccount".into()));
+
+    let single = policy_document(Purpose::RepositoryEvents, &scope()).expect("valid scope");
+    assert!(statement(&single, "AssumeMemberRoles").is_none());
+    assert!(!single.to_string().contains("organizations:"), "{single}");
+    let bad = PolicyScope { member_role: Some("a role".into()), ..scope() };
+    assert!(matches!(policy_document(Purpose::Backfill, &bad), Err(ScopeError::MemberRole(_))));
+}
+
+/// The member role holds what the functions do in a registry, and nothing of the hub's own: no baseline, alert
+/// sink, work queue, or reaching other accounts.
+#[test]
+fn the_member_role_holds_registry_actions_and_nothing_of_the_hub() {
+    let member = for_member();
+    for action in ["ecr:PutLifecyclePolicy", "ecr:StartImageScan", "ecr:DescribeImageScanFindings", "kms:DescribeKey"] {
+        assert!(member.contains(&action), "{action} missing from {member:?}");
+    }
+    for hub_only in HUB_ONLY {
+        assert!(!member.contains(hub_only), "{hub_only} is the hub's own");
+    }
+    let every_function: std::collections::BTreeSet<&str> = for_purpose(Purpose::Any).into_iter().collect();
+    let expected: Vec<&str> = every_function.into_iter().filter(|a| !HUB_ONLY.contains(a)).collect();
+    assert_eq!(member, expected);
+    let document = member_policy_document(&PolicyScope { security_hub: true, ..scope() }).expect("valid scope");
+    assert_eq!(statement(&document, "Repositories").unwrap()["Resource"], "arn:aws:ecr:*:123456789012:repository/*");
+    assert_eq!(
+        statement(&document, "ImportFindings").unwrap()["Resource"],
+        "arn:aws:securityhub:*:123456789012:product/123456789012/default"
+    );
 }
