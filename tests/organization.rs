@@ -158,3 +158,33 @@ async fn the_external_id_is_presented_when_assuming_member_roles() {
     assert_eq!(cli.code(), 1, "the command line presents it too: {cli:?}");
     assert!(cli.stdout().contains("AccessDenied"), "{cli:?}");
 }
+
+/// Security Hub findings about a member's repository belong to the member account, and with the default product
+/// ARN only that account may import them ("the identifier of the account that you are calling BatchImportFindings
+/// from needs to be the same as the AwsAccountId attribute": Security Hub API reference, `BatchImportFindings`):
+/// the hub imports them through the member role, into the member's Security Hub, none into its own.
+#[tokio::test]
+async fn a_members_findings_are_imported_into_the_members_security_hub() {
+    let moto = Moto::start();
+    let members = moto.organization(1).await;
+    let member = &members[0];
+    moto.ecr_in(member).await.create_repository().repository_name("team/web").send().await.expect("create");
+    let baseline = moto.write_file("b.toml", "[alerts]\nsecurity_hub = true\n");
+    let event = moto.event_file("m.json", &from(&create_repository_event("team/web"), member, REGION));
+
+    let args = ["handle", "--event", &event, "--baseline", baseline.to_str().expect("utf-8"), "--output", "json"];
+    let run = moto.ecr_warden_with(&args, &[MEMBER_ROLE]);
+    assert_eq!(run.code(), 0, "{run:?}");
+    let in_member = aws_sdk_securityhub::Client::new(&moto.config_in(member).await);
+    let findings = in_member.get_findings().send().await.expect("findings").findings().to_vec();
+    assert!(!findings.is_empty(), "the member's hub has the findings");
+    for finding in &findings {
+        assert_eq!(finding.aws_account_id(), Some(member.as_str()));
+        assert_eq!(
+            finding.product_arn(),
+            Some(format!("arn:aws:securityhub:{REGION}:{member}:product/{member}/default").as_str())
+        );
+    }
+    let own = moto.securityhub().await.get_findings().send().await.expect("findings");
+    assert!(own.findings().is_empty(), "nothing in the hub account's Security Hub: {:?}", own.findings());
+}

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
+use aws_sdk_ecr::config::SharedCredentialsProvider;
 use aws_sdk_ecr::config::Credentials;
 
 /// The region every test works in.
@@ -78,6 +79,11 @@ impl Moto {
     /// An ECR client in `account`, through the member role there (moto keeps accounts apart by the credentials
     /// `AssumeRole` returns, and lets any role be assumed).
     pub async fn ecr_in(&self, account: &str) -> aws_sdk_ecr::Client {
+        aws_sdk_ecr::Client::new(&self.config_in(account).await)
+    }
+
+    /// The SDK configuration of `account`, through the member role there.
+    pub async fn config_in(&self, account: &str) -> aws_config::SdkConfig {
         let sts = aws_sdk_sts::Client::new(&self.sdk_config().await);
         let assumed = sts
             .assume_role()
@@ -94,8 +100,7 @@ impl Moto {
             None,
             "member",
         );
-        let config = aws_sdk_ecr::config::Builder::from(&self.sdk_config().await).credentials_provider(credentials);
-        aws_sdk_ecr::Client::from_conf(config.build())
+        self.sdk_config().await.to_builder().credentials_provider(SharedCredentialsProvider::new(credentials)).build()
     }
 
     /// An ECR client of the tests' own account in `region`.
