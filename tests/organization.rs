@@ -188,3 +188,25 @@ async fn a_members_findings_are_imported_into_the_members_security_hub() {
     let own = moto.securityhub().await.get_findings().send().await.expect("findings");
     assert!(own.findings().is_empty(), "nothing in the hub account's Security Hub: {:?}", own.findings());
 }
+
+/// What an event names becomes a role ARN and an endpoint host: an account that isn't 12 digits or a region that
+/// isn't a region name is ignored before any call (no AssumeRole, no DescribeAccount, nothing sent elsewhere).
+#[tokio::test]
+async fn an_event_naming_a_malformed_account_or_region_is_ignored_before_any_call() {
+    let moto = Moto::start();
+    let members = moto.organization(1).await;
+    let event = create_repository_event("team/web");
+    for (account, region) in [("12345678901x", REGION), (members[0].as_str(), "eu-west-1.attacker.example")] {
+        let mut hostile = from(&event, account, REGION);
+        hostile["region"] = region.into();
+        let file = moto.event_file("h.json", &hostile);
+        moto.reset_recording();
+        let run = moto.ecr_warden_with(&["handle", "--event", &file, "--output", "json"], &[MEMBER_ROLE]);
+        assert_eq!(run.code(), 0, "{run:?}");
+        let handled = run.json();
+        assert_eq!(handled["handled"], "ignored", "{handled}");
+        assert!(handled["reason"].as_str().unwrap_or_default().contains("not an account ID and a region"), "{handled}");
+        let calls = moto.operation_counts();
+        assert_eq!((calls.get("AssumeRole"), calls.get("DescribeAccount")), (None, None), "{calls:?}");
+    }
+}

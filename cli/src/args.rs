@@ -242,9 +242,7 @@ fn parse_account(text: &str) -> Result<String, String> {
 
 /// An AWS region name: lowercase letters and digits in dash-separated words (`eu-west-1`).
 fn parse_region(text: &str) -> Result<String, String> {
-    let words: Vec<&str> = text.split('-').collect();
-    let plain = words.iter().all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
-    match words.len() >= 3 && plain {
+    match warden_runtime::core::arn::is_region_name(text) {
         true => Ok(text.to_string()),
         false => Err(format!("`{text}` is not an AWS region name (e.g. eu-west-1)")),
     }

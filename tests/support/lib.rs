@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_ecr::config::SharedCredentialsProvider;
 use aws_sdk_ecr::config::Credentials;
+use aws_sdk_ecr::config::SharedCredentialsProvider;
 
 /// The region every test works in.
 pub const REGION: &str = "us-east-1";

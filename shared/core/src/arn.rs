@@ -35,9 +35,27 @@ pub fn is_account_id(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Whether `text` looks like an AWS region name: three or more dash-separated words of lowercase letters and
+/// digits (`eu-west-1`, `us-gov-east-1`). Nothing else becomes part of an endpoint's host name.
+pub fn is_region_name(text: &str) -> bool {
+    let words: Vec<&str> = text.split('-').collect();
+    let plain = |w: &&str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    text.len() <= 32 && words.len() >= 3 && words.iter().all(plain)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_names_are_plain_dashed_words() {
+        for good in ["eu-west-1", "us-gov-east-1", "cn-northwest-1", "ap-southeast-5"] {
+            assert!(is_region_name(good), "{good}");
+        }
+        for bad in ["", "eu", "eu-west", "EU-west-1", "eu-west-1.evil.com", "eu--1", "eu-west-1/x", "a-b-c d"] {
+            assert!(!is_region_name(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn arns_split_into_six_parts_and_resources_keep_their_colons() {

@@ -17,6 +17,8 @@ use warden_aws::organization::{Membership, Organization};
 use warden_aws::securityhub::SecurityHub;
 use warden_aws::{EcrRegistry, SdkConfig};
 use warden_core::alert::Origin;
+use warden_core::arn::{is_account_id, is_region_name};
+use warden_core::text::shown;
 
 /// The environment variable that names the member role and turns organization mode on.
 pub const MEMBER_ROLE_ENV: &str = "ECR_WARDEN_MEMBER_ROLE";
@@ -73,6 +75,13 @@ impl OrganizationMode {
     /// The registry `origin` names, seen from `home` (the function's own account and region, which the caller
     /// handles itself). An error is a failed question or a refused role: the event should be tried again.
     pub async fn reach(&self, origin: &Origin, home: &Origin) -> Result<Reached, String> {
+        // What an event names becomes a role ARN and an endpoint's host name: only well-formed IDs and regions.
+        if !is_account_id(&origin.account) || !is_region_name(&origin.region) {
+            let (account, region) = (shown(&origin.account, 40), shown(&origin.region, 40));
+            return Ok(Reached::Outside(format!(
+                "the event names account {account:?} in region {region:?}, which are not an account ID and a region"
+            )));
+        }
         if let Some(member) = self.reached.lock().await.get(origin) {
             return Ok(Reached::Member(member.clone()));
         }
