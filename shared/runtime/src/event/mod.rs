@@ -59,7 +59,8 @@ impl LoopGuard {
     }
 
     /// Whether a CloudTrail identity is one of these roles: its session issuer is the role, or its
-    /// assumed-role ARN names the role (account and role name; assumed-role ARNs drop the role's path).
+    /// assumed-role ARN names the role (account and role name; assumed-role ARNs drop the role's path); or, in
+    /// organization mode, a session of the member role in any account.
     fn is_own(&self, identity: &UserIdentity) -> bool {
         let issuer =
             identity.session_context.as_ref().and_then(|c| c.session_issuer.as_ref()).and_then(|i| i.arn.as_ref());
