@@ -62,17 +62,17 @@ pub(crate) const TAGGING_API: &[&str] = &["tag:GetResources"];
 /// reaches its registry (`ECR_WARDEN_MEMBER_ROLE`).
 pub(crate) const ORGANIZATION: &[&str] = &["organizations:DescribeAccount", "sts:AssumeRole"];
 
+/// Reading the baseline from its SSM parameter (every function).
+const READ_BASELINE: &[&str] = &["ssm:GetParameter"];
+
 /// What stays with the hub's own roles in organization mode: its baseline, its alert sinks, its work queue, and
 /// reaching the members. The member role holds the rest of what the functions call.
-const HUB_ONLY: &[&str] = &[
-    "events:PutEvents",
-    "kms:Decrypt",
-    "organizations:DescribeAccount",
-    "sns:Publish",
-    "sqs:SendMessage",
-    "ssm:GetParameter",
-    "sts:AssumeRole",
-];
+const HUB_ONLY: &[&[&str]] = &[READ_BASELINE, BASELINE_KEY, ALERTING, FAN_OUT, ORGANIZATION];
+
+/// Whether `action` is one of the hub's own ([`HUB_ONLY`]).
+fn is_hub_only(action: &str) -> bool {
+    HUB_ONLY.iter().any(|actions| actions.contains(&action))
+}
 
 /// Actions a deployment grants only when it turns their feature on, by feature: `registry_scanning`,
 /// `enhanced_scanning`, `replication` (a baseline `[replication]` section), `security_hub` (`[alerts]
@@ -98,7 +98,7 @@ const SERVICE_LINKED_ROLE: &str = "iam:CreateServiceLinkedRole";
 pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
     let any = purpose == Purpose::Any;
     // Every function reads its baseline from SSM (and decrypts it, under a customer managed key).
-    let mut actions = vec!["ssm:GetParameter"];
+    let mut actions = READ_BASELINE.to_vec();
     actions.extend(BASELINE_KEY);
     if purpose != Purpose::ScanResults {
         // Governing a repository: each control's observe and fix; a registry scanning rule put under enhanced
@@ -141,7 +141,7 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
 /// The IAM actions the member role of organization mode must grant, sorted: everything the functions call in a
 /// registry (the hub's functions act through it in the member's account), nothing of the hub's own (its baseline, alert sinks, work queue, and reaching other accounts).
 pub fn for_member() -> Vec<&'static str> {
-    for_purpose(Purpose::Any).into_iter().filter(|action| !HUB_ONLY.contains(action)).collect()
+    for_purpose(Purpose::Any).into_iter().filter(|action| !is_hub_only(action)).collect()
 }
 
 #[cfg(test)]

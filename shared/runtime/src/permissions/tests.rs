@@ -215,11 +215,12 @@ fn the_member_role_holds_registry_actions_and_nothing_of_the_hub() {
     for action in ["ecr:PutLifecyclePolicy", "ecr:StartImageScan", "ecr:DescribeImageScanFindings", "kms:DescribeKey"] {
         assert!(member.contains(&action), "{action} missing from {member:?}");
     }
-    for hub_only in HUB_ONLY {
-        assert!(!member.contains(hub_only), "{hub_only} is the hub's own");
+    let hub_only = ["events:PutEvents", "kms:Decrypt", "organizations:DescribeAccount", "sns:Publish"];
+    for hub_only in hub_only.into_iter().chain(["sqs:SendMessage", "ssm:GetParameter", "sts:AssumeRole"]) {
+        assert!(!member.contains(&hub_only), "{hub_only} is the hub's own");
     }
     let every_function: std::collections::BTreeSet<&str> = for_purpose(Purpose::Any).into_iter().collect();
-    let expected: Vec<&str> = every_function.into_iter().filter(|a| !HUB_ONLY.contains(a)).collect();
+    let expected: Vec<&str> = every_function.into_iter().filter(|a| !is_hub_only(a)).collect();
     assert_eq!(member, expected);
     let document = member_policy_document(&PolicyScope { security_hub: true, ..scope() }).expect("valid scope");
     assert_eq!(statement(&document, "Repositories").unwrap()["Resource"], "arn:aws:ecr:*:123456789012:repository/*");
