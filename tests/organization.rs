@@ -15,6 +15,16 @@ fn from(event: &Value, account: &str, region: &str) -> Value {
     serde_json::from_str(&text).expect("still JSON")
 }
 
+/// An organization of one member whose registry holds `team/web`: the member's ID, an ECR client in it, and the
+/// file of that repository's `CreateRepository` event from the member.
+async fn one_member_with_a_repository(moto: &Moto) -> (String, aws_sdk_ecr::Client, String) {
+    let member = moto.organization(1).await.remove(0);
+    let ecr = moto.ecr_in(&member).await;
+    ecr.create_repository().repository_name("team/web").send().await.expect("create");
+    let event = moto.event_file("m.json", &from(&create_repository_event("team/web"), &member, REGION));
+    (member, ecr, event)
+}
+
 async fn mutability(ecr: &aws_sdk_ecr::Client, name: &str) -> String {
     let found = ecr.describe_repositories().repository_names(name).send().await.expect("describe");
     found.repositories()[0].image_tag_mutability().map(|m| m.as_str().to_string()).unwrap_or_default()
@@ -97,11 +107,8 @@ async fn the_hubs_own_account_in_another_region_is_reached_through_the_member_ro
 #[tokio::test]
 async fn a_member_whose_role_refuses_fails_the_event_and_changes_nothing() {
     let moto = Moto::start();
-    let members = moto.organization(1).await;
-    let member = &members[0];
-    let ecr = moto.ecr_in(member).await;
-    ecr.create_repository().repository_name("team/web").send().await.expect("create");
-    let event = moto.event_file("m.json", &from(&create_repository_event("team/web"), member, REGION));
+    let (member, ecr, event) = one_member_with_a_repository(&moto).await;
+    let member = &member;
     let proxy = FaultProxy::start(&moto.endpoint, 0, 0);
     proxy.refuse(member, 403, "AccessDenied");
 
@@ -135,11 +142,8 @@ async fn a_bad_member_role_name_is_a_one_line_error() {
 #[tokio::test]
 async fn the_external_id_is_presented_when_assuming_member_roles() {
     let moto = Moto::start();
-    let members = moto.organization(1).await;
-    let member = &members[0];
-    let ecr = moto.ecr_in(member).await;
-    ecr.create_repository().repository_name("team/web").send().await.expect("create");
-    let event = moto.event_file("m.json", &from(&create_repository_event("team/web"), member, REGION));
+    let (member, ecr, event) = one_member_with_a_repository(&moto).await;
+    let member = &member;
     let proxy = FaultProxy::start(&moto.endpoint, 0, 0);
     proxy.refuse("ExternalId=stale-id", 403, "AccessDenied");
     let sts = ("AWS_ENDPOINT_URL_STS", proxy.endpoint.as_str());
@@ -166,11 +170,9 @@ async fn the_external_id_is_presented_when_assuming_member_roles() {
 #[tokio::test]
 async fn a_members_findings_are_imported_into_the_members_security_hub() {
     let moto = Moto::start();
-    let members = moto.organization(1).await;
-    let member = &members[0];
-    moto.ecr_in(member).await.create_repository().repository_name("team/web").send().await.expect("create");
+    let (member, _, event) = one_member_with_a_repository(&moto).await;
+    let member = &member;
     let baseline = moto.write_file("b.toml", "[alerts]\nsecurity_hub = true\n");
-    let event = moto.event_file("m.json", &from(&create_repository_event("team/web"), member, REGION));
 
     let args = ["handle", "--event", &event, "--baseline", baseline.to_str().expect("utf-8"), "--output", "json"];
     let run = moto.ecr_warden_with(&args, &[MEMBER_ROLE]);
