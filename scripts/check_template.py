@@ -80,11 +80,57 @@ def statements_when(statements, enabled):
         yield statement
 
 
-for (binary, logical_id), governed in [(b, g) for b in sorted(binaries.items()) for g in (True, False)]:
-    declared = json.loads(subprocess.run([ecr_warden, "permissions", binary], capture_output=True, text=True, check=True).stdout)
+def declared_actions(grantee, governed):
+    """What `ecr-warden permissions GRANTEE` declares: every action (those of the optional features left out unless
+    `governed`), and those that need `Resource: "*"`."""
+    declared = json.loads(subprocess.run([ecr_warden, "permissions", grantee], capture_output=True, text=True, check=True).stdout)
+    actions = set(declared["actions"])
     if not governed:
-        optional = {a for actions in declared["optional"].values() for a in actions}
-        declared["actions"] = [a for a in declared["actions"] if a not in optional]
+        actions -= {a for optional in declared["optional"].values() for a in optional}
+    return actions, set(declared["registry_wide"])
+
+
+def grants(label, statements, governed, key_region):
+    """The actions of ours `statements` grant (with every optional feature on or off), and those granted on `*`;
+    checks each statement on the way: allow only, service-linked roles by name, the baseline key through SSM,
+    only the member role assumed, keys described in `key_region` (`${AWS::Region}` or `*`)."""
+    granted, wide = set(), set()
+    for statement in statements_when(statements, governed):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        ours = [a for a in actions if a.split(":")[0] in OUR_SERVICES]
+        if "iam:CreateServiceLinkedRole" in actions:
+            service = statement.get("Condition", {}).get("StringEquals", {}).get("iam:AWSServiceName")
+            check(f"{label}: service-linked roles only for a named service", actions == ["iam:CreateServiceLinkedRole"]
+                  and service in SERVICE_LINKED, str(statement))
+        if "kms:Decrypt" in actions:
+            via = statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
+            check(f"{label}: KMS decrypts only the baseline key, through SSM", actions == ["kms:Decrypt"]
+                  and statement.get("Resource") == {"Ref": "BaselineKmsKeyArn"} and via is not None, str(statement))
+        if "sts:AssumeRole" in actions:
+            check(f"{label}: only the member role is assumed, in any account", actions == ["sts:AssumeRole"]
+                  and statement.get("Resource") == {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"},
+                  str(statement))
+        if "kms:DescribeKey" in actions:
+            check(f"{label}: keys are described only in {key_region}", actions == ["kms:DescribeKey"]
+                  and statement.get("Resource") == {"Fn::Sub": f"arn:${{AWS::Partition}}:kms:{key_region}:*:key/*"},
+                  str(statement))
+        granted.update(ours)
+        if statement.get("Resource") == "*":
+            wide.update(ours)
+        check(f"{label}: statements allow, never deny or use NotAction", statement["Effect"] == "Allow" and "NotAction" not in statement)
+    return granted, wide
+
+
+def check_exactly(label, granted, wide, want, registry_wide):
+    """The role grants exactly `want`, and `*` only for actions that need it."""
+    check(f"{label}: the role grants exactly what the code calls", granted == want,
+          f"missing {sorted(want - granted)}, extra {sorted(granted - want)}")
+    check(f"{label}: Resource '*' only where the action needs it", wide <= registry_wide,
+          f"scope these to repository ARNs: {sorted(wide - registry_wide)}")
+
+
+for (binary, logical_id), governed in [(b, g) for b in sorted(binaries.items()) for g in (True, False)]:
+    want, registry_wide = declared_actions(binary, governed)
     binary = f"{binary} ({'all optional features' if governed else 'no optional feature'})"
     role = cfn["Resources"][f"{logical_id}Role"]["Properties"]
     granted, wide = set(), set()
@@ -98,34 +144,10 @@ for (binary, logical_id), governed in [(b, g) for b in sorted(binaries.items()) 
                   all(s["Action"] == "sqs:SendMessage" or s["Action"] == ["sqs:SendMessage"] for s in statements)
                   and all(s["Resource"] == {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]} for s in statements), str(statements))
             continue
-        for statement in statements_when(policy["PolicyDocument"]["Statement"], governed):
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            ours = [a for a in actions if a.split(":")[0] in OUR_SERVICES]
-            if "iam:CreateServiceLinkedRole" in actions:
-                service = statement.get("Condition", {}).get("StringEquals", {}).get("iam:AWSServiceName")
-                check(f"{binary}: service-linked roles only for a named service", actions == ["iam:CreateServiceLinkedRole"]
-                      and service in SERVICE_LINKED, str(statement))
-            if "kms:Decrypt" in actions:
-                via = statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
-                check(f"{binary}: KMS decrypts only the baseline key, through SSM", actions == ["kms:Decrypt"]
-                      and statement.get("Resource") == {"Ref": "BaselineKmsKeyArn"} and via is not None, str(statement))
-            if "sts:AssumeRole" in actions:
-                check(f"{binary}: only the member role is assumed, in any account", actions == ["sts:AssumeRole"]
-                      and statement.get("Resource") == {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"},
-                      str(statement))
-            if "kms:DescribeKey" in actions:
-                check(f"{binary}: keys are described only in the function's region", actions == ["kms:DescribeKey"]
-                      and statement.get("Resource") == {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:*:key/*"},
-                      str(statement))
-            granted.update(ours)
-            if statement.get("Resource") == "*":
-                wide.update(ours)
-            check(f"{binary}: statements allow, never deny or use NotAction", statement["Effect"] == "Allow" and "NotAction" not in statement)
-    want = set(declared["actions"])
-    check(f"{binary}: the role grants exactly what the code calls", granted == want,
-          f"missing {sorted(want - granted)}, extra {sorted(granted - want)}")
-    check(f"{binary}: Resource '*' only where the action needs it", wide <= set(declared["registry_wide"]),
-          f"scope these to repository ARNs: {sorted(wide - set(declared['registry_wide']))}")
+        policy_granted, policy_wide = grants(binary, policy["PolicyDocument"]["Statement"], governed, "${AWS::Region}")
+        granted |= policy_granted
+        wide |= policy_wide
+    check_exactly(binary, granted, wide, want, registry_wide)
 
 # The CloudTrail rule takes exactly the calls the repository-events function governs (event/mod.rs).
 import re as _re
@@ -249,28 +271,12 @@ member_lint = subprocess.run(["cfn-lint", "--", str(member_path)], capture_outpu
 check("cfn-lint on member.yaml", member_lint.returncode == 0, member_lint.stdout + member_lint.stderr)
 member = yaml_parse(member_path.read_text())
 member_resources = member["Resources"]
-declared_member = json.loads(subprocess.run([ecr_warden, "permissions", "member"], capture_output=True, text=True, check=True).stdout)
 role = member_resources["MemberRole"]
 statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
 for governed in (True, False):
-    granted, wide = set(), set()
-    for statement in statements_when(statements, governed):
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        check("member: statements allow, never deny", statement["Effect"] == "Allow" and "NotAction" not in statement)
-        if "iam:CreateServiceLinkedRole" in actions:
-            service = statement.get("Condition", {}).get("StringEquals", {}).get("iam:AWSServiceName")
-            check("member: service-linked roles only for a named service", service in SERVICE_LINKED, str(statement))
-        granted.update(actions)
-        if statement.get("Resource") == "*":
-            wide.update(actions)
-    want = set(declared_member["actions"])
-    if not governed:
-        want -= {a for actions in declared_member["optional"].values() for a in actions}
-    which = "all optional features" if governed else "no optional feature"
-    check(f"member ({which}): the role grants exactly what the code calls in a member's registry", granted == want,
-          f"missing {sorted(want - granted)}, extra {sorted(granted - want)}")
-    check(f"member ({which}): Resource '*' only where the action needs it", wide <= set(declared_member["registry_wide"]),
-          str(sorted(wide - set(declared_member["registry_wide"]))))
+    label = f"member ({'all optional features' if governed else 'no optional feature'})"
+    granted, wide = grants(label, statements, governed, "*")
+    check_exactly(label, granted, wide, *declared_actions("member", governed))
 trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
 check("member: one trust statement, for the hub's function roles", len(trust) == 1
       and trust[0]["Principal"] == {"AWS": {"Ref": "HubFunctionRoleArns"}} and trust[0]["Action"] == "sts:AssumeRole", str(trust))
