@@ -2,6 +2,7 @@
 role grants exactly the IAM actions its code declares (`ecr-warden permissions FUNCTION`), with `Resource: "*"`
 only for the actions that need it. Usage: check_template.py TEMPLATE ECR_WARDEN_BINARY"""
 import copy
+import itertools
 import json
 import os
 import pathlib
@@ -193,6 +194,13 @@ def check_metric(where, namespace, name, dimensions):
         check(f"{where}: namespace {namespace} is expected", False)
 
 
+def branches(value):
+    """The values a dimension may take: both sides of an `!If`, or the value itself."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        return value["Fn::If"][1:]
+    return [value]
+
+
 def logical_id(value):
     """`!Ref X` or `!GetAtt X.QueueName` -> X; a literal stays as it is."""
     if isinstance(value, dict):
@@ -203,12 +211,20 @@ def logical_id(value):
 
 dashboard = resources["Dashboard"]
 check("the dashboard is behind CreateDashboard", dashboard.get("Condition") == "DashboardCreated")
-body_template = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+body_template, body_variables = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
 body = json.loads(re.sub(r"\$\{([A-Za-z]+)(\.[A-Za-z]+)?\}", r"\1", body_template.replace("${AWS::Region}", "us-east-1")))
 for widget in body["widgets"]:
     for metric in widget["properties"]["metrics"]:
         namespace, name, *pairs = metric
-        check_metric(f"dashboard '{widget['properties']['title']}'", namespace, name, dict(zip(pairs[::2], pairs[1::2])))
+        dimensions = dict(zip(pairs[::2], pairs[1::2]))
+        # A `${Variable}` of the Sub's own map stands for each value it may take.
+        named = {key: [logical_id(v) for v in branches(body_variables[value])] if value in body_variables else [value]
+                 for key, value in dimensions.items()}
+        for choice in [dict(zip(named, values)) for values in itertools.product(*named.values())]:
+            check_metric(f"dashboard '{widget['properties']['title']}'", namespace, name, choice)
+check("the dashboard's nightly-audit violations are the workers' in organization mode",
+      body_variables.get("AuditFunction") == {"Fn::If": ["OrganizationMode", {"Ref": "BackfillWorkerFunction"},
+                                                         {"Ref": "BackfillFunction"}]}, str(body_variables))
 
 alarms = {n: r for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
 check("three alarms: function errors, dead-letter queues, violations", set(alarms) == {"FunctionErrorsAlarm", "DeadLetterAlarm", "ViolationsAlarm"}, str(sorted(alarms)))
@@ -225,8 +241,14 @@ for name, alarm in alarms.items():
     check(f"{name}: its metrics share one period", len({s["Period"] for s in stats.values()}) == 1)
     for stat in stats.values():
         metric = stat["Metric"]
-        dimensions = {d["Name"]: logical_id(d["Value"]) for d in metric["Dimensions"]}
-        check_metric(name, metric["Namespace"], metric["MetricName"], dimensions)
+        for side in (0, -1):
+            dimensions = {d["Name"]: logical_id(branches(d["Value"])[side]) for d in metric["Dimensions"]}
+            check_metric(name, metric["Namespace"], metric["MetricName"], dimensions)
+audit_functions = {str(d["Value"]) for q in alarms["ViolationsAlarm"]["Properties"]["Metrics"] if "MetricStat" in q
+                   for d in q["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "Function"}
+check("the violations alarm counts the workers' audit in organization mode, the backfill function's otherwise",
+      audit_functions == {str({"Fn::If": ["OrganizationMode", {"Ref": "BackfillWorkerFunction"}, {"Ref": "BackfillFunction"}]})},
+      str(audit_functions))
 violation_controls = {d["Value"] for q in alarms["ViolationsAlarm"]["Properties"]["Metrics"] if "MetricStat" in q
                       for d in q["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "Control"}
 check("the violations alarm covers every repository control", violation_controls == controls - {"replication"},
@@ -253,6 +275,15 @@ senders = {logical_id(arn) for s in statements for arn in s["Condition"]["ArnEqu
 check("the failed-events queue takes EventBridge's dead letters from exactly the stack's rules",
       senders == set(rules) and all(s["Principal"] == {"Service": "events.amazonaws.com"} and s["Action"] == "sqs:SendMessage"
                                     for s in statements), f"policy {sorted(senders)}, rules {sorted(rules)}")
+
+# Organization mode: the nightly audit covers the organization (a dry-run fan-out, `{"organization": true}`); otherwise
+# the schedule's own event (the function's registry).
+nightly = [t for r in rules.values() if "ScheduleExpression" in r["Properties"] for t in r["Properties"]["Targets"]]
+audit_input = nightly[0].get("Input", {}) if len(nightly) == 1 else {}
+branches = audit_input.get("Fn::If", [None, "null", None])
+check("the nightly audit covers the organization in organization mode, its own registry otherwise",
+      branches[0] == "OrganizationMode" and json.loads(branches[1]) == {"organization": True}
+      and branches[2] == {"Ref": "AWS::NoValue"}, str(audit_input))
 
 # Organization mode: the default bus takes the members' events from the organization's accounts only.
 bus_policy = resources["OrganizationEventsPolicy"]

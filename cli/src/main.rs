@@ -115,7 +115,7 @@ pub(crate) async fn pass(
         repositories: args.repositories.clone(),
         concurrency: args.concurrency,
         lifecycle_impact: args.lifecycle_impact,
-        fan_out: false,
+        ..Default::default()
     };
     let watch = progress::Watch::new(args.output == OutputFormat::Json);
     let report = backfill_watched(&registry, baseline, &request, &watch).await;
@@ -148,6 +148,8 @@ async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
             report.summary.verdict() == Verdict::Failed || security_hub.as_ref().is_some_and(|e| e.error.is_some())
         }
         Handled::Work(report) => !report.batch_item_failures.is_empty(),
+        // An organization-wide fan-out: an account or region that couldn't be reached or listed.
+        Handled::FannedOut { report } => report.registries.iter().any(|registry| registry.error.is_some()),
         _ => false,
     };
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })

@@ -228,6 +228,17 @@ pub(crate) fn handled_text(handled: &Handled, dry_run: bool) -> String {
                 report.repositories, report.messages, report.queue
             );
             out.extend(report.registry.iter().flat_map(registry_lines).map(|line| line + "\n"));
+            for sent in &report.registries {
+                let (account, region) = (&sent.account, &sent.region);
+                match &sent.error {
+                    Some(error) => out.push_str(&format!("  {account} {region}: error: {error}\n")),
+                    None => out.push_str(&format!(
+                        "  {account} {region}: {} repositories in {} messages\n",
+                        sent.repositories, sent.messages
+                    )),
+                }
+                out.extend(sent.registry.iter().flat_map(registry_lines).map(|line| format!("    {line}\n")));
+            }
             out
         }
         Handled::Work(report) => {

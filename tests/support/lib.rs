@@ -82,6 +82,17 @@ impl Moto {
         aws_sdk_ecr::Client::new(&self.config_in(account).await)
     }
 
+    /// An ECR client in `account` (the tests' own, or through the member role) and `region`.
+    pub async fn ecr_of(&self, account: &str, region: &str) -> aws_sdk_ecr::Client {
+        let config = match account == ACCOUNT {
+            true => self.sdk_config().await,
+            false => self.config_in(account).await,
+        };
+        aws_sdk_ecr::Client::from_conf(
+            aws_sdk_ecr::config::Builder::from(&config).region(Region::new(region.to_string())).build(),
+        )
+    }
+
     /// The SDK configuration of `account`, through the member role there.
     pub async fn config_in(&self, account: &str) -> aws_config::SdkConfig {
         let sts = aws_sdk_sts::Client::new(&self.sdk_config().await);

@@ -4,7 +4,8 @@
 //! `organizations:DescribeAccount` answers for one account, and only to the organization's management account or
 //! a delegated administrator (Organizations API reference, `DescribeAccount`): the hub runs in one of them. Each
 //! answer is kept for [`KEPT_FOR`], so a warm function asks once per account, and an account that joins or
-//! leaves is seen within that time.
+//! leaves is seen within that time. `organizations:ListAccounts` lists them all for an organization-wide backfill
+//! (same callers), and what it says is remembered the same way.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -19,6 +20,9 @@ use crate::SdkConfig;
 
 /// How long an answer about an account is kept.
 pub const KEPT_FOR: Duration = Duration::from_secs(15 * 60);
+
+/// Accounts asked for per ListAccounts page: the most the API allows.
+const LIST_PAGE_SIZE: i32 = 20;
 
 /// Whether an account is one ecr-warden governs in organization mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +56,40 @@ impl Organization {
         let membership = self.ask(account).await?;
         self.known.lock().await.insert(account.to_string(), (membership.clone(), Instant::now()));
         Ok(membership)
+    }
+
+    /// The organization's active accounts, sorted; the others' memberships are remembered too, so governing the
+    /// accounts listed asks nothing more. ListAccounts pages hold at most 20 accounts and "can occasionally return
+    /// an empty set of results even when there are more results available": pages are followed until `NextToken`
+    /// is absent (Organizations API reference, `ListAccounts`).
+    pub async fn active_accounts(&self) -> Result<Vec<String>, String> {
+        let mut pages = self.client.list_accounts().max_results(LIST_PAGE_SIZE).into_paginator().send();
+        let mut listed = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|error| {
+                format!(
+                    "can't list the organization's accounts: {} (the hub must run in the management account or a \
+                     delegated administrator, with organizations:ListAccounts)",
+                    crate::errors::message("Organizations", &error)
+                )
+            })?;
+            for account in page.accounts() {
+                let Some(id) = account.id() else { continue };
+                listed.push((id.to_string(), membership_of(account.state(), account.status())));
+            }
+        }
+        let now = Instant::now();
+        let mut known = self.known.lock().await;
+        let mut active = Vec::new();
+        for (id, membership) in listed {
+            if membership == Membership::Member {
+                active.push(id.clone());
+            }
+            known.insert(id, (membership, now));
+        }
+        active.sort_unstable();
+        active.dedup();
+        Ok(active)
     }
 
     async fn ask(&self, account: &str) -> Result<Membership, String> {

@@ -5,6 +5,7 @@ use futures::stream::{self, StreamExt};
 use serde::Deserialize;
 use tracing::warn;
 use warden_core::alert::Origin;
+use warden_core::arn::{is_account_id, is_region_name};
 use warden_core::baseline::Baseline;
 use warden_core::glob::{any_matches, NameGlob};
 use warden_core::registry::{Registry, RegistryError};
@@ -32,12 +33,29 @@ pub struct BackfillRequest {
     /// Report what the baseline's lifecycle policy would expire where it would be put.
     pub lifecycle_impact: bool,
     /// Send the repositories to the work queue for backfill workers instead of governing them here
-    /// (see [`crate::fan_out`]).
+    /// (see [`crate::fan_out`]); always, for other accounts.
     pub fan_out: bool,
+    /// Whose registries: the function's own, or (organization mode) other accounts'.
+    pub accounts: Accounts,
+    /// The regions of those accounts; empty means the function's own region.
+    pub regions: Vec<String>,
+}
+
+/// Which accounts a backfill covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Accounts {
+    /// The function's own registry.
+    #[default]
+    Own,
+    /// These accounts (organization mode; each must be an active member).
+    Listed(Vec<String>),
+    /// Every active account of the organization (organization mode).
+    Organization,
 }
 
 /// The backfill payload as written: `{"dryRun": bool, "mode": "plan"|"apply", "repositories": [globs],
-/// "concurrency": n, "lifecycleImpact": bool, "fanOut": bool}`, every key optional. It changes the registry
+/// "concurrency": n, "lifecycleImpact": bool, "fanOut": bool, "organization": bool, "accounts": [IDs],
+/// "regions": [names]}`, every key optional. It changes the registry
 /// only with an explicit `"dryRun": false` or `"mode": "apply"`: anything else (`{}`, the console's default
 /// test event, a record of a failed invocation) plans.
 #[derive(Debug, Deserialize)]
@@ -53,6 +71,12 @@ struct BackfillPayload {
     lifecycle_impact: bool,
     #[serde(default)]
     fan_out: bool,
+    #[serde(default)]
+    organization: bool,
+    #[serde(default)]
+    accounts: Vec<String>,
+    #[serde(default)]
+    regions: Vec<String>,
 }
 
 /// `"mode"` in a backfill payload.
@@ -76,16 +100,46 @@ impl TryFrom<BackfillPayload> for BackfillRequest {
             }
             _ => true,
         };
+        let accounts = match (payload.organization, payload.accounts.is_empty()) {
+            (true, false) => return Err("give `organization` or `accounts`, not both".into()),
+            (true, true) => Accounts::Organization,
+            (false, false) => Accounts::Listed(checked("accounts", payload.accounts, is_account_id, "an account ID")?),
+            (false, true) => Accounts::Own,
+        };
+        let regions = checked("regions", payload.regions, is_region_name, "a region name")?;
+        if accounts == Accounts::Own && !regions.is_empty() {
+            return Err("`regions` goes with `accounts` or `organization` (the function's own registry is in its \
+                        own region)"
+                .into());
+        }
         let request = Self {
             dry_run,
             repositories: payload.repositories,
             concurrency: payload.concurrency,
             lifecycle_impact: payload.lifecycle_impact,
-            fan_out: payload.fan_out,
+            // Other accounts' repositories are always sent to the workers: an organization doesn't fit in one
+            // invocation.
+            fan_out: payload.fan_out || accounts != Accounts::Own,
+            accounts,
+            regions,
         };
         request.check()?;
         Ok(request)
     }
+}
+
+/// `values` without repeats, each passing `valid`; else an error naming the `key` and the first bad value.
+fn checked(key: &str, values: Vec<String>, valid: fn(&str) -> bool, what: &str) -> Result<Vec<String>, String> {
+    let mut kept: Vec<String> = Vec::with_capacity(values.len());
+    for value in values {
+        if !valid(&value) {
+            return Err(format!("`{key}`: {:?} is not {what}", warden_core::text::shown(&value, 40)));
+        }
+        if !kept.contains(&value) {
+            kept.push(value);
+        }
+    }
+    Ok(kept)
 }
 
 fn default_concurrency() -> usize {
@@ -101,6 +155,8 @@ impl Default for BackfillRequest {
             concurrency: DEFAULT_CONCURRENCY,
             lifecycle_impact: false,
             fan_out: false,
+            accounts: Accounts::Own,
+            regions: Vec::new(),
         }
     }
 }

@@ -9,7 +9,7 @@
 //! a backfill with `"fanOut": true` sends its work), `ECR_WARDEN_TAGS_FROM=tagging-api` (a backfill reads tags 100
 //! repositories a call with `tag:GetResources`; grant it first), `ECR_WARDEN_MEMBER_ROLE` (organization mode: the
 //! role assumed in every member account, the `organization` module; `ECR_WARDEN_MEMBER_EXTERNAL_ID` if the role
-//! requires an external ID). After each invocation the function prints its
+//! requires an external ID; `ECR_WARDEN_REGIONS`, the regions an organization-wide backfill covers by default). After each invocation the function prints its
 //! CloudWatch metrics on standard output (the `metrics` module).
 
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};

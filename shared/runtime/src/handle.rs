@@ -14,9 +14,10 @@ use warden_core::vulnerabilities::Date;
 use warden_core::work::WorkQueue;
 
 use crate::alerts::{Alerts, Delivery};
-use crate::backfill::{backfill, BackfillRequest, DEFAULT_CONCURRENCY};
+use crate::backfill::{backfill, Accounts, BackfillRequest, DEFAULT_CONCURRENCY};
 use crate::event::{route, ImagePush, LoopGuard, MalformedEvent, RegistryPart, Route, ScanResult};
-use crate::fan_out::{fan_out, work, BatchItemFailure, FanOut, FanOutError, QueueMessage, WorkReport};
+use crate::fan_out::accounts::AccountsFanOut;
+use crate::fan_out::{by_registry, fan_out, work, BatchItemFailure, FanOut, FanOutError, QueueMessage, WorkReport};
 use crate::govern::{govern, GovernOptions};
 use crate::image_push::{image_pushed, PushReport};
 use crate::organization::{MemberRegistry, OrganizationMode, Reached};
@@ -144,6 +145,12 @@ pub enum HandleError {
     /// A fan-out was asked for but the function has no work queue (`ECR_WARDEN_WORK_QUEUE_URL`).
     #[error("`fanOut` needs a work queue: set ECR_WARDEN_WORK_QUEUE_URL (the stack's WorkQueue)")]
     NoWorkQueue,
+    /// A backfill of other accounts was asked for outside organization mode.
+    #[error(
+        "`accounts` and `organization` need organization mode: set ECR_WARDEN_MEMBER_ROLE (the stack's \
+         MemberRoleName)"
+    )]
+    NotOrganizationMode,
     /// Listing or sending for a fan-out failed.
     #[error(transparent)]
     FanOut(#[from] FanOutError),
@@ -165,6 +172,7 @@ impl HandleError {
             HandleError::Member(_) => "MemberUnreachable",
             HandleError::NotForThisFunction(_) => "NotForThisFunction",
             HandleError::NoWorkQueue => "NoWorkQueue",
+            HandleError::NotOrganizationMode => "NotOrganizationMode",
             HandleError::FanOut(_) => "FanOutFailed",
             HandleError::Incomplete(_) => "Incomplete",
         }
@@ -264,14 +272,16 @@ impl Handler<'_> {
         match self.registry_of(&route).await? {
             Target::Here => self.dispatch(route, dry_run).await,
             Target::Elsewhere(reason) => Ok(ignored(reason)),
-            Target::Member(member) => {
-                let handler = Handler {
-                    registry: &member.registry,
-                    findings_hub: member.security_hub.as_ref().map(|hub| hub as &dyn FindingsHub),
-                    ..*self
-                };
-                handler.dispatch(route, dry_run).await
-            }
+            Target::Member(member) => self.on(&member).dispatch(route, dry_run).await,
+        }
+    }
+
+    /// This handler, working on a member's registry (and its Security Hub).
+    fn on<'m>(&'m self, member: &'m MemberRegistry) -> Handler<'m> {
+        Handler {
+            registry: &member.registry,
+            findings_hub: member.security_hub.as_ref().map(|hub| hub as &dyn FindingsHub),
+            ..*self
         }
     }
 
@@ -363,6 +373,20 @@ impl Handler<'_> {
 
     async fn backfill(&self, mut request: BackfillRequest, dry_run: bool) -> Result<Handled, HandleError> {
         request.dry_run |= dry_run;
+        if request.accounts != Accounts::Own {
+            let organization = self.organization.ok_or(HandleError::NotOrganizationMode)?;
+            let queue = self.work_queue.ok_or(HandleError::NoWorkQueue)?;
+            let home = self.registry.home().await.map_err(HandleError::Home)?;
+            let home = home.ok_or_else(|| HandleError::Member("the function's own account is unknown".into()))?;
+            info!(dry_run = request.dry_run, queue = queue.name(), "fanning out across accounts");
+            let fan_out =
+                AccountsFanOut { organization, own: self.registry, home: &home, baseline: self.baseline, queue };
+            let report = fan_out.send(&request).await?;
+            for failed in report.registries.iter().filter(|r| r.error.is_some()) {
+                error!(account = %failed.account, region = %failed.region, error = ?failed.error, "not sent");
+            }
+            return Ok(Handled::FannedOut { report });
+        }
         if request.fan_out {
             let queue = self.work_queue.ok_or(HandleError::NoWorkQueue)?;
             info!(dry_run = request.dry_run, queue = queue.name(), "fanning out");
@@ -377,9 +401,34 @@ impl Handler<'_> {
         Ok(Handled::Backfill { report, security_hub })
     }
 
+    /// Governs work messages, each in the registry it names: in organization mode, messages of several accounts
+    /// and regions are governed side by side, each registry's at the usual concurrency.
     async fn work(&self, messages: Vec<QueueMessage>, dry_run: bool) -> Handled {
         info!(messages = messages.len(), "governing work batches");
-        let mut report = work(self.registry, self.baseline, &messages, dry_run, DEFAULT_CONCURRENCY).await;
+        let groups = by_registry(messages.clone());
+        let parts =
+            futures::future::join_all(groups.into_iter().map(|(origin, group)| self.work_in(origin, group, dry_run)))
+                .await;
+        Handled::Work(WorkReport::merged(&messages, parts))
+    }
+
+    /// Governs messages naming one registry (`None`: those that name none, and unreadable ones).
+    async fn work_in(&self, origin: Option<Origin>, messages: Vec<QueueMessage>, dry_run: bool) -> WorkReport {
+        let target = match &origin {
+            Some(origin) => self.target_of(origin).await,
+            None => Ok(Target::Here),
+        };
+        match target {
+            Ok(Target::Here) => self.work_here(&messages, dry_run).await,
+            Ok(Target::Member(member)) => self.on(&member).work_here(&messages, dry_run).await,
+            Ok(Target::Elsewhere(reason)) => WorkReport::refusing(&messages, &reason),
+            Err(error) => WorkReport::refusing(&messages, &error.to_string()),
+        }
+    }
+
+    /// Governs messages in this handler's registry and sends their findings to its Security Hub.
+    async fn work_here(&self, messages: &[QueueMessage], dry_run: bool) -> WorkReport {
+        let mut report = work(self.registry, self.baseline, messages, dry_run, DEFAULT_CONCURRENCY).await;
         let findings = std::mem::take(&mut report.findings);
         if let Some(error) = self.export(findings, dry_run).await.and_then(|e| e.error) {
             // Governing again is harmless: every message is delivered again, so the export is retried.
@@ -387,7 +436,7 @@ impl Handler<'_> {
             report.batch_item_failures =
                 messages.iter().map(|m| BatchItemFailure { item_identifier: m.id.clone() }).collect();
         }
-        Handled::Work(report)
+        report
     }
 
     /// Which registry an event about a repository is for. Without organization mode, only the one the
@@ -395,12 +444,17 @@ impl Handler<'_> {
     /// (finding out the account costs one STS call per process, none in Lambda). In organization mode, any
     /// active account of the organization, through its member role, in any region.
     async fn registry_of(&self, route: &Route) -> Result<Target, HandleError> {
-        let origin = match route {
-            Route::Govern { origin, .. } | Route::GovernRegistry { origin, .. } => origin,
-            Route::ImagePushed(push) => &push.origin,
-            Route::ScanCompleted(scan) => &scan.origin,
-            Route::Backfill(_) | Route::WorkBatches(_) | Route::Ignore { .. } => return Ok(Target::Here),
-        };
+        match route {
+            Route::Govern { origin, .. } | Route::GovernRegistry { origin, .. } => self.target_of(origin).await,
+            Route::ImagePushed(push) => self.target_of(&push.origin).await,
+            Route::ScanCompleted(scan) => self.target_of(&scan.origin).await,
+            // A backfill names its registries itself; work messages each name theirs (see `work_in`).
+            Route::Backfill(_) | Route::WorkBatches(_) | Route::Ignore { .. } => Ok(Target::Here),
+        }
+    }
+
+    /// Where the registry of `origin` is, seen from this handler's.
+    async fn target_of(&self, origin: &Origin) -> Result<Target, HandleError> {
         let Some(home) = self.registry.home().await.map_err(HandleError::Home)? else { return Ok(Target::Here) };
         if home == *origin {
             return Ok(Target::Here);

@@ -26,6 +26,10 @@ pub const MEMBER_ROLE_ENV: &str = "ECR_WARDEN_MEMBER_ROLE";
 /// The environment variable holding the external ID the member roles require, if they do.
 pub const EXTERNAL_ID_ENV: &str = "ECR_WARDEN_MEMBER_EXTERNAL_ID";
 
+/// The environment variable listing (comma-separated) the regions an organization-wide backfill covers unless
+/// its request names them; unset or empty, the hub's own region.
+pub const REGIONS_ENV: &str = "ECR_WARDEN_REGIONS";
+
 /// One account and region's registry, as the hub reaches it.
 pub struct MemberRegistry {
     /// The registry.
@@ -46,6 +50,7 @@ pub enum Reached {
 pub struct OrganizationMode {
     members: Members,
     organization: Organization,
+    regions: Vec<String>,
     tags_in_bulk: bool,
     security_hub: bool,
     reached: Mutex<HashMap<Origin, Arc<MemberRegistry>>>,
@@ -58,9 +63,11 @@ impl OrganizationMode {
     pub fn from_env(base: &SdkConfig, tags_in_bulk: bool, security_hub: bool) -> Result<Option<Self>, String> {
         let Some(role) = std::env::var(MEMBER_ROLE_ENV).ok().filter(|r| !r.is_empty()) else { return Ok(None) };
         check_role_name(&role).map_err(|problem| format!("{MEMBER_ROLE_ENV}: {problem}"))?;
+        let regions = regions_of(&std::env::var(REGIONS_ENV).unwrap_or_default())?;
         Ok(Some(Self {
             members: Members::new(base, &role).with_external_id(std::env::var(EXTERNAL_ID_ENV).ok()),
             organization: Organization::new(base),
+            regions,
             tags_in_bulk,
             security_hub,
             reached: Mutex::new(HashMap::new()),
@@ -70,6 +77,16 @@ impl OrganizationMode {
     /// The member role's name.
     pub fn role_name(&self) -> &str {
         self.members.role_name()
+    }
+
+    /// The regions an organization-wide backfill covers unless asked otherwise ([`REGIONS_ENV`]); empty: the hub's.
+    pub fn regions(&self) -> &[String] {
+        &self.regions
+    }
+
+    /// The organization's active accounts (for an organization-wide backfill).
+    pub async fn active_accounts(&self) -> Result<Vec<String>, String> {
+        self.organization.active_accounts().await
     }
 
     /// The registry `origin` names, seen from `home` (the function's own account and region, which the caller
@@ -103,5 +120,33 @@ impl OrganizationMode {
         let member = Arc::new(MemberRegistry { registry, security_hub });
         self.reached.lock().await.insert(origin.clone(), member.clone());
         Ok(Reached::Member(member))
+    }
+}
+
+/// The regions in a comma-separated list (spaces around names allowed, none repeated); an error names the first
+/// that isn't a region name.
+fn regions_of(list: &str) -> Result<Vec<String>, String> {
+    let mut regions: Vec<String> = Vec::new();
+    for region in list.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+        if !is_region_name(region) {
+            return Err(format!("{REGIONS_ENV}: {:?} is not a region name", shown(region, 40)));
+        }
+        if !regions.iter().any(|r| r == region) {
+            regions.push(region.to_string());
+        }
+    }
+    Ok(regions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_regions_are_a_checked_comma_separated_list() {
+        assert_eq!(regions_of(""), Ok(vec![]));
+        assert_eq!(regions_of("us-east-1, eu-west-1,us-east-1"), Ok(vec!["us-east-1".into(), "eu-west-1".into()]));
+        let error = regions_of("us-east-1,evil.example.com").expect_err("not a region");
+        assert!(error.contains("ECR_WARDEN_REGIONS") && error.contains("evil.example.com"), "{error}");
     }
 }

@@ -274,6 +274,20 @@ impl Summary {
         summary
     }
 
+    /// Adds another summary's counts to this one.
+    pub fn add(&mut self, other: &Summary) {
+        self.repositories += other.repositories;
+        for (outcome, count) in &other.outcomes {
+            *self.outcomes.entry(*outcome).or_default() += count;
+        }
+        for (control, by_status) in &other.controls {
+            let mine = self.controls.entry(*control).or_default();
+            for (status, count) in by_status {
+                *mine.entry(*status).or_default() += count;
+            }
+        }
+    }
+
     fn count(&self, status: Status) -> usize {
         self.controls.values().filter_map(|by_status| by_status.get(&status)).sum()
     }

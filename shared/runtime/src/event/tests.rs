@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::backfill::Accounts;
 use serde_json::json;
 use warden_core::vulnerabilities::Severity;
 
@@ -218,6 +219,38 @@ fn manual_backfill_requests_are_checked() {
     assert!(err.0.contains("dryrun"), "{err}");
     assert!(route(&json!({"concurrency": 0}), &guard()).is_err());
     assert!(route(&json!({"repositories": ["[bad"]}), &guard()).is_err());
+}
+
+/// Organization-wide requests: `organization` or `accounts` (never both), `regions` only with one of them; every
+/// account and region well formed (they become role ARNs and endpoint host names); always fanned out.
+#[test]
+fn organization_backfill_requests_are_checked() {
+    let request = |payload: Value| match route(&payload, &guard()) {
+        Ok(Route::Backfill(request)) => Ok(request),
+        Ok(other) => panic!("{payload}: unexpected {other:?}"),
+        Err(error) => Err(error.0),
+    };
+    let whole = request(json!({"organization": true})).expect("valid");
+    assert_eq!((whole.accounts, whole.regions.len(), whole.fan_out), (Accounts::Organization, 0, true));
+    let listed = request(json!({"accounts": ["111111111111", "222222222222", "111111111111"],
+                                "regions": ["eu-west-1", "us-east-1"]}))
+    .expect("valid");
+    assert_eq!(listed.accounts, Accounts::Listed(vec!["111111111111".into(), "222222222222".into()]), "no repeats");
+    assert_eq!(
+        (listed.regions, listed.fan_out, listed.dry_run),
+        (vec!["eu-west-1".into(), "us-east-1".into()], true, true)
+    );
+    let refused = [
+        (json!({"organization": true, "accounts": ["111111111111"]}), "not both"),
+        (json!({"accounts": ["1111"]}), "`accounts`: \"1111\" is not an account ID"),
+        (json!({"organization": true, "regions": ["us-east-1.evil.example"]}), "is not a region name"),
+        (json!({"regions": ["eu-west-1"]}), "`regions` goes with `accounts` or `organization`"),
+        (json!({"accounts": "111111111111"}), "invalid type"),
+    ];
+    for (payload, expected) in refused {
+        let error = request(payload.clone()).expect_err("refused");
+        assert!(error.contains(expected), "{payload}: {error}");
+    }
 }
 
 #[test]

@@ -23,6 +23,7 @@ pub const REGISTRY_WIDE: &[&str] = &[
     // Organization mode: an account's membership (its resource ARN names the management account, which the hub
     // may not know).
     "organizations:DescribeAccount",
+    "organizations:ListAccounts",
     "tag:GetResources",
 ];
 
@@ -58,9 +59,14 @@ pub(crate) const BASELINE_KEY: &[&str] = &["kms:Decrypt"];
 /// Reading tags 100 repositories a call (`ECR_WARDEN_TAGS_FROM=tagging-api`, backfills only).
 pub(crate) const TAGGING_API: &[&str] = &["tag:GetResources"];
 
-/// Organization mode, in the hub: whether an event's account is in the organization, and the member role that
-/// reaches its registry (`ECR_WARDEN_MEMBER_ROLE`).
-pub(crate) const ORGANIZATION: &[&str] = &["organizations:DescribeAccount", "sts:AssumeRole"];
+/// Organization mode, in the hub: whether an event's account is in the organization, the member role that
+/// reaches its registry (`ECR_WARDEN_MEMBER_ROLE`), and (the backfill function only, [`LIST_ACCOUNTS`]) the
+/// organization's accounts for an organization-wide backfill.
+pub(crate) const ORGANIZATION: &[&str] =
+    &["organizations:DescribeAccount", "organizations:ListAccounts", "sts:AssumeRole"];
+
+/// Listing the organization's accounts: only a backfill of the whole organization does.
+const LIST_ACCOUNTS: &str = "organizations:ListAccounts";
 
 /// Reading the baseline from its SSM parameter (every function).
 const READ_BASELINE: &[&str] = &["ssm:GetParameter"];
@@ -131,8 +137,10 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
     }
     // Every function reports what it finds to Security Hub when the baseline asks.
     actions.extend(SECURITY_HUB);
-    // In organization mode every function may handle another account's event (the worker, its work messages).
-    actions.extend(ORGANIZATION);
+    // In organization mode every function may handle another account's event (the worker, its work messages);
+    // the backfill function may be asked for the whole organization.
+    let lists_accounts = purpose == Purpose::Backfill || any;
+    actions.extend(ORGANIZATION.iter().filter(|action| **action != LIST_ACCOUNTS || lists_accounts));
     actions.sort_unstable();
     actions.dedup();
     actions

@@ -199,6 +199,11 @@ fn organization_mode_grants_assuming_the_member_role_only() {
     assert_eq!(assume["Resource"], "arn:aws:iam::*:role/ecr-warden-member");
     let wide = statement(&document, "RegistryWide").expect("registry-wide statement");
     assert!(wide["Action"].as_array().unwrap().contains(&"organizations:DescribeAccount".into()));
+    // Only the backfill function lists the organization's accounts (`{"organization": true}`).
+    assert!(!wide["Action"].as_array().unwrap().contains(&"organizations:ListAccounts".into()));
+    let backfill = policy_document(Purpose::Backfill, &hub).expect("valid scope");
+    let wide = statement(&backfill, "RegistryWide").expect("registry-wide statement");
+    assert!(wide["Action"].as_array().unwrap().contains(&"organizations:ListAccounts".into()));
 
     let single = policy_document(Purpose::RepositoryEvents, &scope()).expect("valid scope");
     assert!(statement(&single, "AssumeMemberRoles").is_none());
@@ -215,7 +220,13 @@ fn the_member_role_holds_registry_actions_and_nothing_of_the_hub() {
     for action in ["ecr:PutLifecyclePolicy", "ecr:StartImageScan", "ecr:DescribeImageScanFindings", "kms:DescribeKey"] {
         assert!(member.contains(&action), "{action} missing from {member:?}");
     }
-    let hub_only = ["events:PutEvents", "kms:Decrypt", "organizations:DescribeAccount", "sns:Publish"];
+    let hub_only = [
+        "events:PutEvents",
+        "kms:Decrypt",
+        "organizations:DescribeAccount",
+        "organizations:ListAccounts",
+        "sns:Publish",
+    ];
     for hub_only in hub_only.into_iter().chain(["sqs:SendMessage", "ssm:GetParameter", "sts:AssumeRole"]) {
         assert!(!member.contains(&hub_only), "{hub_only} is the hub's own");
     }

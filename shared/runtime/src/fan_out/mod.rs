@@ -2,7 +2,9 @@
 //! sends the matching repository names to the work queue, [`NAMES_PER_BATCH`] a message; the backfill-worker
 //! function takes the messages from SQS, governs each message's repositories, and answers which messages
 //! failed (a partial batch response), so SQS delivers only those again and, after its receive limit, moves
-//! them to the dead-letter queue.
+//! them to the dead-letter queue. In organization mode, [`accounts`] fans out every account and region asked for.
+
+pub mod accounts;
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
@@ -34,6 +36,9 @@ pub struct FanOut {
     /// Registry-level controls (replication), governed here when the fan-out covers the whole registry.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub registry: Vec<RegistryReport>,
+    /// An organization-wide fan-out: what each account and region sent (the counts above are their sums).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub registries: Vec<accounts::RegistryFanOut>,
 }
 
 /// Why a fan-out stopped.
@@ -45,6 +50,10 @@ pub enum FanOutError {
     /// Sending failed part way; the error says which messages were sent.
     #[error("can't send to the work queue: {0}")]
     Queue(SinkError),
+    /// Organization mode: the organization's accounts couldn't be listed, or an account's registry couldn't be
+    /// reached (or isn't governed), as the message says.
+    #[error("{0}")]
+    Accounts(String),
 }
 
 /// Lists the repositories `request` selects and sends their names to `queue` in batches.
@@ -81,6 +90,7 @@ pub async fn fan_out(
         messages: bodies.len(),
         dry_run: request.dry_run,
         registry: registry_controls.into_iter().collect(),
+        registries: Vec::new(),
     })
 }
 
@@ -120,6 +130,62 @@ pub struct WorkReport {
     /// The governed repositories' Security Hub findings (where the messages name the registry's origin).
     #[serde(skip)]
     pub findings: Vec<HubFinding>,
+}
+
+impl WorkReport {
+    /// Every one of `messages` refused, for `reason` (their registry can't be reached): all delivered again.
+    pub fn refusing(messages: &[QueueMessage], reason: &str) -> Self {
+        Self {
+            messages: messages.len(),
+            summary: Summary::default(),
+            failed: Vec::new(),
+            refused: messages.iter().map(|m| format!("{}: {reason}", m.id)).collect(),
+            batch_item_failures: messages.iter().map(|m| BatchItemFailure { item_identifier: m.id.clone() }).collect(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// The reports of groups of `messages` as one, failures in message order.
+    pub fn merged(messages: &[QueueMessage], parts: Vec<WorkReport>) -> Self {
+        let mut merged = Self {
+            messages: 0,
+            summary: Summary::default(),
+            failed: Vec::new(),
+            refused: Vec::new(),
+            batch_item_failures: Vec::new(),
+            findings: Vec::new(),
+        };
+        let mut retry = Vec::new();
+        for part in parts {
+            merged.messages += part.messages;
+            merged.summary.add(&part.summary);
+            merged.failed.extend(part.failed);
+            merged.refused.extend(part.refused);
+            merged.findings.extend(part.findings);
+            retry.extend(part.batch_item_failures.into_iter().map(|f| f.item_identifier));
+        }
+        merged.failed.sort_by(|a, b| a.repository.cmp(&b.repository));
+        merged.batch_item_failures = messages
+            .iter()
+            .filter(|m| retry.contains(&m.id))
+            .map(|m| BatchItemFailure { item_identifier: m.id.clone() })
+            .collect();
+        merged
+    }
+}
+
+/// The registry each message is for (`None`: it doesn't say, or can't be read), with its messages, in the order
+/// each registry first appears.
+pub fn by_registry(messages: Vec<QueueMessage>) -> Vec<(Option<Origin>, Vec<QueueMessage>)> {
+    let mut groups: Vec<(Option<Origin>, Vec<QueueMessage>)> = Vec::new();
+    for message in messages {
+        let origin = serde_json::from_str::<WorkBatch>(&message.body).ok().and_then(|batch| batch.origin);
+        match groups.iter_mut().find(|(named, _)| *named == origin) {
+            Some((_, group)) => group.push(message),
+            None => groups.push((origin, vec![message])),
+        }
+    }
+    groups
 }
 
 /// Governs the repositories every message names, `concurrency` at a time across the messages.
