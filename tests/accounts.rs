@@ -106,3 +106,43 @@ async fn a_member_that_refuses_the_role_is_its_own_error_and_the_others_finish()
     );
     assert!(runs[1].get("report").is_none());
 }
+
+/// `--organization`: every active account of the organization (AWS Organizations `ListAccounts`), the caller's own
+/// with its own credentials and each member's role assumed once for all its regions. The table groups registries by
+/// account with a summary for each and one for all; the JSON has the same counts.
+#[tokio::test]
+async fn the_whole_organization_is_governed_account_by_account() {
+    let moto = Moto::start();
+    let members = moto.organization(2).await;
+    create(&moto.ecr().await, "own/app").await;
+    create(&moto.ecr_of(&members[0], "eu-west-1").await, "team/api").await;
+    create(&moto.ecr_of(&members[1], "us-east-1").await, "team/web").await;
+    create(&moto.ecr_of(&members[1], "eu-west-1").await, "team/db").await;
+    moto.reset_recording();
+
+    let args = ["plan", "--organization", "--regions", "us-east-1,eu-west-1", "--output", "json"];
+    let plan = moto.ecr_warden(&args);
+    assert_ne!(plan.code(), 1, "{plan:?}");
+    let json = plan.json();
+    let registries = json["registries"].as_array().cloned().expect("registries");
+    assert_eq!(registries.len(), 6, "3 accounts × 2 regions: {json:#}");
+    let counted = |account: &str| json["accounts"][account]["summary"]["repositories"].as_u64();
+    assert_eq!((counted(ACCOUNT), counted(&members[0]), counted(&members[1])), (Some(1), Some(1), Some(2)));
+    assert_eq!(json["accounts"][&members[1]]["registries"], 2);
+    assert_eq!(json["summary"]["repositories"], 4);
+    let calls = moto.operation_counts();
+    assert_eq!(calls.get("AssumeRole"), Some(&2), "each member's role once, for both regions: {calls:?}");
+    assert!(calls.get("ListAccounts").is_some_and(|n| *n >= 1), "{calls:?}");
+
+    let table = moto.ecr_warden(&["plan", "--organization", "--regions", "us-east-1,eu-west-1"]);
+    let text = table.stdout();
+    let own = text.find(&format!("ACCOUNT {ACCOUNT}")).expect("the caller's account");
+    let second = text.find(&format!("ACCOUNT {}", members[1])).expect("the second member");
+    assert!(own < second, "{text}");
+    assert!(text.contains(&format!("account {}: 2 repositories (2 ", members[1])), "{text}");
+    assert!(text.contains(" in 2 registries\n"), "{text}");
+    assert!(text.contains("all 3 accounts: 4 repositories ("), "{text}");
+
+    let both = moto.ecr_warden(&["plan", "--organization", "--accounts", ACCOUNT]);
+    assert_eq!(both.code(), 64, "{both:?}");
+}

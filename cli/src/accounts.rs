@@ -1,14 +1,20 @@
-//! `plan|apply --accounts ID,ID [--regions R,R] [--role-name NAME]`: the same pass over several accounts'
-//! registries, each reached through its member role (the caller's own account with the caller's credentials).
-//! An account whose role is missing or refuses is that registry's error; the others finish.
+//! `plan|apply --accounts ID,ID | --organization [--regions R,R] [--role-name NAME]`: the same pass over several
+//! accounts' registries, each reached through its member role (the caller's own account with the caller's
+//! credentials), several registries at once. An account whose role is missing or refuses is that registry's error;
+//! the others finish. The table groups registries by account, with a summary for each account and one for all.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
+use futures::stream::{self, StreamExt};
 use warden_runtime::aws::member::{caller_account, own_config, Members, DEFAULT_MEMBER_ROLE};
+use warden_runtime::aws::organization::Organization;
 use warden_runtime::aws::securityhub::SecurityHub;
 use warden_runtime::aws::SdkConfig;
 use warden_runtime::core::baseline::Baseline;
-use warden_runtime::core::report::{Report, Verdict};
+use warden_runtime::core::report::{Report, Summary, Verdict};
+use warden_runtime::fan_out::accounts::REGISTRIES_AT_ONCE;
 use warden_runtime::security_hub::export;
 
 use crate::args::{OutputFormat, RunArgs};
@@ -18,24 +24,62 @@ use crate::output;
 struct RegistryRun {
     account: String,
     region: String,
-    report: Option<Report>,
-    error: Option<String>,
+    outcome: Result<Report, String>,
 }
 
 impl RegistryRun {
     /// As JSON: `account`, `region`, and `report` or `error`.
     fn json(&self) -> serde_json::Value {
         let mut value = serde_json::json!({ "account": self.account, "region": self.region });
-        match (&self.report, &self.error) {
-            (Some(report), _) => value["report"] = serde_json::json!(report),
-            (None, Some(error)) => value["error"] = serde_json::json!(error),
-            (None, None) => {}
+        match &self.outcome {
+            Ok(report) => value["report"] = serde_json::json!(report),
+            Err(error) => value["error"] = serde_json::json!(error),
         }
         value
     }
 }
 
-/// Governs every account and region asked for, one registry after another, and prints them together.
+/// One account's registries, counted together.
+struct AccountTotal {
+    registries: usize,
+    failed: usize,
+    summary: Summary,
+}
+
+impl AccountTotal {
+    fn of<'a>(runs: impl Iterator<Item = &'a RegistryRun>) -> Self {
+        let mut total = Self { registries: 0, failed: 0, summary: Summary::default() };
+        for run in runs {
+            total.registries += 1;
+            match &run.outcome {
+                Ok(report) => total.summary.add(&report.summary),
+                Err(_) => total.failed += 1,
+            }
+        }
+        total
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({ "registries": self.registries, "failed": self.failed, "summary": self.summary })
+    }
+
+    /// `4 repositories in 2 registries (3 compliant, 1 fixed); 1 registry failed`.
+    fn line(&self) -> String {
+        let mut line = format!(
+            "{} in {} {}",
+            output::summary_counts(&self.summary),
+            self.registries,
+            if self.registries == 1 { "registry" } else { "registries" }
+        );
+        if self.failed > 0 {
+            let _ = write!(line, "; {} failed", self.failed);
+        }
+        line
+    }
+}
+
+/// Governs every account and region asked for, [`REGISTRIES_AT_ONCE`] registries at a time, and prints them
+/// together.
 pub(crate) async fn govern_accounts(
     args: RunArgs,
     base: &SdkConfig,
@@ -48,50 +92,90 @@ pub(crate) async fn govern_accounts(
         (true, Some(region)) => vec![region.to_string()],
         (true, None) => anyhow::bail!("no region is configured: set AWS_REGION or give --regions"),
     };
+    let accounts = match args.organization {
+        true => Organization::new(base).active_accounts().await.map_err(anyhow::Error::msg)?,
+        false => args.accounts.clone(),
+    };
     let members = Members::new(base, args.role_name.as_deref().unwrap_or(DEFAULT_MEMBER_ROLE))
         .with_external_id(args.external_id.clone());
-    let mut runs = Vec::new();
-    for account in &args.accounts {
-        for region in &regions {
-            let mut run = RegistryRun { account: account.clone(), region: region.clone(), report: None, error: None };
-            let config = match account == &home {
-                true => Ok(own_config(base, region)),
-                false => members.config(account, region).await,
+    let registries: Vec<(String, String)> =
+        accounts.iter().flat_map(|a| regions.iter().map(move |r| (a.clone(), r.clone()))).collect();
+    let (args, members, home) = (&args, &members, &home);
+    let runs: Vec<RegistryRun> = stream::iter(registries)
+        .map(|(account, region)| async move {
+            let config = match &account == home {
+                true => Ok(own_config(base, &region)),
+                false => members.config(&account, &region).await.map_err(|error| error.to_string()),
             };
-            match config {
-                Ok(config) => match govern_one(&args, &config, baseline, dry_run).await {
-                    Ok(report) => run.report = Some(report),
-                    Err(error) => run.error = Some(error),
-                },
-                Err(error) => run.error = Some(error.to_string()),
-            }
-            runs.push(run);
-        }
-    }
+            let outcome = match config {
+                Ok(config) => govern_one(args, &config, baseline, dry_run).await,
+                Err(error) => Err(error),
+            };
+            eprintln!("{account} {region}: {}", if outcome.is_ok() { "done" } else { "failed" });
+            RegistryRun { account, region, outcome }
+        })
+        .buffered(REGISTRIES_AT_ONCE)
+        .collect()
+        .await;
+    let by_account = by_account(&runs);
     match args.output {
-        OutputFormat::Json => {
-            let registries: Vec<serde_json::Value> = runs.iter().map(RegistryRun::json).collect();
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "registries": registries }))?)
-        }
-        OutputFormat::Table => {
-            for run in &runs {
-                println!("ACCOUNT {} REGION {}", run.account, run.region);
-                match (&run.report, &run.error) {
-                    (Some(report), _) => output::print_colored(&output::report_table(report))?,
-                    (None, Some(error)) => println!("error: {error}"),
-                    (None, None) => {}
-                }
-                println!();
-            }
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&json(&runs, &by_account))?),
+        OutputFormat::Table => output::print_colored(&table(&runs, &by_account))?,
+    }
+    let verdicts = runs.iter().map(|run| run.outcome.as_ref().map_or(Verdict::Failed, |r| r.summary.verdict()));
+    Ok(crate::exit_code(worst(verdicts)))
+}
+
+/// The runs of each account, in the order asked.
+fn by_account(runs: &[RegistryRun]) -> Vec<(&str, Vec<&RegistryRun>)> {
+    let mut accounts: Vec<(&str, Vec<&RegistryRun>)> = Vec::new();
+    for run in runs {
+        match accounts.iter_mut().find(|(account, _)| *account == run.account) {
+            Some((_, runs)) => runs.push(run),
+            None => accounts.push((&run.account, vec![run])),
         }
     }
-    let verdicts = runs.iter().map(|run| run.report.as_ref().map_or(Verdict::Failed, |r| r.summary.verdict()));
-    Ok(crate::exit_code(worst(verdicts)))
+    accounts
+}
+
+/// `{"registries": [...], "accounts": {ID: {registries, failed, summary}}, "summary": {...}}`.
+fn json(runs: &[RegistryRun], by_account: &[(&str, Vec<&RegistryRun>)]) -> serde_json::Value {
+    let accounts: BTreeMap<&str, serde_json::Value> =
+        by_account.iter().map(|(account, runs)| (*account, AccountTotal::of(runs.iter().copied()).json())).collect();
+    let registries: Vec<serde_json::Value> = runs.iter().map(RegistryRun::json).collect();
+    let total = AccountTotal::of(runs.iter());
+    serde_json::json!({ "registries": registries, "accounts": accounts, "summary": total.json()["summary"] })
+}
+
+/// Each account's registries and their reports, the account's summary, then everyone's.
+fn table(runs: &[RegistryRun], by_account: &[(&str, Vec<&RegistryRun>)]) -> String {
+    let mut out = String::new();
+    for (account, runs) in by_account {
+        let _ = writeln!(out, "ACCOUNT {account}\n");
+        for run in runs {
+            match &run.outcome {
+                Ok(report) if report.repositories.is_empty() && report.registry.is_empty() => {
+                    let _ = writeln!(out, "REGION {}: no repositories", run.region);
+                }
+                Ok(report) => {
+                    let _ = writeln!(out, "REGION {}", run.region);
+                    out.push_str(&output::report_table(report));
+                }
+                Err(error) => {
+                    let _ = writeln!(out, "REGION {}: error: {error}", run.region);
+                }
+            }
+            out.push('\n');
+        }
+        let _ = writeln!(out, "account {account}: {}\n", AccountTotal::of(runs.iter().copied()).line());
+    }
+    let _ = writeln!(out, "all {} accounts: {}", by_account.len(), AccountTotal::of(runs.iter()).line());
+    out
 }
 
 /// One registry's pass (and, for `apply`, its findings to Security Hub when the baseline asks).
 async fn govern_one(args: &RunArgs, config: &SdkConfig, baseline: &Baseline, dry_run: bool) -> Result<Report, String> {
-    let report = crate::pass(args, config, baseline, dry_run)
+    let report = crate::pass(args, config, baseline, dry_run, false)
         .await
         .map_err(|error| format!("can't list the repositories: {error}"))?;
     if baseline.alerts.security_hub && !dry_run {

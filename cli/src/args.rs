@@ -70,6 +70,7 @@ fn control_parser() -> impl TypedValueParser<Value = ControlId> {
 }
 
 #[derive(Args)]
+#[command(group(clap::ArgGroup::new("registries").args(["accounts", "organization"]).multiple(false)))]
 pub(crate) struct RunArgs {
     /// Baseline file (TOML or JSON); default: $ECR_WARDEN_BASELINE, else the built-in baseline.
     #[arg(long, value_name = "FILE")]
@@ -94,17 +95,21 @@ pub(crate) struct RunArgs {
     /// account with the caller's credentials.
     #[arg(long, value_name = "ID,ID", value_delimiter = ',', value_parser = parse_account)]
     pub(crate) accounts: Vec<String>,
-    /// With --accounts: these regions (comma-separated; default: the configured region).
-    #[arg(long, value_name = "REGION,REGION", value_delimiter = ',', requires = "accounts", value_parser = parse_region)]
+    /// Govern every active account of the caller's organization (AWS Organizations `ListAccounts`: run it from
+    /// the management account or a delegated administrator), as --accounts does.
+    #[arg(long, conflicts_with = "accounts")]
+    pub(crate) organization: bool,
+    /// With --accounts or --organization: these regions (comma-separated; default: the configured region).
+    #[arg(long, value_name = "REGION,REGION", value_delimiter = ',', requires = "registries", value_parser = parse_region)]
     pub(crate) regions: Vec<String>,
-    /// With --accounts: the role assumed in each member account (default: ecr-warden-member).
-    #[arg(long, value_name = "NAME", requires = "accounts", value_parser = parse_role_name)]
+    /// With --accounts or --organization: the role assumed in each member account (default: ecr-warden-member).
+    #[arg(long, value_name = "NAME", requires = "registries", value_parser = parse_role_name)]
     pub(crate) role_name: Option<String>,
-    /// With --accounts: the external ID the member roles require (member.yaml's ExternalId), if any.
+    /// With --accounts or --organization: the external ID the member roles require (member.yaml's ExternalId).
     #[arg(
         long,
         value_name = "ID",
-        requires = "accounts",
+        requires = "registries",
         env = "ECR_WARDEN_MEMBER_EXTERNAL_ID",
         hide_env_values = true
     )]

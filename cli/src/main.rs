@@ -16,7 +16,7 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use warden_runtime::aws::securityhub::SecurityHub;
 use warden_runtime::aws::{sdk_config, EcrRegistry, SdkConfig};
-use warden_runtime::backfill::{backfill_watched, BackfillRequest};
+use warden_runtime::backfill::{backfill, backfill_watched, BackfillRequest};
 use warden_runtime::baseline_source::BaselineSource;
 use warden_runtime::core::baseline::Baseline;
 use warden_runtime::core::registry::RegistryError;
@@ -79,10 +79,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn govern_all(args: RunArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
     let config = sdk_config().await?;
     let baseline = BaselineSource::from_env(args.baseline.clone()).load(&config).await?;
-    if !args.accounts.is_empty() {
+    if !args.accounts.is_empty() || args.organization {
         return accounts::govern_accounts(args, &config, &baseline, dry_run).await;
     }
-    let report = pass(&args, &config, &baseline, dry_run).await.context("can't list the repositories")?;
+    let report = pass(&args, &config, &baseline, dry_run, true).await.context("can't list the repositories")?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OutputFormat::Table => output::print_colored(&output::report_table(&report))?,
@@ -99,12 +99,13 @@ async fn govern_all(args: RunArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
     Ok(exit_code(report.summary.verdict()))
 }
 
-/// One pass over the registry `config` reaches, as `args` ask, with progress on standard error.
+/// One pass over the registry `config` reaches, as `args` ask, with progress on standard error if `show_progress`.
 pub(crate) async fn pass(
     args: &RunArgs,
     config: &SdkConfig,
     baseline: &Baseline,
     dry_run: bool,
+    show_progress: bool,
 ) -> Result<Report, RegistryError> {
     let registry = match args.tags_from {
         TagsFrom::ListTags => EcrRegistry::new(config),
@@ -117,6 +118,9 @@ pub(crate) async fn pass(
         lifecycle_impact: args.lifecycle_impact,
         ..Default::default()
     };
+    if !show_progress {
+        return backfill(&registry, baseline, &request).await;
+    }
     let watch = progress::Watch::new(args.output == OutputFormat::Json);
     let report = backfill_watched(&registry, baseline, &request, &watch).await;
     watch.finish();

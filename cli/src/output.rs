@@ -8,7 +8,7 @@ use anstyle::{AnsiColor, Style};
 use clap::ValueEnum;
 
 use warden_runtime::core::controls::{Explanation, ALL};
-use warden_runtime::core::report::{Outcome, RegistryReport, Report, RepositoryReport, Status};
+use warden_runtime::core::report::{Outcome, RegistryReport, Report, RepositoryReport, Status, Summary};
 use warden_runtime::handle::Handled;
 
 /// How results are printed.
@@ -60,17 +60,23 @@ pub(crate) fn report_table(report: &Report) -> String {
             let _ = writeln!(out, "{line}");
         }
     }
-    let s = &report.summary;
-    let counts: Vec<String> = s.outcomes.iter().map(|(o, n)| format!("{n} {}", outcome_name(*o))).collect();
     let _ = writeln!(
         out,
-        "\n{} {} ({}); {}",
-        s.repositories,
-        if s.repositories == 1 { "repository" } else { "repositories" },
-        counts.join(", "),
+        "\n{}; {}",
+        summary_counts(&report.summary),
         if report.dry_run { "plan only, nothing changed" } else { "changes applied" }
     );
     out
+}
+
+/// `3 repositories (2 compliant, 1 fixed)`.
+pub(crate) fn summary_counts(summary: &Summary) -> String {
+    let counts: Vec<String> = summary.outcomes.iter().map(|(o, n)| format!("{n} {}", outcome_name(*o))).collect();
+    let noun = if summary.repositories == 1 { "repository" } else { "repositories" };
+    match counts.is_empty() {
+        true => format!("{} {noun}", summary.repositories),
+        false => format!("{} {noun} ({})", summary.repositories, counts.join(", ")),
+    }
 }
 
 /// Prints `text` on standard output, without its colours when that isn't a terminal or `NO_COLOR` is set.
