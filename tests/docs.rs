@@ -447,7 +447,10 @@ fn the_baseline_reference_lists_every_key_of_the_schema() {
         .into_iter()
         .map(|p| match (p.strip_prefix("defaults."), p.strip_prefix("rules[].")) {
             (Some(setting), _) => setting.to_string(),
-            (_, Some(setting)) if setting != "match" => setting.to_string(),
+            // A rule's own keys (which repositories and accounts it applies to) are not settings.
+            (_, Some(setting)) if !["match", "accounts", "organizational_units"].contains(&setting) => {
+                setting.to_string()
+            }
             _ => p,
         })
         .collect();

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use futures::stream::{self, StreamExt};
+use warden_runtime::account_baseline::{narrow, AccountBaselines, InAccount};
 use warden_runtime::aws::member::{caller_account, own_config, Members, DEFAULT_MEMBER_ROLE};
 use warden_runtime::aws::organization::Organization;
 use warden_runtime::aws::securityhub::SecurityHub;
@@ -20,22 +21,41 @@ use warden_runtime::security_hub::export;
 use crate::args::{OutputFormat, RunArgs};
 use crate::output;
 
-/// One registry's result: its report, or why it couldn't be governed.
+/// One registry's result: its report, why it couldn't be governed, or why it was left alone.
 struct RegistryRun {
     account: String,
     region: String,
-    outcome: Result<Report, String>,
+    outcome: Outcome,
+}
+
+/// What became of one registry.
+enum Outcome {
+    /// Governed: the report.
+    Governed(Report),
+    /// Not governed: the error.
+    Failed(String),
+    /// Left alone on purpose: the baseline leaves its account alone.
+    Skipped(String),
 }
 
 impl RegistryRun {
-    /// As JSON: `account`, `region`, and `report` or `error`.
+    /// As JSON: `account`, `region`, and `report`, `error` or `skipped`.
     fn json(&self) -> serde_json::Value {
         let mut value = serde_json::json!({ "account": self.account, "region": self.region });
         match &self.outcome {
-            Ok(report) => value["report"] = serde_json::json!(report),
-            Err(error) => value["error"] = serde_json::json!(error),
+            Outcome::Governed(report) => value["report"] = serde_json::json!(report),
+            Outcome::Failed(error) => value["error"] = serde_json::json!(error),
+            Outcome::Skipped(reason) => value["skipped"] = serde_json::json!(reason),
         }
         value
+    }
+
+    fn verdict(&self) -> Verdict {
+        match &self.outcome {
+            Outcome::Governed(report) => report.summary.verdict(),
+            Outcome::Failed(_) => Verdict::Failed,
+            Outcome::Skipped(_) => Verdict::Clean,
+        }
     }
 }
 
@@ -52,8 +72,9 @@ impl AccountTotal {
         for run in runs {
             total.registries += 1;
             match &run.outcome {
-                Ok(report) => total.summary.add(&report.summary),
-                Err(_) => total.failed += 1,
+                Outcome::Governed(report) => total.summary.add(&report.summary),
+                Outcome::Failed(_) => total.failed += 1,
+                Outcome::Skipped(_) => {}
             }
         }
         total
@@ -84,6 +105,7 @@ pub(crate) async fn govern_accounts(
     args: RunArgs,
     base: &SdkConfig,
     baseline: &Baseline,
+    accounts: &AccountBaselines,
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
     let home = caller_account(base).await.map_err(anyhow::Error::msg)?;
@@ -92,26 +114,44 @@ pub(crate) async fn govern_accounts(
         (true, Some(region)) => vec![region.to_string()],
         (true, None) => anyhow::bail!("no region is configured: set AWS_REGION or give --regions"),
     };
-    let accounts = match args.organization {
+    let listed = match args.organization {
         true => Organization::new(base).active_accounts().await.map_err(anyhow::Error::msg)?,
         false => args.accounts.clone(),
     };
     let members = Members::new(base, args.role_name.as_deref().unwrap_or(DEFAULT_MEMBER_ROLE))
         .with_external_id(args.external_id.clone());
     let registries: Vec<(String, String)> =
-        accounts.iter().flat_map(|a| regions.iter().map(move |r| (a.clone(), r.clone()))).collect();
+        listed.iter().flat_map(|a| regions.iter().map(move |r| (a.clone(), r.clone()))).collect();
     let (args, members, home) = (&args, &members, &home);
     let runs: Vec<RegistryRun> = stream::iter(registries)
         .map(|(account, region)| async move {
-            let config = match &account == home {
-                true => Ok(own_config(base, &region)),
-                false => members.config(&account, &region).await.map_err(|error| error.to_string()),
+            let outcome = match narrow(Some(accounts), baseline, &account).await {
+                Ok(InAccount::Excluded(reason)) => Outcome::Skipped(reason),
+                Err(error) => Outcome::Failed(error),
+                Ok(narrowed) => {
+                    let narrowed = match narrowed {
+                        InAccount::Narrowed(baseline) => Some(baseline),
+                        InAccount::AsIs | InAccount::Excluded(_) => None,
+                    };
+                    let baseline = narrowed.as_deref().unwrap_or(baseline);
+                    let config = match &account == home {
+                        true => Ok(own_config(base, &region)),
+                        false => members.config(&account, &region).await.map_err(|error| error.to_string()),
+                    };
+                    match config {
+                        Ok(config) => govern_one(args, &config, baseline, dry_run)
+                            .await
+                            .map_or_else(Outcome::Failed, Outcome::Governed),
+                        Err(error) => Outcome::Failed(error),
+                    }
+                }
             };
-            let outcome = match config {
-                Ok(config) => govern_one(args, &config, baseline, dry_run).await,
-                Err(error) => Err(error),
+            let said = match &outcome {
+                Outcome::Governed(_) => "done",
+                Outcome::Failed(_) => "failed",
+                Outcome::Skipped(_) => "skipped",
             };
-            eprintln!("{account} {region}: {}", if outcome.is_ok() { "done" } else { "failed" });
+            eprintln!("{account} {region}: {said}");
             RegistryRun { account, region, outcome }
         })
         .buffered(REGISTRIES_AT_ONCE)
@@ -122,7 +162,7 @@ pub(crate) async fn govern_accounts(
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&json(&runs, &by_account))?),
         OutputFormat::Table => output::print_colored(&table(&runs, &by_account))?,
     }
-    let verdicts = runs.iter().map(|run| run.outcome.as_ref().map_or(Verdict::Failed, |r| r.summary.verdict()));
+    let verdicts = runs.iter().map(RegistryRun::verdict);
     Ok(crate::exit_code(worst(verdicts)))
 }
 
@@ -154,15 +194,18 @@ fn table(runs: &[RegistryRun], by_account: &[(&str, Vec<&RegistryRun>)]) -> Stri
         let _ = writeln!(out, "ACCOUNT {account}\n");
         for run in runs {
             match &run.outcome {
-                Ok(report) if report.repositories.is_empty() && report.registry.is_empty() => {
+                Outcome::Governed(report) if report.repositories.is_empty() && report.registry.is_empty() => {
                     let _ = writeln!(out, "REGION {}: no repositories", run.region);
                 }
-                Ok(report) => {
+                Outcome::Governed(report) => {
                     let _ = writeln!(out, "REGION {}", run.region);
                     out.push_str(&output::report_table(report));
                 }
-                Err(error) => {
+                Outcome::Failed(error) => {
                     let _ = writeln!(out, "REGION {}: error: {error}", run.region);
+                }
+                Outcome::Skipped(reason) => {
+                    let _ = writeln!(out, "REGION {}: skipped: {reason}", run.region);
                 }
             }
             out.push('\n');

@@ -14,6 +14,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{CommandFactory, Parser};
+use warden_runtime::account_baseline::{AccountBaselines, InAccount};
+use warden_runtime::aws::member::caller_account;
 use warden_runtime::aws::securityhub::SecurityHub;
 use warden_runtime::aws::{sdk_config, EcrRegistry, SdkConfig};
 use warden_runtime::backfill::{backfill, backfill_watched, BackfillRequest};
@@ -79,10 +81,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn govern_all(args: RunArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
     let config = sdk_config().await?;
     let baseline = BaselineSource::from_env(args.baseline.clone()).load(&config).await?;
+    let accounts = AccountBaselines::new(&config);
     if !args.accounts.is_empty() || args.organization {
-        return accounts::govern_accounts(args, &config, &baseline, dry_run).await;
+        return accounts::govern_accounts(args, &config, &baseline, &accounts, dry_run).await;
     }
-    let report = pass(&args, &config, &baseline, dry_run, true).await.context("can't list the repositories")?;
+    // A baseline naming accounts applies as it does in the caller's account.
+    let narrowed = match baseline.names_accounts() {
+        false => None,
+        true => {
+            let account = caller_account(&config).await.map_err(anyhow::Error::msg)?;
+            match accounts.in_account(&baseline, &account).await.map_err(anyhow::Error::msg)? {
+                InAccount::Excluded(reason) => {
+                    eprintln!("nothing to do: {reason}");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                InAccount::Narrowed(narrowed) => Some(narrowed),
+                InAccount::AsIs => None,
+            }
+        }
+    };
+    let baseline = narrowed.as_deref().unwrap_or(&baseline);
+    let report = pass(&args, &config, baseline, dry_run, true).await.context("can't list the repositories")?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OutputFormat::Table => output::print_colored(&output::report_table(&report))?,

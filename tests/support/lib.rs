@@ -141,6 +141,26 @@ impl Moto {
         accounts
     }
 
+    /// An AWS Organizations client of the tests' account (the organization's management account).
+    pub async fn organizations(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::new(&self.sdk_config().await)
+    }
+
+    /// A new organizational unit named `name` under the organization's root, holding `accounts` (moved there from
+    /// the root): its ID.
+    pub async fn organizational_unit(&self, name: &str, accounts: &[&str]) -> String {
+        let organizations = self.organizations().await;
+        let roots = organizations.list_roots().send().await.expect("roots");
+        let root = roots.roots()[0].id().expect("a root ID").to_string();
+        let unit = organizations.create_organizational_unit().parent_id(&root).name(name).send().await.expect("an OU");
+        let unit = unit.organizational_unit().and_then(|u| u.id()).expect("its ID").to_string();
+        for account in accounts {
+            let moved = organizations.move_account().account_id(*account).source_parent_id(&root);
+            moved.destination_parent_id(&unit).send().await.expect("move the account");
+        }
+        unit
+    }
+
     /// An IAM client.
     pub async fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.sdk_config().await)

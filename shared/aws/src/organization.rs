@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_organizations::error::ProvideErrorMetadata;
-use aws_sdk_organizations::types::{AccountState, AccountStatus};
+use aws_sdk_organizations::types::{AccountState, AccountStatus, ParentType};
 use aws_sdk_organizations::Client;
 use tokio::sync::Mutex;
 
@@ -20,6 +20,9 @@ use crate::SdkConfig;
 
 /// How long an answer about an account is kept.
 pub const KEPT_FOR: Duration = Duration::from_secs(15 * 60);
+
+/// The most parents followed up from an account: well past the depth Organizations lets OUs nest to.
+const MAX_DEPTH: usize = 16;
 
 /// Accounts asked for per ListAccounts page: the most the API allows.
 const LIST_PAGE_SIZE: i32 = 20;
@@ -37,12 +40,17 @@ pub enum Membership {
 pub struct Organization {
     client: Client,
     known: Mutex<HashMap<String, (Membership, Instant)>>,
+    placed: Mutex<HashMap<String, (Vec<String>, Instant)>>,
 }
 
 impl Organization {
     /// Asks AWS Organizations with the caller's credentials in `config`.
     pub fn new(config: &SdkConfig) -> Self {
-        Self { client: counted_client!(aws_sdk_organizations, config), known: Mutex::new(HashMap::new()) }
+        Self {
+            client: counted_client!(aws_sdk_organizations, config),
+            known: Mutex::new(HashMap::new()),
+            placed: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Whether `account` is an active member of the caller's organization. An error is a failed question (no
@@ -90,6 +98,38 @@ impl Organization {
         active.sort_unstable();
         active.dedup();
         Ok(active)
+    }
+
+    /// Every organizational unit above `account` and its root, nearest first: its parent (`ListParents`, which
+    /// names one parent, of type `ORGANIZATIONAL_UNIT` or `ROOT`), the parent's parent, up to the root
+    /// (Organizations API reference, `ListParents`, `Parent`). Remembered like memberships.
+    pub async fn units_above(&self, account: &str) -> Result<Vec<String>, String> {
+        if let Some((units, at)) = self.placed.lock().await.get(account) {
+            if at.elapsed() < KEPT_FOR {
+                return Ok(units.clone());
+            }
+        }
+        let mut units = Vec::new();
+        let mut child = account.to_string();
+        // Organizations limits how deep OUs nest; the bound only guards against an answer that loops.
+        for _ in 0..MAX_DEPTH {
+            let answer = self.client.list_parents().child_id(&child).send().await.map_err(|error| {
+                format!(
+                    "can't tell which organizational units account {account} is in: {} (the caller must be the \
+                     management account or a delegated administrator, with organizations:ListParents)",
+                    crate::errors::message("Organizations", &error)
+                )
+            })?;
+            let Some(parent) = answer.parents().first() else { break };
+            let Some(id) = parent.id() else { break };
+            units.push(id.to_string());
+            if parent.r#type() == Some(&ParentType::Root) {
+                break;
+            }
+            child = id.to_string();
+        }
+        self.placed.lock().await.insert(account.to_string(), (units.clone(), Instant::now()));
+        Ok(units)
     }
 
     async fn ask(&self, account: &str) -> Result<Membership, String> {

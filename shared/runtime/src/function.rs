@@ -23,6 +23,7 @@ use warden_core::baseline::Baseline;
 use warden_core::securityhub::FindingsHub;
 use warden_core::work::WorkQueue;
 
+use crate::account_baseline::AccountBaselines;
 use crate::alerts::Alerts;
 use crate::baseline_source::BaselineSource;
 use crate::event::LoopGuard;
@@ -89,6 +90,7 @@ pub struct Services {
     queue: Option<SqsWorkQueue>,
     security_hub: Option<SecurityHub>,
     organization: Option<OrganizationMode>,
+    accounts: AccountBaselines,
 }
 
 impl Services {
@@ -116,6 +118,7 @@ impl Services {
             queue: work_queue_from_env(config),
             security_hub: security_hub.then(|| SecurityHub::new(config)),
             organization,
+            accounts: AccountBaselines::new(config),
         })
     }
 
@@ -130,6 +133,7 @@ impl Services {
             work_queue: self.queue.as_ref().map(|q| q as &dyn WorkQueue),
             findings_hub: self.security_hub.as_ref().map(|hub| hub as &dyn FindingsHub),
             organization: self.organization.as_ref(),
+            accounts: Some(&self.accounts),
         }
     }
 }

@@ -13,6 +13,7 @@ use warden_core::securityhub::{governance_findings as hub_findings, vulnerabilit
 use warden_core::vulnerabilities::Date;
 use warden_core::work::WorkQueue;
 
+use crate::account_baseline::{narrow, AccountBaselines, InAccount};
 use crate::alerts::{Alerts, Delivery};
 use crate::backfill::{backfill, Accounts, BackfillRequest, DEFAULT_CONCURRENCY};
 use crate::event::{route, ImagePush, LoopGuard, MalformedEvent, RegistryPart, Route, ScanResult};
@@ -20,7 +21,7 @@ use crate::fan_out::accounts::AccountsFanOut;
 use crate::fan_out::{by_registry, fan_out, work, BatchItemFailure, FanOut, FanOutError, QueueMessage, WorkReport};
 use crate::govern::{govern, GovernOptions};
 use crate::image_push::{image_pushed, PushReport};
-use crate::organization::{MemberRegistry, OrganizationMode, Reached};
+use crate::organization::{MemberRegistry, OrganizationMode};
 use crate::registry_scanning::govern_registry_scanning;
 use crate::replication::{govern_new_repository, govern_replication};
 use crate::scan_completed::{scan_completed, ScanReport};
@@ -192,12 +193,22 @@ fn ignored(reason: String) -> Handled {
     Handled::Ignored { reason }
 }
 
+/// The account and region an event about a repository or the registry names.
+fn origin_of(route: &Route) -> Option<&Origin> {
+    match route {
+        Route::Govern { origin, .. } | Route::GovernRegistry { origin, .. } => Some(origin),
+        Route::ImagePushed(push) => Some(&push.origin),
+        Route::ScanCompleted(scan) => Some(&scan.origin),
+        Route::Backfill(_) | Route::WorkBatches(_) | Route::Ignore { .. } => None,
+    }
+}
+
 /// The registry an event is handled in.
 enum Target {
     /// The handler's own.
     Here,
-    /// Another account's or region's, in organization mode.
-    Member(Arc<MemberRegistry>),
+    /// Another account's or region's (admitted, not reached yet), in organization mode.
+    Member(Origin),
     /// None: the event is ignored, for this reason.
     Elsewhere(String),
 }
@@ -220,6 +231,8 @@ pub struct Handler<'a> {
     pub findings_hub: Option<&'a dyn FindingsHub>,
     /// Organization mode: the other accounts' and regions' registries, reached through the member role.
     pub organization: Option<&'a OrganizationMode>,
+    /// The baseline as it applies in each account, when it names accounts (see [`crate::account_baseline`]).
+    pub accounts: Option<&'a AccountBaselines>,
 }
 
 impl Handler<'_> {
@@ -269,11 +282,55 @@ impl Handler<'_> {
             }
             return Ok(ignored(format!("this event is for the {function} function")));
         }
-        match self.registry_of(&route).await? {
-            Target::Here => self.dispatch(route, dry_run).await,
-            Target::Elsewhere(reason) => Ok(ignored(reason)),
-            Target::Member(member) => self.on(&member).dispatch(route, dry_run).await,
+        let target = self.registry_of(&route).await?;
+        if let Target::Elsewhere(reason) = target {
+            return Ok(ignored(reason));
         }
+        // The baseline as it applies in the event's account: an account it leaves alone is never reached.
+        let account = match (origin_of(&route), &route) {
+            (Some(origin), _) => Some(origin.account.clone()),
+            (None, Route::Backfill(request)) if request.accounts == Accounts::Own => Some(String::new()),
+            // Other accounts' backfills narrow it per registry, work messages per registry they name.
+            (None, _) => None,
+        };
+        let narrowed = match account {
+            Some(account) => match self.in_account(&account).await? {
+                InAccount::Excluded(reason) => return Ok(ignored(reason)),
+                InAccount::Narrowed(baseline) => Some(baseline),
+                InAccount::AsIs => None,
+            },
+            None => None,
+        };
+        let handler = Handler { baseline: narrowed.as_deref().unwrap_or(self.baseline), ..*self };
+        match target {
+            Target::Member(origin) => handler.on(&*self.member(&origin).await?).dispatch(route, dry_run).await,
+            Target::Here | Target::Elsewhere(_) => handler.dispatch(route, dry_run).await,
+        }
+    }
+
+    /// The baseline as it applies in `account` (empty: this registry's own).
+    async fn in_account(&self, account: &str) -> Result<InAccount, HandleError> {
+        if !self.baseline.names_accounts() {
+            return Ok(InAccount::AsIs);
+        }
+        let account = match account.is_empty() {
+            true => self.home_account().await?,
+            false => account.to_string(),
+        };
+        narrow(self.accounts, self.baseline, &account).await.map_err(HandleError::Member)
+    }
+
+    /// The member registry `origin` names, reached through its role (organization mode).
+    async fn member(&self, origin: &Origin) -> Result<Arc<MemberRegistry>, HandleError> {
+        let organization = self.organization.ok_or(HandleError::NotOrganizationMode)?;
+        organization.reach(origin).await.map_err(HandleError::Member)
+    }
+
+    /// The account of this handler's registry.
+    async fn home_account(&self) -> Result<String, HandleError> {
+        let home = self.registry.home().await.map_err(HandleError::Home)?;
+        home.map(|origin| origin.account)
+            .ok_or_else(|| HandleError::Member("this registry's account is unknown".into()))
     }
 
     /// This handler, working on a member's registry (and its Security Hub).
@@ -379,8 +436,14 @@ impl Handler<'_> {
             let home = self.registry.home().await.map_err(HandleError::Home)?;
             let home = home.ok_or_else(|| HandleError::Member("the function's own account is unknown".into()))?;
             info!(dry_run = request.dry_run, queue = queue.name(), "fanning out across accounts");
-            let fan_out =
-                AccountsFanOut { organization, own: self.registry, home: &home, baseline: self.baseline, queue };
+            let fan_out = AccountsFanOut {
+                organization,
+                own: self.registry,
+                home: &home,
+                baseline: self.baseline,
+                accounts: self.accounts,
+                queue,
+            };
             let report = fan_out.send(&request).await?;
             for failed in report.registries.iter().filter(|r| r.error.is_some()) {
                 error!(account = %failed.account, region = %failed.region, error = ?failed.error, "not sent");
@@ -418,11 +481,27 @@ impl Handler<'_> {
             Some(origin) => self.target_of(origin).await,
             None => Ok(Target::Here),
         };
+        let target = match target {
+            Ok(Target::Elsewhere(reason)) => return WorkReport::refusing(&messages, &reason),
+            Ok(target) => target,
+            Err(error) => return WorkReport::refusing(&messages, &error.to_string()),
+        };
+        // The baseline as it applies in their account: messages for an account it leaves alone are taken and
+        // ignored, and that account is never reached.
+        let account = origin.as_ref().map(|origin| origin.account.as_str()).unwrap_or_default();
+        let narrowed = match self.in_account(account).await {
+            Ok(InAccount::Excluded(reason)) => return WorkReport::ignoring(&messages, &reason),
+            Ok(InAccount::Narrowed(baseline)) => Some(baseline),
+            Ok(InAccount::AsIs) => None,
+            Err(error) => return WorkReport::refusing(&messages, &error.to_string()),
+        };
+        let handler = Handler { baseline: narrowed.as_deref().unwrap_or(self.baseline), ..*self };
         match target {
-            Ok(Target::Here) => self.work_here(&messages, dry_run).await,
-            Ok(Target::Member(member)) => self.on(&member).work_here(&messages, dry_run).await,
-            Ok(Target::Elsewhere(reason)) => WorkReport::refusing(&messages, &reason),
-            Err(error) => WorkReport::refusing(&messages, &error.to_string()),
+            Target::Member(origin) => match self.member(&origin).await {
+                Ok(member) => handler.on(&member).work_here(&messages, dry_run).await,
+                Err(error) => WorkReport::refusing(&messages, &error.to_string()),
+            },
+            Target::Here | Target::Elsewhere(_) => handler.work_here(&messages, dry_run).await,
         }
     }
 
@@ -444,12 +523,10 @@ impl Handler<'_> {
     /// (finding out the account costs one STS call per process, none in Lambda). In organization mode, any
     /// active account of the organization, through its member role, in any region.
     async fn registry_of(&self, route: &Route) -> Result<Target, HandleError> {
-        match route {
-            Route::Govern { origin, .. } | Route::GovernRegistry { origin, .. } => self.target_of(origin).await,
-            Route::ImagePushed(push) => self.target_of(&push.origin).await,
-            Route::ScanCompleted(scan) => self.target_of(&scan.origin).await,
+        match origin_of(route) {
+            Some(origin) => self.target_of(origin).await,
             // A backfill names its registries itself; work messages each name theirs (see `work_in`).
-            Route::Backfill(_) | Route::WorkBatches(_) | Route::Ignore { .. } => Ok(Target::Here),
+            None => Ok(Target::Here),
         }
     }
 
@@ -460,9 +537,9 @@ impl Handler<'_> {
             return Ok(Target::Here);
         }
         if let Some(organization) = self.organization {
-            return match organization.reach(origin, &home).await.map_err(HandleError::Member)? {
-                Reached::Member(member) => Ok(Target::Member(member)),
-                Reached::Outside(reason) => Ok(Target::Elsewhere(reason)),
+            return match organization.admit(origin, &home).await.map_err(HandleError::Member)? {
+                None => Ok(Target::Member(origin.clone())),
+                Some(reason) => Ok(Target::Elsewhere(reason)),
             };
         }
         Ok(Target::Elsewhere(format!(

@@ -10,6 +10,7 @@
 //!
 //! [`function::serve`] is the whole `main` of a Lambda function. The crate also loads the baseline ([`baseline_source`]) and sets up logging ([`logging`]) and delivers alerts ([`alerts`]).
 
+pub mod account_baseline;
 pub mod alerts;
 pub mod backfill;
 pub mod baseline_source;

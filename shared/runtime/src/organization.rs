@@ -38,14 +38,6 @@ pub struct MemberRegistry {
     pub security_hub: Option<SecurityHub>,
 }
 
-/// Where an event's registry is.
-pub enum Reached {
-    /// Another registry than the function's own, reached.
-    Member(Arc<MemberRegistry>),
-    /// Not governed here, and why.
-    Outside(String),
-}
-
 /// Every registry of the organization, reached on demand.
 pub struct OrganizationMode {
     members: Members,
@@ -89,26 +81,34 @@ impl OrganizationMode {
         self.organization.active_accounts().await
     }
 
-    /// The registry `origin` names, seen from `home` (the function's own account and region, which the caller
-    /// handles itself). An error is a failed question or a refused role: the event should be tried again.
-    pub async fn reach(&self, origin: &Origin, home: &Origin) -> Result<Reached, String> {
+    /// Whether the registry `origin` names may be governed from `home` (the function's own account and region,
+    /// which the caller handles itself): `Some(reason)` when it may not. An account other than `home`'s must be an
+    /// active member of the organization. An error is a failed question: the event should be tried again.
+    pub async fn admit(&self, origin: &Origin, home: &Origin) -> Result<Option<String>, String> {
         // What an event names becomes a role ARN and an endpoint's host name: only well-formed IDs and regions.
         if !is_account_id(&origin.account) || !is_region_name(&origin.region) {
             let (account, region) = (shown(&origin.account, 40), shown(&origin.region, 40));
-            return Ok(Reached::Outside(format!(
+            return Ok(Some(format!(
                 "the event names account {account:?} in region {region:?}, which are not an account ID and a region"
             )));
         }
-        if let Some(member) = self.reached.lock().await.get(origin) {
-            return Ok(Reached::Member(member.clone()));
+        if origin.account == home.account || self.reached.lock().await.contains_key(origin) {
+            return Ok(None);
         }
-        if origin.account != home.account {
-            if let Membership::Outside(reason) = self.organization.membership(&origin.account).await? {
-                return Ok(Reached::Outside(format!(
-                    "the event concerns account {} in {}: {reason}; only the organization's accounts are governed",
-                    origin.account, origin.region
-                )));
-            }
+        Ok(match self.organization.membership(&origin.account).await? {
+            Membership::Member => None,
+            Membership::Outside(reason) => Some(format!(
+                "the event concerns account {} in {}: {reason}; only the organization's accounts are governed",
+                origin.account, origin.region
+            )),
+        })
+    }
+
+    /// The registry `origin` names (admitted by [`OrganizationMode::admit`]), through the member role there. An
+    /// error is a refused role: the event should be tried again.
+    pub async fn reach(&self, origin: &Origin) -> Result<Arc<MemberRegistry>, String> {
+        if let Some(member) = self.reached.lock().await.get(origin) {
+            return Ok(member.clone());
         }
         let config = self.members.config(&origin.account, &origin.region).await.map_err(|error| error.to_string())?;
         let registry = match self.tags_in_bulk {
@@ -119,7 +119,7 @@ impl OrganizationMode {
         let security_hub = self.security_hub.then(|| SecurityHub::new(&config));
         let member = Arc::new(MemberRegistry { registry, security_hub });
         self.reached.lock().await.insert(origin.clone(), member.clone());
-        Ok(Reached::Member(member))
+        Ok(member)
     }
 }
 

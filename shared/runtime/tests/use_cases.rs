@@ -544,7 +544,17 @@ fn handler_for<'a>(
     guard: &'a LoopGuard,
     alerts: &'a Alerts,
 ) -> Handler<'a> {
-    Handler { purpose, registry, baseline, guard, alerts, work_queue: None, findings_hub: None, organization: None }
+    Handler {
+        purpose,
+        registry,
+        baseline,
+        guard,
+        alerts,
+        work_queue: None,
+        findings_hub: None,
+        organization: None,
+        accounts: None,
+    }
 }
 
 /// A work queue that keeps what it is sent.

@@ -5,6 +5,7 @@
 //! every `[[rules]]` entry whose `match` glob matches the name, in order. Everything is checked when the
 //! file is loaded, and every problem is reported with the key it concerns.
 
+mod accounts;
 mod locate;
 mod model;
 mod scan_scopes;
@@ -22,7 +23,8 @@ pub use crate::image_tags::ImageTagSettings;
 pub use crate::mode::Mode;
 pub use crate::section::{Position, Problem};
 pub use crate::vulnerabilities::{VulnerabilitySettings, MAX_LISTED};
-pub use model::{AlertsFile, BaselineFile, ReplicationFile, ReplicationTargetFile};
+pub use accounts::{is_unit_id, AccountSet, Placement};
+pub use model::{AlertsFile, BaselineFile, OrganizationFile, ReplicationFile, ReplicationTargetFile};
 
 use crate::glob::NameGlob;
 use crate::limits;
@@ -88,6 +90,8 @@ pub struct Exemptions {
     pub tag_value: String,
     /// Exempt repository-name globs.
     pub repositories: Vec<NameGlob>,
+    /// Exempt accounts (organization mode).
+    pub accounts: Vec<String>,
 }
 
 /// Where alerts go, as the baseline says (the environment may override each).
@@ -110,8 +114,12 @@ pub struct Baseline {
     pub alerts: AlertTargets,
     /// Which repositories the registry replicates, and where.
     pub replication: ReplicationSettings,
+    /// The accounts governed (`[organization]`); empty: every account.
+    pub governed: AccountSet,
     defaults: Resolved,
     rules: Vec<Rule>,
+    /// The account this baseline was narrowed to ([`Baseline::in_account`]), whose rules apply.
+    placement: Option<Placement>,
     /// The registry scanning filter of each glob that sets scanning (`**` for the defaults).
     scan_scopes: BTreeMap<String, ScanScope>,
     /// Whether every `enforce` is lowered to `audit` ([`Baseline::audit_only`]).
@@ -171,7 +179,17 @@ impl Baseline {
             tag_key: mine.tag_key.or(base.tag_key).unwrap_or_default(),
             tag_value: mine.tag_value.or(base.tag_value).unwrap_or_default(),
             repositories: mine.repositories.or(base.repositories).unwrap_or_default(),
+            accounts: mine.accounts.or(base.accounts).unwrap_or_default(),
         };
+        let exempt_accounts = AccountSet { accounts: exemptions.accounts.clone(), ..AccountSet::default() };
+        problems.extend(exempt_accounts.problems("exemptions"));
+        let organization = file.organization.clone().unwrap_or_default();
+        let governed =
+            AccountSet { accounts: organization.accounts, organizational_units: organization.organizational_units };
+        problems.extend(governed.problems("organization"));
+        for (index, rule) in file.rules.iter().enumerate() {
+            problems.extend(AccountSet::from(rule).problems(&format!("rules[{index}]")));
+        }
         if let Some(problem) = limits::tag_key_problem(&exemptions.tag_key) {
             problems.push(Problem::new("exemptions.tag_key", problem));
         }
@@ -197,10 +215,54 @@ impl Baseline {
         problems.extend(scope_problems);
         if problems.is_empty() {
             let rules = file.rules.clone();
-            Ok(Self { exemptions, alerts, replication, defaults, rules, scan_scopes, audit_only: false })
+            Ok(Self {
+                exemptions,
+                alerts,
+                replication,
+                governed,
+                defaults,
+                rules,
+                placement: None,
+                scan_scopes,
+                audit_only: false,
+            })
         } else {
             Err(problems)
         }
+    }
+
+    /// Whether anything in the baseline depends on the account (`[organization]`, exempt accounts, rules naming
+    /// accounts or organizational units): then repositories are governed through [`Baseline::in_account`].
+    pub fn names_accounts(&self) -> bool {
+        !self.governed.is_empty()
+            || !self.exemptions.accounts.is_empty()
+            || self.rules.iter().any(|rule| !AccountSet::from(rule).is_empty())
+    }
+
+    /// Whether the baseline names organizational units: an account's [`Placement`] must then list those above it.
+    pub fn names_organizational_units(&self) -> bool {
+        !self.governed.organizational_units.is_empty() || self.rules.iter().any(|r| !r.organizational_units.is_empty())
+    }
+
+    /// Why the account `placement` describes is not governed, if it isn't: exempt, or not among `[organization]`'s.
+    pub fn account_exclusion(&self, placement: &Placement) -> Option<String> {
+        let account = &placement.account;
+        if self.exemptions.accounts.contains(account) {
+            return Some(format!("account {account} is exempt (the baseline's exemptions.accounts)"));
+        }
+        if !self.governed.is_empty() && !self.governed.contains(placement) {
+            return Some(format!("account {account} is not among the baseline's accounts ([organization])"));
+        }
+        None
+    }
+
+    /// This baseline as it applies in the account `placement` describes: its rules naming other accounts or
+    /// organizational units left out (their scanning scopes too).
+    pub fn in_account(&self, placement: Placement) -> Baseline {
+        let rules: Vec<Rule> =
+            self.rules.iter().filter(|rule| accounts::applies_in(rule, &placement)).cloned().collect();
+        let (scan_scopes, _) = scan_scopes::scan_scopes(&self.defaults, &rules, &self.exemptions.repositories);
+        Baseline { scan_scopes, placement: Some(placement), ..self.clone() }
     }
 
     /// Why the repository is exempt, if it is (by tag or by name).
@@ -226,6 +288,21 @@ impl Baseline {
         let mut problems = Vec::new();
         let mut scope = scan_scopes::EVERY_REPOSITORY;
         for (index, rule) in self.rules.iter().enumerate() {
+            let applies = match &self.placement {
+                Some(placement) => accounts::applies_in(rule, placement),
+                None if AccountSet::from(rule).is_empty() => true,
+                None => {
+                    // Governing without knowing the account would quietly drop the rule: refuse instead.
+                    problems.push(Problem::new(
+                        format!("rules[{index}]"),
+                        format!("the rule names accounts, and the account of `{name}` isn't known"),
+                    ));
+                    continue;
+                }
+            };
+            if !applies {
+                continue;
+            }
             if let Some(glob) = rule.matches.as_slice().iter().find(|glob| glob.matches(name)) {
                 if let Err(mut p) = resolved.apply(&rule.overrides(), &format!("rules[{index}]")) {
                     problems.append(&mut p);
@@ -278,6 +355,9 @@ fn rule_pair_problems(defaults: &Resolved, rules: &[Rule]) -> Vec<Problem> {
     }
     for (i, first) in rules.iter().enumerate() {
         for (j, second) in rules.iter().enumerate().skip(i + 1) {
+            if in_different_accounts(first, second) {
+                continue;
+            }
             let at = format!("rules[{j}]");
             let mut both = alone[i].0.clone();
             if both.apply(&second.overrides(), &at).is_err() {
@@ -300,6 +380,13 @@ fn rule_pair_problems(defaults: &Resolved, rules: &[Rule]) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// Whether two rules can never apply in one account: both name only accounts, and none in common (organizational
+/// units may hold any account, so a rule naming one may meet any other).
+fn in_different_accounts(first: &Rule, second: &Rule) -> bool {
+    let only_accounts = |rule: &Rule| !rule.accounts.is_empty() && rule.organizational_units.is_empty();
+    only_accounts(first) && only_accounts(second) && !first.accounts.iter().any(|a| second.accounts.contains(a))
 }
 
 /// The `[replication]` section, checked; problems are added to `problems`.

@@ -29,6 +29,21 @@ pub struct BaselineFile {
     pub alerts: Option<AlertsFile>,
     /// Which repositories the registry replicates, and where.
     pub replication: Option<ReplicationFile>,
+    /// Organization mode: which accounts are governed.
+    pub organization: Option<OrganizationFile>,
+}
+
+/// The `[organization]` section: the accounts governed, by ID or by organizational unit (or root). Neither: every
+/// account of the organization.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationFile {
+    /// Account IDs governed.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// Organizational unit and root IDs (`ou-...`, `r-...`) whose accounts are governed, at any depth.
+    #[serde(default)]
+    pub organizational_units: Vec<String>,
 }
 
 /// The `[replication]` section: registry-level, so it is not part of `defaults` or `rules`.
@@ -78,4 +93,6 @@ pub struct ExemptionsFile {
     pub tag_value: Option<String>,
     /// Repository-name globs that are exempt.
     pub repositories: Option<Vec<NameGlob>>,
+    /// Accounts left alone entirely (organization mode).
+    pub accounts: Option<Vec<String>>,
 }

@@ -337,7 +337,7 @@ fn a_json_baseline_may_name_its_schema_and_the_schema_is_strict() {
     assert_eq!(schema["additionalProperties"], false, "unknown keys are errors, as when loading");
     let mut sections: Vec<&String> = schema["properties"].as_object().expect("properties").keys().collect();
     sections.sort();
-    assert_eq!(sections, ["$schema", "alerts", "defaults", "exemptions", "replication", "rules"]);
+    assert_eq!(sections, ["$schema", "alerts", "defaults", "exemptions", "organization", "replication", "rules"]);
 }
 
 #[test]
@@ -500,4 +500,88 @@ fn a_glob_ecr_cannot_express_as_a_scanning_filter_is_refused_where_it_would_be_u
     assert!(err.to_string().contains("rules[0].match: glob"), "{err}");
     let via_repository = text.replace("mode = \"enforce\"", "via = \"repository\"");
     assert!(Baseline::parse("t.toml", &via_repository).is_ok(), "not used: not a problem");
+}
+
+fn placed(account: &str, units: &[&str]) -> Placement {
+    Placement { account: account.into(), organizational_units: units.iter().map(|u| u.to_string()).collect() }
+}
+
+/// Rules naming accounts or organizational units apply only there; the others everywhere. Governing without
+/// knowing the account is refused rather than quietly dropping the rule.
+#[test]
+fn rules_may_be_limited_to_accounts_and_organizational_units() {
+    let b = parse(
+        r#"
+[[rules]]
+match = "**"
+accounts = ["111111111111"]
+tag_mutability = { mode = "audit" }
+
+[[rules]]
+match = "team/**"
+organizational_units = ["ou-ab12-cd34ef56"]
+tags = { mode = "off" }
+"#,
+    );
+    assert!(b.names_accounts() && b.names_organizational_units());
+    let first = b.in_account(placed("111111111111", &["r-ab12"])).resolve("team/api").expect("resolves");
+    assert_eq!((first.tag_mutability.mode, first.tags.mode), (Mode::Audit, Mode::Enforce));
+    let under_unit = b.in_account(placed("222222222222", &["ou-ab12-cd34ef56", "r-ab12"]));
+    let second = under_unit.resolve("team/api").expect("resolves");
+    assert_eq!((second.tag_mutability.mode, second.tags.mode), (Mode::Enforce, Mode::Off));
+    assert_eq!(under_unit.resolve("other/api").expect("resolves").tags.mode, Mode::Enforce, "glob still matters");
+    let unknown = b.resolve("team/api").expect_err("the account is needed");
+    assert!(
+        unknown[0].to_string().contains("names accounts, and the account of `team/api` isn't known"),
+        "{unknown:?}"
+    );
+    assert!(!parse("").names_accounts(), "the built-in baseline is the same everywhere");
+}
+
+#[test]
+fn accounts_can_be_exempt_or_outside_the_baseline() {
+    let b = parse(
+        "[organization]\naccounts = [\"111111111111\"]\norganizational_units = [\"ou-ab12-cd34ef56\"]\n\n\
+         [exemptions]\naccounts = [\"333333333333\"]\n",
+    );
+    assert_eq!(b.account_exclusion(&placed("111111111111", &[])), None);
+    assert_eq!(b.account_exclusion(&placed("222222222222", &["ou-ab12-cd34ef56"])), None, "under the unit");
+    let outside = b.account_exclusion(&placed("444444444444", &["r-ab12"])).expect("not governed");
+    assert!(outside.contains("444444444444 is not among the baseline's accounts"), "{outside}");
+    let exempt = b.account_exclusion(&placed("333333333333", &["ou-ab12-cd34ef56"])).expect("exempt");
+    assert!(exempt.contains("333333333333 is exempt"), "{exempt}");
+    let everyone = parse("[exemptions]\naccounts = [\"333333333333\"]\n");
+    assert_eq!(everyone.account_exclusion(&placed("444444444444", &[])), None, "no [organization]: every account");
+}
+
+#[test]
+fn account_and_unit_ids_are_checked() {
+    let found = problems(
+        "b.toml",
+        "[organization]\naccounts = [\"12345\"]\n\n[exemptions]\naccounts = [\"abc\"]\n\n\
+         [[rules]]\nmatch = \"**\"\norganizational_units = [\"ou-1\"]\n",
+    );
+    assert!(found.iter().any(|p| p.contains("organization.accounts") && p.contains("`12345`")), "{found:?}");
+    assert!(found.iter().any(|p| p.contains("exemptions.accounts") && p.contains("`abc`")), "{found:?}");
+    assert!(found.iter().any(|p| p.contains("rules[0].organizational_units") && p.contains("`ou-1`")), "{found:?}");
+}
+
+/// Two rules for different accounts may set what would contradict in one account (a key for one, AES256 for
+/// the other): they never meet.
+#[test]
+fn rules_for_different_accounts_never_contradict_each_other() {
+    let text = r#"
+[[rules]]
+match = "**"
+accounts = ["111111111111"]
+encryption = { type = "AES256" }
+
+[[rules]]
+match = "**"
+accounts = ["222222222222"]
+encryption = { type = "KMS", kms_keys = ["arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"] }
+"#;
+    let b = parse(text);
+    let second = b.in_account(placed("222222222222", &[])).resolve("app").expect("resolves");
+    assert_eq!(second.encryption.kind, EncryptionType::Kms);
 }

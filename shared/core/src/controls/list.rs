@@ -33,6 +33,12 @@ macro_rules! sections {
             /// Repository-name globs (one string or a list); the rule applies where any matches.
             #[serde(rename = "match")]
             pub matches: OneOrMany<NameGlob>,
+            /// Only in these accounts (12-digit IDs); with `organizational_units`, in either. Neither: every account.
+            #[serde(default)]
+            pub accounts: Vec<String>,
+            /// Only in accounts under these organizational units or roots (`ou-...`, `r-...`), at any depth.
+            #[serde(default)]
+            pub organizational_units: Vec<String>,
             $( $(#[$doc])* pub $key: Option<<$settings as Section>::Layer>, )*
         }
 

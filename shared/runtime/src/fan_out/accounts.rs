@@ -13,8 +13,9 @@ use warden_core::report::RegistryReport;
 use warden_core::work::WorkQueue;
 
 use super::{fan_out, FanOut, FanOutError};
+use crate::account_baseline::{narrow, AccountBaselines, InAccount};
 use crate::backfill::{Accounts, BackfillRequest};
-use crate::organization::{OrganizationMode, Reached};
+use crate::organization::OrganizationMode;
 
 /// Registries listed at once: each account and region has its own API rates, so listing them side by side costs
 /// none of them more.
@@ -37,6 +38,9 @@ pub struct RegistryFanOut {
     /// Why nothing (or not everything) was sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why nothing was sent on purpose: the baseline leaves the account alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
 /// Everything an organization-wide fan-out needs.
@@ -49,6 +53,8 @@ pub struct AccountsFanOut<'a> {
     pub home: &'a Origin,
     /// The baseline (for the registry-level controls governed while fanning out).
     pub baseline: &'a Baseline,
+    /// The baseline as it applies in each account.
+    pub accounts: Option<&'a AccountBaselines>,
     /// The work queue.
     pub queue: &'a dyn WorkQueue,
 }
@@ -85,22 +91,46 @@ impl AccountsFanOut<'_> {
         })
     }
 
-    /// One registry's fan-out.
+    /// One registry's fan-out: nothing for an account outside the organization or one the baseline leaves alone
+    /// (neither is reached).
     async fn one(&self, request: &BackfillRequest, origin: Origin) -> RegistryFanOut {
-        let outcome = match &origin == self.home {
-            true => fan_out(self.own, self.baseline, request, self.queue).await,
-            false => match self.organization.reach(&origin, self.home).await {
-                Ok(Reached::Member(member)) => fan_out(&member.registry, self.baseline, request, self.queue).await,
-                Ok(Reached::Outside(reason)) | Err(reason) => Err(FanOutError::Accounts(reason)),
-            },
-        };
         let mut sent = RegistryFanOut {
-            account: origin.account,
-            region: origin.region,
+            account: origin.account.clone(),
+            region: origin.region.clone(),
             repositories: 0,
             messages: 0,
             registry: Vec::new(),
             error: None,
+            skipped: None,
+        };
+        if &origin != self.home {
+            match self.organization.admit(&origin, self.home).await {
+                Ok(None) => {}
+                Ok(Some(reason)) | Err(reason) => {
+                    sent.error = Some(reason);
+                    return sent;
+                }
+            }
+        }
+        let narrowed = match narrow(self.accounts, self.baseline, &origin.account).await {
+            Ok(InAccount::AsIs) => None,
+            Ok(InAccount::Narrowed(baseline)) => Some(baseline),
+            Ok(InAccount::Excluded(reason)) => {
+                sent.skipped = Some(reason);
+                return sent;
+            }
+            Err(error) => {
+                sent.error = Some(error);
+                return sent;
+            }
+        };
+        let baseline = narrowed.as_deref().unwrap_or(self.baseline);
+        let outcome = match &origin == self.home {
+            true => fan_out(self.own, baseline, request, self.queue).await,
+            false => match self.organization.reach(&origin).await {
+                Ok(member) => fan_out(&member.registry, baseline, request, self.queue).await,
+                Err(reason) => Err(FanOutError::Accounts(reason)),
+            },
         };
         match outcome {
             Ok(one) => {

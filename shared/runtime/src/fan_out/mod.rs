@@ -145,6 +145,16 @@ impl WorkReport {
         }
     }
 
+    /// Every one of `messages` taken but not governed, for `reason` (their account is left alone): none delivered
+    /// again.
+    pub fn ignoring(messages: &[QueueMessage], reason: &str) -> Self {
+        Self {
+            refused: messages.iter().map(|m| format!("{}: ignored: {reason}", m.id)).collect(),
+            batch_item_failures: Vec::new(),
+            ..Self::refusing(messages, reason)
+        }
+    }
+
     /// The reports of groups of `messages` as one, failures in message order.
     pub fn merged(messages: &[QueueMessage], parts: Vec<WorkReport>) -> Self {
         let mut merged = Self {

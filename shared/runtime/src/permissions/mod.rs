@@ -24,6 +24,7 @@ pub const REGISTRY_WIDE: &[&str] = &[
     // may not know).
     "organizations:DescribeAccount",
     "organizations:ListAccounts",
+    "organizations:ListParents",
     "tag:GetResources",
 ];
 
@@ -59,11 +60,12 @@ pub(crate) const BASELINE_KEY: &[&str] = &["kms:Decrypt"];
 /// Reading tags 100 repositories a call (`ECR_WARDEN_TAGS_FROM=tagging-api`, backfills only).
 pub(crate) const TAGGING_API: &[&str] = &["tag:GetResources"];
 
-/// Organization mode, in the hub: whether an event's account is in the organization, the member role that
-/// reaches its registry (`ECR_WARDEN_MEMBER_ROLE`), and (the backfill function only, [`LIST_ACCOUNTS`]) the
-/// organization's accounts for an organization-wide backfill.
+/// Organization mode, in the hub: whether an event's account is in the organization, which organizational units
+/// it is in (for a baseline naming them), the member role that reaches its registry (`ECR_WARDEN_MEMBER_ROLE`),
+/// and (the backfill function only, [`LIST_ACCOUNTS`]) the organization's accounts for an organization-wide
+/// backfill.
 pub(crate) const ORGANIZATION: &[&str] =
-    &["organizations:DescribeAccount", "organizations:ListAccounts", "sts:AssumeRole"];
+    &["organizations:DescribeAccount", "organizations:ListAccounts", "organizations:ListParents", "sts:AssumeRole"];
 
 /// Listing the organization's accounts: only a backfill of the whole organization does.
 const LIST_ACCOUNTS: &str = "organizations:ListAccounts";
