@@ -285,6 +285,19 @@ check("the nightly audit covers the organization in organization mode, its own r
       branches[0] == "OrganizationMode" and json.loads(branches[1]) == {"organization": True}
       and branches[2] == {"Ref": "AWS::NoValue"}, str(audit_input))
 
+# Organization mode: the hub's MemberStackParameters output is the StackSet's --parameters (JSON): every member.yaml
+# parameter without a default, each hub function role, nothing member.yaml doesn't take.
+member_template = yaml_parse((template_path.parent / "member.yaml").read_text())
+member_parameters = member_template["Parameters"]
+output = sam["Outputs"]["MemberStackParameters"]
+filled = re.sub(r"\$\{([A-Za-z:]+)(\.Arn)?\}", lambda m: m.group(1), output["Value"]["Fn::Sub"])
+given = {p["ParameterKey"]: p["ParameterValue"] for p in json.loads(filled)}
+check("MemberStackParameters is the StackSet's parameters: every required member.yaml parameter, no unknown one",
+      output.get("Condition") == "OrganizationMode" and set(given) <= set(member_parameters)
+      and {k for k, v in member_parameters.items() if "Default" not in v} <= set(given), str(sorted(given)))
+check("MemberStackParameters names every hub function role",
+      set(given.get("HubFunctionRoleArns", "").split(",")) == {f"{f}Role" for f in functions}, given.get("HubFunctionRoleArns"))
+
 # Organization mode: the default bus takes the members' events from the organization's accounts only.
 bus_policy = resources["OrganizationEventsPolicy"]
 statement = bus_policy["Properties"]["Statement"]

@@ -278,9 +278,13 @@ fn commands(block: &str) -> Vec<(String, i32)> {
 }
 
 /// The local registry the docs' commands run against: three repositories, a failed-events queue holding the
-/// record of an invocation that failed every retry, and a work dead-letter queue holding a batch.
-async fn docs_world() -> (integration_tests::Moto, Vec<(&'static str, String)>) {
+/// record of an invocation that failed every retry, and a work dead-letter queue holding a batch; for the
+/// organization page, an organization too (see [`organization_world`]).
+async fn docs_world(page: &str) -> (integration_tests::Moto, Vec<(&'static str, String)>) {
     let moto = integration_tests::Moto::start();
+    if page == "organization.md" {
+        organization_world(&moto).await;
+    }
     let ecr = moto.ecr().await;
     for name in ["team-a/api", "team-a/web", "legacy/tool"] {
         ecr.create_repository().repository_name(name).send().await.expect("create");
@@ -312,6 +316,63 @@ async fn docs_world() -> (integration_tests::Moto, Vec<(&'static str, String)>) 
         urls.push((variable, url));
     }
     (moto, urls)
+}
+
+/// The organization page's world: the tests' account is the management account and the hub (SAM can't deploy in
+/// moto, so a stand-in stack named `ecr-warden` holds the hub's work queue and the `MemberStackParameters` output,
+/// its value made from `template.yaml`'s own); accounts `team-a` and `team-b` in an OU `workloads`, with
+/// repositories in two regions; `member.yaml` beside the page's files. moto runs StackSets, and unlike AWS also
+/// deploys them to the management account (CloudFormation user guide, "Create CloudFormation StackSets with
+/// service-managed permissions": "CloudFormation doesn't deploy stacks to the management account").
+async fn organization_world(moto: &integration_tests::Moto) {
+    let accounts = moto.organization_of(&["team-a", "team-b"]).await;
+    moto.organizational_unit("workloads", &[accounts[0].as_str(), accounts[1].as_str()]).await;
+    for (account, region, name) in
+        [(0, "us-east-1", "team-a/api"), (0, "eu-west-1", "team-a/web"), (1, "us-east-1", "team-b/api")]
+    {
+        let ecr = moto.ecr_of(&accounts[account], region).await;
+        ecr.create_repository().repository_name(name).send().await.expect("create");
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::fs::copy(workspace.join("member.yaml"), moto.dir().join("member.yaml")).expect("copy member.yaml");
+    let template = std::fs::read_to_string(workspace.join("template.yaml")).expect("template.yaml");
+    let output = template.split("  MemberStackParameters:").nth(1).expect("the hub's MemberStackParameters output");
+    let value = output.lines().find_map(|l| l.trim().strip_prefix("Value: !Sub ")).expect("its value");
+    let organization = moto.organizations().await.describe_organization().send().await.expect("organization");
+    let organization_id = organization.organization().and_then(|o| o.id()).expect("an ID").to_string();
+    let mut filled = value.trim_matches('\'').to_string();
+    while let Some(start) = filled.find("${") {
+        let end = start + filled[start..].find('}').expect("a closed ${...}");
+        let name = &filled[start + 2..end];
+        let account = integration_tests::ACCOUNT;
+        let replacement = match name {
+            "AWS::AccountId" => account.to_string(),
+            "AWS::Region" => integration_tests::REGION.to_string(),
+            "OrganizationId" => organization_id.clone(),
+            "MemberRoleName" => "ecr-warden-member".to_string(),
+            role => format!("arn:aws:iam::{account}:role/ecr-warden-{}", role.trim_end_matches(".Arn")),
+        };
+        filled.replace_range(start..=end, &replacement);
+    }
+    let stand_in = serde_json::json!({
+        "Resources": {"WorkQueue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "ecr-warden-work"}}},
+        "Outputs": {
+            "WorkQueueUrl": {"Value": {"Ref": "WorkQueue"}},
+            "MemberStackParameters": {"Value": filled},
+        },
+    });
+    let venv_aws = std::path::PathBuf::from(std::env::var("CARGO_LAMBDA").expect("CARGO_LAMBDA"))
+        .parent()
+        .expect("the venv's bin")
+        .join("aws");
+    let created = Command::new(venv_aws)
+        .args(["cloudformation", "create-stack", "--stack-name", "ecr-warden", "--template-body"])
+        .arg(stand_in.to_string())
+        .args(["--endpoint-url", &moto.endpoint])
+        .envs(moto.aws_env())
+        .output()
+        .expect("run the AWS CLI");
+    assert!(created.status.success(), "the hub's stand-in stack: {}", String::from_utf8_lossy(&created.stderr));
 }
 
 /// Every command in a `sh` block of the pages in `docs/` runs against a local registry (one per page, the
@@ -366,7 +427,7 @@ async fn every_command_in_the_docs_runs_as_the_page_says() {
         if !blocks.iter().any(|b| b.language == "sh") {
             continue;
         }
-        let (moto, urls) = docs_world().await;
+        let (moto, urls) = docs_world(&name).await;
         for block in &blocks {
             if let Some(file) = &block.file {
                 std::fs::write(moto.dir().join(file), &block.text).expect("write the page's file");

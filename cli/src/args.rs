@@ -174,8 +174,8 @@ pub(crate) struct PolicyArgs {
     /// through SSM only.
     #[arg(long, value_name = "ARN", requires = "policy")]
     pub(crate) baseline_key_arn: Option<String>,
-    /// Organization mode: the member role the functions assume in every account (grants assuming it, and
-    /// organizations:DescribeAccount).
+    /// Organization mode: the member role the functions assume in every account (grants assuming it, and asking
+    /// AWS Organizations about accounts: DescribeAccount, ListParents, and ListAccounts for the backfill).
     #[arg(long, value_name = "NAME", requires = "policy", value_parser = parse_role_name)]
     pub(crate) member_role: Option<String>,
 }

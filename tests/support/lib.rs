@@ -124,14 +124,21 @@ impl Moto {
     /// An organization whose management account is the tests' own, with `members` more accounts (moto makes
     /// up their IDs): the member account IDs, in order.
     pub async fn organization(&self, members: usize) -> Vec<String> {
-        let organizations = aws_sdk_organizations::Client::new(&self.sdk_config().await);
+        let names: Vec<String> = (0..members).map(|n| format!("member{n}")).collect();
+        self.organization_of(&names.iter().map(String::as_str).collect::<Vec<_>>()).await
+    }
+
+    /// An organization whose management account is the tests' own, with one more account per name: their IDs,
+    /// in order.
+    pub async fn organization_of(&self, names: &[&str]) -> Vec<String> {
+        let organizations = self.organizations().await;
         organizations.create_organization().send().await.expect("create the organization");
         let mut accounts = Vec::new();
-        for n in 0..members {
+        for name in names {
             let created = organizations
                 .create_account()
-                .email(format!("member{n}@example.com"))
-                .account_name(format!("member{n}"))
+                .email(format!("{name}@example.com"))
+                .account_name(*name)
                 .send()
                 .await
                 .expect("create an account");
