@@ -50,6 +50,8 @@ async fn each_account_is_governed_in_its_own_registry_and_a_second_run_only_read
     let where_: Vec<(&str, &str)> =
         runs.iter().map(|r| (r["account"].as_str().unwrap_or(""), r["region"].as_str().unwrap_or(""))).collect();
     assert_eq!(where_, [(A, "us-east-1"), (B, "us-east-1")]);
+    let report_names = |r: &Value| (r["report"]["account"].clone(), r["report"]["region"].clone());
+    assert_eq!(report_names(&runs[1]), (Value::from(B), Value::from("us-east-1")), "the report names its registry");
     assert_eq!(governed(&runs[0]), [("team/api".to_string(), "fixed".to_string())], "A sees only its own");
     assert_eq!(governed(&runs[1]), [("team/web".to_string(), "fixed".to_string())]);
     assert_eq!(mutability(&in_a, "team/api").await, "IMMUTABLE");

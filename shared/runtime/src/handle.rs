@@ -286,20 +286,17 @@ impl Handler<'_> {
         if let Target::Elsewhere(reason) = target {
             return Ok(ignored(reason));
         }
-        // The baseline as it applies in the event's account: an account it leaves alone is never reached.
-        let account = match (origin_of(&route), &route) {
-            (Some(origin), _) => Some(origin.account.clone()),
-            (None, Route::Backfill(request)) if request.accounts == Accounts::Own => Some(String::new()),
-            // Other accounts' backfills narrow it per registry, work messages per registry they name.
-            (None, _) => None,
+        // The baseline as it applies in the event's account: an account it leaves alone is never reached. Other
+        // accounts' backfills narrow it per registry, work messages per registry they name.
+        let in_account = match (origin_of(&route), &route) {
+            (Some(origin), _) => self.in_account(Some(&origin.account)).await?,
+            (None, Route::Backfill(request)) if request.accounts == Accounts::Own => self.in_account(None).await?,
+            (None, _) => InAccount::AsIs,
         };
-        let narrowed = match account {
-            Some(account) => match self.in_account(&account).await? {
-                InAccount::Excluded(reason) => return Ok(ignored(reason)),
-                InAccount::Narrowed(baseline) => Some(baseline),
-                InAccount::AsIs => None,
-            },
-            None => None,
+        let narrowed = match in_account {
+            InAccount::Excluded(reason) => return Ok(ignored(reason)),
+            InAccount::Narrowed(baseline) => Some(baseline),
+            InAccount::AsIs => None,
         };
         let handler = Handler { baseline: narrowed.as_deref().unwrap_or(self.baseline), ..*self };
         match target {
@@ -308,14 +305,14 @@ impl Handler<'_> {
         }
     }
 
-    /// The baseline as it applies in `account` (empty: this registry's own).
-    async fn in_account(&self, account: &str) -> Result<InAccount, HandleError> {
+    /// The baseline as it applies in `account` (`None`: this registry's own).
+    async fn in_account(&self, account: Option<&str>) -> Result<InAccount, HandleError> {
         if !self.baseline.names_accounts() {
             return Ok(InAccount::AsIs);
         }
-        let account = match account.is_empty() {
-            true => self.home_account().await?,
-            false => account.to_string(),
+        let account = match account {
+            Some(account) => account.to_string(),
+            None => self.home_account().await?,
         };
         narrow(self.accounts, self.baseline, &account).await.map_err(HandleError::Member)
     }
@@ -488,8 +485,7 @@ impl Handler<'_> {
         };
         // The baseline as it applies in their account: messages for an account it leaves alone are taken and
         // ignored, and that account is never reached.
-        let account = origin.as_ref().map(|origin| origin.account.as_str()).unwrap_or_default();
-        let narrowed = match self.in_account(account).await {
+        let narrowed = match self.in_account(origin.as_ref().map(|origin| origin.account.as_str())).await {
             Ok(InAccount::Excluded(reason)) => return WorkReport::ignoring(&messages, &reason),
             Ok(InAccount::Narrowed(baseline)) => Some(baseline),
             Ok(InAccount::AsIs) => None,

@@ -332,8 +332,9 @@ pub struct Report {
     pub registry: Vec<RegistryReport>,
     /// One report per repository, by name.
     pub repositories: Vec<RepositoryReport>,
-    /// The registry's account and region, when known (from the repositories' ARNs).
-    #[serde(skip)]
+    /// The registry's account and region, when known (from the repositories' ARNs): `account` and `region` in
+    /// the JSON.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
 }
 
