@@ -1,12 +1,14 @@
 //! The baseline as it applies in one account: a baseline that names accounts (`[organization]`, exempt accounts,
 //! rules for some accounts or organizational units) is narrowed to each account before anything there is governed,
-//! once per account and process. A baseline that names none is used as it is, at no cost.
+//! once per account for [`KEPT_FOR`] (an account moved to another unit is seen within that time). A baseline that
+//! names none is used as it is, at no cost.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::sync::Mutex;
-use warden_aws::organization::Organization;
+use warden_aws::organization::{Organization, KEPT_FOR};
 use warden_aws::SdkConfig;
 use warden_core::baseline::{Baseline, Placement};
 
@@ -25,7 +27,7 @@ pub enum InAccount {
 /// organizational units.
 pub struct AccountBaselines {
     organization: Organization,
-    kept: Mutex<HashMap<String, InAccount>>,
+    kept: Mutex<HashMap<String, (InAccount, Instant)>>,
 }
 
 impl AccountBaselines {
@@ -34,14 +36,16 @@ impl AccountBaselines {
         Self { organization: Organization::new(config), kept: Mutex::new(HashMap::new()) }
     }
 
-    /// `baseline` as it applies in `account` (the same baseline every time: the answer is kept per account). An
-    /// error is a failed question to AWS Organizations.
+    /// `baseline` as it applies in `account` (the same baseline every time: the answer is kept per account for
+    /// [`KEPT_FOR`]). An error is a failed question to AWS Organizations, and isn't kept.
     pub async fn in_account(&self, baseline: &Baseline, account: &str) -> Result<InAccount, String> {
         if !baseline.names_accounts() {
             return Ok(InAccount::AsIs);
         }
-        if let Some(known) = self.kept.lock().await.get(account) {
-            return Ok(known.clone());
+        if let Some((known, at)) = self.kept.lock().await.get(account) {
+            if at.elapsed() < KEPT_FOR {
+                return Ok(known.clone());
+            }
         }
         let organizational_units = match baseline.names_organizational_units() {
             true => self.organization.units_above(account).await?,
@@ -52,7 +56,7 @@ impl AccountBaselines {
             Some(reason) => InAccount::Excluded(reason),
             None => InAccount::Narrowed(Arc::new(baseline.in_account(placement))),
         };
-        self.kept.lock().await.insert(account.to_string(), answer.clone());
+        self.kept.lock().await.insert(account.to_string(), (answer.clone(), Instant::now()));
         Ok(answer)
     }
 }

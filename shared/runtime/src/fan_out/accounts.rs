@@ -61,7 +61,8 @@ pub struct AccountsFanOut<'a> {
 
 impl AccountsFanOut<'_> {
     /// Sends the repositories of every account and region `request` names (its regions, or the organization
-    /// mode's, or the home region) to the queue. An error means the organization's accounts couldn't be listed; nothing was sent.
+    /// mode's, or the home region) to the queue. An error means the organization's accounts couldn't be listed:
+    /// nothing was sent.
     pub async fn send(&self, request: &BackfillRequest) -> Result<FanOut, FanOutError> {
         let accounts = match &request.accounts {
             Accounts::Own => vec![self.home.account.clone()],

@@ -121,7 +121,8 @@ pub struct WorkReport {
     /// The reports of repositories that failed (the others are in the summary).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<RepositoryReport>,
-    /// Messages that can't be read, with why.
+    /// Messages not governed, with why: unreadable, their registry unreachable, or (`ignored:`, not delivered
+    /// again) their account left alone by the baseline.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub refused: Vec<String>,
     /// Messages to deliver again: refused ones and those with a failed repository.
