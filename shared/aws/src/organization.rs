@@ -41,6 +41,7 @@ pub struct Organization {
     client: Client,
     known: Mutex<HashMap<String, (Membership, Instant)>>,
     placed: Mutex<HashMap<String, (Vec<String>, Instant)>>,
+    id: Mutex<Option<String>>,
 }
 
 impl Organization {
@@ -50,6 +51,7 @@ impl Organization {
             client: counted_client!(aws_sdk_organizations, config),
             known: Mutex::new(HashMap::new()),
             placed: Mutex::new(HashMap::new()),
+            id: Mutex::new(None),
         }
     }
 
@@ -130,6 +132,25 @@ impl Organization {
         }
         self.placed.lock().await.insert(account.to_string(), (units.clone(), Instant::now()));
         Ok(units)
+    }
+
+    /// The ID of the caller's organization (`DescribeOrganization`, which any account of the organization may
+    /// call: Organizations API reference), asked once.
+    pub async fn organization_id(&self) -> Result<String, String> {
+        let mut known = self.id.lock().await;
+        if let Some(id) = known.as_ref() {
+            return Ok(id.clone());
+        }
+        let answer = self.client.describe_organization().send().await.map_err(|error| {
+            format!(
+                "can't tell which organization these credentials belong to: {} (allow_organization needs \
+                 organizations:DescribeOrganization)",
+                crate::errors::message("Organizations", &error)
+            )
+        })?;
+        let id = answer.organization().and_then(|o| o.id()).ok_or("AWS Organizations described no organization")?;
+        *known = Some(id.to_string());
+        Ok(id.to_string())
     }
 
     async fn ask(&self, account: &str) -> Result<Membership, String> {

@@ -6,7 +6,9 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use warden_core::policy::{fingerprint, grants_public_access, merge, same_statement, sid, PolicyDocument};
+use warden_core::policy::{
+    fingerprint, grants_public_access, merge, same_statement, sid, AllowedAccess, PolicyDocument,
+};
 
 const ARN: &str = "arn:aws:iam::123456789012:root";
 const OTHER: &str = "arn:aws:iam::210987654321:root";
@@ -157,7 +159,7 @@ proptest! {
     fn merging_keeps_every_statement_it_does_not_own(text in documents(), remove_public in prop::bool::ANY) {
         let original = PolicyDocument::parse(&text).expect("generated documents are valid");
         let mut merged = original.clone();
-        let outcome = merge(&mut merged, &required(), remove_public, &owned());
+        let outcome = merge(&mut merged, &required(), remove_public, &owned(), None);
 
         let others = original.statements.iter().filter(|s| !under_required_sid(s));
         let expected_kept: Vec<Value> = others
@@ -186,7 +188,7 @@ proptest! {
     fn collisions_never_overwrite(text in documents(), remove_public in prop::bool::ANY) {
         let original = PolicyDocument::parse(&text).expect("valid");
         let mut merged = original.clone();
-        let outcome = merge(&mut merged, &required(), remove_public, &owned());
+        let outcome = merge(&mut merged, &required(), remove_public, &owned(), None);
         // Public access goes first: a public statement under the Sid is removed or narrowed before anything else.
         let theirs: Vec<Value> = original
             .statements
@@ -217,12 +219,42 @@ proptest! {
     #[test]
     fn merging_is_idempotent_and_round_trips(text in documents(), remove_public in prop::bool::ANY) {
         let mut merged = PolicyDocument::parse(&text).expect("valid");
-        merge(&mut merged, &required(), remove_public, &owned());
+        merge(&mut merged, &required(), remove_public, &owned(), None);
         let reread = PolicyDocument::parse(&merged.to_text()).expect("a merged document is valid");
         prop_assert_eq!(&reread, &merged);
         let mut again = reread.clone();
-        let outcome = merge(&mut again, &required(), remove_public, &owned());
+        let outcome = merge(&mut again, &required(), remove_public, &owned(), None);
         prop_assert_eq!(&again, &reread);
         prop_assert!(!outcome.changed() && outcome.replaced.is_empty());
+    }
+
+    /// With the access settings on (the own account allowed, the other not): after merging, no statement lets in
+    /// anyone the settings don't allow (but the required ones, the baseline's own); a statement letting in only
+    /// allowed principals that isn't public is kept as it was; a second merge changes nothing; everything taken
+    /// out is printed in full.
+    #[test]
+    fn access_settings_leave_no_outsider_and_keep_the_rest(text in documents()) {
+        let accounts: Vec<String> = Vec::new();
+        let access = AllowedAccess { own_account: "123456789012", accounts: &accounts, organization: Some("o-1"), services: &[] };
+        let original = PolicyDocument::parse(&text).expect("valid");
+        let mut merged = original.clone();
+        let outcome = merge(&mut merged, &required(), true, &owned(), Some(&access));
+        let required = required();
+        let theirs = |s: &&Value| !required.iter().any(|want| same_statement(s, want));
+        for statement in merged.statements.iter().filter(theirs) {
+            prop_assert!(access.outsiders(statement).is_empty(), "left: {}", statement);
+        }
+        for statement in original.statements.iter().filter(theirs) {
+            if access.outsiders(statement).is_empty() && !grants_public_access(statement) {
+                prop_assert!(merged.statements.contains(statement), "kept: {}", statement);
+            }
+        }
+        let taken = original.statements.iter().filter(theirs).filter(|s| !merged.statements.contains(s)).count();
+        let printed = outcome.removed.len() + outcome.narrowed.len() + outcome.replaced.len();
+        prop_assert!(printed >= taken, "{} taken out, {} printed", taken, printed);
+        let mut again = merged.clone();
+        let second = merge(&mut again, &required, true, &owned(), Some(&access));
+        prop_assert_eq!(&again, &merged);
+        prop_assert!(!second.changed());
     }
 }

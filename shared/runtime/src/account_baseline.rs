@@ -51,7 +51,11 @@ impl AccountBaselines {
             true => self.organization.units_above(account).await?,
             false => Vec::new(),
         };
-        let placement = Placement { account: account.to_string(), organizational_units };
+        let organization_id = match baseline.needs_organization_id() {
+            true => Some(self.organization.organization_id().await?),
+            false => None,
+        };
+        let placement = Placement { account: account.to_string(), organizational_units, organization_id };
         let answer = match baseline.account_exclusion(&placement) {
             Some(reason) => InAccount::Excluded(reason),
             None => InAccount::Narrowed(Arc::new(baseline.in_account(placement))),
@@ -71,12 +75,13 @@ pub async fn narrow(
     match accounts {
         Some(accounts) => accounts.in_account(baseline, account).await,
         None if !baseline.names_accounts() => Ok(InAccount::AsIs),
-        None if baseline.names_organizational_units() => Err(format!(
-            "the baseline names organizational units, and nothing here can ask AWS Organizations which account \
-             {account} is in"
+        None if baseline.names_organizational_units() || baseline.needs_organization_id() => Err(format!(
+            "the baseline names organizational units or allows the organization, and nothing here can ask AWS \
+             Organizations about account {account}"
         )),
         None => {
-            let placement = Placement { account: account.to_string(), organizational_units: Vec::new() };
+            let placement =
+                Placement { account: account.to_string(), organizational_units: Vec::new(), organization_id: None };
             Ok(match baseline.account_exclusion(&placement) {
                 Some(reason) => InAccount::Excluded(reason),
                 None => InAccount::Narrowed(Arc::new(baseline.in_account(placement))),

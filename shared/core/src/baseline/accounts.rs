@@ -14,6 +14,8 @@ pub struct Placement {
     pub account: String,
     /// Every organizational unit above it and the root (their IDs); empty when not asked for.
     pub organizational_units: Vec<String>,
+    /// Its organization's ID, when the baseline needs it (`allow_organization`).
+    pub organization_id: Option<String>,
 }
 
 /// A set of accounts: these IDs, and every account under these organizational units or roots. Empty: none.
@@ -98,6 +100,7 @@ mod tests {
         let placement = Placement {
             account: "111111111111".into(),
             organizational_units: vec!["ou-ab12-cd34ef56".into(), "r-ab12".into()],
+            organization_id: None,
         };
         let by_id = AccountSet { accounts: vec!["111111111111".into()], ..Default::default() };
         let by_root = AccountSet { organizational_units: vec!["r-ab12".into()], ..Default::default() };

@@ -237,6 +237,17 @@ impl Baseline {
         !self.governed.is_empty()
             || !self.exemptions.accounts.is_empty()
             || self.rules.iter().any(|rule| !AccountSet::from(rule).is_empty())
+            || self.needs_organization_id()
+    }
+
+    /// Whether some repository's policy may let in the caller's organization (`allow_organization = true`): its
+    /// ID must then be known where the baseline is applied ([`Placement::organization_id`]).
+    pub fn needs_organization_id(&self) -> bool {
+        self.defaults.repository_policy.allow_organization
+            || self
+                .rules
+                .iter()
+                .any(|rule| rule.repository_policy.as_ref().and_then(|policy| policy.allow_organization) == Some(true))
     }
 
     /// Whether the baseline names organizational units: an account's [`Placement`] must then list those above it.
@@ -313,6 +324,14 @@ impl Baseline {
             }
         }
         resolved.scanning.scope = self.scan_scopes.get(scope).cloned().unwrap_or_else(|| ScanScope::of(scope));
+        resolved.repository_policy.organization_id =
+            self.placement.as_ref().and_then(|placement| placement.organization_id.clone());
+        if resolved.repository_policy.allow_organization && resolved.repository_policy.organization_id.is_none() {
+            problems.push(Problem::new(
+                "repository_policy.allow_organization",
+                format!("the organization of `{name}`'s account isn't known (AWS Organizations DescribeOrganization)"),
+            ));
+        }
         if self.audit_only {
             resolved.audit_only();
         }

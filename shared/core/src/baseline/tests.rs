@@ -503,7 +503,8 @@ fn a_glob_ecr_cannot_express_as_a_scanning_filter_is_refused_where_it_would_be_u
 }
 
 fn placed(account: &str, units: &[&str]) -> Placement {
-    Placement { account: account.into(), organizational_units: units.iter().map(|u| u.to_string()).collect() }
+    let organizational_units = units.iter().map(|u| u.to_string()).collect();
+    Placement { account: account.into(), organizational_units, organization_id: None }
 }
 
 /// Rules naming accounts or organizational units apply only there; the others everywhere. Governing without

@@ -3,6 +3,7 @@
 //! statements (`shape`), and merging required statements by `Sid` without losing or overwriting anyone
 //! else's statements.
 
+pub mod access;
 mod canonical;
 mod public;
 pub mod shape;
@@ -10,6 +11,7 @@ pub mod shape;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub use access::{Admitted, AllowedAccess};
 pub use canonical::{fingerprint, same_statement};
 pub use public::{grants_public_access, without_public_principals};
 
@@ -108,6 +110,18 @@ pub struct Merge {
     /// Statements under a required Sid that differ from the required one and that ecr-warden didn't write:
     /// never replaced, in full.
     pub conflicts: Vec<Value>,
+    /// Statements letting in someone the baseline's access settings don't allow (removed or narrowed, in
+    /// `removed` and `narrowed`), with whom.
+    pub outsiders: Vec<Outsiders>,
+}
+
+/// A statement letting in someone the baseline doesn't allow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outsiders {
+    /// The statement's Sid, if it has one.
+    pub sid: Option<String>,
+    /// Whom it lets in (`account 999999999999`, `everyone`, ...).
+    pub admitted: Vec<String>,
 }
 
 impl Merge {
@@ -118,19 +132,33 @@ impl Merge {
 }
 
 /// Merges `required` statements (each with a `Sid`) into `document` and, with `remove_public`, takes public
-/// access out of it. Every statement ecr-warden doesn't own is kept as it was, in order.
+/// access out of it; with `access`, also access the baseline doesn't allow. Every statement ecr-warden doesn't
+/// own is kept as it was, in order.
 ///
 /// - A public statement (see [`grants_public_access`]) is removed, or, where its principal also names
 ///   others, kept with `"*"` taken out.
+/// - With `access`, a statement letting in anyone else than it allows (see [`access`]) is removed, or, where it
+///   names allowed principals too, kept with the others taken out. A required statement is the baseline's own.
 /// - A required statement missing from the document is appended. One present under its `Sid` with the same
 ///   meaning is left alone. One that differs is replaced only when ecr-warden wrote it (its fingerprint is in
 ///   `owned`); otherwise it is a conflict and stays as it is.
-pub fn merge(document: &mut PolicyDocument, required: &[Value], remove_public: bool, owned: &[String]) -> Merge {
+pub fn merge(
+    document: &mut PolicyDocument,
+    required: &[Value],
+    remove_public: bool,
+    owned: &[String],
+    access: Option<&AllowedAccess<'_>>,
+) -> Merge {
     let mut outcome = Merge::default();
     let mut kept = Vec::with_capacity(document.statements.len() + required.len());
     for statement in document.statements.drain(..) {
         if !grants_public_access(&statement) {
-            kept.push(statement);
+            match access {
+                Some(access) if !required.iter().any(|want| same_statement(&statement, want)) => {
+                    keep_allowed(statement, access, &mut kept, &mut outcome)
+                }
+                _ => kept.push(statement),
+            }
             continue;
         }
         outcome.public.push(statement.clone());
@@ -138,7 +166,18 @@ pub fn merge(document: &mut PolicyDocument, required: &[Value], remove_public: b
             kept.push(statement);
             continue;
         }
-        match without_public_principals(&statement) {
+        // What is left once `"*"` is out must still let in only whom `access` allows.
+        let after = without_public_principals(&statement).and_then(|after| match access {
+            Some(access) if !access.outsiders(&after).is_empty() => {
+                outcome.outsiders.push(Outsiders {
+                    sid: sid(&after).map(str::to_string),
+                    admitted: access.outsiders(&after).iter().map(Admitted::describe).collect(),
+                });
+                access::without_outsiders(&after, access)
+            }
+            _ => Some(after),
+        });
+        match after {
             Some(after) => {
                 kept.push(after.clone());
                 outcome.narrowed.push(Narrowed { before: statement, after });
@@ -177,6 +216,26 @@ pub fn merge(document: &mut PolicyDocument, required: &[Value], remove_public: b
     outcome
 }
 
+/// Keeps `statement` if it lets in only whom `access` allows; else records it and keeps what is left of it.
+fn keep_allowed(statement: Value, access: &AllowedAccess<'_>, kept: &mut Vec<Value>, outcome: &mut Merge) {
+    let outside = access.outsiders(&statement);
+    if outside.is_empty() {
+        kept.push(statement);
+        return;
+    }
+    outcome.outsiders.push(Outsiders {
+        sid: sid(&statement).map(str::to_string),
+        admitted: outside.iter().map(Admitted::describe).collect(),
+    });
+    match access::without_outsiders(&statement, access) {
+        Some(after) => {
+            kept.push(after.clone());
+            outcome.narrowed.push(Narrowed { before: statement, after });
+        }
+        None => outcome.removed.push(statement),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,7 +268,7 @@ mod tests {
             json!({"Sid":"UserOwn","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999:root"},"Action":"ecr:*"});
         let mut doc =
             PolicyDocument::parse(&json!({"Version":"2008-10-17","Statement":[user]}).to_string()).expect("valid");
-        let outcome = merge(&mut doc, &[pull_statement()], true, &[]);
+        let outcome = merge(&mut doc, &[pull_statement()], true, &[], None);
         assert_eq!(outcome.statements_set, vec!["CrossAccountPull"]);
         assert_eq!(doc.statements, vec![user, pull_statement()]);
         assert_eq!(doc.other.get("Version"), Some(&json!("2008-10-17")), "version kept");
@@ -218,8 +277,8 @@ mod tests {
     #[test]
     fn merge_is_idempotent() {
         let mut doc = PolicyDocument::empty();
-        merge(&mut doc, &[pull_statement()], true, &[]);
-        let again = merge(&mut doc, &[pull_statement()], true, &[]);
+        merge(&mut doc, &[pull_statement()], true, &[], None);
+        let again = merge(&mut doc, &[pull_statement()], true, &[], None);
         assert_eq!(again, Merge::default());
         assert_eq!(doc.statements.len(), 1);
     }
@@ -231,7 +290,7 @@ mod tests {
         stored["Action"] = json!(["ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]);
         let mut doc = PolicyDocument::empty();
         doc.statements = vec![stored.clone()];
-        assert_eq!(merge(&mut doc, &[pull_statement()], true, &[]), Merge::default());
+        assert_eq!(merge(&mut doc, &[pull_statement()], true, &[], None), Merge::default());
         assert_eq!(doc.statements, vec![stored], "left as ECR stored it");
     }
 
@@ -241,7 +300,7 @@ mod tests {
         stale["Action"] = json!("ecr:*");
         let mut doc = PolicyDocument::empty();
         doc.statements = vec![stale.clone(), json!({"Sid":"Other","Effect":"Deny"}), stale.clone()];
-        let outcome = merge(&mut doc, &[pull_statement()], true, &[fingerprint(&stale)]);
+        let outcome = merge(&mut doc, &[pull_statement()], true, &[fingerprint(&stale)], None);
         assert_eq!(outcome.statements_set, vec!["CrossAccountPull"]);
         assert_eq!(outcome.replaced, vec![stale.clone(), stale]);
         assert!(outcome.conflicts.is_empty());
@@ -258,7 +317,7 @@ mod tests {
         for statements in [vec![deny.clone()], vec![broad.clone()], vec![deny.clone(), broad.clone()]] {
             let mut doc = PolicyDocument::empty();
             doc.statements = statements.clone();
-            let outcome = merge(&mut doc, &[pull_statement()], true, &[fingerprint(&pull_statement())]);
+            let outcome = merge(&mut doc, &[pull_statement()], true, &[fingerprint(&pull_statement())], None);
             assert_eq!(outcome.conflicts, statements, "printed in full");
             assert!(outcome.statements_set.is_empty() && outcome.replaced.is_empty());
             assert_eq!(doc.statements, statements, "nothing replaced");
@@ -270,9 +329,9 @@ mod tests {
         let public = json!({"Sid":"Public","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"});
         let mut doc = PolicyDocument::empty();
         doc.statements = vec![public.clone()];
-        let kept = merge(&mut doc.clone(), &[], false, &[]);
+        let kept = merge(&mut doc.clone(), &[], false, &[], None);
         assert_eq!((kept.public.len(), kept.removed.len()), (1, 0));
-        let removed = merge(&mut doc, &[], true, &[]);
+        let removed = merge(&mut doc, &[], true, &[], None);
         assert_eq!(removed.removed, vec![public]);
         assert!(doc.statements.is_empty());
     }
@@ -283,7 +342,7 @@ mod tests {
                            "Action":"ecr:BatchGetImage"});
         let mut doc = PolicyDocument::empty();
         doc.statements = vec![mixed.clone()];
-        let outcome = merge(&mut doc, &[], true, &[]);
+        let outcome = merge(&mut doc, &[], true, &[], None);
         assert!(outcome.removed.is_empty());
         assert_eq!(outcome.narrowed.len(), 1);
         assert_eq!(outcome.narrowed[0].before, mixed);

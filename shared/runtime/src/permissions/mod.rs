@@ -23,6 +23,7 @@ pub const REGISTRY_WIDE: &[&str] = &[
     // Organization mode: an account's membership (its resource ARN names the management account, which the hub
     // may not know).
     "organizations:DescribeAccount",
+    "organizations:DescribeOrganization",
     "organizations:ListAccounts",
     "organizations:ListParents",
     "tag:GetResources",
@@ -70,12 +71,16 @@ pub(crate) const ORGANIZATION: &[&str] =
 /// Listing the organization's accounts: only a backfill of the whole organization does.
 const LIST_ACCOUNTS: &str = "organizations:ListAccounts";
 
+/// The caller's organization ID, for a baseline whose repository policies may let it in (`allow_organization`):
+/// any account of an organization may ask (Organizations API reference, `DescribeOrganization`).
+pub(crate) const ORGANIZATION_ID: &[&str] = &["organizations:DescribeOrganization"];
+
 /// Reading the baseline from its SSM parameter (every function).
 const READ_BASELINE: &[&str] = &["ssm:GetParameter"];
 
 /// What stays with the hub's own roles in organization mode: its baseline, its alert sinks, its work queue, and
 /// reaching the members. The member role holds the rest of what the functions call.
-const HUB_ONLY: &[&[&str]] = &[READ_BASELINE, BASELINE_KEY, ALERTING, FAN_OUT, ORGANIZATION];
+const HUB_ONLY: &[&[&str]] = &[READ_BASELINE, BASELINE_KEY, ALERTING, FAN_OUT, ORGANIZATION, ORGANIZATION_ID];
 
 /// Whether `action` is one of the hub's own ([`HUB_ONLY`]).
 fn is_hub_only(action: &str) -> bool {
@@ -113,6 +118,8 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
         // scanning needs Inspector's permissions too.
         actions.extend(controls::all_permissions());
         actions.extend(ENHANCED_SCANNING);
+        // A repository policy may let in the caller's organization (`allow_organization`).
+        actions.extend(ORGANIZATION_ID);
     }
     if matches!(purpose, Purpose::RepositoryEvents | Purpose::ImagePushes | Purpose::ScanResults) || any {
         actions.extend(ALERTING);

@@ -207,7 +207,11 @@ fn organization_mode_grants_assuming_the_member_role_only() {
 
     let single = policy_document(Purpose::RepositoryEvents, &scope()).expect("valid scope");
     assert!(statement(&single, "AssumeMemberRoles").is_none());
-    assert!(!single.to_string().contains("organizations:"), "{single}");
+    for action in ["organizations:DescribeAccount", "organizations:ListParents", "sts:AssumeRole"] {
+        assert!(!single.to_string().contains(action), "{action} in {single}");
+    }
+    // A baseline's allow_organization asks the organization's ID, in every mode.
+    assert!(single.to_string().contains("organizations:DescribeOrganization"), "{single}");
     let bad = PolicyScope { member_role: Some("a role".into()), ..scope() };
     assert!(matches!(policy_document(Purpose::Backfill, &bad), Err(ScopeError::MemberRole(_))));
 }

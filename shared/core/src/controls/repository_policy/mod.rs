@@ -12,7 +12,7 @@ use super::{Control, ControlId, Description, Judgement, Resolved};
 use crate::action::Action;
 use crate::mode::Mode;
 use crate::observed::{Observed, Part, RepositoryArn};
-use crate::policy::{self, PolicyDocument, MAX_OWNED_STATEMENTS, MAX_POLICY_CHARACTERS};
+use crate::policy::{self, AllowedAccess, PolicyDocument, MAX_OWNED_STATEMENTS, MAX_POLICY_CHARACTERS};
 use crate::vulnerabilities::Severity;
 
 /// The repository policy control.
@@ -21,12 +21,16 @@ pub struct RepositoryPolicy;
 const DESCRIPTION: Description = Description {
     id: ControlId::RepositoryPolicy,
     section: "repository_policy",
-    checks: "The baseline's required statements are in the repository policy (matched by Sid) and, with \
+    checks: "The baseline's required statements are in the repository policy (matched by Sid); with \
              public_access = \"deny\", no statement grants access to everyone (Principal \"*\" or NotPrincipal \
-             in an Allow, without a Condition).",
-    fixes: "SetRepositoryPolicy with the merged document: required statements set, public ones removed and \
-            printed in full, every other statement kept as it was; DeleteRepositoryPolicy when only public \
-            statements were left.",
+             in an Allow, without a Condition); with allowed_accounts, allow_organization or allowed_services, \
+             no Allow statement lets in another account, organization, service or principal (principals read in \
+             every form, \"*\" as narrowed by aws:PrincipalAccount, aws:SourceAccount, aws:PrincipalArn or \
+             aws:PrincipalOrgID).",
+    fixes: "SetRepositoryPolicy with the merged document: required statements set, public ones and those \
+            letting in others than the baseline allows removed (or narrowed to the allowed principals) and \
+            printed in full, every other statement kept as it was; DeleteRepositoryPolicy when nothing else was \
+            left.",
     permissions: &[
         "ecr:GetRepositoryPolicy",
         "ecr:SetRepositoryPolicy",
@@ -67,7 +71,15 @@ impl Control for RepositoryPolicy {
         let partition = RepositoryArn::parse(&have.facts.arn).map_or("aws", |arn| arn.partition);
         let required = want.repository_policy.required_statements(partition);
         let owned = policy::owned_statements(&have.tags);
-        let merge = policy::merge(&mut document, &required, remove_public, &owned);
+        let settings = &want.repository_policy;
+        let allowed_accounts = settings.allowed_account_ids();
+        let access = settings.restricts_access().then(|| AllowedAccess {
+            own_account: RepositoryArn::parse(&have.facts.arn).map_or("", |arn| arn.account),
+            accounts: &allowed_accounts,
+            organization: settings.organization_id.as_deref().filter(|_| settings.allow_organization),
+            services: settings.allowed_services.as_deref().unwrap_or_default(),
+        });
+        let merge = policy::merge(&mut document, &required, remove_public, &owned, access.as_ref());
         if !merge.conflicts.is_empty() {
             return conflict(&merge);
         }
@@ -78,10 +90,17 @@ impl Control for RepositoryPolicy {
         if !merge.statements_set.is_empty() {
             findings.push(format!("missing or outdated statements {}", merge.statements_set.join(", ")));
         }
-        let public: Vec<&Value> = merge.removed.iter().chain(merge.narrowed.iter().map(|n| &n.before)).collect();
+        let public: Vec<&Value> = merge.public.iter().filter(|_| remove_public).collect();
         if !public.is_empty() {
             let sids: Vec<&str> = public.iter().map(|s| policy::sid(s).unwrap_or("(no Sid)")).collect();
             findings.push(format!("public access granted by {}", sids.join(", ")));
+        }
+        for outsiders in &merge.outsiders {
+            findings.push(format!(
+                "{} lets in {}, which the baseline doesn't allow",
+                outsiders.sid.as_deref().unwrap_or("(no Sid)"),
+                outsiders.admitted.join(", ")
+            ));
         }
         if document.statements.is_empty() {
             let action = Action::DeleteRepositoryPolicy { removed: merge.removed };
@@ -298,5 +317,85 @@ mod tests {
             },
             other => panic!("expected drift, got {other:?}"),
         }
+    }
+
+    /// `allowed_accounts`: a grant to an account the baseline doesn't name is a finding, removed (or taken out of
+    /// a principal list naming allowed accounts too) and printed in full; the repository's own account and
+    /// `cross_account_pull`'s are always allowed, and a compliant policy costs nothing.
+    #[test]
+    fn a_grant_to_an_account_outside_allowed_accounts_is_removed_and_printed() {
+        let text = "[defaults.repository_policy]\nallowed_accounts = [\"222222222222\"]\n\
+                    cross_account_pull = [\"333333333333\"]\n";
+        let want = settings(text);
+        let partner = json!({"Sid":"Partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},
+                             "Action":"ecr:BatchGetImage"});
+        let own = json!({"Sid":"Own","Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"ecr:*"});
+        let stranger = json!({"Sid":"Stranger","Effect":"Allow","Principal":{"AWS":"999999999999"},"Action":"ecr:*"});
+        let mixed = json!({"Sid":"Mixed","Effect":"Allow","Action":"ecr:BatchGetImage",
+                           "Principal":{"AWS":["222222222222","arn:aws:iam::888888888888:role/x"]}});
+        let pull = want.repository_policy.required_statements("aws").remove(0);
+        let repo = with_policy(vec![partner.clone(), own.clone(), stranger.clone(), mixed.clone(), pull.clone()]);
+        match RepositoryPolicy.judge(&want, &repo) {
+            Judgement::Drift { finding, actions } => {
+                assert!(finding.contains("Stranger lets in account 999999999999"), "{finding}");
+                assert!(finding.contains("Mixed lets in account 888888888888"), "{finding}");
+                let [Action::SetRepositoryPolicy { policy, removed, narrowed, .. }] = &actions[..] else {
+                    panic!("{actions:?}")
+                };
+                assert_eq!(removed, &vec![stranger], "printed in full");
+                assert_eq!(narrowed[0].before, mixed);
+                let doc = PolicyDocument::parse(policy).expect("valid");
+                assert_eq!(doc.statements[..2], [partner.clone(), own.clone()], "allowed grants kept as they were");
+                assert_eq!(doc.statements[2]["Principal"], json!({"AWS": ["222222222222"]}));
+                assert_eq!(doc.statements[3], pull);
+            }
+            other => panic!("expected drift, got {other:?}"),
+        }
+        let compliant = with_policy(vec![partner, own, pull]);
+        assert_eq!(RepositoryPolicy.judge(&want, &compliant), Judgement::Compliant);
+        let unrestricted = with_policy(vec![json!({"Sid":"Any","Effect":"Allow","Principal":{"AWS":"999999999999"},
+                                                    "Action":"ecr:*"})]);
+        assert_eq!(RepositoryPolicy.judge(&builtin(), &unrestricted), Judgement::Compliant, "no list, no check");
+    }
+
+    /// `allowed_services` and `allow_organization`: a service principal or the organization is let in only when
+    /// named; `"*"` narrowed to the organization by `aws:PrincipalOrgID` is judged by the organization's ID.
+    #[test]
+    fn services_and_the_organization_are_let_in_only_when_allowed() {
+        let text = "[defaults.repository_policy]\nallowed_services = [\"lambda.amazonaws.com\"]\n\
+                    allow_organization = true\n";
+        let mut want = settings_with_organization(text, "o-abc1234567");
+        let lambda = json!({"Sid":"Lambda","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},
+                            "Action":"ecr:BatchGetImage"});
+        let org = |id: &str| {
+            json!({"Sid":"Org","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage",
+                                    "Condition":{"StringEquals":{"aws:PrincipalOrgID": id}}})
+        };
+        let codebuild = json!({"Sid":"Build","Effect":"Allow","Principal":{"Service":"codebuild.amazonaws.com"},
+                               "Action":"ecr:*"});
+        assert_eq!(
+            RepositoryPolicy.judge(&want, &with_policy(vec![lambda.clone(), org("o-abc1234567")])),
+            Judgement::Compliant
+        );
+        match RepositoryPolicy.judge(&want, &with_policy(vec![lambda.clone(), org("o-other12345"), codebuild])) {
+            Judgement::Drift { finding, .. } => {
+                assert!(finding.contains("Org lets in organization o-other12345"), "{finding}");
+                assert!(finding.contains("Build lets in service codebuild.amazonaws.com"), "{finding}");
+            }
+            other => panic!("expected drift, got {other:?}"),
+        }
+        want.repository_policy.allow_organization = false;
+        let judged = RepositoryPolicy.judge(&want, &with_policy(vec![org("o-abc1234567")]));
+        assert!(matches!(judged, Judgement::Drift { .. }), "the organization only with allow_organization");
+    }
+
+    fn settings_with_organization(text: &str, organization: &str) -> Resolved {
+        let baseline = crate::baseline::Baseline::parse("test.toml", text).expect("valid");
+        let placement = crate::baseline::Placement {
+            account: "123456789012".into(),
+            organizational_units: vec![],
+            organization_id: Some(organization.into()),
+        };
+        baseline.in_account(placement).resolve("repo").expect("resolves")
     }
 }

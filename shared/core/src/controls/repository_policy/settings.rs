@@ -26,6 +26,14 @@ pub struct RepositoryPolicyOverride {
     pub cross_account_pull: Option<Vec<String>>,
     /// Required statements, each with a `Sid`; merged by `Sid`.
     pub statements: Option<Vec<Value>>,
+    /// Accounts that may be let in (besides the repository's own and `cross_account_pull`'s); setting it (or
+    /// `allow_organization` or `allowed_services`) makes a statement letting in anyone else a finding.
+    pub allowed_accounts: Option<Vec<String>>,
+    /// Whether the accounts of the caller's own organization may be let in (a statement narrowed by
+    /// `aws:PrincipalOrgID` to it).
+    pub allow_organization: Option<bool>,
+    /// Service principals that may be let in (`lambda.amazonaws.com`).
+    pub allowed_services: Option<Vec<String>>,
 }
 
 /// What happens to statements granting public access.
@@ -50,6 +58,14 @@ pub struct RepositoryPolicySettings {
     pub cross_account_pull: Vec<String>,
     /// Required statements by Sid.
     pub statements: BTreeMap<String, Value>,
+    /// Accounts that may be let in; `None`: access isn't restricted to a list (see [`Self::restricts_access`]).
+    pub allowed_accounts: Option<Vec<String>>,
+    /// Whether the caller's organization may be let in.
+    pub allow_organization: bool,
+    /// Service principals that may be let in.
+    pub allowed_services: Option<Vec<String>>,
+    /// The caller's organization ID, when `allow_organization` needs it (filled in for the account governed).
+    pub organization_id: Option<String>,
 }
 
 impl RepositoryPolicySettings {
@@ -71,6 +87,21 @@ impl RepositoryPolicySettings {
     }
 }
 
+impl RepositoryPolicySettings {
+    /// Whether the baseline says who may be let in (`allowed_accounts`, `allow_organization` or
+    /// `allowed_services`): then a statement letting in anyone else is a finding.
+    pub fn restricts_access(&self) -> bool {
+        self.allowed_accounts.is_some() || self.allow_organization || self.allowed_services.is_some()
+    }
+
+    /// The accounts that may be let in: `allowed_accounts` and `cross_account_pull`'s.
+    pub fn allowed_account_ids(&self) -> Vec<String> {
+        let mut accounts = self.allowed_accounts.clone().unwrap_or_default();
+        accounts.extend(self.cross_account_pull.iter().cloned());
+        accounts
+    }
+}
+
 impl Section for RepositoryPolicySettings {
     type Layer = RepositoryPolicyOverride;
 
@@ -86,6 +117,13 @@ impl Section for RepositoryPolicySettings {
         set(&mut self.mode, &layer.mode);
         set(&mut self.public_access, &layer.public_access);
         set(&mut self.cross_account_pull, &layer.cross_account_pull);
+        if layer.allowed_accounts.is_some() {
+            self.allowed_accounts = layer.allowed_accounts.clone();
+        }
+        set(&mut self.allow_organization, &layer.allow_organization);
+        if layer.allowed_services.is_some() {
+            self.allowed_services = layer.allowed_services.clone();
+        }
         let mut problems = Vec::new();
         let mut seen = Vec::new();
         for (index, statement) in layer.statements.iter().flatten().enumerate() {
@@ -109,6 +147,15 @@ impl Section for RepositoryPolicySettings {
         let mut problems = Vec::new();
         for account in self.cross_account_pull.iter().filter(|account| !crate::arn::is_account_id(account)) {
             problems.push(at.problem("cross_account_pull", format!("`{account}` is not a 12-digit account ID")));
+        }
+        for account in self.allowed_accounts.iter().flatten().filter(|account| !crate::arn::is_account_id(account)) {
+            problems.push(at.problem("allowed_accounts", format!("`{account}` is not a 12-digit account ID")));
+        }
+        for service in self.allowed_services.iter().flatten().filter(|service| !is_service_principal(service)) {
+            problems.push(at.problem(
+                "allowed_services",
+                format!("`{service}` is not a service principal (a host name such as lambda.amazonaws.com)"),
+            ));
         }
         for (sid, statement) in &self.statements {
             for problem in policy::shape::problems(statement) {
@@ -140,4 +187,14 @@ impl Section for RepositoryPolicySettings {
             ),
         )]
     }
+}
+
+/// Whether `name` looks like a service principal: dot-separated words of lowercase letters, digits and dashes,
+/// ending in `amazonaws.com` or another domain (`lambda.amazonaws.com`, `ecs-tasks.amazonaws.com`).
+fn is_service_principal(name: &str) -> bool {
+    let words: Vec<&str> = name.split('.').collect();
+    words.len() >= 2
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
 }
