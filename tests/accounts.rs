@@ -139,7 +139,7 @@ async fn the_whole_organization_is_governed_account_by_account() {
     let table = moto.ecr_warden(&["plan", "--organization", "--regions", "us-east-1,eu-west-1"]);
     let text = table.stdout();
     // Accounts in ListAccounts' order, sorted by ID (moto makes the members' IDs up).
-    let mut ids = vec![ACCOUNT.to_string(), members[0].clone(), members[1].clone()];
+    let mut ids = [ACCOUNT.to_string(), members[0].clone(), members[1].clone()];
     ids.sort();
     let at: Vec<usize> =
         ids.iter().map(|id| text.find(&format!("ACCOUNT {id}")).expect("each account has its section")).collect();
