@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use warden_core::policy::{
-    fingerprint, grants_public_access, merge, same_statement, sid, AllowedAccess, PolicyDocument,
+    fingerprint, grants_public_access, merge, same_statement, sid, AllowedAccess, MergeRules, PolicyDocument,
 };
 
 const ARN: &str = "arn:aws:iam::123456789012:root";
@@ -118,6 +118,10 @@ fn owned() -> Vec<String> {
     vec![fingerprint(&outdated())]
 }
 
+fn rules<'a>(remove_public: bool, owned: &'a [String], access: Option<&'a AllowedAccess<'a>>) -> MergeRules<'a> {
+    MergeRules { remove_public, owned, access, exclusive: false }
+}
+
 fn under_required_sid(statement: &Value) -> bool {
     sid(statement) == Some("Required")
 }
@@ -159,7 +163,7 @@ proptest! {
     fn merging_keeps_every_statement_it_does_not_own(text in documents(), remove_public in prop::bool::ANY) {
         let original = PolicyDocument::parse(&text).expect("generated documents are valid");
         let mut merged = original.clone();
-        let outcome = merge(&mut merged, &required(), remove_public, &owned(), None);
+        let outcome = merge(&mut merged, &required(), &rules(remove_public, &owned(), None));
 
         let others = original.statements.iter().filter(|s| !under_required_sid(s));
         let expected_kept: Vec<Value> = others
@@ -188,7 +192,7 @@ proptest! {
     fn collisions_never_overwrite(text in documents(), remove_public in prop::bool::ANY) {
         let original = PolicyDocument::parse(&text).expect("valid");
         let mut merged = original.clone();
-        let outcome = merge(&mut merged, &required(), remove_public, &owned(), None);
+        let outcome = merge(&mut merged, &required(), &rules(remove_public, &owned(), None));
         // Public access goes first: a public statement under the Sid is removed or narrowed before anything else.
         let theirs: Vec<Value> = original
             .statements
@@ -219,11 +223,11 @@ proptest! {
     #[test]
     fn merging_is_idempotent_and_round_trips(text in documents(), remove_public in prop::bool::ANY) {
         let mut merged = PolicyDocument::parse(&text).expect("valid");
-        merge(&mut merged, &required(), remove_public, &owned(), None);
+        merge(&mut merged, &required(), &rules(remove_public, &owned(), None));
         let reread = PolicyDocument::parse(&merged.to_text()).expect("a merged document is valid");
         prop_assert_eq!(&reread, &merged);
         let mut again = reread.clone();
-        let outcome = merge(&mut again, &required(), remove_public, &owned(), None);
+        let outcome = merge(&mut again, &required(), &rules(remove_public, &owned(), None));
         prop_assert_eq!(&again, &reread);
         prop_assert!(!outcome.changed() && outcome.replaced.is_empty());
     }
@@ -234,11 +238,11 @@ proptest! {
     /// out is printed in full.
     #[test]
     fn access_settings_leave_no_outsider_and_keep_the_rest(text in documents()) {
-        let accounts: Vec<String> = Vec::new();
+        let (accounts, owned): (Vec<String>, Vec<String>) = (Vec::new(), owned());
         let access = AllowedAccess { own_account: "123456789012", accounts: &accounts, organization: Some("o-1"), services: &[] };
         let original = PolicyDocument::parse(&text).expect("valid");
         let mut merged = original.clone();
-        let outcome = merge(&mut merged, &required(), true, &owned(), Some(&access));
+        let outcome = merge(&mut merged, &required(), &rules(true, &owned, Some(&access)));
         let required = required();
         let theirs = |s: &&Value| !required.iter().any(|want| same_statement(s, want));
         for statement in merged.statements.iter().filter(theirs) {
@@ -253,7 +257,7 @@ proptest! {
         let printed = outcome.removed.len() + outcome.narrowed.len() + outcome.replaced.len();
         prop_assert!(printed >= taken, "{} taken out, {} printed", taken, printed);
         let mut again = merged.clone();
-        let second = merge(&mut again, &required, true, &owned(), Some(&access));
+        let second = merge(&mut again, &required, &rules(true, &owned, Some(&access)));
         prop_assert_eq!(&again, &merged);
         prop_assert!(!second.changed());
     }

@@ -113,6 +113,8 @@ pub struct Merge {
     /// Statements letting in someone the baseline's access settings don't allow (removed or narrowed, in
     /// `removed` and `narrowed`), with whom.
     pub outsiders: Vec<Outsiders>,
+    /// `exclusive`: the Sids of the statements that weren't the baseline's (removed, in `removed`).
+    pub others: Vec<String>,
 }
 
 /// A statement letting in someone the baseline doesn't allow.
@@ -131,27 +133,45 @@ impl Merge {
     }
 }
 
-/// Merges `required` statements (each with a `Sid`) into `document` and, with `remove_public`, takes public
-/// access out of it; with `access`, also access the baseline doesn't allow. Every statement ecr-warden doesn't
-/// own is kept as it was, in order.
+/// How [`merge`] treats the statements already there.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MergeRules<'a> {
+    /// Take public access out.
+    pub remove_public: bool,
+    /// The fingerprints of the statements ecr-warden wrote (see [`OWNED_STATEMENTS_TAG`]).
+    pub owned: &'a [String],
+    /// Take out access the baseline doesn't allow.
+    pub access: Option<&'a AllowedAccess<'a>>,
+    /// Keep only the required statements: every other is taken out.
+    pub exclusive: bool,
+}
+
+/// Merges `required` statements (each with a `Sid`) into `document` and, as `rules` say, takes public access out
+/// of it, access the baseline doesn't allow, or (exclusive) every statement but the required ones. Every statement
+/// ecr-warden doesn't own and isn't told to take out is kept as it was, in order.
 ///
 /// - A public statement (see [`grants_public_access`]) is removed, or, where its principal also names
 ///   others, kept with `"*"` taken out.
 /// - With `access`, a statement letting in anyone else than it allows (see [`access`]) is removed, or, where it
 ///   names allowed principals too, kept with the others taken out. A required statement is the baseline's own.
+/// - `exclusive`: every statement that isn't one of the required ones is removed (whoever wrote it: the baseline
+///   says so), so none is left to conflict with them.
 /// - A required statement missing from the document is appended. One present under its `Sid` with the same
 ///   meaning is left alone. One that differs is replaced only when ecr-warden wrote it (its fingerprint is in
 ///   `owned`); otherwise it is a conflict and stays as it is.
-pub fn merge(
-    document: &mut PolicyDocument,
-    required: &[Value],
-    remove_public: bool,
-    owned: &[String],
-    access: Option<&AllowedAccess<'_>>,
-) -> Merge {
+pub fn merge(document: &mut PolicyDocument, required: &[Value], rules: &MergeRules<'_>) -> Merge {
+    let MergeRules { remove_public, owned, access, exclusive } = *rules;
     let mut outcome = Merge::default();
     let mut kept = Vec::with_capacity(document.statements.len() + required.len());
     for statement in document.statements.drain(..) {
+        if exclusive && !required.iter().any(|want| same_statement(&statement, want)) {
+            if grants_public_access(&statement) {
+                outcome.public.push(statement.clone());
+            }
+            outcome.others.push(sid(&statement).unwrap_or("(no Sid)").to_string());
+            outcome.removed.push(statement);
+            continue;
+        }
         if !grants_public_access(&statement) {
             match access {
                 Some(access) if !required.iter().any(|want| same_statement(&statement, want)) => {
@@ -268,7 +288,11 @@ mod tests {
             json!({"Sid":"UserOwn","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999:root"},"Action":"ecr:*"});
         let mut doc =
             PolicyDocument::parse(&json!({"Version":"2008-10-17","Statement":[user]}).to_string()).expect("valid");
-        let outcome = merge(&mut doc, &[pull_statement()], true, &[], None);
+        let outcome = merge(
+            &mut doc,
+            &[pull_statement()],
+            &MergeRules { remove_public: true, owned: &[], ..MergeRules::default() },
+        );
         assert_eq!(outcome.statements_set, vec!["CrossAccountPull"]);
         assert_eq!(doc.statements, vec![user, pull_statement()]);
         assert_eq!(doc.other.get("Version"), Some(&json!("2008-10-17")), "version kept");
@@ -277,8 +301,12 @@ mod tests {
     #[test]
     fn merge_is_idempotent() {
         let mut doc = PolicyDocument::empty();
-        merge(&mut doc, &[pull_statement()], true, &[], None);
-        let again = merge(&mut doc, &[pull_statement()], true, &[], None);
+        merge(&mut doc, &[pull_statement()], &MergeRules { remove_public: true, owned: &[], ..MergeRules::default() });
+        let again = merge(
+            &mut doc,
+            &[pull_statement()],
+            &MergeRules { remove_public: true, owned: &[], ..MergeRules::default() },
+        );
         assert_eq!(again, Merge::default());
         assert_eq!(doc.statements.len(), 1);
     }
@@ -290,7 +318,14 @@ mod tests {
         stored["Action"] = json!(["ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]);
         let mut doc = PolicyDocument::empty();
         doc.statements = vec![stored.clone()];
-        assert_eq!(merge(&mut doc, &[pull_statement()], true, &[], None), Merge::default());
+        assert_eq!(
+            merge(
+                &mut doc,
+                &[pull_statement()],
+                &MergeRules { remove_public: true, owned: &[], ..MergeRules::default() }
+            ),
+            Merge::default()
+        );
         assert_eq!(doc.statements, vec![stored], "left as ECR stored it");
     }
 
@@ -300,7 +335,11 @@ mod tests {
         stale["Action"] = json!("ecr:*");
         let mut doc = PolicyDocument::empty();
         doc.statements = vec![stale.clone(), json!({"Sid":"Other","Effect":"Deny"}), stale.clone()];
-        let outcome = merge(&mut doc, &[pull_statement()], true, &[fingerprint(&stale)], None);
+        let outcome = merge(
+            &mut doc,
+            &[pull_statement()],
+            &MergeRules { remove_public: true, owned: &[fingerprint(&stale)], ..MergeRules::default() },
+        );
         assert_eq!(outcome.statements_set, vec!["CrossAccountPull"]);
         assert_eq!(outcome.replaced, vec![stale.clone(), stale]);
         assert!(outcome.conflicts.is_empty());
@@ -317,7 +356,11 @@ mod tests {
         for statements in [vec![deny.clone()], vec![broad.clone()], vec![deny.clone(), broad.clone()]] {
             let mut doc = PolicyDocument::empty();
             doc.statements = statements.clone();
-            let outcome = merge(&mut doc, &[pull_statement()], true, &[fingerprint(&pull_statement())], None);
+            let outcome = merge(
+                &mut doc,
+                &[pull_statement()],
+                &MergeRules { remove_public: true, owned: &[fingerprint(&pull_statement())], ..MergeRules::default() },
+            );
             assert_eq!(outcome.conflicts, statements, "printed in full");
             assert!(outcome.statements_set.is_empty() && outcome.replaced.is_empty());
             assert_eq!(doc.statements, statements, "nothing replaced");
@@ -329,9 +372,10 @@ mod tests {
         let public = json!({"Sid":"Public","Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"});
         let mut doc = PolicyDocument::empty();
         doc.statements = vec![public.clone()];
-        let kept = merge(&mut doc.clone(), &[], false, &[], None);
+        let kept =
+            merge(&mut doc.clone(), &[], &MergeRules { remove_public: false, owned: &[], ..MergeRules::default() });
         assert_eq!((kept.public.len(), kept.removed.len()), (1, 0));
-        let removed = merge(&mut doc, &[], true, &[], None);
+        let removed = merge(&mut doc, &[], &MergeRules { remove_public: true, owned: &[], ..MergeRules::default() });
         assert_eq!(removed.removed, vec![public]);
         assert!(doc.statements.is_empty());
     }
@@ -342,7 +386,7 @@ mod tests {
                            "Action":"ecr:BatchGetImage"});
         let mut doc = PolicyDocument::empty();
         doc.statements = vec![mixed.clone()];
-        let outcome = merge(&mut doc, &[], true, &[], None);
+        let outcome = merge(&mut doc, &[], &MergeRules { remove_public: true, owned: &[], ..MergeRules::default() });
         assert!(outcome.removed.is_empty());
         assert_eq!(outcome.narrowed.len(), 1);
         assert_eq!(outcome.narrowed[0].before, mixed);

@@ -12,7 +12,7 @@ use super::{Control, ControlId, Description, Judgement, Resolved};
 use crate::action::Action;
 use crate::mode::Mode;
 use crate::observed::{Observed, Part, RepositoryArn};
-use crate::policy::{self, AllowedAccess, PolicyDocument, MAX_OWNED_STATEMENTS, MAX_POLICY_CHARACTERS};
+use crate::policy::{self, AllowedAccess, MergeRules, PolicyDocument, MAX_OWNED_STATEMENTS, MAX_POLICY_CHARACTERS};
 use crate::vulnerabilities::Severity;
 
 /// The repository policy control.
@@ -79,7 +79,8 @@ impl Control for RepositoryPolicy {
             organization: settings.organization_id.as_deref().filter(|_| settings.allow_organization),
             services: settings.allowed_services.as_deref().unwrap_or_default(),
         });
-        let merge = policy::merge(&mut document, &required, remove_public, &owned, access.as_ref());
+        let rules = MergeRules { remove_public, owned: &owned, access: access.as_ref(), exclusive: settings.exclusive };
+        let merge = policy::merge(&mut document, &required, &rules);
         if !merge.conflicts.is_empty() {
             return conflict(&merge);
         }
@@ -94,6 +95,9 @@ impl Control for RepositoryPolicy {
         if !public.is_empty() {
             let sids: Vec<&str> = public.iter().map(|s| policy::sid(s).unwrap_or("(no Sid)")).collect();
             findings.push(format!("public access granted by {}", sids.join(", ")));
+        }
+        if !merge.others.is_empty() {
+            findings.push(format!("exclusive: {} not the baseline's", merge.others.join(", ")));
         }
         for outsiders in &merge.outsiders {
             findings.push(format!(
@@ -387,6 +391,26 @@ mod tests {
         want.repository_policy.allow_organization = false;
         let judged = RepositoryPolicy.judge(&want, &with_policy(vec![org("o-abc1234567")]));
         assert!(matches!(judged, Judgement::Drift { .. }), "the organization only with allow_organization");
+    }
+
+    /// `exclusive`: every statement but the baseline's is removed and printed, whoever wrote it; the baseline's
+    /// own is kept (or added), and a policy holding only it is compliant.
+    #[test]
+    fn an_exclusive_policy_holds_only_the_baselines_statements() {
+        let want = settings(&format!("{PULL}exclusive = true\n"));
+        let pull = want.repository_policy.required_statements("aws").remove(0);
+        let team = json!({"Sid":"Team","Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"ecr:*"});
+        let deny = json!({"Effect":"Deny","Principal":"*","Action":"ecr:DeleteRepository"});
+        match RepositoryPolicy.judge(&want, &with_policy(vec![team.clone(), pull.clone(), deny.clone()])) {
+            Judgement::Drift { finding, actions } => {
+                assert!(finding.contains("exclusive: Team, (no Sid) not the baseline's"), "{finding}");
+                let [Action::SetRepositoryPolicy { policy, removed, .. }] = &actions[..] else { panic!("{actions:?}") };
+                assert_eq!(removed, &vec![team, deny], "printed in full");
+                assert_eq!(PolicyDocument::parse(policy).expect("valid").statements, vec![pull.clone()]);
+            }
+            other => panic!("expected drift, got {other:?}"),
+        }
+        assert_eq!(RepositoryPolicy.judge(&want, &with_policy(vec![pull])), Judgement::Compliant);
     }
 
     fn settings_with_organization(text: &str, organization: &str) -> Resolved {

@@ -34,6 +34,8 @@ pub struct RepositoryPolicyOverride {
     pub allow_organization: Option<bool>,
     /// Service principals that may be let in (`lambda.amazonaws.com`).
     pub allowed_services: Option<Vec<String>>,
+    /// Whether the policy holds only the baseline's statements: any other is removed and printed.
+    pub exclusive: Option<bool>,
 }
 
 /// What happens to statements granting public access.
@@ -66,6 +68,8 @@ pub struct RepositoryPolicySettings {
     pub allowed_services: Option<Vec<String>>,
     /// The caller's organization ID, when `allow_organization` needs it (filled in for the account governed).
     pub organization_id: Option<String>,
+    /// Whether only the baseline's statements may be in the policy.
+    pub exclusive: bool,
 }
 
 impl RepositoryPolicySettings {
@@ -121,6 +125,7 @@ impl Section for RepositoryPolicySettings {
             self.allowed_accounts = layer.allowed_accounts.clone();
         }
         set(&mut self.allow_organization, &layer.allow_organization);
+        set(&mut self.exclusive, &layer.exclusive);
         if layer.allowed_services.is_some() {
             self.allowed_services = layer.allowed_services.clone();
         }
