@@ -16,7 +16,7 @@ use std::fmt;
 pub use crate::controls::{
     EncryptionSettings, LifecyclePolicySettings, Overrides, PublicAccess, RepositoryPolicySettings, Require,
     RequiredTag, Resolved, Rule, ScanScope, ScanVia, ScanningSettings, TagMutabilitySettings, TagMutabilityTarget,
-    TagsSettings, CROSS_ACCOUNT_PULL_SID,
+    TagsSettings, CROSS_ACCOUNT_PULL_SID, CROSS_ACCOUNT_PUSH_SID, LAMBDA_PULL_SID, ORGANIZATION_PULL_SID,
 };
 pub use crate::glob::OneOrMany;
 pub use crate::image_tags::ImageTagSettings;
@@ -326,10 +326,13 @@ impl Baseline {
         resolved.scanning.scope = self.scan_scopes.get(scope).cloned().unwrap_or_else(|| ScanScope::of(scope));
         resolved.repository_policy.organization_id =
             self.placement.as_ref().and_then(|placement| placement.organization_id.clone());
-        if resolved.repository_policy.allow_organization && resolved.repository_policy.organization_id.is_none() {
+        if resolved.repository_policy.needs_organization_id() && resolved.repository_policy.organization_id.is_none() {
             problems.push(Problem::new(
-                "repository_policy.allow_organization",
-                format!("the organization of `{name}`'s account isn't known (AWS Organizations DescribeOrganization)"),
+                "repository_policy",
+                format!(
+                    "allow_organization and organization_pull need the organization of `{name}`'s account, which \
+                     isn't known (AWS Organizations DescribeOrganization)"
+                ),
             ));
         }
         if self.audit_only {

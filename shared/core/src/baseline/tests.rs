@@ -172,12 +172,12 @@ fn audit_only_lowers_every_enforce() {
 #[test]
 fn cross_account_pull_becomes_a_statement() {
     let r = parse("[defaults.repository_policy]\ncross_account_pull = [\"111122223333\"]\n").resolve("x").expect("ok");
-    let statements = r.repository_policy.required_statements("aws");
+    let statements = r.repository_policy.required_statements("aws", "us-east-1");
     assert_eq!(statements.len(), 1);
     assert_eq!(statements[0]["Sid"], CROSS_ACCOUNT_PULL_SID);
     assert_eq!(statements[0]["Principal"]["AWS"][0], "arn:aws:iam::111122223333:root");
     // IAM ARNs carry the partition: a repository in China or GovCloud gets principals that exist there.
-    let china = r.repository_policy.required_statements("aws-cn");
+    let china = r.repository_policy.required_statements("aws-cn", "cn-north-1");
     assert_eq!(china[0]["Principal"]["AWS"][0], "arn:aws-cn:iam::111122223333:root");
 }
 

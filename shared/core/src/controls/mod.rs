@@ -41,6 +41,7 @@ pub use lifecycle_policy::{LifecyclePolicy, LifecyclePolicyOverride, LifecyclePo
 pub use list::{Overrides, Resolved, Rule, ALL};
 pub use repository_policy::{
     PublicAccess, RepositoryPolicy, RepositoryPolicyOverride, RepositoryPolicySettings, CROSS_ACCOUNT_PULL_SID,
+    CROSS_ACCOUNT_PUSH_SID, LAMBDA_PULL_SID, ORGANIZATION_PULL_SID,
 };
 pub use scanning::{ScanScope, ScanVia, Scanning, ScanningOverride, ScanningSettings};
 pub use tag_mutability::{TagMutability, TagMutabilityOverride, TagMutabilitySettings, TagMutabilityTarget};

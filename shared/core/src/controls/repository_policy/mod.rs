@@ -6,7 +6,10 @@ mod settings;
 
 use serde_json::Value;
 
-pub use settings::{PublicAccess, RepositoryPolicyOverride, RepositoryPolicySettings, CROSS_ACCOUNT_PULL_SID};
+pub use settings::{
+    PublicAccess, RepositoryPolicyOverride, RepositoryPolicySettings, CROSS_ACCOUNT_PULL_SID, CROSS_ACCOUNT_PUSH_SID,
+    LAMBDA_PULL_SID, ORGANIZATION_PULL_SID,
+};
 
 use super::{Control, ControlId, Description, Judgement, Resolved};
 use crate::action::Action;
@@ -67,9 +70,11 @@ impl Control for RepositoryPolicy {
             },
         };
         let remove_public = want.repository_policy.public_access == PublicAccess::Deny;
-        // The partition of the repository's own ARN (never a literal `aws`: China and GovCloud have their own).
-        let partition = RepositoryArn::parse(&have.facts.arn).map_or("aws", |arn| arn.partition);
-        let required = want.repository_policy.required_statements(partition);
+        // The partition and region of the repository's own ARN (never a literal `aws`: China and GovCloud have
+        // their own; Lambda pulls only from its own region).
+        let arn = RepositoryArn::parse(&have.facts.arn);
+        let (partition, region) = arn.as_ref().map_or(("aws", ""), |arn| (arn.partition, arn.region));
+        let required = want.repository_policy.required_statements(partition, region);
         let owned = policy::owned_statements(&have.tags);
         let settings = &want.repository_policy;
         let allowed_accounts = settings.allowed_account_ids();
@@ -337,7 +342,7 @@ mod tests {
         let stranger = json!({"Sid":"Stranger","Effect":"Allow","Principal":{"AWS":"999999999999"},"Action":"ecr:*"});
         let mixed = json!({"Sid":"Mixed","Effect":"Allow","Action":"ecr:BatchGetImage",
                            "Principal":{"AWS":["222222222222","arn:aws:iam::888888888888:role/x"]}});
-        let pull = want.repository_policy.required_statements("aws").remove(0);
+        let pull = want.repository_policy.required_statements("aws", "us-east-1").remove(0);
         let repo = with_policy(vec![partner.clone(), own.clone(), stranger.clone(), mixed.clone(), pull.clone()]);
         match RepositoryPolicy.judge(&want, &repo) {
             Judgement::Drift { finding, actions } => {
@@ -398,7 +403,7 @@ mod tests {
     #[test]
     fn an_exclusive_policy_holds_only_the_baselines_statements() {
         let want = settings(&format!("{PULL}exclusive = true\n"));
-        let pull = want.repository_policy.required_statements("aws").remove(0);
+        let pull = want.repository_policy.required_statements("aws", "us-east-1").remove(0);
         let team = json!({"Sid":"Team","Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"ecr:*"});
         let deny = json!({"Effect":"Deny","Principal":"*","Action":"ecr:DeleteRepository"});
         match RepositoryPolicy.judge(&want, &with_policy(vec![team.clone(), pull.clone(), deny.clone()])) {
@@ -411,6 +416,41 @@ mod tests {
             other => panic!("expected drift, got {other:?}"),
         }
         assert_eq!(RepositoryPolicy.judge(&want, &with_policy(vec![pull])), Judgement::Compliant);
+    }
+
+    /// `cross_account_push`, `lambda_pull` and `organization_pull` write the statements the seeds wrote by hand,
+    /// in the repository's partition and region; with `allowed_accounts` set they are the baseline's own, never
+    /// outsiders; `organization_pull` needs the organization's ID (an error without it, not a missing statement).
+    #[test]
+    fn push_lambda_and_organization_pulls_are_generated_statements() {
+        let text = "[defaults.repository_policy]\ncross_account_push = [\"222222222222\"]\n\
+                    lambda_pull = [\"333333333333\"]\norganization_pull = true\nallowed_accounts = []\n";
+        let want = settings_with_organization(text, "o-abc1234567");
+        let required = want.repository_policy.required_statements("aws-cn", "cn-north-1");
+        let by_sid = |sid: &str| required.iter().find(|s| s["Sid"] == sid).cloned().expect(sid);
+        let push = by_sid(CROSS_ACCOUNT_PUSH_SID);
+        assert_eq!(push["Principal"], json!({"AWS": ["arn:aws-cn:iam::222222222222:root"]}));
+        assert!(push["Action"].as_array().expect("actions").contains(&json!("ecr:PutImage")));
+        let lambda = by_sid(LAMBDA_PULL_SID);
+        assert_eq!(lambda["Principal"], json!({"Service": "lambda.amazonaws.com"}));
+        assert_eq!(
+            lambda["Condition"]["StringLike"]["aws:sourceArn"],
+            json!(["arn:aws-cn:lambda:cn-north-1:333333333333:function:*"])
+        );
+        let organization = by_sid(ORGANIZATION_PULL_SID);
+        assert_eq!(organization["Condition"]["StringEquals"]["aws:PrincipalOrgID"], "o-abc1234567");
+        assert!(!policy::grants_public_access(&organization), "narrowed to the organization");
+
+        let written = RepositoryPolicy.judge(&want, &fresh_repository());
+        let Judgement::Drift { actions, .. } = written else { panic!("{written:?}") };
+        let [Action::SetRepositoryPolicy { policy: text, .. }] = &actions[..] else { panic!("{actions:?}") };
+        let repo = with_policy(PolicyDocument::parse(text).expect("valid").statements);
+        assert_eq!(RepositoryPolicy.judge(&want, &repo), Judgement::Compliant, "the baseline's own let nobody else in");
+
+        let unplaced =
+            crate::baseline::Baseline::parse("t.toml", "[defaults.repository_policy]\norganization_pull = true\n");
+        let problems = unplaced.expect("valid").resolve("repo").expect_err("the organization isn't known");
+        assert!(problems[0].to_string().contains("organization_pull need the organization"), "{problems:?}");
     }
 
     fn settings_with_organization(text: &str, organization: &str) -> Resolved {

@@ -14,6 +14,39 @@ use crate::section::{set, At, Problem, Section};
 /// Sid of the statement generated from `cross_account_pull`.
 pub const CROSS_ACCOUNT_PULL_SID: &str = "EcrWardenCrossAccountPull";
 
+/// Sid of the statement generated from `cross_account_push`.
+pub const CROSS_ACCOUNT_PUSH_SID: &str = "EcrWardenCrossAccountPush";
+
+/// Sid of the statement generated from `lambda_pull`.
+pub const LAMBDA_PULL_SID: &str = "EcrWardenLambdaPull";
+
+/// Sid of the statement generated from `organization_pull`.
+pub const ORGANIZATION_PULL_SID: &str = "EcrWardenOrganizationPull";
+
+/// The Sids of the statements ecr-warden generates from settings: a required statement can't use them.
+const GENERATED_SIDS: &[&str] =
+    &[CROSS_ACCOUNT_PULL_SID, CROSS_ACCOUNT_PUSH_SID, LAMBDA_PULL_SID, ORGANIZATION_PULL_SID];
+
+/// Pulling an image: what `cross_account_pull` grants.
+const PULL_ACTIONS: &[&str] = &["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
+
+/// Pushing an image (ECR user guide, "IAM permissions for pushing an image to an Amazon ECR private repository"),
+/// with pulling: what `cross_account_push` grants.
+const PUSH_ACTIONS: &[&str] = &[
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:CompleteLayerUpload",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:UploadLayerPart",
+];
+
+/// What Lambda needs to run a function from an image in another account's repository (AWS Knowledge Center,
+/// "Lambda ECR image permission errors": the Lambda service principal, `ecr:BatchGetImage` and
+/// `ecr:GetDownloadUrlForLayer`, `aws:sourceARN` naming the functions).
+const LAMBDA_PULL_ACTIONS: &[&str] = &["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
+
 /// `repository_policy` keys.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +69,14 @@ pub struct RepositoryPolicyOverride {
     pub allowed_services: Option<Vec<String>>,
     /// Whether the policy holds only the baseline's statements: any other is removed and printed.
     pub exclusive: Option<bool>,
+    /// Account IDs allowed to push (and pull): a statement with Sid `EcrWardenCrossAccountPush`.
+    pub cross_account_push: Option<Vec<String>>,
+    /// Account IDs whose Lambda functions may run images from the repository (the Lambda service principal,
+    /// narrowed by `aws:sourceArn` to their functions in the repository's region): `EcrWardenLambdaPull`.
+    pub lambda_pull: Option<Vec<String>>,
+    /// Whether every account of the caller's organization may pull (`"*"` narrowed by `aws:PrincipalOrgID`):
+    /// `EcrWardenOrganizationPull`. One short statement instead of a list of accounts.
+    pub organization_pull: Option<bool>,
 }
 
 /// What happens to statements granting public access.
@@ -70,21 +111,58 @@ pub struct RepositoryPolicySettings {
     pub organization_id: Option<String>,
     /// Whether only the baseline's statements may be in the policy.
     pub exclusive: bool,
+    /// Accounts allowed to push.
+    pub cross_account_push: Vec<String>,
+    /// Accounts whose Lambda functions may pull.
+    pub lambda_pull: Vec<String>,
+    /// Whether the caller's organization may pull.
+    pub organization_pull: bool,
 }
 
 impl RepositoryPolicySettings {
-    /// The statements the repository policy must hold: the configured ones and the cross-account pull one, whose
-    /// account principals are written in `partition` (`aws`, `aws-cn`, `aws-us-gov`: the repository's).
-    pub fn required_statements(&self, partition: &str) -> Vec<Value> {
+    /// The statements the repository policy must hold: the configured ones and those generated from
+    /// `cross_account_pull`, `cross_account_push`, `lambda_pull` and `organization_pull`, with ARNs in `partition`
+    /// (`aws`, `aws-cn`, `aws-us-gov`: the repository's) and Lambda functions in `region` (the repository's: Lambda
+    /// pulls only from its own region).
+    pub fn required_statements(&self, partition: &str, region: &str) -> Vec<Value> {
         let mut statements: Vec<Value> = self.statements.values().cloned().collect();
+        let roots = |accounts: &[String]| -> Vec<String> {
+            accounts.iter().map(|id| format!("arn:{partition}:iam::{id}:root")).collect()
+        };
         if !self.cross_account_pull.is_empty() {
-            let principals: Vec<String> =
-                self.cross_account_pull.iter().map(|id| format!("arn:{partition}:iam::{id}:root")).collect();
             statements.push(json!({
                 "Sid": CROSS_ACCOUNT_PULL_SID,
                 "Effect": "Allow",
-                "Principal": {"AWS": principals},
-                "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                "Principal": {"AWS": roots(&self.cross_account_pull)},
+                "Action": PULL_ACTIONS,
+            }));
+        }
+        if !self.cross_account_push.is_empty() {
+            statements.push(json!({
+                "Sid": CROSS_ACCOUNT_PUSH_SID,
+                "Effect": "Allow",
+                "Principal": {"AWS": roots(&self.cross_account_push)},
+                "Action": PUSH_ACTIONS,
+            }));
+        }
+        if !self.lambda_pull.is_empty() {
+            let functions: Vec<String> =
+                self.lambda_pull.iter().map(|id| format!("arn:{partition}:lambda:{region}:{id}:function:*")).collect();
+            statements.push(json!({
+                "Sid": LAMBDA_PULL_SID,
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": LAMBDA_PULL_ACTIONS,
+                "Condition": {"StringLike": {"aws:sourceArn": functions}},
+            }));
+        }
+        if let Some(organization) = self.organization_id.as_ref().filter(|_| self.organization_pull) {
+            statements.push(json!({
+                "Sid": ORGANIZATION_PULL_SID,
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": PULL_ACTIONS,
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": organization}},
             }));
         }
         statements
@@ -98,11 +176,18 @@ impl RepositoryPolicySettings {
         self.allowed_accounts.is_some() || self.allow_organization || self.allowed_services.is_some()
     }
 
-    /// The accounts that may be let in: `allowed_accounts` and `cross_account_pull`'s.
+    /// The accounts that may be let in: `allowed_accounts` and those the generated statements name.
     pub fn allowed_account_ids(&self) -> Vec<String> {
         let mut accounts = self.allowed_accounts.clone().unwrap_or_default();
         accounts.extend(self.cross_account_pull.iter().cloned());
+        accounts.extend(self.cross_account_push.iter().cloned());
+        accounts.extend(self.lambda_pull.iter().cloned());
         accounts
+    }
+
+    /// Whether these settings need the caller's organization ID (`allow_organization`, `organization_pull`).
+    pub fn needs_organization_id(&self) -> bool {
+        self.allow_organization || self.organization_pull
     }
 }
 
@@ -126,6 +211,9 @@ impl Section for RepositoryPolicySettings {
         }
         set(&mut self.allow_organization, &layer.allow_organization);
         set(&mut self.exclusive, &layer.exclusive);
+        set(&mut self.cross_account_push, &layer.cross_account_push);
+        set(&mut self.lambda_pull, &layer.lambda_pull);
+        set(&mut self.organization_pull, &layer.organization_pull);
         if layer.allowed_services.is_some() {
             self.allowed_services = layer.allowed_services.clone();
         }
@@ -153,8 +241,15 @@ impl Section for RepositoryPolicySettings {
         for account in self.cross_account_pull.iter().filter(|account| !crate::arn::is_account_id(account)) {
             problems.push(at.problem("cross_account_pull", format!("`{account}` is not a 12-digit account ID")));
         }
-        for account in self.allowed_accounts.iter().flatten().filter(|account| !crate::arn::is_account_id(account)) {
-            problems.push(at.problem("allowed_accounts", format!("`{account}` is not a 12-digit account ID")));
+        let lists = [
+            ("allowed_accounts", self.allowed_accounts.as_deref().unwrap_or_default()),
+            ("cross_account_push", self.cross_account_push.as_slice()),
+            ("lambda_pull", self.lambda_pull.as_slice()),
+        ];
+        for (key, accounts) in lists {
+            for account in accounts.iter().filter(|account| !crate::arn::is_account_id(account)) {
+                problems.push(at.problem(key, format!("`{account}` is not a 12-digit account ID")));
+            }
         }
         for service in self.allowed_services.iter().flatten().filter(|service| !is_service_principal(service)) {
             problems.push(at.problem(
@@ -172,15 +267,21 @@ impl Section for RepositoryPolicySettings {
                     format!("`{sid}` grants public access (no condition narrows who can use it)"),
                 ));
             }
-            if sid == CROSS_ACCOUNT_PULL_SID {
-                problems.push(at.problem("statements", format!("the Sid `{sid}` is reserved for cross_account_pull")));
+            if GENERATED_SIDS.contains(&sid.as_str()) {
+                problems.push(at.problem("statements", format!("the Sid `{sid}` is reserved for ecr-warden's own")));
             }
         }
         problems
     }
 
     fn combination_problems(&self, at: At<'_>) -> Vec<Problem> {
-        let required = self.statements.len() + usize::from(!self.cross_account_pull.is_empty());
+        let generated = [
+            !self.cross_account_pull.is_empty(),
+            !self.cross_account_push.is_empty(),
+            !self.lambda_pull.is_empty(),
+            self.organization_pull,
+        ];
+        let required = self.statements.len() + generated.iter().filter(|g| **g).count();
         if required <= policy::MAX_OWNED_STATEMENTS {
             return Vec::new();
         }
