@@ -21,6 +21,9 @@ use crate::vulnerabilities::Severity;
 /// The repository policy control.
 pub struct RepositoryPolicy;
 
+/// Past this share of ECR's policy size, a policy ecr-warden writes comes with a warning and a way to shorten it.
+const NEAR_LIMIT_PERCENT: usize = 80;
+
 const DESCRIPTION: Description = Description {
     id: ControlId::RepositoryPolicy,
     section: "repository_policy",
@@ -123,8 +126,16 @@ impl Control for RepositoryPolicy {
                     "{}; the merged policy would be {length} characters, over ECR's {MAX_POLICY_CHARACTERS}",
                     findings.join("; ")
                 ),
-                remedy: "shorten the repository's own statements, or require fewer or shorter statements".into(),
+                remedy: "shorten the repository's own statements, or require fewer or shorter statements (one \
+                         organization_pull instead of long account lists)"
+                    .into(),
             };
+        }
+        if length * 100 > MAX_POLICY_CHARACTERS * NEAR_LIMIT_PERCENT {
+            findings.push(format!(
+                "the policy will be {length} of ECR's {MAX_POLICY_CHARACTERS} characters: organization_pull (one \
+                 statement for the whole organization) instead of long account lists would leave room"
+            ));
         }
         let action = Action::SetRepositoryPolicy {
             policy: text,
@@ -451,6 +462,21 @@ mod tests {
             crate::baseline::Baseline::parse("t.toml", "[defaults.repository_policy]\norganization_pull = true\n");
         let problems = unplaced.expect("valid").resolve("repo").expect_err("the organization isn't known");
         assert!(problems[0].to_string().contains("organization_pull need the organization"), "{problems:?}");
+    }
+
+    /// A policy written past 80% of ECR's 10,240 characters says so, and how to shorten it.
+    #[test]
+    fn a_policy_near_ecrs_limit_comes_with_a_warning() {
+        let accounts: Vec<String> = (0..300).map(|n| format!("\"{:012}\"", 100_000_000_000u64 + n)).collect();
+        let want = settings(&format!("[defaults.repository_policy]\ncross_account_pull = [{}]\n", accounts.join(", ")));
+        match RepositoryPolicy.judge(&want, &fresh_repository()) {
+            Judgement::Drift { finding, .. } => {
+                assert!(finding.contains("of ECR's 10240 characters: organization_pull"), "{finding}");
+            }
+            other => panic!("expected drift, got {other:?}"),
+        }
+        let short = RepositoryPolicy.judge(&settings(PULL), &fresh_repository());
+        assert!(matches!(short, Judgement::Drift { finding, .. } if !finding.contains("organization_pull")));
     }
 
     fn settings_with_organization(text: &str, organization: &str) -> Resolved {
