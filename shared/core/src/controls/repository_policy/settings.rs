@@ -59,8 +59,9 @@ pub struct RepositoryPolicyOverride {
     pub cross_account_pull: Option<Vec<String>>,
     /// Required statements, each with a `Sid`; merged by `Sid`.
     pub statements: Option<Vec<Value>>,
-    /// Accounts that may be let in (besides the repository's own and `cross_account_pull`'s); setting it (or
-    /// `allow_organization` or `allowed_services`) makes a statement letting in anyone else a finding.
+    /// Accounts that may be let in (besides the repository's own, `cross_account_pull`'s and `cross_account_push`'s);
+    /// setting it (or `allow_organization` or `allowed_services`) makes a statement letting in anyone else a
+    /// finding.
     pub allowed_accounts: Option<Vec<String>>,
     /// Whether the accounts of the caller's own organization may be let in (a statement narrowed by
     /// `aws:PrincipalOrgID` to it).
@@ -176,12 +177,12 @@ impl RepositoryPolicySettings {
         self.allowed_accounts.is_some() || self.allow_organization || self.allowed_services.is_some()
     }
 
-    /// The accounts that may be let in: `allowed_accounts` and those the generated statements name.
+    /// The accounts that may be let in: `allowed_accounts` and those `cross_account_pull` and
+    /// `cross_account_push` grant to (`lambda_pull` grants to the Lambda service, not to its accounts).
     pub fn allowed_account_ids(&self) -> Vec<String> {
         let mut accounts = self.allowed_accounts.clone().unwrap_or_default();
         accounts.extend(self.cross_account_pull.iter().cloned());
         accounts.extend(self.cross_account_push.iter().cloned());
-        accounts.extend(self.lambda_pull.iter().cloned());
         accounts
     }
 
