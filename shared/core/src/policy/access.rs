@@ -119,22 +119,23 @@ fn principals(statement: &Value) -> Vec<Admitted> {
         Some(Value::String(s)) if s == "*" => found.push(Admitted::Everyone),
         Some(Value::Object(kinds)) => {
             for (kind, values) in kinds {
-                for value in strings(values) {
-                    found.push(match (kind.as_str(), value) {
-                        (_, "*") => Admitted::Everyone,
-                        ("AWS", value) => {
-                            account_of(value).map_or(Admitted::Unplaced(value.to_string()), Admitted::Account)
-                        }
-                        ("Service", value) => Admitted::Service(value.to_string()),
-                        (_, value) => Admitted::Unplaced(format!("{kind}:{value}")),
-                    });
-                }
+                found.extend(strings(values).into_iter().map(|value| principal(kind, value)));
             }
         }
         Some(other) => found.push(Admitted::Unplaced(other.to_string())),
         None => {}
     }
     found
+}
+
+/// Whom one principal value of a kind (`AWS`, `Service`, ...) names.
+fn principal(kind: &str, value: &str) -> Admitted {
+    match (kind, value) {
+        (_, "*") => Admitted::Everyone,
+        ("AWS", value) => account_of(value).map_or(Admitted::Unplaced(value.to_string()), Admitted::Account),
+        ("Service", value) => Admitted::Service(value.to_string()),
+        (_, value) => Admitted::Unplaced(format!("{kind}:{value}")),
+    }
 }
 
 /// The account an `AWS` principal names: an account ID, or an IAM or STS ARN's account.
@@ -204,10 +205,7 @@ pub fn without_outsiders(statement: &Value, access: &AllowedAccess<'_>) -> Optio
     for (kind, values) in kinds {
         let allowed: Vec<Value> = strings(values)
             .into_iter()
-            .filter(|value| {
-                let one = serde_json::json!({"Effect": "Allow", "Principal": {kind.clone(): value}});
-                *value != "*" && access.outsiders(&one).is_empty()
-            })
+            .filter(|value| access.allows(&principal(kind, value)))
             .map(|value| Value::String(value.to_string()))
             .collect();
         if !allowed.is_empty() {

@@ -164,40 +164,32 @@ pub fn merge(document: &mut PolicyDocument, required: &[Value], rules: &MergeRul
     let mut outcome = Merge::default();
     let mut kept = Vec::with_capacity(document.statements.len() + required.len());
     for statement in document.statements.drain(..) {
-        if exclusive && !required.iter().any(|want| same_statement(&statement, want)) {
-            if grants_public_access(&statement) {
-                outcome.public.push(statement.clone());
-            }
+        let public = grants_public_access(&statement);
+        let theirs = !required.iter().any(|want| same_statement(&statement, want));
+        if public {
+            outcome.public.push(statement.clone());
+        }
+        if exclusive && theirs {
             outcome.others.push(sid(&statement).unwrap_or("(no Sid)").to_string());
             outcome.removed.push(statement);
             continue;
         }
-        if !grants_public_access(&statement) {
-            match access {
-                Some(access) if !required.iter().any(|want| same_statement(&statement, want)) => {
-                    keep_allowed(statement, access, &mut kept, &mut outcome)
-                }
-                _ => kept.push(statement),
-            }
-            continue;
-        }
-        outcome.public.push(statement.clone());
-        if !remove_public {
+        let access = access.filter(|_| theirs);
+        if !(public && remove_public) && access.is_none() {
             kept.push(statement);
             continue;
         }
-        // What is left once `"*"` is out must still let in only whom `access` allows.
-        let after = without_public_principals(&statement).and_then(|after| match access {
-            Some(access) if !access.outsiders(&after).is_empty() => {
-                outcome.outsiders.push(Outsiders {
-                    sid: sid(&after).map(str::to_string),
-                    admitted: access.outsiders(&after).iter().map(Admitted::describe).collect(),
-                });
-                access::without_outsiders(&after, access)
-            }
-            _ => Some(after),
-        });
-        match after {
+        // What is left of it: public access taken out (when asked), then access the baseline doesn't allow.
+        let left = match public && remove_public {
+            true => without_public_principals(&statement),
+            false => Some(statement.clone()),
+        };
+        let left = match access {
+            Some(access) => left.and_then(|left| allowed_part(left, access, &mut outcome)),
+            None => left,
+        };
+        match left {
+            Some(after) if after == statement => kept.push(statement),
             Some(after) => {
                 kept.push(after.clone());
                 outcome.narrowed.push(Narrowed { before: statement, after });
@@ -236,24 +228,17 @@ pub fn merge(document: &mut PolicyDocument, required: &[Value], rules: &MergeRul
     outcome
 }
 
-/// Keeps `statement` if it lets in only whom `access` allows; else records it and keeps what is left of it.
-fn keep_allowed(statement: Value, access: &AllowedAccess<'_>, kept: &mut Vec<Value>, outcome: &mut Merge) {
+/// `statement` without whom `access` doesn't allow (`None`: nobody allowed is left), the outsiders recorded.
+fn allowed_part(statement: Value, access: &AllowedAccess<'_>, outcome: &mut Merge) -> Option<Value> {
     let outside = access.outsiders(&statement);
     if outside.is_empty() {
-        kept.push(statement);
-        return;
+        return Some(statement);
     }
     outcome.outsiders.push(Outsiders {
         sid: sid(&statement).map(str::to_string),
         admitted: outside.iter().map(Admitted::describe).collect(),
     });
-    match access::without_outsiders(&statement, access) {
-        Some(after) => {
-            kept.push(after.clone());
-            outcome.narrowed.push(Narrowed { before: statement, after });
-        }
-        None => outcome.removed.push(statement),
-    }
+    access::without_outsiders(&statement, access)
 }
 
 #[cfg(test)]
