@@ -56,10 +56,7 @@ impl AccountBaselines {
             false => None,
         };
         let placement = Placement { account: account.to_string(), organizational_units, organization_id };
-        let answer = match baseline.account_exclusion(&placement) {
-            Some(reason) => InAccount::Excluded(reason),
-            None => InAccount::Narrowed(Arc::new(baseline.in_account(placement))),
-        };
+        let answer = placed(baseline, placement);
         self.kept.lock().await.insert(account.to_string(), (answer.clone(), Instant::now()));
         Ok(answer)
     }
@@ -82,10 +79,15 @@ pub async fn narrow(
         None => {
             let placement =
                 Placement { account: account.to_string(), organizational_units: Vec::new(), organization_id: None };
-            Ok(match baseline.account_exclusion(&placement) {
-                Some(reason) => InAccount::Excluded(reason),
-                None => InAccount::Narrowed(Arc::new(baseline.in_account(placement))),
-            })
+            Ok(placed(baseline, placement))
         }
+    }
+}
+
+/// `baseline` in the account `placement` describes: left alone, or narrowed to it.
+fn placed(baseline: &Baseline, placement: Placement) -> InAccount {
+    match baseline.account_exclusion(&placement) {
+        Some(reason) => InAccount::Excluded(reason),
+        None => InAccount::Narrowed(Arc::new(baseline.in_account(placement))),
     }
 }

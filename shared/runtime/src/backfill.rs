@@ -129,7 +129,12 @@ impl TryFrom<BackfillPayload> for BackfillRequest {
 }
 
 /// `values` without repeats, each passing `valid`; else an error naming the `key` and the first bad value.
-fn checked(key: &str, values: Vec<String>, valid: fn(&str) -> bool, what: &str) -> Result<Vec<String>, String> {
+pub(crate) fn checked(
+    key: &str,
+    values: Vec<String>,
+    valid: fn(&str) -> bool,
+    what: &str,
+) -> Result<Vec<String>, String> {
     let mut kept: Vec<String> = Vec::with_capacity(values.len());
     for value in values {
         if !valid(&value) {

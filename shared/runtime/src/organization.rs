@@ -20,6 +20,8 @@ use warden_core::alert::Origin;
 use warden_core::arn::{is_account_id, is_region_name};
 use warden_core::text::shown;
 
+use crate::backfill::checked;
+
 /// The environment variable that names the member role and turns organization mode on.
 pub const MEMBER_ROLE_ENV: &str = "ECR_WARDEN_MEMBER_ROLE";
 
@@ -126,16 +128,8 @@ impl OrganizationMode {
 /// The regions in a comma-separated list (spaces around names allowed, none repeated); an error names the first
 /// that isn't a region name.
 fn regions_of(list: &str) -> Result<Vec<String>, String> {
-    let mut regions: Vec<String> = Vec::new();
-    for region in list.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-        if !is_region_name(region) {
-            return Err(format!("{REGIONS_ENV}: {:?} is not a region name", shown(region, 40)));
-        }
-        if !regions.iter().any(|r| r == region) {
-            regions.push(region.to_string());
-        }
-    }
-    Ok(regions)
+    let names = list.split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_string).collect();
+    checked(REGIONS_ENV, names, is_region_name, "a region name")
 }
 
 #[cfg(test)]

@@ -127,24 +127,16 @@ impl RepositoryPolicySettings {
     /// pulls only from its own region).
     pub fn required_statements(&self, partition: &str, region: &str) -> Vec<Value> {
         let mut statements: Vec<Value> = self.statements.values().cloned().collect();
-        let roots = |accounts: &[String]| -> Vec<String> {
-            accounts.iter().map(|id| format!("arn:{partition}:iam::{id}:root")).collect()
+        // An account grant: the accounts' roots, these actions.
+        let grant = |sid: &str, accounts: &[String], actions: &[&str]| {
+            let roots: Vec<String> = accounts.iter().map(|id| format!("arn:{partition}:iam::{id}:root")).collect();
+            json!({"Sid": sid, "Effect": "Allow", "Principal": {"AWS": roots}, "Action": actions})
         };
         if !self.cross_account_pull.is_empty() {
-            statements.push(json!({
-                "Sid": CROSS_ACCOUNT_PULL_SID,
-                "Effect": "Allow",
-                "Principal": {"AWS": roots(&self.cross_account_pull)},
-                "Action": PULL_ACTIONS,
-            }));
+            statements.push(grant(CROSS_ACCOUNT_PULL_SID, &self.cross_account_pull, PULL_ACTIONS));
         }
         if !self.cross_account_push.is_empty() {
-            statements.push(json!({
-                "Sid": CROSS_ACCOUNT_PUSH_SID,
-                "Effect": "Allow",
-                "Principal": {"AWS": roots(&self.cross_account_push)},
-                "Action": PUSH_ACTIONS,
-            }));
+            statements.push(grant(CROSS_ACCOUNT_PUSH_SID, &self.cross_account_push, PUSH_ACTIONS));
         }
         if !self.lambda_pull.is_empty() {
             let functions: Vec<String> =
