@@ -48,12 +48,22 @@ fn origin_of(route: &Route) -> Option<&Origin> {
     }
 }
 
+/// Where something is handled, and with which baseline ([`Handler::place`]).
+enum Placed {
+    /// Not here (another registry outside organization mode, or an account outside the organization): why.
+    Elsewhere(String),
+    /// The baseline leaves the account alone: why.
+    Excluded(String),
+    /// Handled in a member's registry (else this one), with the baseline narrowed to its account (else as it is).
+    Governed { member: Option<Arc<MemberRegistry>>, baseline: Option<Arc<Baseline>> },
+}
+
 /// The registry an event is handled in.
 enum Target {
     /// The handler's own.
     Here,
     /// Another account's or region's (admitted, not reached yet), in organization mode.
-    Member(Origin),
+    Member,
     /// None: the event is ignored, for this reason.
     Elsewhere(String),
 }
@@ -127,27 +137,42 @@ impl Handler<'_> {
             }
             return Ok(ignored(format!("this event is for the {function} function")));
         }
-        let target = self.registry_of(&route).await?;
-        if let Target::Elsewhere(reason) = target {
-            return Ok(ignored(reason));
+        // Other accounts' backfills are placed per registry, work messages per registry they name.
+        let placed_here = origin_of(&route).is_some()
+            || matches!(&route, Route::Backfill(request) if request.accounts == Accounts::Own);
+        if !placed_here {
+            return self.dispatch(route, dry_run).await;
         }
-        // The baseline as it applies in the event's account: an account it leaves alone is never reached. Other
-        // accounts' backfills narrow it per registry, work messages per registry they name.
-        let in_account = match (origin_of(&route), &route) {
-            (Some(origin), _) => self.in_account(Some(&origin.account)).await?,
-            (None, Route::Backfill(request)) if request.accounts == Accounts::Own => self.in_account(None).await?,
-            (None, _) => InAccount::AsIs,
+        let origin = origin_of(&route).cloned();
+        match self.place(origin.as_ref()).await? {
+            Placed::Elsewhere(reason) | Placed::Excluded(reason) => Ok(ignored(reason)),
+            Placed::Governed { member, baseline } => {
+                self.governing(member.as_deref(), baseline.as_deref()).dispatch(route, dry_run).await
+            }
+        }
+    }
+
+    /// Where what names `origin` (`None`: this registry) is handled, and with which baseline: the registry is
+    /// admitted first (organization mode: an active member), then the baseline narrowed to its account (an account
+    /// it leaves alone is never reached), then the member role assumed.
+    async fn place(&self, origin: Option<&Origin>) -> Result<Placed, HandleError> {
+        let target = match origin {
+            Some(origin) => self.target_of(origin).await?,
+            None => Target::Here,
         };
-        let narrowed = match in_account {
-            InAccount::Excluded(reason) => return Ok(ignored(reason)),
+        if let Target::Elsewhere(reason) = target {
+            return Ok(Placed::Elsewhere(reason));
+        }
+        let baseline = match self.in_account(origin.map(|origin| origin.account.as_str())).await? {
+            InAccount::Excluded(reason) => return Ok(Placed::Excluded(reason)),
             InAccount::Narrowed(baseline) => Some(baseline),
             InAccount::AsIs => None,
         };
-        let handler = Handler { baseline: narrowed.as_deref().unwrap_or(self.baseline), ..*self };
-        match target {
-            Target::Member(origin) => handler.on(&*self.member(&origin).await?).dispatch(route, dry_run).await,
-            Target::Here | Target::Elsewhere(_) => handler.dispatch(route, dry_run).await,
-        }
+        let member = match (target, origin) {
+            (Target::Member, Some(origin)) => Some(self.member(origin).await?),
+            _ => None,
+        };
+        Ok(Placed::Governed { member, baseline })
     }
 
     /// The baseline as it applies in `account` (`None`: this registry's own).
@@ -175,12 +200,17 @@ impl Handler<'_> {
             .ok_or_else(|| HandleError::Member("this registry's account is unknown".into()))
     }
 
-    /// This handler, working on a member's registry (and its Security Hub).
-    fn on<'m>(&'m self, member: &'m MemberRegistry) -> Handler<'m> {
-        Handler {
-            registry: &member.registry,
-            findings_hub: member.security_hub.as_ref().map(|hub| hub as &dyn FindingsHub),
-            ..*self
+    /// This handler with `baseline` (else its own), working on a member's registry and its Security Hub (else its
+    /// own).
+    fn governing<'m>(&'m self, member: Option<&'m MemberRegistry>, baseline: Option<&'m Baseline>) -> Handler<'m> {
+        let handler = Handler { baseline: baseline.unwrap_or(self.baseline), ..*self };
+        match member {
+            Some(member) => Handler {
+                registry: &member.registry,
+                findings_hub: member.security_hub.as_ref().map(|hub| hub as &dyn FindingsHub),
+                ..handler
+            },
+            None => handler,
         }
     }
 
@@ -319,30 +349,14 @@ impl Handler<'_> {
 
     /// Governs messages naming one registry (`None`: those that name none, and unreadable ones).
     async fn work_in(&self, origin: Option<Origin>, messages: Vec<QueueMessage>, dry_run: bool) -> WorkReport {
-        let target = match &origin {
-            Some(origin) => self.target_of(origin).await,
-            None => Ok(Target::Here),
-        };
-        let target = match target {
-            Ok(Target::Elsewhere(reason)) => return WorkReport::refusing(&messages, &reason),
-            Ok(target) => target,
-            Err(error) => return WorkReport::refusing(&messages, &error.to_string()),
-        };
-        // The baseline as it applies in their account: messages for an account it leaves alone are taken and
-        // ignored, and that account is never reached.
-        let narrowed = match self.in_account(origin.as_ref().map(|origin| origin.account.as_str())).await {
-            Ok(InAccount::Excluded(reason)) => return WorkReport::ignoring(&messages, &reason),
-            Ok(InAccount::Narrowed(baseline)) => Some(baseline),
-            Ok(InAccount::AsIs) => None,
-            Err(error) => return WorkReport::refusing(&messages, &error.to_string()),
-        };
-        let handler = Handler { baseline: narrowed.as_deref().unwrap_or(self.baseline), ..*self };
-        match target {
-            Target::Member(origin) => match self.member(&origin).await {
-                Ok(member) => handler.on(&member).work_here(&messages, dry_run).await,
-                Err(error) => WorkReport::refusing(&messages, &error.to_string()),
-            },
-            Target::Here | Target::Elsewhere(_) => handler.work_here(&messages, dry_run).await,
+        match self.place(origin.as_ref()).await {
+            Ok(Placed::Elsewhere(reason)) => WorkReport::refusing(&messages, &reason),
+            // Their account is left alone: taken and ignored, not delivered again.
+            Ok(Placed::Excluded(reason)) => WorkReport::ignoring(&messages, &reason),
+            Ok(Placed::Governed { member, baseline }) => {
+                self.governing(member.as_deref(), baseline.as_deref()).work_here(&messages, dry_run).await
+            }
+            Err(error) => WorkReport::refusing(&messages, &error.to_string()),
         }
     }
 
@@ -359,19 +373,10 @@ impl Handler<'_> {
         report
     }
 
-    /// Which registry an event about a repository is for. Without organization mode, only the one the
+    /// Where the registry of `origin` is, seen from this handler's. Without organization mode, only the one the
     /// credentials reach: an event naming another account or region is ignored before any call is made with it
     /// (finding out the account costs one STS call per process, none in Lambda). In organization mode, any
     /// active account of the organization, through its member role, in any region.
-    async fn registry_of(&self, route: &Route) -> Result<Target, HandleError> {
-        match origin_of(route) {
-            Some(origin) => self.target_of(origin).await,
-            // A backfill names its registries itself; work messages each name theirs (see `work_in`).
-            None => Ok(Target::Here),
-        }
-    }
-
-    /// Where the registry of `origin` is, seen from this handler's.
     async fn target_of(&self, origin: &Origin) -> Result<Target, HandleError> {
         let Some(home) = self.registry.home().await.map_err(HandleError::Home)? else { return Ok(Target::Here) };
         if home == *origin {
@@ -379,7 +384,7 @@ impl Handler<'_> {
         }
         if let Some(organization) = self.organization {
             return match organization.admit(origin, &home).await.map_err(HandleError::Member)? {
-                None => Ok(Target::Member(origin.clone())),
+                None => Ok(Target::Member),
                 Some(reason) => Ok(Target::Elsewhere(reason)),
             };
         }
