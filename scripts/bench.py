@@ -85,14 +85,17 @@ def aws_env(moto):
 def seed(moto, count):
     ecr = boto3.client("ecr", endpoint_url=moto.endpoint, region_name="us-east-1",
                        aws_access_key_id="bench", aws_secret_access_key="bench")
+    create_drifted(ecr, [f"team-{index % 20:02d}/service-{index:05d}" for index in range(count)])
 
-    def one(index):
-        name = f"team-{index % 20:02d}/service-{index:05d}"
+
+def create_drifted(ecr, names):
+    """Creates each repository drifted in every control `apply` can fix (see the module documentation)."""
+    def one(name):
         ecr.create_repository(repositoryName=name)
         ecr.set_repository_policy(repositoryName=name, policyText=POLICY)
 
     with ThreadPoolExecutor(16) as pool:
-        list(pool.map(one, range(count)))
+        list(pool.map(one, names))
 
 
 def run(moto, command):

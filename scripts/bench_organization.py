@@ -15,14 +15,13 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import BASELINE, POLICY, Moto, free_port, run  # noqa: E402
+from bench import BASELINE, Moto, create_drifted, free_port, run  # noqa: E402
 
 
 class Delay(BaseHTTPRequestHandler):
@@ -80,15 +79,7 @@ def client(moto, service, region, credentials=None):
 
 
 def seed(moto, credentials, region, prefix, count):
-    ecr = client(moto, "ecr", region, credentials)
-
-    def one(index):
-        name = f"{prefix}/service-{index:04d}"
-        ecr.create_repository(repositoryName=name)
-        ecr.set_repository_policy(repositoryName=name, policyText=POLICY)
-
-    with ThreadPoolExecutor(16) as pool:
-        list(pool.map(one, range(count)))
+    create_drifted(client(moto, "ecr", region, credentials), [f"{prefix}/service-{index:04d}" for index in range(count)])
 
 
 def member_credentials(moto, account):

@@ -4,7 +4,7 @@
 //! any role be assumed; on AWS the role must exist and trust the caller (issue 17's member template).
 
 use integration_tests::faults::FaultProxy;
-use integration_tests::{Moto, ACCOUNT};
+use integration_tests::{tag_mutability, Moto, ACCOUNT};
 use serde_json::Value;
 
 const A: &str = "111111111111";
@@ -12,11 +12,6 @@ const B: &str = "222222222222";
 
 async fn create(ecr: &aws_sdk_ecr::Client, name: &str) {
     ecr.create_repository().repository_name(name).send().await.expect("create");
-}
-
-async fn mutability(ecr: &aws_sdk_ecr::Client, name: &str) -> String {
-    let found = ecr.describe_repositories().repository_names(name).send().await.expect("describe");
-    found.repositories()[0].image_tag_mutability().map(|m| m.as_str().to_string()).unwrap_or_default()
 }
 
 /// The repositories one registry's report names, with its tag mutability status.
@@ -54,8 +49,8 @@ async fn each_account_is_governed_in_its_own_registry_and_a_second_run_only_read
     assert_eq!(report_names(&runs[1]), (Value::from(B), Value::from("us-east-1")), "the report names its registry");
     assert_eq!(governed(&runs[0]), [("team/api".to_string(), "fixed".to_string())], "A sees only its own");
     assert_eq!(governed(&runs[1]), [("team/web".to_string(), "fixed".to_string())]);
-    assert_eq!(mutability(&in_a, "team/api").await, "IMMUTABLE");
-    assert_eq!(mutability(&in_b, "team/web").await, "IMMUTABLE");
+    assert_eq!(tag_mutability(&in_a, "team/api").await, "IMMUTABLE");
+    assert_eq!(tag_mutability(&in_b, "team/web").await, "IMMUTABLE");
     let own = moto.ecr().await.describe_repositories().send().await.expect("describe");
     assert!(own.repositories().is_empty(), "nothing was made in the caller's own account {ACCOUNT}");
 

@@ -298,8 +298,8 @@ async fn a_warm_organization_hub_assumes_each_members_role_once() {
         let ecr = moto.ecr_in(account).await;
         for name in names {
             ecr.create_repository().repository_name(name).send().await.expect("create");
-            let event = integration_tests::create_repository_event(name).to_string();
-            events.push(serde_json::from_str(&event.replace(integration_tests::ACCOUNT, account)).expect("JSON"));
+            let event = integration_tests::create_repository_event(name);
+            events.push(integration_tests::event_from(&event, account, integration_tests::REGION));
         }
     }
     let api = runtime_api(events);

@@ -4,16 +4,9 @@
 //! role be assumed, so a refusing role is played by the fault proxy.
 
 use integration_tests::faults::FaultProxy;
-use integration_tests::{create_repository_event, Moto, ACCOUNT, REGION};
-use serde_json::Value;
+use integration_tests::{create_repository_event, event_from, tag_mutability, Moto, ACCOUNT, REGION};
 
 const MEMBER_ROLE: (&str, &str) = ("ECR_WARDEN_MEMBER_ROLE", "ecr-warden-member");
-
-/// `event` as if it came from `account` in `region` (the envelope and every ARN in it).
-fn from(event: &Value, account: &str, region: &str) -> Value {
-    let text = event.to_string().replace(ACCOUNT, account).replace(&format!("\"{REGION}\""), &format!("\"{region}\""));
-    serde_json::from_str(&text).expect("still JSON")
-}
 
 /// An organization of one member whose registry holds `team/web`: the member's ID, an ECR client in it, and the
 /// file of that repository's `CreateRepository` event from the member.
@@ -21,13 +14,8 @@ async fn one_member_with_a_repository(moto: &Moto) -> (String, aws_sdk_ecr::Clie
     let member = moto.organization(1).await.remove(0);
     let ecr = moto.ecr_in(&member).await;
     ecr.create_repository().repository_name("team/web").send().await.expect("create");
-    let event = moto.event_file("m.json", &from(&create_repository_event("team/web"), &member, REGION));
+    let event = moto.event_file("m.json", &event_from(&create_repository_event("team/web"), &member, REGION));
     (member, ecr, event)
-}
-
-async fn mutability(ecr: &aws_sdk_ecr::Client, name: &str) -> String {
-    let found = ecr.describe_repositories().repository_names(name).send().await.expect("describe");
-    found.repositories()[0].image_tag_mutability().map(|m| m.as_str().to_string()).unwrap_or_default()
 }
 
 #[tokio::test]
@@ -41,7 +29,7 @@ async fn an_event_from_a_member_governs_that_members_registry_and_no_other() {
         ecr.create_repository().repository_name("team/web").send().await.expect("create");
         registries.push(ecr);
     }
-    let event = moto.event_file("b.json", &from(&create_repository_event("team/web"), b, REGION));
+    let event = moto.event_file("b.json", &event_from(&create_repository_event("team/web"), b, REGION));
 
     moto.reset_recording();
     let run = moto.ecr_warden_with(&["handle", "--event", &event, "--output", "json"], &[MEMBER_ROLE]);
@@ -49,9 +37,9 @@ async fn an_event_from_a_member_governs_that_members_registry_and_no_other() {
     let handled = run.json();
     assert_eq!(handled["handled"], "repository", "{handled}");
     assert_eq!(handled["report"]["controls"][0]["status"], "fixed", "{handled}");
-    assert_eq!(mutability(&registries[1], "team/web").await, "IMMUTABLE", "B's repository was governed");
-    assert_eq!(mutability(&registries[0], "team/web").await, "MUTABLE", "nothing written in A");
-    assert_eq!(mutability(&registries[2], "team/web").await, "MUTABLE", "nothing written in C");
+    assert_eq!(tag_mutability(&registries[1], "team/web").await, "IMMUTABLE", "B's repository was governed");
+    assert_eq!(tag_mutability(&registries[0], "team/web").await, "MUTABLE", "nothing written in A");
+    assert_eq!(tag_mutability(&registries[2], "team/web").await, "MUTABLE", "nothing written in C");
     let calls = moto.operation_counts();
     assert_eq!(calls.get("DescribeAccount"), Some(&1), "B's membership asked once: {calls:?}");
     assert_eq!(calls.get("AssumeRole"), Some(&1), "B's member role assumed once: {calls:?}");
@@ -65,7 +53,7 @@ async fn an_event_from_outside_the_organization_is_ignored() {
     moto.organization(1).await;
     let stranger = "999999999999";
     moto.ecr_in(stranger).await.create_repository().repository_name("team/web").send().await.expect("create");
-    let event = moto.event_file("x.json", &from(&create_repository_event("team/web"), stranger, REGION));
+    let event = moto.event_file("x.json", &event_from(&create_repository_event("team/web"), stranger, REGION));
 
     moto.reset_recording();
     let run = moto.ecr_warden_with(&["handle", "--event", &event, "--output", "json"], &[MEMBER_ROLE]);
@@ -76,7 +64,7 @@ async fn an_event_from_outside_the_organization_is_ignored() {
     assert!(reason.contains("999999999999 is not in the organization"), "{reason}");
     assert_eq!(moto.operation_counts().get("AssumeRole"), None);
     assert_eq!(moto.writes(), Vec::<String>::new());
-    assert_eq!(mutability(&moto.ecr_in(stranger).await, "team/web").await, "MUTABLE");
+    assert_eq!(tag_mutability(&moto.ecr_in(stranger).await, "team/web").await, "MUTABLE");
 }
 
 /// The hub's own account in another region is governed through the member role there (the functions' own roles
@@ -88,7 +76,7 @@ async fn the_hubs_own_account_in_another_region_is_reached_through_the_member_ro
     moto.organization(1).await;
     let ireland = moto.ecr_at("eu-west-1").await;
     ireland.create_repository().repository_name("team/api").send().await.expect("create");
-    let event = moto.event_file("eu.json", &from(&create_repository_event("team/api"), ACCOUNT, "eu-west-1"));
+    let event = moto.event_file("eu.json", &event_from(&create_repository_event("team/api"), ACCOUNT, "eu-west-1"));
 
     let single = moto.ecr_warden(&["handle", "--event", &event, "--output", "json"]);
     assert_eq!(single.json()["handled"], "ignored", "{single:?}");
@@ -97,7 +85,7 @@ async fn the_hubs_own_account_in_another_region_is_reached_through_the_member_ro
     let run = moto.ecr_warden_with(&["handle", "--event", &event, "--output", "json"], &[MEMBER_ROLE]);
     assert_eq!(run.code(), 0, "{run:?}");
     assert_eq!(run.json()["handled"], "repository", "{run:?}");
-    assert_eq!(mutability(&ireland, "team/api").await, "IMMUTABLE");
+    assert_eq!(tag_mutability(&ireland, "team/api").await, "IMMUTABLE");
     let calls = moto.operation_counts();
     assert_eq!((calls.get("AssumeRole"), calls.get("DescribeAccount")), (Some(&1), None), "{calls:?}");
 }
@@ -123,7 +111,7 @@ async fn a_member_whose_role_refuses_fails_the_event_and_changes_nothing() {
         "{stderr}"
     );
     assert_eq!(moto.writes(), Vec::<String>::new());
-    assert_eq!(mutability(&ecr, "team/web").await, "MUTABLE");
+    assert_eq!(tag_mutability(&ecr, "team/web").await, "MUTABLE");
 }
 
 #[tokio::test]
@@ -151,12 +139,12 @@ async fn the_external_id_is_presented_when_assuming_member_roles() {
     let stale = [MEMBER_ROLE, sts, ("ECR_WARDEN_MEMBER_EXTERNAL_ID", "stale-id")];
     let run = moto.ecr_warden_with(&["handle", "--event", &event, "--output", "json"], &stale);
     assert_eq!(run.code(), 1, "the stale ID was presented and refused: {run:?}");
-    assert_eq!(mutability(&ecr, "team/web").await, "MUTABLE");
+    assert_eq!(tag_mutability(&ecr, "team/web").await, "MUTABLE");
 
     let current = [MEMBER_ROLE, sts, ("ECR_WARDEN_MEMBER_EXTERNAL_ID", "current-id")];
     let run = moto.ecr_warden_with(&["handle", "--event", &event, "--output", "json"], &current);
     assert_eq!(run.code(), 0, "{run:?}");
-    assert_eq!(mutability(&ecr, "team/web").await, "IMMUTABLE");
+    assert_eq!(tag_mutability(&ecr, "team/web").await, "IMMUTABLE");
 
     let cli = moto.ecr_warden_with(&["plan", "--accounts", member, "--external-id", "stale-id"], &[sts]);
     assert_eq!(cli.code(), 1, "the command line presents it too: {cli:?}");
@@ -199,7 +187,7 @@ async fn an_event_naming_a_malformed_account_or_region_is_ignored_before_any_cal
     let members = moto.organization(1).await;
     let event = create_repository_event("team/web");
     for (account, region) in [("12345678901x", REGION), (members[0].as_str(), "eu-west-1.attacker.example")] {
-        let mut hostile = from(&event, account, REGION);
+        let mut hostile = event_from(&event, account, REGION);
         hostile["region"] = region.into();
         let file = moto.event_file("h.json", &hostile);
         moto.reset_recording();

@@ -3,20 +3,10 @@
 //! `organizational_units` limit it to some. moto implements AWS Organizations' OUs (`CreateOrganizationalUnit`,
 //! `MoveAccount`, `ListParents`), so accounts are placed as on AWS.
 
-use integration_tests::{create_repository_event, Moto, ACCOUNT};
+use integration_tests::{create_repository_event, event_from, tag_mutability, Moto, ACCOUNT, REGION};
 use serde_json::Value;
 
 const MEMBER_ROLE: (&str, &str) = ("ECR_WARDEN_MEMBER_ROLE", "ecr-warden-member");
-
-/// `event` as if it came from `account` (the envelope and every ARN in it).
-fn from(event: &Value, account: &str) -> Value {
-    serde_json::from_str(&event.to_string().replace(ACCOUNT, account)).expect("still JSON")
-}
-
-async fn mutability(ecr: &aws_sdk_ecr::Client, name: &str) -> String {
-    let found = ecr.describe_repositories().repository_names(name).send().await.expect("describe");
-    found.repositories()[0].image_tag_mutability().map(|m| m.as_str().to_string()).unwrap_or_default()
-}
 
 /// Members A and B are in the `prod` OU, C is under the root. The baseline governs `prod` only and audits tag
 /// mutability in B: A's new repository is fixed, B's is reported and left, C's event is ignored with the reason.
@@ -43,7 +33,8 @@ async fn the_baseline_governs_its_accounts_and_organizational_units_only() {
     moto.reset_recording();
     let mut handled = Vec::new();
     for account in [a, b, c] {
-        let event = moto.event_file(&format!("{account}.json"), &from(&create_repository_event("team/web"), account));
+        let event = moto
+            .event_file(&format!("{account}.json"), &event_from(&create_repository_event("team/web"), account, REGION));
         let run = moto.ecr_warden_with(
             &["handle", "--event", &event, "--baseline", baseline, "--output", "json"],
             &[MEMBER_ROLE],
@@ -62,7 +53,7 @@ async fn the_baseline_governs_its_accounts_and_organizational_units_only() {
     assert_eq!(calls.get("ListParents"), Some(&5), "each account placed up to the root, once a run: {calls:?}");
     let mut states = Vec::new();
     for ecr in &registries {
-        states.push(mutability(ecr, "team/web").await);
+        states.push(tag_mutability(ecr, "team/web").await);
     }
     assert_eq!(states, ["IMMUTABLE", "MUTABLE", "MUTABLE"]);
 }

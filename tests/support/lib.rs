@@ -519,6 +519,18 @@ pub fn event_fixture(name: &str) -> serde_json::Value {
     serde_json::from_str(&text).expect("the fixture is still JSON")
 }
 
+/// `event` as if it came from `account` in `region`: the envelope and every ARN in it.
+pub fn event_from(event: &serde_json::Value, account: &str, region: &str) -> serde_json::Value {
+    let text = event.to_string().replace(ACCOUNT, account).replace(&format!("\"{REGION}\""), &format!("\"{region}\""));
+    serde_json::from_str(&text).expect("still JSON")
+}
+
+/// A repository's tag mutability, as ECR names it (`MUTABLE`, `IMMUTABLE`, ...).
+pub async fn tag_mutability(ecr: &aws_sdk_ecr::Client, name: &str) -> String {
+    let found = ecr.describe_repositories().repository_names(name).send().await.expect("describe");
+    found.repositories()[0].image_tag_mutability().map(|m| m.as_str().to_string()).unwrap_or_default()
+}
+
 /// The CloudTrail `CreateRepository` event of `repository`, in the tests' account and region.
 pub fn create_repository_event(repository: &str) -> serde_json::Value {
     let mut event = event_fixture("cloudtrail-create-repository.json");
