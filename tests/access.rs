@@ -66,3 +66,40 @@ async fn a_grant_outside_the_allowed_accounts_and_organization_is_removed_and_pr
     assert_eq!(writes, Vec::<String>::new(), "compliant: reads only");
     assert_eq!(moto.operation_counts().get("DescribeOrganization"), Some(&1), "asked once");
 }
+
+#[tokio::test]
+async fn a_required_deny_locking_ecr_warden_out_is_refused_and_put_only_with_the_exception() {
+    // An explicit deny in a resource policy overrides every allow (IAM User Guide, "Policy evaluation logic"): a
+    // baseline `Deny` of `ecr:*` to everyone would stop every later read and repair. `aws:PrincipalArn` is the
+    // role's ARN for a role's session (IAM User Guide, "AWS global condition context keys"), so an `ArnNotLike`
+    // on it excepts ecr-warden's roles.
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    ecr.create_repository().repository_name("team/api").send().await.expect("create");
+    let deny = "[[defaults.repository_policy.statements]]\nSid = \"NoWrites\"\nEffect = \"Deny\"\nPrincipal = \"*\"\n\
+                Action = \"ecr:*\"\nCondition = { StringNotEquals = { \"aws:PrincipalAccount\" = \"123456789012\" } }\n";
+    let refused = moto.write_file("deny.toml", deny);
+    moto.reset_recording();
+    let run = moto.ecr_warden(&["apply", "--baseline", refused.to_str().expect("utf-8"), "--repository", "team/api"]);
+    assert_eq!(run.code(), 1, "refused: {}", run.stderr());
+    assert!(run.stderr().contains("`NoWrites` denies ecr-warden's own roles ecr:DeleteRepositoryPolicy and 12 more"));
+    assert!(moto.writes().is_empty(), "nothing changed: {:?}", moto.writes());
+
+    let excepted = format!(
+        "[defaults.repository_policy]\nexcept_ecr_warden = true\n\n{deny}\n[defaults.encryption]\nmode = \"off\"\n"
+    );
+    let excepted = moto.write_file("excepted.toml", &excepted);
+    let args = ["--baseline", excepted.to_str().expect("utf-8"), "--repository", "team/api", "--output", "json"];
+    let run = moto.ecr_warden(&[&["apply"][..], &args[..]].concat());
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let policy = policy_of(&ecr, "team/api").await;
+    assert_eq!(
+        policy["Statement"][0]["Condition"],
+        json!({"StringNotEquals": {"aws:PrincipalAccount": "123456789012"},
+               "ArnNotLike": {"aws:PrincipalArn": ["arn:*:iam::*:role/ecr-warden-*"]}})
+    );
+    moto.reset_recording();
+    let again = moto.ecr_warden(&[&["apply"][..], &args[..]].concat());
+    assert_eq!(again.code(), 0, "{}", again.stderr());
+    assert_eq!(moto.writes(), Vec::<String>::new(), "compliant: reads only");
+}

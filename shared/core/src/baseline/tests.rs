@@ -1,5 +1,6 @@
 use super::*;
 use crate::observed::{EncryptionType, ScanFrequency};
+use serde_json::json;
 
 fn parse(text: &str) -> Baseline {
     match Baseline::parse("test.toml", text) {
@@ -377,6 +378,35 @@ fn required_statements_are_checked_like_a_policy() {
     expect("`Lowercase`: `alice` is not a valid AWS principal");
     expect("`Lowercase`: `BatchGetImage` is not an action");
     expect("`LooksNarrow` grants public access");
+}
+
+#[test]
+fn a_required_deny_that_would_lock_ecr_warden_out_is_rejected_unless_it_excepts_its_roles() {
+    let deny = r#"
+        [[defaults.repository_policy.statements]]
+        Sid = "NoWrites"
+        Effect = "Deny"
+        Principal = "*"
+        Action = ["ecr:Put*", "ecr:SetRepositoryPolicy"]
+        "#;
+    let found = problems("b.toml", deny);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`NoWrites` denies ecr-warden's own roles ecr:PutImageScanningConfiguration and 3 more")
+            && found[0].contains("ecr:SetRepositoryPolicy")
+            && found[0].contains("except_ecr_warden = true"),
+        "{}",
+        found[0]
+    );
+    // The setting adds the exception, for the roles the baseline names.
+    let settings =
+        "[defaults.repository_policy]\nexcept_ecr_warden = true\necr_warden_roles = [\"arn:aws:iam::*:role/gov-*\"]\n";
+    let want = parse(&format!("{settings}{deny}")).resolve("x").expect("resolves");
+    let required = want.repository_policy.required_statements("aws", "us-east-1");
+    assert_eq!(required[0]["Condition"], json!({"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/gov-*"]}}));
+    // A role pattern must be a role ARN.
+    let bad = problems("b.toml", "[defaults.repository_policy]\necr_warden_roles = [\"gov-*\"]\n");
+    assert!(bad[0].contains("ecr_warden_roles: `gov-*` is not a role ARN pattern"), "{bad:#?}");
 }
 
 #[test]

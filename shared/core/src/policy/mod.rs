@@ -1,10 +1,11 @@
 //! Repository policy documents: reading statements however they are written, recognising public
 //! access (`public`), comparing statements by meaning (`canonical`), checking the shape of required
-//! statements (`shape`), and merging required statements by `Sid` without losing or overwriting anyone
+//! statements (`shape`), finding a `Deny` that would lock ecr-warden out (`lockout`), and merging required statements by `Sid` without losing or overwriting anyone
 //! else's statements.
 
 pub mod access;
 mod canonical;
+pub mod lockout;
 mod public;
 pub mod shape;
 

@@ -244,3 +244,20 @@ fn the_member_role_holds_registry_actions_and_nothing_of_the_hub() {
         "arn:aws:securityhub:*:123456789012:product/123456789012/default"
     );
 }
+
+#[test]
+fn the_lockout_check_knows_every_action_the_functions_call_on_a_repository() {
+    // The ECR actions whose resource is the registry, not a repository: a repository policy can't deny them
+    // (Service Authorization Reference, Amazon ECR: resource types per action).
+    const REGISTRY_LEVEL: &[&str] = &[
+        "ecr:DescribeRegistry",
+        "ecr:GetRegistryScanningConfiguration",
+        "ecr:PutRegistryScanningConfiguration",
+        "ecr:PutReplicationConfiguration",
+    ];
+    let on_repositories: Vec<&str> = for_purpose(Purpose::Any)
+        .into_iter()
+        .filter(|action| action.starts_with("ecr:") && !REGISTRY_LEVEL.contains(action))
+        .collect();
+    assert_eq!(on_repositories, warden_core::policy::lockout::ECR_WARDEN_REPOSITORY_ACTIONS);
+}

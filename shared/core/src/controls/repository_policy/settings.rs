@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::mode::Mode;
-use crate::policy;
+use crate::policy::{self, lockout};
 use crate::section::{set, At, Problem, Section};
 
 /// Sid of the statement generated from `cross_account_pull`.
@@ -78,6 +78,12 @@ pub struct RepositoryPolicyOverride {
     /// Whether every account of the caller's organization may pull (`"*"` narrowed by `aws:PrincipalOrgID`):
     /// `EcrWardenOrganizationPull`. One short statement instead of a list of accounts.
     pub organization_pull: Option<bool>,
+    /// ARN patterns of ecr-warden's own roles (default `arn:*:iam::*:role/ecr-warden-*`): a required `Deny` that
+    /// would deny them an action ecr-warden needs is an error unless it excepts them.
+    pub ecr_warden_roles: Option<Vec<String>>,
+    /// Whether every required `Deny` that would deny ecr-warden's roles an action it needs gets a condition
+    /// excepting them (`ArnNotLike` on `aws:PrincipalArn`).
+    pub except_ecr_warden: Option<bool>,
 }
 
 /// What happens to statements granting public access.
@@ -118,6 +124,10 @@ pub struct RepositoryPolicySettings {
     pub lambda_pull: Vec<String>,
     /// Whether the caller's organization may pull.
     pub organization_pull: bool,
+    /// ARN patterns of ecr-warden's own roles; empty: [`lockout::DEFAULT_ROLE_PATTERNS`].
+    pub ecr_warden_roles: Vec<String>,
+    /// Whether required `Deny` statements get a condition excepting ecr-warden's roles.
+    pub except_ecr_warden: bool,
 }
 
 impl RepositoryPolicySettings {
@@ -126,7 +136,7 @@ impl RepositoryPolicySettings {
     /// (`aws`, `aws-cn`, `aws-us-gov`: the repository's) and Lambda functions in `region` (the repository's: Lambda
     /// pulls only from its own region).
     pub fn required_statements(&self, partition: &str, region: &str) -> Vec<Value> {
-        let mut statements: Vec<Value> = self.statements.values().cloned().collect();
+        let mut statements: Vec<Value> = self.statements.values().map(|s| self.as_required(s)).collect();
         // An account grant: the accounts' roots, these actions.
         let grant = |sid: &str, accounts: &[String], actions: &[&str]| {
             let roots: Vec<String> = accounts.iter().map(|id| format!("arn:{partition}:iam::{id}:root")).collect();
@@ -163,6 +173,25 @@ impl RepositoryPolicySettings {
 }
 
 impl RepositoryPolicySettings {
+    /// The ARN patterns taken for ecr-warden's own roles.
+    pub fn role_patterns(&self) -> Vec<String> {
+        if self.ecr_warden_roles.is_empty() {
+            lockout::DEFAULT_ROLE_PATTERNS.iter().map(|p| p.to_string()).collect()
+        } else {
+            self.ecr_warden_roles.clone()
+        }
+    }
+
+    /// A configured statement as the policy must hold it: with the exception for ecr-warden's roles when
+    /// `except_ecr_warden` asks for it and the statement would deny them.
+    fn as_required(&self, statement: &Value) -> Value {
+        if self.except_ecr_warden {
+            lockout::excepting_ecr_warden(statement, &self.role_patterns())
+        } else {
+            statement.clone()
+        }
+    }
+
     /// Whether the baseline says who may be let in (`allowed_accounts`, `allow_organization` or
     /// `allowed_services`): then a statement letting in anyone else is a finding.
     pub fn restricts_access(&self) -> bool {
@@ -207,6 +236,8 @@ impl Section for RepositoryPolicySettings {
         set(&mut self.cross_account_push, &layer.cross_account_push);
         set(&mut self.lambda_pull, &layer.lambda_pull);
         set(&mut self.organization_pull, &layer.organization_pull);
+        set(&mut self.ecr_warden_roles, &layer.ecr_warden_roles);
+        set(&mut self.except_ecr_warden, &layer.except_ecr_warden);
         if layer.allowed_services.is_some() {
             self.allowed_services = layer.allowed_services.clone();
         }
@@ -244,6 +275,12 @@ impl Section for RepositoryPolicySettings {
                 problems.push(at.problem(key, format!("`{account}` is not a 12-digit account ID")));
             }
         }
+        for role in self.ecr_warden_roles.iter().filter(|role| !is_role_pattern(role)) {
+            problems.push(at.problem(
+                "ecr_warden_roles",
+                format!("`{role}` is not a role ARN pattern (arn:<partition>:iam::<account>:role/<name>, `*` allowed)"),
+            ));
+        }
         for service in self.allowed_services.iter().flatten().filter(|service| !is_service_principal(service)) {
             problems.push(at.problem(
                 "allowed_services",
@@ -258,6 +295,21 @@ impl Section for RepositoryPolicySettings {
                 problems.push(at.problem(
                     "statements",
                     format!("`{sid}` grants public access (no condition narrows who can use it)"),
+                ));
+            }
+            let denied = lockout::denied_to_ecr_warden(&self.as_required(statement), &self.role_patterns());
+            if let Some(first) = denied.first() {
+                let more = match denied.len() {
+                    1 => String::new(),
+                    n => format!(" and {} more ({})", n - 1, denied[1..].join(", ")),
+                };
+                problems.push(at.problem(
+                    "statements",
+                    format!(
+                        "`{sid}` denies ecr-warden's own roles {first}{more}, locking it out of the repository: \
+                         except them (`except_ecr_warden = true` adds an `ArnNotLike` condition on \
+                         `aws:PrincipalArn` naming `ecr_warden_roles`) or leave those actions out"
+                    ),
                 ));
             }
             if GENERATED_SIDS.contains(&sid.as_str()) {
@@ -286,6 +338,13 @@ impl Section for RepositoryPolicySettings {
             ),
         )]
     }
+}
+
+/// Whether `pattern` looks like a role ARN, wildcards allowed: `arn:<partition>:iam::<account>:role/<name>`.
+fn is_role_pattern(pattern: &str) -> bool {
+    let parts: Vec<&str> = pattern.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
+        if !partition.is_empty() && !account.is_empty() && resource.strip_prefix("role/").is_some_and(|name| !name.is_empty()))
 }
 
 /// Whether `name` looks like a service principal: dot-separated words of lowercase letters, digits and dashes,
