@@ -55,6 +55,7 @@ check("every function crate is in the template", crates == set(binaries), f"crat
 # second service): each role is checked both ways, against the code's actions with and without them.
 CONDITIONS = {
     "ReplicationGoverned": "replication",
+    "RegistryPolicyGoverned": "registry_policy",
     "SecurityHubExport": "security_hub",
     "RegistryScanningGoverned": "registry_scanning",
     "EnhancedScanningUsed": "enhanced_scanning",
@@ -155,7 +156,7 @@ import re as _re
 event_rs = (template_path.parent / "shared/runtime/src/event/mod.rs").read_text()
 code_calls = set()
 for constant in ("GOVERNED_CALLS", "REGISTRY_CALLS"):
-    body = _re.search(constant + r": &\[&str\] = &\[(.*?)\];", event_rs, _re.S)
+    body = _re.search(constant + r": &\[&str\] =\s*&\[(.*?)\];", event_rs, _re.S)
     check(f"the routing module declares {constant}", body is not None)
     code_calls.update(_re.findall(r'"([A-Za-z]+)"', body.group(1) if body else ""))
 rule = sam["Resources"]["RepositoryEventsFunction"]["Properties"]["Events"]["RepositoryApiCalls"]["Properties"]
@@ -251,8 +252,9 @@ check("the violations alarm counts the workers' audit in organization mode, the 
       str(audit_functions))
 violation_controls = {d["Value"] for q in alarms["ViolationsAlarm"]["Properties"]["Metrics"] if "MetricStat" in q
                       for d in q["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "Control"}
-check("the violations alarm covers every repository control", violation_controls == controls - {"replication"},
-      f"{sorted(controls - {'replication'} - violation_controls)} missing")
+REGISTRY_LEVEL = {"replication", "registry-policy"}
+check("the violations alarm covers every repository control", violation_controls == controls - REGISTRY_LEVEL,
+      f"{sorted(controls - REGISTRY_LEVEL - violation_controls)} missing")
 check("the alarm topic is not the alert topic's managed key (CloudWatch can't use aws/sns)",
       "KmsMasterKeyId" not in resources["AlarmTopic"]["Properties"])
 

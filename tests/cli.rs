@@ -18,10 +18,19 @@ fn stdout(output: &Output) -> String {
 #[test]
 fn explain_lists_every_control_and_explains_each_one() {
     let list = stdout(&run(&["explain"]));
-    let names: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).take(7).collect();
+    let names: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).take(8).collect();
     assert_eq!(
         names,
-        ["tag-mutability", "scanning", "encryption", "lifecycle-policy", "repository-policy", "tags", "replication"]
+        [
+            "tag-mutability",
+            "scanning",
+            "encryption",
+            "lifecycle-policy",
+            "repository-policy",
+            "tags",
+            "replication",
+            "registry-policy"
+        ]
     );
 
     let one = stdout(&run(&["explain", "tag-mutability"]));
@@ -34,11 +43,16 @@ fn explain_lists_every_control_and_explains_each_one() {
     assert_eq!(json["security_hub"], "ECR.5");
     assert!(json["fixes"].as_str().is_some_and(|f| f.starts_with("None")), "encryption is reported, not fixed");
     let all: Value = serde_json::from_str(&stdout(&run(&["explain", "--output", "json"]))).expect("JSON");
-    assert_eq!(all.as_array().map(Vec::len), Some(7));
+    assert_eq!(all.as_array().map(Vec::len), Some(8));
     let replication = stdout(&run(&["explain", "replication"]));
     assert!(
         replication.contains("IAM actions: ecr:DescribeRegistry, ecr:PutReplicationConfiguration"),
         "{replication}"
+    );
+    let registry_policy = stdout(&run(&["explain", "registry-policy"]));
+    assert!(
+        registry_policy.contains("IAM actions: ecr:DeleteRegistryPolicy, ecr:GetRegistryPolicy, ecr:PutRegistryPolicy"),
+        "{registry_policy}"
     );
 
     let unknown = run(&["explain", "nope"]);

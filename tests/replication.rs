@@ -10,21 +10,13 @@ use aws_sdk_ecr::types::{
     ImageTagMutability, ReplicationConfiguration, ReplicationDestination, ReplicationRule, RepositoryFilter,
     RepositoryFilterType,
 };
-use integration_tests::Moto;
+use integration_tests::{Moto, REPOSITORY_CONTROLS_OFF};
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "123456789012";
 
-/// Only the replication control, so the runs' writes are replication's alone.
-const BASELINE: &str = r#"
-[defaults]
-tag_mutability = { mode = "off" }
-scanning = { mode = "off" }
-encryption = { mode = "off" }
-lifecycle_policy = { mode = "off" }
-repository_policy = { mode = "off" }
-tags = { mode = "off" }
-
+/// Only the replication control (after [`REPOSITORY_CONTROLS_OFF`]), so the runs' writes are replication's alone.
+const REPLICATION: &str = r#"
 [replication]
 mode = "enforce"
 
@@ -32,6 +24,11 @@ mode = "enforce"
 repositories = ["prod/*"]
 regions = ["eu-west-1"]
 "#;
+
+/// The whole baseline.
+fn baseline_text() -> String {
+    format!("{REPOSITORY_CONTROLS_OFF}{REPLICATION}")
+}
 
 async fn create(ecr: &aws_sdk_ecr::Client, names: &[&str]) {
     for name in names {
@@ -81,7 +78,7 @@ async fn plan_shows_registry_drift_and_apply_fixes_it_keeping_the_existing_rule(
     let ecr = moto.ecr().await;
     create(&ecr, &["prod/api", "prod/web", "prod/eu/api", "dev/api", "legacy-tools"]).await;
     put_rule(&ecr, "eu-west-1", &["legacy"]).await;
-    let baseline = moto.write_file("baseline.toml", BASELINE);
+    let baseline = moto.write_file("baseline.toml", &baseline_text());
     let baseline = baseline.to_str().expect("utf-8 path");
 
     moto.reset_recording();
@@ -127,7 +124,7 @@ async fn a_glob_no_prefix_can_express_is_reported_and_nothing_changes() {
     let moto = Moto::start();
     let ecr = moto.ecr().await;
     create(&ecr, &["prod/api", "prod/api/v2"]).await;
-    let baseline = moto.write_file("baseline.toml", BASELINE);
+    let baseline = moto.write_file("baseline.toml", &baseline_text());
 
     moto.reset_recording();
     let apply = moto.ecr_warden(&["apply", "--baseline", baseline.to_str().expect("utf-8"), "--output", "json"]);
@@ -145,7 +142,7 @@ async fn audit_mode_reports_registry_drift_without_changing_it() {
     let moto = Moto::start();
     let ecr = moto.ecr().await;
     create(&ecr, &["prod/api"]).await;
-    let baseline = moto.write_file("baseline.toml", &BASELINE.replace("mode = \"enforce\"", "mode = \"audit\""));
+    let baseline = moto.write_file("baseline.toml", &baseline_text().replace("mode = \"enforce\"", "mode = \"audit\""));
     let apply = moto.ecr_warden(&["apply", "--baseline", baseline.to_str().expect("utf-8"), "--output", "json"]);
     assert_eq!(apply.code(), 3, "{apply:?}");
     assert_eq!(apply.json()["registry"][0]["status"], "drift");
@@ -163,7 +160,7 @@ async fn a_new_repository_is_added_to_replication_when_it_is_created() {
     create(&ecr, &["prod/api", "prod/eu/api"]).await;
     put_rule(&ecr, "eu-west-1", &["prod/a"]).await;
     create(&ecr, &["prod/web"]).await;
-    let baseline = moto.write_file("baseline.toml", BASELINE);
+    let baseline = moto.write_file("baseline.toml", &baseline_text());
     let baseline = baseline.to_str().expect("utf-8");
     let event = moto.write_file("event.json", &create_repository_event("prod/web").to_string());
     let event = event.to_str().expect("utf-8");

@@ -164,6 +164,10 @@ pub(crate) struct PolicyArgs {
     /// replication service-linked role.
     #[arg(long, requires = "policy")]
     pub(crate) replication: bool,
+    /// The baseline governs the registry permissions policy: grant GetRegistryPolicy, PutRegistryPolicy and
+    /// DeleteRegistryPolicy.
+    #[arg(long, requires = "policy")]
+    pub(crate) registry_policy: bool,
     /// The baseline sends findings to Security Hub: grant importing, reading and resolving them.
     #[arg(long, requires = "policy")]
     pub(crate) security_hub: bool,

@@ -42,6 +42,7 @@ pub(crate) fn permissions(grantee: Grantee, policy: PolicyArgs) -> anyhow::Resul
                 registry_scanning: !policy.no_registry_scanning,
                 enhanced_scanning: policy.enhanced_scanning,
                 replication: policy.replication,
+                registry_policy: policy.registry_policy,
                 security_hub: policy.security_hub,
                 tagging_api: policy.tagging_api,
                 baseline_key_arn: policy.baseline_key_arn,

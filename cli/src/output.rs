@@ -141,6 +141,7 @@ fn registry_lines(report: &RegistryReport) -> Vec<String> {
         _ => "would",
     };
     lines.extend(report.changes.iter().map(|change| format!("    {verb}: {change}")));
+    lines.extend(report.removed.iter().map(|statement| format!("    taken out: {statement}")));
     if let Some(remedy) = &report.remedy {
         lines.push(format!("    remedy: {remedy}"));
     }

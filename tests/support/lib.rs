@@ -492,6 +492,18 @@ pub fn workspace_binary(name: &str) -> PathBuf {
 /// The account moto gives the tests' credentials.
 pub const ACCOUNT: &str = "123456789012";
 
+/// A baseline's `[defaults]` with every repository control off: what a test of a registry-level control starts
+/// from, so that the runs' writes are that control's alone.
+pub const REPOSITORY_CONTROLS_OFF: &str = r#"
+[defaults]
+tag_mutability = { mode = "off" }
+scanning = { mode = "off" }
+encryption = { mode = "off" }
+lifecycle_policy = { mode = "off" }
+repository_policy = { mode = "off" }
+tags = { mode = "off" }
+"#;
+
 /// The registry's scanning rules as moto holds them: (frequency, sorted filters) per rule.
 pub async fn scanning_rules(ecr: &aws_sdk_ecr::Client) -> Vec<(String, Vec<String>)> {
     let config = ecr.get_registry_scanning_configuration().send().await.expect("get rules");

@@ -334,6 +334,37 @@ impl Registry for EcrRegistry {
         Ok(())
     }
 
+    async fn registry_policy(&self) -> Result<Option<(String, String)>, RegistryError> {
+        match self.client.get_registry_policy().send().await {
+            Ok(output) => {
+                let account = output.registry_id().unwrap_or_default().to_string();
+                Ok(output.policy_text().map(|text| (account, text.to_string())))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_registry_policy_not_found_exception()) => Ok(None),
+            Err(e) => Err(registry_error("GetRegistryPolicy", "*", e)),
+        }
+    }
+
+    async fn put_registry_policy(&self, policy: Option<&str>) -> Result<(), RegistryError> {
+        let Some(policy) = policy else {
+            return match self.client.delete_registry_policy().customize().config_override(sent_once()).send().await {
+                Ok(_) => Ok(()),
+                // Gone already (another writer deleted it): what was asked for.
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_registry_policy_not_found_exception()) => Ok(()),
+                Err(e) => Err(registry_error("DeleteRegistryPolicy", "*", e)),
+            };
+        };
+        self.client
+            .put_registry_policy()
+            .policy_text(policy)
+            .customize()
+            .config_override(sent_once())
+            .send()
+            .await
+            .map_err(|e| registry_error("PutRegistryPolicy", "*", e))?;
+        Ok(())
+    }
+
     async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<(), RegistryError> {
         match action {
             Action::AddRegistryScanFilter { frequency, filter, .. } => {

@@ -100,6 +100,16 @@ pub trait Registry: Send + Sync {
             message: "not supported here".into(),
         })
     }
+    /// The registry permissions policy (`GetRegistryPolicy`): the registry's ID (its account) and the policy's text;
+    /// `None` when there is none.
+    async fn registry_policy(&self) -> Result<Option<(String, String)>, RegistryError> {
+        Err(RegistryError::Failed { operation: "GetRegistryPolicy".into(), message: "not supported here".into() })
+    }
+    /// Replaces the registry permissions policy (`PutRegistryPolicy`), or deletes it (`None`: `DeleteRegistryPolicy`).
+    async fn put_registry_policy(&self, policy: Option<&str>) -> Result<(), RegistryError> {
+        let operation = if policy.is_some() { "PutRegistryPolicy" } else { "DeleteRegistryPolicy" };
+        Err(RegistryError::Failed { operation: operation.into(), message: "not supported here".into() })
+    }
     /// Who manages the KMS key `key_arn` (`kms:DescribeKey`).
     async fn key_manager(&self, key_arn: &str) -> Result<KeyManager, RegistryError> {
         let _ = key_arn;

@@ -12,7 +12,7 @@ use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{Report, RepositoryReport};
 
 use crate::govern::{govern_in, GovernOptions, Known, RunContext};
-use crate::replication::govern_replication;
+use crate::registry_controls::govern_registry;
 
 /// Repositories governed at once unless asked otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -218,9 +218,9 @@ pub async fn backfill_watched(
     let registry_controls = match request.repositories.is_empty() {
         true => {
             let names: Vec<String> = repositories.iter().map(|facts| facts.name.clone()).collect();
-            govern_replication(registry, baseline, &names, request.dry_run).await
+            govern_registry(registry, baseline, &names, request.dry_run).await
         }
-        false => None,
+        false => Vec::new(),
     };
     let selected: Vec<_> =
         repositories.into_iter().filter(|facts| any_matches(&request.repositories, &facts.name)).collect();
@@ -236,7 +236,7 @@ pub async fn backfill_watched(
         .inspect(|report| progress.governed(report))
         .collect()
         .await;
-    let mut report = Report::new(request.dry_run, reports).with_registry(registry_controls.into_iter().collect());
+    let mut report = Report::new(request.dry_run, reports).with_registry(registry_controls);
     report.origin = origin;
     Ok(report)
 }

@@ -26,8 +26,8 @@ mod metrics;
 pub mod organization;
 pub mod permissions;
 mod purpose;
+pub mod registry_controls;
 mod registry_scanning;
-pub mod replication;
 pub mod scan_completed;
 pub mod security_hub;
 

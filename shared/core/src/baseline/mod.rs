@@ -26,6 +26,7 @@ pub use crate::vulnerabilities::{VulnerabilitySettings, MAX_LISTED};
 pub use accounts::{is_unit_id, AccountSet, Placement};
 pub use model::{AlertsFile, BaselineFile, OrganizationFile, ReplicationFile, ReplicationTargetFile};
 
+use crate::controls::registry_policy::RegistryPolicySettings;
 use crate::glob::NameGlob;
 use crate::limits;
 use crate::replication::{ReplicationSettings, ReplicationTarget, MAX_DESTINATIONS};
@@ -116,6 +117,8 @@ pub struct Baseline {
     pub replication: ReplicationSettings,
     /// The accounts governed (`[organization]`); empty: every account.
     pub governed: AccountSet,
+    /// The registry permissions policy (`[registry_policy]`).
+    pub registry_policy: RegistryPolicySettings,
     defaults: Resolved,
     rules: Vec<Rule>,
     /// The account this baseline was narrowed to ([`Baseline::in_account`]), whose rules apply.
@@ -211,6 +214,7 @@ impl Baseline {
             problems.push(Problem::new("alerts.event_bus", problem));
         }
         let replication = replication_settings(file.replication.as_ref(), &mut problems);
+        let registry_policy = RegistryPolicySettings::from_file(file.registry_policy.as_ref(), &mut problems);
         let (scan_scopes, scope_problems) = scan_scopes::scan_scopes(&defaults, &file.rules, &exemptions.repositories);
         problems.extend(scope_problems);
         if problems.is_empty() {
@@ -220,6 +224,7 @@ impl Baseline {
                 alerts,
                 replication,
                 governed,
+                registry_policy,
                 defaults,
                 rules,
                 placement: None,

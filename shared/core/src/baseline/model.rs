@@ -7,6 +7,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::controls::registry_policy::RegistryPolicyFile;
 use crate::controls::{Overrides, Rule};
 use crate::glob::{NameGlob, OneOrMany};
 use crate::mode::Mode;
@@ -31,6 +32,8 @@ pub struct BaselineFile {
     pub replication: Option<ReplicationFile>,
     /// Organization mode: which accounts are governed.
     pub organization: Option<OrganizationFile>,
+    /// The registry permissions policy.
+    pub registry_policy: Option<RegistryPolicyFile>,
 }
 
 /// The `[organization]` section: the accounts governed, by ID or by organizational unit (or root). Neither: every

@@ -338,7 +338,10 @@ fn a_json_baseline_may_name_its_schema_and_the_schema_is_strict() {
     assert_eq!(schema["additionalProperties"], false, "unknown keys are errors, as when loading");
     let mut sections: Vec<&String> = schema["properties"].as_object().expect("properties").keys().collect();
     sections.sort();
-    assert_eq!(sections, ["$schema", "alerts", "defaults", "exemptions", "organization", "replication", "rules"]);
+    assert_eq!(
+        sections,
+        ["$schema", "alerts", "defaults", "exemptions", "organization", "registry_policy", "replication", "rules"]
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Control, Encryption, LifecyclePolicy, RepositoryPolicy, Scanning, TagMutability, Tags};
+use super::{Control, Description, Encryption, LifecyclePolicy, RepositoryPolicy, Scanning, TagMutability, Tags};
 use super::{
     EncryptionSettings, LifecyclePolicySettings, RepositoryPolicySettings, ScanningSettings, TagMutabilitySettings,
     TagsSettings,
@@ -134,3 +134,8 @@ impl Resolved {
         problems
     }
 }
+
+/// The registry-level controls, in report order: each judges a setting of the whole registry and has its own
+/// top-level section. Adding one is adding its line here (and its module).
+pub const REGISTRY_LEVEL: &[&Description] =
+    &[&super::replication::REPLICATION, &super::registry_policy::REGISTRY_POLICY];

@@ -20,6 +20,7 @@ mod encryption;
 mod explain;
 mod lifecycle_policy;
 mod list;
+pub mod registry_policy;
 mod replication;
 mod repository_policy;
 mod scanning;
@@ -38,7 +39,7 @@ use crate::vulnerabilities::Severity;
 pub use encryption::{Encryption, EncryptionOverride, EncryptionSettings};
 pub use explain::{explain, Explanation};
 pub use lifecycle_policy::{LifecyclePolicy, LifecyclePolicyOverride, LifecyclePolicySettings, Require};
-pub use list::{Overrides, Resolved, Rule, ALL};
+pub use list::{Overrides, Resolved, Rule, ALL, REGISTRY_LEVEL};
 pub use repository_policy::{
     PublicAccess, RepositoryPolicy, RepositoryPolicyOverride, RepositoryPolicySettings, CROSS_ACCOUNT_PULL_SID,
     CROSS_ACCOUNT_PUSH_SID, LAMBDA_PULL_SID, ORGANIZATION_PULL_SID,
@@ -65,6 +66,8 @@ pub enum ControlId {
     Tags,
     /// Registry replication (registry-level: see [`crate::replication`]).
     Replication,
+    /// The registry permissions policy (registry-level: see [`registry_policy`]).
+    RegistryPolicy,
 }
 
 impl ControlId {
@@ -78,6 +81,7 @@ impl ControlId {
             ControlId::RepositoryPolicy => "repository-policy",
             ControlId::Tags => "tags",
             ControlId::Replication => "replication",
+            ControlId::RegistryPolicy => "registry-policy",
         }
     }
 
@@ -190,7 +194,7 @@ pub fn parts_read_by(controls: impl IntoIterator<Item = &'static dyn Control>) -
 
 /// The description of every control: the repository controls in report order, then the registry-level ones.
 pub(crate) fn descriptions() -> impl Iterator<Item = &'static Description> {
-    ALL.iter().map(|control| control.description()).chain([&replication::REPLICATION])
+    ALL.iter().map(|control| control.description()).chain(list::REGISTRY_LEVEL.iter().copied())
 }
 
 /// The description of the control `id`.
@@ -278,18 +282,19 @@ mod tests {
         for id in &names {
             assert_eq!(describe(*id).id, *id, "{id} has its own description");
             match id {
-                // A new name fails to compile here until it is in the list (or is the registry-level REPLICATION).
+                // A new name fails to compile here until it is in a list (ALL, or REGISTRY_LEVEL).
                 ControlId::TagMutability
                 | ControlId::Scanning
                 | ControlId::Encryption
                 | ControlId::LifecyclePolicy
                 | ControlId::RepositoryPolicy
                 | ControlId::Tags
-                | ControlId::Replication => {}
+                | ControlId::Replication
+                | ControlId::RegistryPolicy => {}
             }
         }
         let unique: std::collections::BTreeSet<_> = names.iter().collect();
-        assert_eq!((unique.len(), names.len()), (7, 7), "{names:?}");
+        assert_eq!((unique.len(), names.len()), (8, 8), "{names:?}");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! evaluation logic"), so a baseline statement denying, say, `ecr:*` to `"*"` would stop ecr-warden from ever
 //! reading or repairing the repository again. A `Deny` locks ecr-warden out when it names a principal that may be
 //! ecr-warden's (everyone, an account, `NotPrincipal`, or a role ARN one of its role patterns matches), covers an
-//! action ecr-warden calls on repositories ([`ECR_WARDEN_REPOSITORY_ACTIONS`]), and no condition excepts its roles.
+//! action ecr-warden calls where the policy applies ([`ECR_WARDEN_REPOSITORY_ACTIONS`] for a repository policy,
+//! [`ECR_WARDEN_ACTIONS`] for the registry's, which ECR enforces on every ECR request), and no condition excepts
+//! its roles.
 //!
 //! A condition excepts them when a negated ARN or string operator on `aws:PrincipalArn` lists, for each of
 //! ecr-warden's role patterns, a value matching it ("for IAM roles, the request context returns the ARN of the
@@ -34,6 +36,32 @@ pub const ECR_WARDEN_REPOSITORY_ACTIONS: &[&str] = &[
     "ecr:TagResource",
 ];
 
+/// Every ECR action ecr-warden's roles call (on repositories and on the registry), sorted: what a registry policy
+/// may deny them ("the V2 version ... enforces the registry policy in all ECR requests": ECR user guide, "Private
+/// registry permissions").
+pub const ECR_WARDEN_ACTIONS: &[&str] = &[
+    "ecr:DeleteRegistryPolicy",
+    "ecr:DeleteRepositoryPolicy",
+    "ecr:DescribeImageScanFindings",
+    "ecr:DescribeImages",
+    "ecr:DescribeRegistry",
+    "ecr:DescribeRepositories",
+    "ecr:GetLifecyclePolicy",
+    "ecr:GetRegistryPolicy",
+    "ecr:GetRegistryScanningConfiguration",
+    "ecr:GetRepositoryPolicy",
+    "ecr:ListTagsForResource",
+    "ecr:PutImageScanningConfiguration",
+    "ecr:PutImageTagMutability",
+    "ecr:PutLifecyclePolicy",
+    "ecr:PutRegistryPolicy",
+    "ecr:PutRegistryScanningConfiguration",
+    "ecr:PutReplicationConfiguration",
+    "ecr:SetRepositoryPolicy",
+    "ecr:StartImageScan",
+    "ecr:TagResource",
+];
+
 /// The role ARN patterns taken for ecr-warden's own when the baseline names none: the roles of a stack named
 /// `ecr-warden` (CloudFormation names a role it creates after its stack) and member roles named `ecr-warden-...`.
 pub const DEFAULT_ROLE_PATTERNS: &[&str] = &["arn:*:iam::*:role/ecr-warden-*"];
@@ -44,22 +72,22 @@ const PRINCIPAL_ARN: &str = "aws:principalarn";
 /// The negated operators under which listing ecr-warden's roles excepts them.
 const EXCEPTING_OPERATORS: &[&str] = &["ArnNotLike", "ArnNotEquals", "StringNotLike", "StringNotEquals"];
 
-/// The actions of [`ECR_WARDEN_REPOSITORY_ACTIONS`] that `statement` denies to ecr-warden's roles (`roles`: ARN
-/// patterns), empty when it denies none of them.
-pub fn denied_to_ecr_warden(statement: &Value, roles: &[String]) -> Vec<&'static str> {
+/// The actions of `needed` that `statement` denies to ecr-warden's roles (`roles`: ARN patterns), empty when it
+/// denies none of them.
+pub fn denied_to_ecr_warden(statement: &Value, roles: &[String], needed: &[&'static str]) -> Vec<&'static str> {
     if statement.get("Effect").and_then(Value::as_str) != Some("Deny")
         || !may_name_ecr_warden(statement, roles)
         || excepts(statement.get("Condition"), roles)
     {
         return Vec::new();
     }
-    ECR_WARDEN_REPOSITORY_ACTIONS.iter().copied().filter(|action| covers(statement, action)).collect()
+    needed.iter().copied().filter(|action| covers(statement, action)).collect()
 }
 
 /// `statement` with a condition excepting `roles` (`ArnNotLike` on `aws:PrincipalArn`) when it would otherwise
-/// deny ecr-warden an action; otherwise unchanged.
-pub fn excepting_ecr_warden(statement: &Value, roles: &[String]) -> Value {
-    if denied_to_ecr_warden(statement, roles).is_empty() {
+/// deny ecr-warden one of the `needed` actions; otherwise unchanged.
+pub fn excepting_ecr_warden(statement: &Value, roles: &[String], needed: &[&'static str]) -> Value {
+    if denied_to_ecr_warden(statement, roles, needed).is_empty() {
         return statement.clone();
     }
     let mut excepted = statement.clone();
@@ -165,7 +193,10 @@ mod tests {
     #[test]
     fn a_deny_of_everything_to_everyone_locks_ecr_warden_out() {
         let statement = json!({"Sid": "DenyAll", "Effect": "Deny", "Principal": "*", "Action": "ecr:*"});
-        assert_eq!(denied_to_ecr_warden(&statement, &defaults()), ECR_WARDEN_REPOSITORY_ACTIONS);
+        assert_eq!(
+            denied_to_ecr_warden(&statement, &defaults(), ECR_WARDEN_REPOSITORY_ACTIONS),
+            ECR_WARDEN_REPOSITORY_ACTIONS
+        );
     }
 
     #[test]
@@ -173,21 +204,24 @@ mod tests {
         let statement =
             json!({"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": ["ecr:Put*", "ecr:BatchDeleteImage"]});
         assert_eq!(
-            denied_to_ecr_warden(&statement, &defaults()),
+            denied_to_ecr_warden(&statement, &defaults(), ECR_WARDEN_REPOSITORY_ACTIONS),
             ["ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability", "ecr:PutLifecyclePolicy"]
         );
         let unrelated =
             json!({"Effect": "Deny", "Principal": "*", "Action": ["ecr:BatchDeleteImage", "ecr:DeleteRepository"]});
-        assert!(denied_to_ecr_warden(&unrelated, &defaults()).is_empty());
+        assert!(denied_to_ecr_warden(&unrelated, &defaults(), ECR_WARDEN_REPOSITORY_ACTIONS).is_empty());
     }
 
     #[test]
     fn action_names_are_case_insensitive_and_not_action_inverts() {
         let lower = json!({"Effect": "Deny", "Principal": "*", "Action": "ECR:setrepositorypolicy"});
-        assert_eq!(denied_to_ecr_warden(&lower, &defaults()), ["ecr:SetRepositoryPolicy"]);
+        assert_eq!(
+            denied_to_ecr_warden(&lower, &defaults(), ECR_WARDEN_REPOSITORY_ACTIONS),
+            ["ecr:SetRepositoryPolicy"]
+        );
         let all_but_reads =
             json!({"Effect": "Deny", "Principal": "*", "NotAction": ["ecr:Describe*", "ecr:Get*", "ecr:List*"]});
-        let denied = denied_to_ecr_warden(&all_but_reads, &defaults());
+        let denied = denied_to_ecr_warden(&all_but_reads, &defaults(), ECR_WARDEN_REPOSITORY_ACTIONS);
         assert!(denied.contains(&"ecr:SetRepositoryPolicy") && !denied.contains(&"ecr:GetRepositoryPolicy"));
     }
 
@@ -198,7 +232,10 @@ mod tests {
         let other_role =
             json!({"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::111122223333:role/ci"}, "Action": "ecr:*"});
         for statement in [allow, service, other_role] {
-            assert!(denied_to_ecr_warden(&statement, &defaults()).is_empty(), "{statement}");
+            assert!(
+                denied_to_ecr_warden(&statement, &defaults(), ECR_WARDEN_REPOSITORY_ACTIONS).is_empty(),
+                "{statement}"
+            );
         }
     }
 
@@ -210,7 +247,11 @@ mod tests {
         let role = json!({"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::123456789012:role/ecr-warden-Worker"}, "Action": "ecr:TagResource"});
         let not = json!({"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:role/admin"}, "Action": "ecr:TagResource"});
         for statement in [account, root, role, not] {
-            assert_eq!(denied_to_ecr_warden(&statement, &defaults()), ["ecr:TagResource"], "{statement}");
+            assert_eq!(
+                denied_to_ecr_warden(&statement, &defaults(), ECR_WARDEN_REPOSITORY_ACTIONS),
+                ["ecr:TagResource"],
+                "{statement}"
+            );
         }
     }
 
@@ -220,21 +261,32 @@ mod tests {
             json!({"Effect": "Deny", "Principal": "*", "Action": "ecr:*",
                    "Condition": {"ArnNotLike": {"aws:PrincipalArn": values}}})
         };
-        assert!(denied_to_ecr_warden(&except(json!("arn:*:iam::*:role/ecr-warden-*")), &defaults()).is_empty());
+        assert!(denied_to_ecr_warden(
+            &except(json!("arn:*:iam::*:role/ecr-warden-*")),
+            &defaults(),
+            ECR_WARDEN_REPOSITORY_ACTIONS
+        )
+        .is_empty());
         assert!(denied_to_ecr_warden(
             &except(json!(["arn:aws:iam::*:role/admin", "arn:*:iam::*:role/*"])),
-            &defaults()
+            &defaults(),
+            ECR_WARDEN_REPOSITORY_ACTIONS
         )
         .is_empty());
         // Excepting some other role leaves ecr-warden denied.
-        assert!(!denied_to_ecr_warden(&except(json!("arn:aws:iam::*:role/admin")), &defaults()).is_empty());
+        assert!(!denied_to_ecr_warden(
+            &except(json!("arn:aws:iam::*:role/admin")),
+            &defaults(),
+            ECR_WARDEN_REPOSITORY_ACTIONS
+        )
+        .is_empty());
         let insecure = json!({"Effect": "Deny", "Principal": "*", "Action": "ecr:*",
                               "Condition": {"Bool": {"aws:SecureTransport": "false"}}});
-        assert!(denied_to_ecr_warden(&insecure, &defaults()).is_empty());
+        assert!(denied_to_ecr_warden(&insecure, &defaults(), ECR_WARDEN_REPOSITORY_ACTIONS).is_empty());
         // Any other condition is not evaluated: it is taken to apply.
         let vpc = json!({"Effect": "Deny", "Principal": "*", "Action": "ecr:*",
                          "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}});
-        assert!(!denied_to_ecr_warden(&vpc, &defaults()).is_empty());
+        assert!(!denied_to_ecr_warden(&vpc, &defaults(), ECR_WARDEN_REPOSITORY_ACTIONS).is_empty());
     }
 
     #[test]
@@ -243,14 +295,14 @@ mod tests {
         let lockout = json!({"Sid": "NoVpc", "Effect": "Deny", "Principal": "*", "Action": "ecr:*",
                              "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"},
                                            "ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/admin"}}});
-        let excepted = excepting_ecr_warden(&lockout, &roles);
+        let excepted = excepting_ecr_warden(&lockout, &roles, ECR_WARDEN_REPOSITORY_ACTIONS);
         assert_eq!(
             excepted["Condition"],
             json!({"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"},
                    "ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/admin", "arn:aws:iam::*:role/warden-*"]}})
         );
-        assert!(denied_to_ecr_warden(&excepted, &roles).is_empty());
+        assert!(denied_to_ecr_warden(&excepted, &roles, ECR_WARDEN_REPOSITORY_ACTIONS).is_empty());
         let unrelated = json!({"Effect": "Deny", "Principal": "*", "Action": "ecr:BatchDeleteImage"});
-        assert_eq!(excepting_ecr_warden(&unrelated, &roles), unrelated);
+        assert_eq!(excepting_ecr_warden(&unrelated, &roles, ECR_WARDEN_REPOSITORY_ACTIONS), unrelated);
     }
 }

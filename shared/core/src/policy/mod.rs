@@ -67,6 +67,35 @@ pub fn sid(statement: &Value) -> Option<&str> {
     statement.get("Sid").and_then(Value::as_str)
 }
 
+/// What is wrong with the baseline's required statement `sid`, one line each: its shape, public access, and
+/// denying ecr-warden's roles (`roles`) one of the `needed` actions, which would lock it out of `what` (`the
+/// repository`, `the registry`).
+pub fn required_statement_problems(
+    sid: &str,
+    statement: &Value,
+    roles: &[String],
+    needed: &[&'static str],
+    what: &str,
+) -> Vec<String> {
+    let mut problems: Vec<String> = shape::problems(statement).into_iter().map(|p| format!("`{sid}`: {p}")).collect();
+    if grants_public_access(statement) {
+        problems.push(format!("`{sid}` grants public access (no condition narrows who can use it)"));
+    }
+    let denied = lockout::denied_to_ecr_warden(statement, roles, needed);
+    if let Some(first) = denied.first() {
+        let more = match denied.len() {
+            1 => String::new(),
+            n => format!(" and {} more ({})", n - 1, denied[1..].join(", ")),
+        };
+        problems.push(format!(
+            "`{sid}` denies ecr-warden's own roles {first}{more}, locking it out of {what}: except them \
+             (`except_ecr_warden = true` adds an `ArnNotLike` condition on `aws:PrincipalArn` naming \
+             `ecr_warden_roles`) or leave those actions out"
+        ));
+    }
+    problems
+}
+
 /// ECR's limit on a repository policy's text (API reference, `SetRepositoryPolicy`, `policyText`: at most 10,240
 /// characters).
 pub const MAX_POLICY_CHARACTERS: usize = 10_240;
@@ -227,6 +256,30 @@ pub fn merge(document: &mut PolicyDocument, required: &[Value], rules: &MergeRul
     }
     document.statements = kept;
     outcome
+}
+
+/// What a merge found, one phrase each: statements missing or outdated, public access (when it is taken out),
+/// statements not the baseline's (`exclusive`), and statements letting in someone the baseline doesn't allow.
+pub fn findings(merge: &Merge, remove_public: bool) -> Vec<String> {
+    let mut findings = Vec::new();
+    if !merge.statements_set.is_empty() {
+        findings.push(format!("missing or outdated statements {}", merge.statements_set.join(", ")));
+    }
+    if remove_public && !merge.public.is_empty() {
+        let sids: Vec<&str> = merge.public.iter().map(|s| sid(s).unwrap_or("(no Sid)")).collect();
+        findings.push(format!("public access granted by {}", sids.join(", ")));
+    }
+    if !merge.others.is_empty() {
+        findings.push(format!("exclusive: {} not the baseline's", merge.others.join(", ")));
+    }
+    for outsiders in &merge.outsiders {
+        findings.push(format!(
+            "{} lets in {}, which the baseline doesn't allow",
+            outsiders.sid.as_deref().unwrap_or("(no Sid)"),
+            outsiders.admitted.join(", ")
+        ));
+    }
+    findings
 }
 
 /// `statement` without whom `access` doesn't allow (`None`: nobody allowed is left), the outsiders recorded.

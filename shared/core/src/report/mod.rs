@@ -11,7 +11,6 @@ use crate::controls::{self, ControlId, Judgement};
 use crate::lifecycle::{self, Image, LifecyclePolicy, RuleAction};
 use crate::observed::Observed;
 use crate::origin::Origin;
-use crate::replication::ReplicationConfiguration;
 
 /// The state of one control on one repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -183,7 +182,7 @@ impl RepositoryReport {
     }
 }
 
-/// A registry-level control's result (replication).
+/// A registry-level control's result (replication, the registry policy).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RegistryReport {
     /// The control.
@@ -199,9 +198,12 @@ pub struct RegistryReport {
     /// Changes made (`fixed`) or that would be made (`pending`, `drift`), one line each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<String>,
-    /// The whole configuration put (`fixed`) or that would be put (`pending`, `drift`).
+    /// The whole configuration put (`fixed`) or that would be put (`pending`, `drift`), as JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub configuration: Option<ReplicationConfiguration>,
+    pub configuration: Option<serde_json::Value>,
+    /// What the fix takes out or replaces, in full (policy statements).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<serde_json::Value>,
     /// Why reading or fixing failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -210,7 +212,16 @@ pub struct RegistryReport {
 impl RegistryReport {
     /// A report with only a status.
     pub fn new(control: ControlId, status: Status) -> Self {
-        Self { control, status, finding: None, remedy: None, changes: Vec::new(), configuration: None, error: None }
+        Self {
+            control,
+            status,
+            finding: None,
+            remedy: None,
+            changes: Vec::new(),
+            configuration: None,
+            removed: Vec::new(),
+            error: None,
+        }
     }
 
     /// What failed, with its cause.

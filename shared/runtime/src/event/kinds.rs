@@ -17,6 +17,8 @@ pub enum RegistryPart {
     Scanning,
     /// Its replication configuration.
     Replication,
+    /// Its permissions policy.
+    Policy,
 }
 
 /// What an event asks for.

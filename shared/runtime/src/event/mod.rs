@@ -32,7 +32,8 @@ pub const GOVERNED_CALLS: &[&str] = &[
 ];
 
 /// CloudTrail calls on the registry as a whole that can change what the controls judge.
-pub const REGISTRY_CALLS: &[&str] = &["PutRegistryScanningConfiguration", "PutReplicationConfiguration"];
+pub const REGISTRY_CALLS: &[&str] =
+    &["PutRegistryScanningConfiguration", "PutReplicationConfiguration", "PutRegistryPolicy", "DeleteRegistryPolicy"];
 
 /// The principals whose calls are ecr-warden's own (its functions' roles), so its fixes don't trigger
 /// it again.
@@ -216,6 +217,7 @@ fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Ro
     let part = match call.event_name.as_str() {
         "PutRegistryScanningConfiguration" => Some(RegistryPart::Scanning),
         "PutReplicationConfiguration" => Some(RegistryPart::Replication),
+        "PutRegistryPolicy" | "DeleteRegistryPolicy" => Some(RegistryPart::Policy),
         _ => None,
     };
     if let Some(part) = part {

@@ -20,7 +20,7 @@ use warden_core::work::{WorkBatch, WorkQueue, NAMES_PER_BATCH};
 
 use crate::backfill::{BackfillRequest, MAX_CONCURRENCY};
 use crate::govern::{govern_in, GovernOptions, Known, RunContext};
-use crate::replication::govern_replication;
+use crate::registry_controls::govern_registry;
 
 /// What a fan-out sent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -81,15 +81,15 @@ pub async fn fan_out(
         .collect();
     queue.send(&bodies).await.map_err(FanOutError::Queue)?;
     let registry_controls = match request.repositories.is_empty() {
-        true => govern_replication(registry, baseline, &all, request.dry_run).await,
-        false => None,
+        true => govern_registry(registry, baseline, &all, request.dry_run).await,
+        false => Vec::new(),
     };
     Ok(FanOut {
         queue: queue.name().to_string(),
         repositories: names.len(),
         messages: bodies.len(),
         dry_run: request.dry_run,
-        registry: registry_controls.into_iter().collect(),
+        registry: registry_controls,
         registries: Vec::new(),
     })
 }

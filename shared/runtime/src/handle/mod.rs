@@ -6,6 +6,7 @@ use serde_json::Value;
 use tracing::{error, info};
 use warden_core::alert::{governance_findings, Alert, Origin};
 use warden_core::baseline::Baseline;
+use warden_core::controls::ControlId;
 use warden_core::registry::Registry;
 use warden_core::report::RegistryReport;
 use warden_core::securityhub::{governance_findings as hub_findings, vulnerability_finding, FindingsHub, HubFinding};
@@ -21,8 +22,8 @@ use crate::fan_out::{by_registry, fan_out, work, BatchItemFailure, QueueMessage,
 use crate::govern::{govern, GovernOptions};
 use crate::image_push::image_pushed;
 use crate::organization::{MemberRegistry, OrganizationMode};
+use crate::registry_controls::{govern_new_repository, govern_one};
 use crate::registry_scanning::govern_registry_scanning;
-use crate::replication::{govern_new_repository, govern_replication};
 use crate::scan_completed::scan_completed;
 use crate::security_hub::{export, Exported};
 
@@ -263,9 +264,15 @@ impl Handler<'_> {
             RegistryPart::Replication => {
                 let names: Vec<String> =
                     self.registry.list_repositories().await?.into_iter().map(|facts| facts.name).collect();
-                match govern_replication(self.registry, self.baseline, &names, dry_run).await {
+                match govern_one(ControlId::Replication, self.registry, self.baseline, &names, dry_run).await {
                     Some(report) => report,
                     None => return Ok(ignored(format!("{because}: the baseline doesn't govern replication"))),
+                }
+            }
+            RegistryPart::Policy => {
+                match govern_one(ControlId::RegistryPolicy, self.registry, self.baseline, &[], dry_run).await {
+                    Some(report) => report,
+                    None => return Ok(ignored(format!("{because}: the baseline doesn't govern the registry policy"))),
                 }
             }
         };

@@ -11,9 +11,12 @@ pub use policy::{member_policy_document, policy_document, PolicyScope, ScopeErro
 
 /// Actions that can't be scoped to a repository ARN and need `Resource: "*"`.
 pub const REGISTRY_WIDE: &[&str] = &[
+    "ecr:DeleteRegistryPolicy",
     "ecr:DescribeRegistry",
     "ecr:DescribeRepositories",
+    "ecr:GetRegistryPolicy",
     "ecr:GetRegistryScanningConfiguration",
+    "ecr:PutRegistryPolicy",
     "ecr:PutRegistryScanningConfiguration",
     "ecr:PutReplicationConfiguration",
     "iam:CreateServiceLinkedRole",
@@ -55,6 +58,9 @@ pub(crate) const ENHANCED_SCANNING: &[&str] =
 pub const REPLICATION: &[&str] =
     &["ecr:DescribeRegistry", "ecr:PutReplicationConfiguration", "iam:CreateServiceLinkedRole"];
 
+/// Governing the registry permissions policy (a baseline `[registry_policy]` section).
+pub const REGISTRY_POLICY: &[&str] = warden_core::controls::registry_policy::PERMISSIONS;
+
 /// Decrypting a SecureString baseline encrypted with a customer managed key (through SSM only).
 pub(crate) const BASELINE_KEY: &[&str] = &["kms:Decrypt"];
 
@@ -89,11 +95,12 @@ fn is_hub_only(action: &str) -> bool {
 
 /// Actions a deployment grants only when it turns their feature on, by feature: `registry_scanning`,
 /// `enhanced_scanning`, `replication` (a baseline `[replication]` section), `security_hub` (`[alerts]
-/// security_hub = true`), `tagging_api`, `baseline_key` and `organization` (organization mode).
+/// security_hub = true`), `registry_policy` (a `[registry_policy]` section), `tagging_api`, `baseline_key` and `organization` (organization mode).
 pub const OPTIONAL: &[(&str, &[&str])] = &[
     ("registry_scanning", REGISTRY_SCANNING),
     ("enhanced_scanning", ENHANCED_SCANNING),
     ("replication", REPLICATION),
+    ("registry_policy", REGISTRY_POLICY),
     ("security_hub", SECURITY_HUB),
     ("tagging_api", TAGGING_API),
     ("baseline_key", BASELINE_KEY),
@@ -140,9 +147,11 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
         actions.extend(FAN_OUT);
     }
     if matches!(purpose, Purpose::RepositoryEvents | Purpose::Backfill) || any {
-        // A whole-registry backfill and a repository just created check the registry's replication (only
-        // when the baseline has a `[replication]` section; the template grants these only when asked).
+        // A whole-registry backfill and a repository just created check the registry's replication, and a
+        // whole-registry backfill and a change to it the registry policy (only when the baseline has the
+        // section; the template grants these only when asked).
         actions.extend(REPLICATION);
+        actions.extend(REGISTRY_POLICY);
     }
     // Every function reports what it finds to Security Hub when the baseline asks.
     actions.extend(SECURITY_HUB);

@@ -28,6 +28,8 @@ pub struct PolicyScope {
     pub enhanced_scanning: bool,
     /// Whether the baseline governs replication (grants its registry-wide actions).
     pub replication: bool,
+    /// Whether the baseline governs the registry permissions policy (grants reading, putting and deleting it).
+    pub registry_policy: bool,
     /// Whether findings go to Security Hub.
     pub security_hub: bool,
     /// Whether backfills read tags through the Resource Groups Tagging API.
@@ -46,6 +48,7 @@ impl PolicyScope {
             "registry_scanning" => self.registry_scanning,
             "enhanced_scanning" => self.enhanced_scanning,
             "replication" => self.replication,
+            "registry_policy" => self.registry_policy,
             "security_hub" => self.security_hub,
             "tagging_api" => self.tagging_api,
             "baseline_key" => self.baseline_key_arn.is_some(),

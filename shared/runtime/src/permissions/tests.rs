@@ -12,6 +12,7 @@ fn scope() -> PolicyScope {
         registry_scanning: true,
         enhanced_scanning: false,
         replication: false,
+        registry_policy: false,
         security_hub: false,
         tagging_api: false,
         baseline_key_arn: None,
@@ -250,14 +251,17 @@ fn the_lockout_check_knows_every_action_the_functions_call_on_a_repository() {
     // The ECR actions whose resource is the registry, not a repository: a repository policy can't deny them
     // (Service Authorization Reference, Amazon ECR: resource types per action).
     const REGISTRY_LEVEL: &[&str] = &[
+        "ecr:DeleteRegistryPolicy",
         "ecr:DescribeRegistry",
+        "ecr:GetRegistryPolicy",
         "ecr:GetRegistryScanningConfiguration",
+        "ecr:PutRegistryPolicy",
         "ecr:PutRegistryScanningConfiguration",
         "ecr:PutReplicationConfiguration",
     ];
-    let on_repositories: Vec<&str> = for_purpose(Purpose::Any)
-        .into_iter()
-        .filter(|action| action.starts_with("ecr:") && !REGISTRY_LEVEL.contains(action))
-        .collect();
+    let ecr: Vec<&str> = for_purpose(Purpose::Any).into_iter().filter(|action| action.starts_with("ecr:")).collect();
+    let on_repositories: Vec<&str> = ecr.iter().copied().filter(|action| !REGISTRY_LEVEL.contains(action)).collect();
     assert_eq!(on_repositories, warden_core::policy::lockout::ECR_WARDEN_REPOSITORY_ACTIONS);
+    // The registry policy applies to every ECR request (V2 scope): all of them.
+    assert_eq!(ecr, warden_core::policy::lockout::ECR_WARDEN_ACTIONS);
 }

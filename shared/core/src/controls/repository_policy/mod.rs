@@ -4,6 +4,8 @@
 
 mod settings;
 
+pub(crate) use settings::{is_role_pattern, is_service_principal};
+
 use serde_json::Value;
 
 pub use settings::{
@@ -95,25 +97,7 @@ impl Control for RepositoryPolicy {
         if !merge.changed() {
             return Judgement::Compliant;
         }
-        let mut findings = Vec::new();
-        if !merge.statements_set.is_empty() {
-            findings.push(format!("missing or outdated statements {}", merge.statements_set.join(", ")));
-        }
-        let public: Vec<&Value> = merge.public.iter().filter(|_| remove_public).collect();
-        if !public.is_empty() {
-            let sids: Vec<&str> = public.iter().map(|s| policy::sid(s).unwrap_or("(no Sid)")).collect();
-            findings.push(format!("public access granted by {}", sids.join(", ")));
-        }
-        if !merge.others.is_empty() {
-            findings.push(format!("exclusive: {} not the baseline's", merge.others.join(", ")));
-        }
-        for outsiders in &merge.outsiders {
-            findings.push(format!(
-                "{} lets in {}, which the baseline doesn't allow",
-                outsiders.sid.as_deref().unwrap_or("(no Sid)"),
-                outsiders.admitted.join(", ")
-            ));
-        }
+        let mut findings = policy::findings(&merge, remove_public);
         if document.statements.is_empty() {
             let action = Action::DeleteRepositoryPolicy { removed: merge.removed };
             return Judgement::Drift { finding: findings.join("; "), actions: vec![action] };

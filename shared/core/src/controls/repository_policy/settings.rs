@@ -186,7 +186,7 @@ impl RepositoryPolicySettings {
     /// `except_ecr_warden` asks for it and the statement would deny them.
     fn as_required(&self, statement: &Value) -> Value {
         if self.except_ecr_warden {
-            lockout::excepting_ecr_warden(statement, &self.role_patterns())
+            lockout::excepting_ecr_warden(statement, &self.role_patterns(), lockout::ECR_WARDEN_REPOSITORY_ACTIONS)
         } else {
             statement.clone()
         }
@@ -288,29 +288,12 @@ impl Section for RepositoryPolicySettings {
             ));
         }
         for (sid, statement) in &self.statements {
-            for problem in policy::shape::problems(statement) {
-                problems.push(at.problem("statements", format!("`{sid}`: {problem}")));
-            }
-            if policy::grants_public_access(statement) {
-                problems.push(at.problem(
-                    "statements",
-                    format!("`{sid}` grants public access (no condition narrows who can use it)"),
-                ));
-            }
-            let denied = lockout::denied_to_ecr_warden(&self.as_required(statement), &self.role_patterns());
-            if let Some(first) = denied.first() {
-                let more = match denied.len() {
-                    1 => String::new(),
-                    n => format!(" and {} more ({})", n - 1, denied[1..].join(", ")),
-                };
-                problems.push(at.problem(
-                    "statements",
-                    format!(
-                        "`{sid}` denies ecr-warden's own roles {first}{more}, locking it out of the repository: \
-                         except them (`except_ecr_warden = true` adds an `ArnNotLike` condition on \
-                         `aws:PrincipalArn` naming `ecr_warden_roles`) or leave those actions out"
-                    ),
-                ));
+            let required = self.as_required(statement);
+            let needed = lockout::ECR_WARDEN_REPOSITORY_ACTIONS;
+            for problem in
+                policy::required_statement_problems(sid, &required, &self.role_patterns(), needed, "the repository")
+            {
+                problems.push(at.problem("statements", problem));
             }
             if GENERATED_SIDS.contains(&sid.as_str()) {
                 problems.push(at.problem("statements", format!("the Sid `{sid}` is reserved for ecr-warden's own")));
@@ -341,7 +324,7 @@ impl Section for RepositoryPolicySettings {
 }
 
 /// Whether `pattern` looks like a role ARN, wildcards allowed: `arn:<partition>:iam::<account>:role/<name>`.
-fn is_role_pattern(pattern: &str) -> bool {
+pub(crate) fn is_role_pattern(pattern: &str) -> bool {
     let parts: Vec<&str> = pattern.splitn(6, ':').collect();
     matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
         if !partition.is_empty() && !account.is_empty() && resource.strip_prefix("role/").is_some_and(|name| !name.is_empty()))
@@ -349,7 +332,7 @@ fn is_role_pattern(pattern: &str) -> bool {
 
 /// Whether `name` looks like a service principal: dot-separated words of lowercase letters, digits and dashes,
 /// ending in `amazonaws.com` or another domain (`lambda.amazonaws.com`, `ecs-tasks.amazonaws.com`).
-fn is_service_principal(name: &str) -> bool {
+pub(crate) fn is_service_principal(name: &str) -> bool {
     let words: Vec<&str> = name.split('.').collect();
     words.len() >= 2
         && words
