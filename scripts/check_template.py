@@ -56,6 +56,8 @@ check("every function crate is in the template", crates == set(binaries), f"crat
 CONDITIONS = {
     "ReplicationGoverned": "replication",
     "RegistryPolicyGoverned": "registry_policy",
+    "CreationTemplatesGoverned": "creation_templates",
+    "CreationTemplateRoleGiven": "creation_template_role",
     "SecurityHubExport": "security_hub",
     "RegistryScanningGoverned": "registry_scanning",
     "EnhancedScanningUsed": "enhanced_scanning",
@@ -112,6 +114,11 @@ def grants(label, statements, governed, key_region):
             check(f"{label}: only the member role is assumed, in any account", actions == ["sts:AssumeRole"]
                   and statement.get("Resource") == {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"},
                   str(statement))
+        if "iam:PassRole" in actions:
+            passed_to = statement.get("Condition", {}).get("StringEquals", {}).get("iam:PassedToService")
+            check(f"{label}: only the creation template role is passed, only to ECR", actions == ["iam:PassRole"]
+                  and statement.get("Resource") == {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${CreationTemplateRoleName}"}
+                  and passed_to == "ecr.amazonaws.com", str(statement))
         if "kms:DescribeKey" in actions:
             check(f"{label}: keys are described only in {key_region}", actions == ["kms:DescribeKey"]
                   and statement.get("Resource") == {"Fn::Sub": f"arn:${{AWS::Partition}}:kms:{key_region}:*:key/*"},
@@ -252,7 +259,7 @@ check("the violations alarm counts the workers' audit in organization mode, the 
       str(audit_functions))
 violation_controls = {d["Value"] for q in alarms["ViolationsAlarm"]["Properties"]["Metrics"] if "MetricStat" in q
                       for d in q["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "Control"}
-REGISTRY_LEVEL = {"replication", "registry-policy"}
+REGISTRY_LEVEL = {"replication", "registry-policy", "creation-templates"}
 check("the violations alarm covers every repository control", violation_controls == controls - REGISTRY_LEVEL,
       f"{sorted(controls - REGISTRY_LEVEL - violation_controls)} missing")
 check("the alarm topic is not the alert topic's managed key (CloudWatch can't use aws/sns)",

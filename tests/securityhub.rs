@@ -97,6 +97,7 @@ async fn a_governance_finding_appears_in_security_hub_and_is_resolved_after_appl
     // `plan` never writes to Security Hub.
     let plan = moto.ecr_warden_with(&["plan", "--baseline", audit.to_str().expect("utf-8")], &env);
     assert!(!plan.stderr().contains("Security Hub"), "{plan:?}");
+    moto.keep_stood_in(&proxy);
 }
 
 #[tokio::test]

@@ -168,6 +168,13 @@ pub(crate) struct PolicyArgs {
     /// DeleteRegistryPolicy.
     #[arg(long, requires = "policy")]
     pub(crate) registry_policy: bool,
+    /// The baseline governs repository creation templates: grant describing, creating, updating and deleting them
+    /// (and ecr:CreateRepository, which creating a template needs).
+    #[arg(long, requires = "policy")]
+    pub(crate) creation_templates: bool,
+    /// The custom role (name, in this account) the templates name: grant passing it to ECR.
+    #[arg(long, value_name = "NAME", requires = "creation_templates")]
+    pub(crate) creation_template_role: Option<String>,
     /// The baseline sends findings to Security Hub: grant importing, reading and resolving them.
     #[arg(long, requires = "policy")]
     pub(crate) security_hub: bool,

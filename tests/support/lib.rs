@@ -6,6 +6,7 @@
 
 pub mod faults;
 pub mod http;
+pub mod templates;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -286,6 +287,25 @@ impl Moto {
     pub fn reset_recording(&self) {
         self.keep_recording();
         std::fs::write(&self.recording, "").expect("truncate moto's recording");
+    }
+
+    /// Adds the requests a stand-in on `proxy` answered (calls moto doesn't implement, which moto never records)
+    /// to the test's request log, in moto's recording form, so that the contract check validates them too.
+    pub fn keep_stood_in(&self, proxy: &faults::FaultProxy) {
+        let Some(folder) = std::env::var_os("ECR_WARDEN_REQUEST_LOG") else { return };
+        let lines: String = proxy
+            .stood_in()
+            .iter()
+            .map(|request| {
+                let entry = serde_json::json!({"headers": request.headers, "method": request.method,
+                    "url": format!("http://stand-in{}", request.path), "body": request.body, "body_encoded": false});
+                format!("{entry}\n")
+            })
+            .collect();
+        let _ = std::fs::create_dir_all(&folder);
+        let name = self.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let log = PathBuf::from(folder).join(format!("{name}-stood-in.jsonl"));
+        std::fs::write(&log, lines).expect("write the request log");
     }
 
     /// Adds what moto recorded so far to the test's request log, which the contract check reads when

@@ -13,6 +13,7 @@ use aws_sdk_ecr::Client;
 use tokio::sync::Mutex;
 use warden_core::action::Action;
 use warden_core::alert::Origin;
+use warden_core::controls::creation_templates::{CreationTemplate, TemplateChange};
 use warden_core::lifecycle::{Image, StorageClass};
 use warden_core::observed::{
     repository_name_in_arn, EncryptionType, KeyManager, RegistryScanning, RepositoryFacts, ScanFrequency, ScanRule,
@@ -363,6 +364,14 @@ impl Registry for EcrRegistry {
             .await
             .map_err(|e| registry_error("PutRegistryPolicy", "*", e))?;
         Ok(())
+    }
+
+    async fn creation_templates(&self) -> Result<Vec<CreationTemplate>, RegistryError> {
+        crate::creation_templates::all(&self.client).await
+    }
+
+    async fn change_creation_template(&self, change: &TemplateChange) -> Result<(), RegistryError> {
+        crate::creation_templates::change(&self.client, change).await
     }
 
     async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<(), RegistryError> {

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod api_calls;
 mod config;
+mod creation_templates;
 mod ecr;
 mod ecr_writes;
 mod errors;

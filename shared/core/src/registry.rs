@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use crate::action::Action;
 use crate::alert::Origin;
+use crate::controls::creation_templates::{CreationTemplate, TemplateChange};
 use crate::lifecycle::Image;
 use crate::observed::{KeyManager, RegistryScanning, RepositoryFacts};
 use crate::replication::{RegistryReplication, ReplicationConfiguration};
@@ -109,6 +110,17 @@ pub trait Registry: Send + Sync {
     async fn put_registry_policy(&self, policy: Option<&str>) -> Result<(), RegistryError> {
         let operation = if policy.is_some() { "PutRegistryPolicy" } else { "DeleteRegistryPolicy" };
         Err(RegistryError::Failed { operation: operation.into(), message: "not supported here".into() })
+    }
+    /// The registry's repository creation templates (`DescribeRepositoryCreationTemplates`, all pages).
+    async fn creation_templates(&self) -> Result<Vec<CreationTemplate>, RegistryError> {
+        let operation = "DescribeRepositoryCreationTemplates".into();
+        Err(RegistryError::Failed { operation, message: "not supported here".into() })
+    }
+    /// Creates, updates or deletes one repository creation template.
+    async fn change_creation_template(&self, change: &TemplateChange) -> Result<(), RegistryError> {
+        let _ = change;
+        let operation = "UpdateRepositoryCreationTemplate".into();
+        Err(RegistryError::Failed { operation, message: "not supported here".into() })
     }
     /// Who manages the KMS key `key_arn` (`kms:DescribeKey`).
     async fn key_manager(&self, key_arn: &str) -> Result<KeyManager, RegistryError> {

@@ -26,6 +26,7 @@ pub use crate::vulnerabilities::{VulnerabilitySettings, MAX_LISTED};
 pub use accounts::{is_unit_id, AccountSet, Placement};
 pub use model::{AlertsFile, BaselineFile, OrganizationFile, ReplicationFile, ReplicationTargetFile};
 
+use crate::controls::creation_templates::{self, CreationTemplatesSettings};
 use crate::controls::registry_policy::RegistryPolicySettings;
 use crate::glob::NameGlob;
 use crate::limits;
@@ -119,6 +120,8 @@ pub struct Baseline {
     pub governed: AccountSet,
     /// The registry permissions policy (`[registry_policy]`).
     pub registry_policy: RegistryPolicySettings,
+    /// The repository creation templates (`[creation_templates]`).
+    pub creation_templates: CreationTemplatesSettings,
     defaults: Resolved,
     rules: Vec<Rule>,
     /// The account this baseline was narrowed to ([`Baseline::in_account`]), whose rules apply.
@@ -215,22 +218,29 @@ impl Baseline {
         }
         let replication = replication_settings(file.replication.as_ref(), &mut problems);
         let registry_policy = RegistryPolicySettings::from_file(file.registry_policy.as_ref(), &mut problems);
+        let creation_templates = CreationTemplatesSettings::from_file(file.creation_templates.as_ref(), &mut problems);
         let (scan_scopes, scope_problems) = scan_scopes::scan_scopes(&defaults, &file.rules, &exemptions.repositories);
         problems.extend(scope_problems);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let baseline = Self {
+            exemptions,
+            alerts,
+            replication,
+            governed,
+            registry_policy,
+            creation_templates,
+            defaults,
+            rules: file.rules.clone(),
+            placement: None,
+            scan_scopes,
+            audit_only: false,
+        };
+        // What the templates derived from the whole baseline get wrong.
+        let problems = creation_templates::problems(&baseline);
         if problems.is_empty() {
-            let rules = file.rules.clone();
-            Ok(Self {
-                exemptions,
-                alerts,
-                replication,
-                governed,
-                registry_policy,
-                defaults,
-                rules,
-                placement: None,
-                scan_scopes,
-                audit_only: false,
-            })
+            Ok(baseline)
         } else {
             Err(problems)
         }
@@ -300,6 +310,33 @@ impl Baseline {
 
     /// The settings for the repository `name`: the defaults, then every matching rule in order.
     pub fn resolve(&self, name: &str) -> Result<Resolved, Vec<Problem>> {
+        self.layered(name, |rule| rule.matches.as_slice().iter().find(|glob| glob.matches(name)))
+    }
+
+    /// The settings every repository in the namespace `prefix` gets whatever its name (`team-a` for the
+    /// repositories under `team-a/`; `""` for every repository): the defaults, then, in order, every rule with a
+    /// glob covering the whole namespace (`**`, or `q/**` for `q` at or above `prefix`). What a repository
+    /// creation template for the namespace carries.
+    pub fn resolve_namespace(&self, prefix: &str) -> Result<Resolved, Vec<Problem>> {
+        let covers = |glob: &&NameGlob| {
+            crate::replication::prefixes::exact_prefix(glob.as_str())
+                .is_some_and(|start| start.is_empty() || format!("{prefix}/").starts_with(start))
+        };
+        self.layered(&format!("{prefix}/..."), |rule| rule.matches.as_slice().iter().find(covers))
+    }
+
+    /// The rules' globs, in order (with the rule's index).
+    pub fn rule_globs(&self) -> impl Iterator<Item = (usize, &NameGlob)> {
+        self.rules.iter().enumerate().flat_map(|(index, rule)| rule.matches.as_slice().iter().map(move |g| (index, g)))
+    }
+
+    /// The defaults, then every rule in order for which `picks` finds the glob that makes it apply (named `name`
+    /// in problems); a rule for another account never applies.
+    fn layered<'a>(
+        &'a self,
+        name: &str,
+        picks: impl Fn(&'a Rule) -> Option<&'a NameGlob>,
+    ) -> Result<Resolved, Vec<Problem>> {
         let mut resolved = self.defaults.clone();
         let mut problems = Vec::new();
         let mut scope = scan_scopes::EVERY_REPOSITORY;
@@ -319,7 +356,7 @@ impl Baseline {
             if !applies {
                 continue;
             }
-            if let Some(glob) = rule.matches.as_slice().iter().find(|glob| glob.matches(name)) {
+            if let Some(glob) = picks(rule) {
                 if let Err(mut p) = resolved.apply(&rule.overrides(), &format!("rules[{index}]")) {
                     problems.append(&mut p);
                 }

@@ -7,6 +7,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::controls::creation_templates::CreationTemplatesFile;
 use crate::controls::registry_policy::RegistryPolicyFile;
 use crate::controls::{Overrides, Rule};
 use crate::glob::{NameGlob, OneOrMany};
@@ -34,6 +35,8 @@ pub struct BaselineFile {
     pub organization: Option<OrganizationFile>,
     /// The registry permissions policy.
     pub registry_policy: Option<RegistryPolicyFile>,
+    /// The repository creation templates derived from the baseline.
+    pub creation_templates: Option<CreationTemplatesFile>,
 }
 
 /// The `[organization]` section: the accounts governed, by ID or by organizational unit (or root). Neither: every

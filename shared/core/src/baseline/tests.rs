@@ -340,7 +340,17 @@ fn a_json_baseline_may_name_its_schema_and_the_schema_is_strict() {
     sections.sort();
     assert_eq!(
         sections,
-        ["$schema", "alerts", "defaults", "exemptions", "organization", "registry_policy", "replication", "rules"]
+        [
+            "$schema",
+            "alerts",
+            "creation_templates",
+            "defaults",
+            "exemptions",
+            "organization",
+            "registry_policy",
+            "replication",
+            "rules"
+        ]
     );
 }
 

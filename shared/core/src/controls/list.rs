@@ -137,5 +137,8 @@ impl Resolved {
 
 /// The registry-level controls, in report order: each judges a setting of the whole registry and has its own
 /// top-level section. Adding one is adding its line here (and its module).
-pub const REGISTRY_LEVEL: &[&Description] =
-    &[&super::replication::REPLICATION, &super::registry_policy::REGISTRY_POLICY];
+pub const REGISTRY_LEVEL: &[&Description] = &[
+    &super::replication::REPLICATION,
+    &super::registry_policy::REGISTRY_POLICY,
+    &super::creation_templates::CREATION_TEMPLATES,
+];

@@ -16,6 +16,7 @@
 //! compiler check every section, where a registry would hand out `dyn Any` and check at run time. The controls
 //! themselves, which share one shape, are trait objects ([`Control`]), listed by the same macro.
 
+pub mod creation_templates;
 mod encryption;
 mod explain;
 mod lifecycle_policy;
@@ -68,6 +69,8 @@ pub enum ControlId {
     Replication,
     /// The registry permissions policy (registry-level: see [`registry_policy`]).
     RegistryPolicy,
+    /// Repository creation templates (registry-level: see [`creation_templates`]).
+    CreationTemplates,
 }
 
 impl ControlId {
@@ -82,6 +85,7 @@ impl ControlId {
             ControlId::Tags => "tags",
             ControlId::Replication => "replication",
             ControlId::RegistryPolicy => "registry-policy",
+            ControlId::CreationTemplates => "creation-templates",
         }
     }
 
@@ -115,6 +119,32 @@ pub enum Judgement {
         finding: String,
         /// What a person can do about it.
         remedy: String,
+    },
+}
+
+/// What a registry-level setting comes to (the registry policy, the creation templates): `Fix` is what would
+/// make it hold the baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RegistryJudgement<Fix> {
+    /// It holds the baseline.
+    Compliant,
+    /// It doesn't, and nothing ecr-warden may do can fix it.
+    Violation {
+        /// What is wrong.
+        finding: String,
+        /// What a person can do.
+        remedy: String,
+    },
+    /// It doesn't, and `fix` would fix it.
+    Drift {
+        /// What is wrong.
+        finding: String,
+        /// What the fix does, one line each.
+        changes: Vec<String>,
+        /// The fix.
+        fix: Fix,
+        /// What the fix takes out or replaces, in full.
+        removed: Vec<serde_json::Value>,
     },
 }
 
@@ -290,11 +320,12 @@ mod tests {
                 | ControlId::RepositoryPolicy
                 | ControlId::Tags
                 | ControlId::Replication
-                | ControlId::RegistryPolicy => {}
+                | ControlId::RegistryPolicy
+                | ControlId::CreationTemplates => {}
             }
         }
         let unique: std::collections::BTreeSet<_> = names.iter().collect();
-        assert_eq!((unique.len(), names.len()), (8, 8), "{names:?}");
+        assert_eq!((unique.len(), names.len()), (9, 9), "{names:?}");
     }
 
     #[test]

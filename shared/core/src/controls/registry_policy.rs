@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::repository_policy::is_service_principal;
-use super::{ControlId, Description, PublicAccess};
+use super::{ControlId, Description, PublicAccess, RegistryJudgement};
 use crate::mode::Mode;
 use crate::policy::{self, lockout, AllowedAccess, Merge, MergeRules, PolicyDocument, MAX_POLICY_CHARACTERS};
 use crate::section::Problem;
@@ -147,30 +147,8 @@ impl RegistryPolicySettings {
     }
 }
 
-/// What the registry policy comes to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Judgement {
-    /// It holds the baseline.
-    Compliant,
-    /// It doesn't, and nothing ecr-warden may do can fix it.
-    Violation {
-        /// What is wrong.
-        finding: String,
-        /// What a person can do.
-        remedy: String,
-    },
-    /// It doesn't, and this policy would fix it.
-    Drift {
-        /// What is wrong.
-        finding: String,
-        /// What the fix does, one line each.
-        changes: Vec<String>,
-        /// The policy to put; `None`: delete it (nothing is left).
-        policy: Option<String>,
-        /// The statements taken out or replaced, in full (narrowed ones as they were).
-        removed: Vec<Value>,
-    },
-}
+/// What the registry policy comes to: the fix is the policy to put (`None`: delete it, nothing is left).
+pub type Judgement = RegistryJudgement<Option<String>>;
 
 /// Judges the registry policy `have` (`None`: there is none) of the registry in `account`.
 pub fn judge(settings: &RegistryPolicySettings, have: Option<&str>, account: &str) -> Judgement {
@@ -208,7 +186,7 @@ pub fn judge(settings: &RegistryPolicySettings, have: Option<&str>, account: &st
     removed.extend(merge.replaced);
     removed.extend(merge.narrowed.into_iter().map(|narrowed| narrowed.before));
     if document.statements.is_empty() {
-        return Judgement::Drift { finding, changes, policy: None, removed };
+        return Judgement::Drift { finding, changes, fix: None, removed };
     }
     let text = document.to_text();
     let length = text.chars().count();
@@ -220,7 +198,7 @@ pub fn judge(settings: &RegistryPolicySettings, have: Option<&str>, account: &st
             remedy: "shorten the registry policy's statements or require fewer".into(),
         };
     }
-    Judgement::Drift { finding, changes, policy: Some(text), removed }
+    Judgement::Drift { finding, changes, fix: Some(text), removed }
 }
 
 /// One line per change the merge makes.
@@ -267,7 +245,7 @@ mod tests {
     fn a_missing_statement_is_added_beside_the_others_and_then_compliant() {
         let want = settings(REQUIRED);
         let theirs = json!({"Version": "2012-10-17", "Statement": [replication("Theirs", "444455556666")]});
-        let Judgement::Drift { policy: Some(policy), changes, removed, .. } =
+        let Judgement::Drift { fix: Some(policy), changes, removed, .. } =
             judge(&want, Some(&theirs.to_string()), "123456789012")
         else {
             panic!("drift expected")
@@ -303,7 +281,7 @@ mod tests {
         let public = json!({"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "ecr:ReplicateImage"});
         let stranger = replication("Stranger", "999999999999");
         let have = json!({"Statement": [public.clone(), stranger.clone()]}).to_string();
-        let Judgement::Drift { finding, policy, removed, .. } = judge(&want, Some(&have), "123456789012") else {
+        let Judgement::Drift { finding, fix: policy, removed, .. } = judge(&want, Some(&have), "123456789012") else {
             panic!("drift expected")
         };
         assert!(finding.contains("public access granted by Anyone"), "{finding}");

@@ -40,12 +40,16 @@ pub const ECR_WARDEN_REPOSITORY_ACTIONS: &[&str] = &[
 /// may deny them ("the V2 version ... enforces the registry policy in all ECR requests": ECR user guide, "Private
 /// registry permissions").
 pub const ECR_WARDEN_ACTIONS: &[&str] = &[
+    "ecr:CreateRepository",
+    "ecr:CreateRepositoryCreationTemplate",
     "ecr:DeleteRegistryPolicy",
+    "ecr:DeleteRepositoryCreationTemplate",
     "ecr:DeleteRepositoryPolicy",
     "ecr:DescribeImageScanFindings",
     "ecr:DescribeImages",
     "ecr:DescribeRegistry",
     "ecr:DescribeRepositories",
+    "ecr:DescribeRepositoryCreationTemplates",
     "ecr:GetLifecyclePolicy",
     "ecr:GetRegistryPolicy",
     "ecr:GetRegistryScanningConfiguration",
@@ -60,6 +64,7 @@ pub const ECR_WARDEN_ACTIONS: &[&str] = &[
     "ecr:SetRepositoryPolicy",
     "ecr:StartImageScan",
     "ecr:TagResource",
+    "ecr:UpdateRepositoryCreationTemplate",
 ];
 
 /// The role ARN patterns taken for ecr-warden's own when the baseline names none: the roles of a stack named

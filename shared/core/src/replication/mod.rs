@@ -4,7 +4,7 @@
 //! every rule, destination and filter already there.
 
 mod model;
-mod prefixes;
+pub(crate) mod prefixes;
 
 use std::collections::BTreeSet;
 

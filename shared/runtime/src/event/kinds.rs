@@ -19,6 +19,8 @@ pub enum RegistryPart {
     Replication,
     /// Its permissions policy.
     Policy,
+    /// Its repository creation templates.
+    CreationTemplates,
 }
 
 /// What an event asks for.

@@ -32,8 +32,15 @@ pub const GOVERNED_CALLS: &[&str] = &[
 ];
 
 /// CloudTrail calls on the registry as a whole that can change what the controls judge.
-pub const REGISTRY_CALLS: &[&str] =
-    &["PutRegistryScanningConfiguration", "PutReplicationConfiguration", "PutRegistryPolicy", "DeleteRegistryPolicy"];
+pub const REGISTRY_CALLS: &[&str] = &[
+    "PutRegistryScanningConfiguration",
+    "PutReplicationConfiguration",
+    "PutRegistryPolicy",
+    "DeleteRegistryPolicy",
+    "CreateRepositoryCreationTemplate",
+    "UpdateRepositoryCreationTemplate",
+    "DeleteRepositoryCreationTemplate",
+];
 
 /// The principals whose calls are ecr-warden's own (its functions' roles), so its fixes don't trigger
 /// it again.
@@ -218,6 +225,9 @@ fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Ro
         "PutRegistryScanningConfiguration" => Some(RegistryPart::Scanning),
         "PutReplicationConfiguration" => Some(RegistryPart::Replication),
         "PutRegistryPolicy" | "DeleteRegistryPolicy" => Some(RegistryPart::Policy),
+        "CreateRepositoryCreationTemplate"
+        | "UpdateRepositoryCreationTemplate"
+        | "DeleteRepositoryCreationTemplate" => Some(RegistryPart::CreationTemplates),
         _ => None,
     };
     if let Some(part) = part {

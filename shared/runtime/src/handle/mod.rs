@@ -259,22 +259,24 @@ impl Handler<'_> {
         dry_run: bool,
     ) -> Result<Handled, HandleError> {
         info!(?part, %because, "governing the registry");
-        let report = match part {
-            RegistryPart::Scanning => govern_registry_scanning(self.registry, self.baseline, dry_run).await,
-            RegistryPart::Replication => {
-                let names: Vec<String> =
-                    self.registry.list_repositories().await?.into_iter().map(|facts| facts.name).collect();
-                match govern_one(ControlId::Replication, self.registry, self.baseline, &names, dry_run).await {
-                    Some(report) => report,
-                    None => return Ok(ignored(format!("{because}: the baseline doesn't govern replication"))),
-                }
+        let (id, what) = match part {
+            RegistryPart::Scanning => {
+                let report = govern_registry_scanning(self.registry, self.baseline, dry_run).await;
+                return Ok(Handled::Registry { because, report });
             }
-            RegistryPart::Policy => {
-                match govern_one(ControlId::RegistryPolicy, self.registry, self.baseline, &[], dry_run).await {
-                    Some(report) => report,
-                    None => return Ok(ignored(format!("{because}: the baseline doesn't govern the registry policy"))),
-                }
+            RegistryPart::Replication => (ControlId::Replication, "replication"),
+            RegistryPart::Policy => (ControlId::RegistryPolicy, "the registry policy"),
+            RegistryPart::CreationTemplates => (ControlId::CreationTemplates, "creation templates"),
+        };
+        // Replication is judged over every repository; the other registry-level controls don't read them.
+        let names: Vec<String> = match id {
+            ControlId::Replication => {
+                self.registry.list_repositories().await?.into_iter().map(|facts| facts.name).collect()
             }
+            _ => Vec::new(),
+        };
+        let Some(report) = govern_one(id, self.registry, self.baseline, &names, dry_run).await else {
+            return Ok(ignored(format!("{because}: the baseline doesn't govern {what}")));
         };
         Ok(Handled::Registry { because, report })
     }

@@ -11,14 +11,18 @@ pub use policy::{member_policy_document, policy_document, PolicyScope, ScopeErro
 
 /// Actions that can't be scoped to a repository ARN and need `Resource: "*"`.
 pub const REGISTRY_WIDE: &[&str] = &[
+    "ecr:CreateRepositoryCreationTemplate",
     "ecr:DeleteRegistryPolicy",
+    "ecr:DeleteRepositoryCreationTemplate",
     "ecr:DescribeRegistry",
     "ecr:DescribeRepositories",
+    "ecr:DescribeRepositoryCreationTemplates",
     "ecr:GetRegistryPolicy",
     "ecr:GetRegistryScanningConfiguration",
     "ecr:PutRegistryPolicy",
     "ecr:PutRegistryScanningConfiguration",
     "ecr:PutReplicationConfiguration",
+    "ecr:UpdateRepositoryCreationTemplate",
     "iam:CreateServiceLinkedRole",
     "inspector2:Enable",
     "inspector2:ListAccountPermissions",
@@ -61,6 +65,14 @@ pub const REPLICATION: &[&str] =
 /// Governing the registry permissions policy (a baseline `[registry_policy]` section).
 pub const REGISTRY_POLICY: &[&str] = warden_core::controls::registry_policy::PERMISSIONS;
 
+/// Governing repository creation templates (a baseline `[creation_templates]` section): the control's actions,
+/// `ecr:CreateRepository` among them (ECR user guide, "IAM permissions for creating repository creation templates").
+pub const CREATION_TEMPLATES: &[&str] = warden_core::controls::creation_templates::PERMISSIONS;
+
+/// Passing the custom role a template names to ECR (`creation_templates.custom_role_arn`): "iam:PassRole ... is
+/// necessary for services and applications" to assume the role (same page); only that role, only to ECR.
+pub const CREATION_TEMPLATE_ROLE: &[&str] = &["iam:PassRole"];
+
 /// Decrypting a SecureString baseline encrypted with a customer managed key (through SSM only).
 pub(crate) const BASELINE_KEY: &[&str] = &["kms:Decrypt"];
 
@@ -95,12 +107,15 @@ fn is_hub_only(action: &str) -> bool {
 
 /// Actions a deployment grants only when it turns their feature on, by feature: `registry_scanning`,
 /// `enhanced_scanning`, `replication` (a baseline `[replication]` section), `security_hub` (`[alerts]
-/// security_hub = true`), `registry_policy` (a `[registry_policy]` section), `tagging_api`, `baseline_key` and `organization` (organization mode).
+/// security_hub = true`), `registry_policy` (a `[registry_policy]` section), `creation_templates` (a
+/// `[creation_templates]` section) and `creation_template_role` (its custom role), `tagging_api`, `baseline_key` and `organization` (organization mode).
 pub const OPTIONAL: &[(&str, &[&str])] = &[
     ("registry_scanning", REGISTRY_SCANNING),
     ("enhanced_scanning", ENHANCED_SCANNING),
     ("replication", REPLICATION),
     ("registry_policy", REGISTRY_POLICY),
+    ("creation_templates", CREATION_TEMPLATES),
+    ("creation_template_role", CREATION_TEMPLATE_ROLE),
     ("security_hub", SECURITY_HUB),
     ("tagging_api", TAGGING_API),
     ("baseline_key", BASELINE_KEY),
@@ -152,6 +167,8 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
         // section; the template grants these only when asked).
         actions.extend(REPLICATION);
         actions.extend(REGISTRY_POLICY);
+        actions.extend(CREATION_TEMPLATES);
+        actions.extend(CREATION_TEMPLATE_ROLE);
     }
     // Every function reports what it finds to Security Hub when the baseline asks.
     actions.extend(SECURITY_HUB);

@@ -30,6 +30,10 @@ pub struct PolicyScope {
     pub replication: bool,
     /// Whether the baseline governs the registry permissions policy (grants reading, putting and deleting it).
     pub registry_policy: bool,
+    /// Whether the baseline governs repository creation templates.
+    pub creation_templates: bool,
+    /// The custom role (name) the templates name for ECR (grants passing it to ECR).
+    pub creation_template_role: Option<String>,
     /// Whether findings go to Security Hub.
     pub security_hub: bool,
     /// Whether backfills read tags through the Resource Groups Tagging API.
@@ -49,6 +53,8 @@ impl PolicyScope {
             "enhanced_scanning" => self.enhanced_scanning,
             "replication" => self.replication,
             "registry_policy" => self.registry_policy,
+            "creation_templates" => self.creation_templates,
+            "creation_template_role" => self.creation_template_role.is_some(),
             "security_hub" => self.security_hub,
             "tagging_api" => self.tagging_api,
             "baseline_key" => self.baseline_key_arn.is_some(),
@@ -76,6 +82,9 @@ pub enum ScopeError {
     /// A member role name IAM doesn't allow.
     #[error("member role: {0}")]
     MemberRole(String),
+    /// A creation template role name IAM doesn't allow.
+    #[error("creation template role: {0}")]
+    TemplateRole(String),
 }
 
 /// The IAM policy document (JSON) for the function serving `purpose`: what [`for_purpose`] lists, each action
@@ -148,6 +157,9 @@ fn document(actions: Vec<&'static str>, scope: &PolicyScope, region: &str) -> se
     let mut on_hub = granted("securityhub:BatchUpdateFindings");
     on_hub.extend(granted("securityhub:GetFindings"));
     add("ResolveFindings", on_hub, format!("{securityhub}:hub/default"));
+    if let Some(role) = &scope.creation_template_role {
+        add("PassTemplateRole", granted("iam:PassRole"), format!("arn:{partition}:iam::{account}:role/{role}"));
+    }
     if let Some(role) = &scope.member_role {
         add("AssumeMemberRoles", granted("sts:AssumeRole"), format!("arn:{partition}:iam::*:role/{role}"));
     }
@@ -155,6 +167,11 @@ fn document(actions: Vec<&'static str>, scope: &PolicyScope, region: &str) -> se
     let via_ssm = serde_json::json!({ "StringEquals": { "kms:ViaService": format!("ssm.{region}.amazonaws.com") } });
     for statement in statements.iter_mut().filter(|s| s["Sid"] == "DecryptBaseline") {
         statement["Condition"] = via_ssm.clone();
+    }
+    // Only to ECR, which assumes it to create repositories from a template.
+    let to_ecr = serde_json::json!({ "StringEquals": { "iam:PassedToService": "ecr.amazonaws.com" } });
+    for statement in statements.iter_mut().filter(|s| s["Sid"] == "PassTemplateRole") {
+        statement["Condition"] = to_ecr.clone();
     }
     let services: Vec<&str> =
         SERVICE_LINKED_ROLES.iter().filter(|(feature, _)| scope.has(feature)).map(|(_, service)| *service).collect();
@@ -182,6 +199,9 @@ impl PolicyScope {
         }
         if let Some(role) = &self.member_role {
             warden_aws::member::check_role_name(role).map_err(ScopeError::MemberRole)?;
+        }
+        if let Some(role) = &self.creation_template_role {
+            warden_aws::member::check_role_name(role).map_err(ScopeError::TemplateRole)?;
         }
         if let Some(name) = &self.baseline_parameter {
             let allowed = |c: char| c.is_ascii_alphanumeric() || "._-/".contains(c);

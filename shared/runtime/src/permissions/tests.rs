@@ -13,6 +13,8 @@ fn scope() -> PolicyScope {
         enhanced_scanning: false,
         replication: false,
         registry_policy: false,
+        creation_templates: false,
+        creation_template_role: None,
         security_hub: false,
         tagging_api: false,
         baseline_key_arn: None,
@@ -249,15 +251,21 @@ fn the_member_role_holds_registry_actions_and_nothing_of_the_hub() {
 #[test]
 fn the_lockout_check_knows_every_action_the_functions_call_on_a_repository() {
     // The ECR actions whose resource is the registry, not a repository: a repository policy can't deny them
-    // (Service Authorization Reference, Amazon ECR: resource types per action).
+    // (Service Authorization Reference, Amazon ECR: resource types per action); and `ecr:CreateRepository`,
+    // which creating a template needs, and which no existing repository's policy governs.
     const REGISTRY_LEVEL: &[&str] = &[
+        "ecr:CreateRepository",
+        "ecr:CreateRepositoryCreationTemplate",
         "ecr:DeleteRegistryPolicy",
+        "ecr:DeleteRepositoryCreationTemplate",
         "ecr:DescribeRegistry",
+        "ecr:DescribeRepositoryCreationTemplates",
         "ecr:GetRegistryPolicy",
         "ecr:GetRegistryScanningConfiguration",
         "ecr:PutRegistryPolicy",
         "ecr:PutRegistryScanningConfiguration",
         "ecr:PutReplicationConfiguration",
+        "ecr:UpdateRepositoryCreationTemplate",
     ];
     let ecr: Vec<&str> = for_purpose(Purpose::Any).into_iter().filter(|action| action.starts_with("ecr:")).collect();
     let on_repositories: Vec<&str> = ecr.iter().copied().filter(|action| !REGISTRY_LEVEL.contains(action)).collect();

@@ -1,5 +1,5 @@
 //! The registry-level controls: each governs one setting of the whole registry (its replication configuration,
-//! its permissions policy) from a top-level section of the baseline. A whole-registry backfill, a fan-out and an
+//! its permissions policy, its repository creation templates) from a top-level section of the baseline. A whole-registry backfill, a fan-out and an
 //! event about the setting run them through [`govern_registry`]; each is one module here (reading, judging with
 //! the core's judgement, putting) and one line in `ALL`.
 //!
@@ -7,6 +7,7 @@
 //! `converge` reads and judges afresh before each put, reads back after a pause long enough for a concurrent put
 //! to land (as the repository-level fixes do), and judges again, at most `ATTEMPTS` puts.
 
+mod creation_templates;
 mod registry_policy;
 mod replication;
 
@@ -16,7 +17,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tracing::{info, warn};
 use warden_core::baseline::{Baseline, Mode};
-use warden_core::controls::ControlId;
+use warden_core::controls::{ControlId, RegistryJudgement};
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{RegistryReport, Status};
 
@@ -42,7 +43,8 @@ trait RegistryControl: Sync {
 }
 
 /// Every registry-level control, in report order (as the core's `REGISTRY_LEVEL`).
-const ALL: &[&dyn RegistryControl] = &[&replication::Replication, &registry_policy::RegistryPolicy];
+const ALL: &[&dyn RegistryControl] =
+    &[&replication::Replication, &registry_policy::RegistryPolicy, &creation_templates::CreationTemplates];
 
 /// Governs every registry-level control the baseline turns on, over `repositories` (every repository of the
 /// registry), one after the other.
@@ -70,54 +72,52 @@ pub async fn govern_one(
 ) -> Option<RegistryReport> {
     let control: &dyn RegistryControl = match id {
         ControlId::RegistryPolicy => &registry_policy::RegistryPolicy,
+        ControlId::CreationTemplates => &creation_templates::CreationTemplates,
         _ => &replication::Replication,
     };
     control.govern(registry, baseline, repositories, dry_run).await
 }
 
-/// What one read of a registry-level setting comes to.
-enum Found<Fix> {
-    /// It holds the baseline.
-    Compliant,
-    /// It doesn't, and nothing ecr-warden may do can fix it.
-    Violation { finding: String, remedy: String },
-    /// It doesn't: `report` says what is wrong and what the fix does (its status is set by [`converge`]).
-    Drift { report: RegistryReport, fix: Fix },
-}
-
 /// Brings the setting of control `id` to the baseline: `judge` reads and judges it; in enforce mode (and not a dry
 /// run) `put` writes the fix, which is read back after a pause and judged again. `fixed` once a read-back holds
-/// the baseline; `error` when a read or put fails, or another writer keeps changing the setting.
+/// the baseline; `error` when a read or put fails, or another writer keeps changing the setting. The report shows
+/// each fix as `shown` makes it (the whole configuration put).
 async fn converge<Fix, Judge, Judged, Put, Putting>(
     id: ControlId,
     mode: Mode,
     dry_run: bool,
     judge: Judge,
+    shown: impl Fn(&Fix) -> Option<serde_json::Value>,
     put: Put,
 ) -> RegistryReport
 where
     Judge: Fn() -> Judged,
-    Judged: Future<Output = Result<Found<Fix>, RegistryError>>,
+    Judged: Future<Output = Result<RegistryJudgement<Fix>, RegistryError>>,
     Put: Fn(Fix) -> Putting,
     Putting: Future<Output = Result<(), RegistryError>>,
 {
     let mut fixed: Option<RegistryReport> = None;
     for attempt in 0..=ATTEMPTS {
-        let (mut report, fix) = match judge().await {
+        let (finding, changes, fix, removed) = match judge().await {
             Err(error) => return failed(id, fixed, error.to_string()),
-            Ok(Found::Compliant) => return fixed.unwrap_or_else(|| RegistryReport::new(id, Status::Compliant)),
-            Ok(Found::Violation { finding, remedy }) => {
+            Ok(RegistryJudgement::Compliant) => {
+                return fixed.unwrap_or_else(|| RegistryReport::new(id, Status::Compliant))
+            }
+            Ok(RegistryJudgement::Violation { finding, remedy }) => {
                 let mut report = RegistryReport::new(id, Status::Violation);
                 (report.finding, report.remedy) = (Some(finding), Some(remedy));
                 return report;
             }
-            Ok(Found::Drift { report, fix }) => (report, fix),
+            Ok(RegistryJudgement::Drift { finding, changes, fix, removed }) => (finding, changes, fix, removed),
         };
-        report.status = match (mode, dry_run) {
+        let status = match (mode, dry_run) {
             (Mode::Enforce, false) => Status::Fixed,
             (Mode::Enforce, true) => Status::Pending,
             _ => Status::Drift,
         };
+        let mut report = RegistryReport::new(id, status);
+        (report.finding, report.changes, report.configuration, report.removed) =
+            (Some(finding), changes, shown(&fix), removed);
         if report.status != Status::Fixed {
             return report;
         }

@@ -4,12 +4,12 @@
 
 use async_trait::async_trait;
 use warden_core::baseline::{Baseline, Mode};
-use warden_core::controls::registry_policy::{judge, Judgement};
+use warden_core::controls::registry_policy::judge;
 use warden_core::controls::ControlId;
 use warden_core::registry::Registry;
-use warden_core::report::{RegistryReport, Status};
+use warden_core::report::RegistryReport;
 
-use super::{converge, Found, RegistryControl};
+use super::{converge, RegistryControl};
 
 /// The registry policy control.
 pub(super) struct RegistryPolicy;
@@ -33,20 +33,11 @@ impl RegistryControl for RegistryPolicy {
                 Some((account, text)) => (account.as_str(), Some(text.as_str())),
                 None => ("", None),
             };
-            Ok(match judge(settings, text, account) {
-                Judgement::Compliant => Found::Compliant,
-                Judgement::Violation { finding, remedy } => Found::Violation { finding, remedy },
-                Judgement::Drift { finding, changes, policy, removed } => {
-                    let mut report = RegistryReport::new(ControlId::RegistryPolicy, Status::Drift);
-                    report.finding = Some(finding);
-                    report.changes = changes;
-                    report.configuration = policy.as_deref().and_then(|text| serde_json::from_str(text).ok());
-                    report.removed = removed;
-                    Found::Drift { report, fix: policy }
-                }
-            })
+            Ok(judge(settings, text, account))
         };
+        // The policy put, as JSON (none: it is deleted).
+        let shown = |policy: &Option<String>| policy.as_deref().and_then(|text| serde_json::from_str(text).ok());
         let put = |policy: Option<String>| async move { registry.put_registry_policy(policy.as_deref()).await };
-        Some(converge(ControlId::RegistryPolicy, settings.mode, dry_run, read_and_judge, put).await)
+        Some(converge(ControlId::RegistryPolicy, settings.mode, dry_run, read_and_judge, shown, put).await)
     }
 }

@@ -3,12 +3,12 @@
 
 use async_trait::async_trait;
 use warden_core::baseline::{Baseline, Mode};
-use warden_core::controls::ControlId;
+use warden_core::controls::{ControlId, RegistryJudgement};
 use warden_core::registry::Registry;
-use warden_core::replication::{judge, Judgement};
+use warden_core::replication::{judge, Judgement, ReplicationConfiguration};
 use warden_core::report::{RegistryReport, Status};
 
-use super::{converge, failed, Found, RegistryControl};
+use super::{converge, failed, RegistryControl};
 
 /// The replication control.
 pub(super) struct Replication;
@@ -30,19 +30,16 @@ impl RegistryControl for Replication {
         let read_and_judge = || async {
             let have = registry.replication().await?;
             Ok(match judge(settings, &have, repositories, exempt) {
-                Judgement::Compliant => Found::Compliant,
-                Judgement::Violation { finding, remedy } => Found::Violation { finding, remedy },
+                Judgement::Compliant => RegistryJudgement::Compliant,
+                Judgement::Violation { finding, remedy } => RegistryJudgement::Violation { finding, remedy },
                 Judgement::Drift { finding, configuration, changes } => {
-                    let mut report = RegistryReport::new(ControlId::Replication, Status::Drift);
-                    report.finding = Some(finding);
-                    report.changes = changes;
-                    report.configuration = serde_json::to_value(&configuration).ok();
-                    Found::Drift { report, fix: configuration }
+                    RegistryJudgement::Drift { finding, changes, fix: configuration, removed: Vec::new() }
                 }
             })
         };
+        let shown = |configuration: &ReplicationConfiguration| serde_json::to_value(configuration).ok();
         let put = |configuration| async move { registry.put_replication(&configuration).await };
-        Some(converge(ControlId::Replication, settings.mode, dry_run, read_and_judge, put).await)
+        Some(converge(ControlId::Replication, settings.mode, dry_run, read_and_judge, shown, put).await)
     }
 }
 
