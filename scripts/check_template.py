@@ -171,6 +171,9 @@ rule_calls = set(rule["Pattern"]["detail"]["eventName"])
 check("the CloudTrail rule takes exactly the calls the code governs", rule_calls == code_calls,
       f"rule only {sorted(rule_calls - code_calls)}, code only {sorted(code_calls - rule_calls)}")
 replicated = sam["Resources"]["RepositoryEventsFunction"]["Properties"]["Events"]["ReplicatedRepositories"]["Properties"]
+cached = sam["Resources"]["RepositoryEventsFunction"]["Properties"]["Events"]["CachedRepositories"]["Properties"]
+check("the pull through cache rule takes successful syncs only",
+      cached["Pattern"].get("detail", {}).get("sync-status") == ["SUCCESS"], str(cached["Pattern"]))
 check("the replication rule takes successful replications only",
       replicated["Pattern"].get("detail", {}).get("result") == ["SUCCESS"], str(replicated["Pattern"]))
 
@@ -259,7 +262,7 @@ check("the violations alarm counts the workers' audit in organization mode, the 
       str(audit_functions))
 violation_controls = {d["Value"] for q in alarms["ViolationsAlarm"]["Properties"]["Metrics"] if "MetricStat" in q
                       for d in q["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "Control"}
-REGISTRY_LEVEL = {"replication", "registry-policy", "creation-templates"}
+REGISTRY_LEVEL = {"replication", "registry-policy", "creation-templates", "pull-through-cache"}
 check("the violations alarm covers every repository control", violation_controls == controls - REGISTRY_LEVEL,
       f"{sorted(controls - REGISTRY_LEVEL - violation_controls)} missing")
 check("the alarm topic is not the alert topic's managed key (CloudWatch can't use aws/sns)",

@@ -18,7 +18,7 @@ fn stdout(output: &Output) -> String {
 #[test]
 fn explain_lists_every_control_and_explains_each_one() {
     let list = stdout(&run(&["explain"]));
-    let names: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).take(9).collect();
+    let names: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).take(10).collect();
     assert_eq!(
         names,
         [
@@ -30,7 +30,8 @@ fn explain_lists_every_control_and_explains_each_one() {
             "tags",
             "replication",
             "registry-policy",
-            "creation-templates"
+            "creation-templates",
+            "pull-through-cache"
         ]
     );
 
@@ -44,7 +45,7 @@ fn explain_lists_every_control_and_explains_each_one() {
     assert_eq!(json["security_hub"], "ECR.5");
     assert!(json["fixes"].as_str().is_some_and(|f| f.starts_with("None")), "encryption is reported, not fixed");
     let all: Value = serde_json::from_str(&stdout(&run(&["explain", "--output", "json"]))).expect("JSON");
-    assert_eq!(all.as_array().map(Vec::len), Some(9));
+    assert_eq!(all.as_array().map(Vec::len), Some(10));
     let replication = stdout(&run(&["explain", "replication"]));
     assert!(
         replication.contains("IAM actions: ecr:DescribeRegistry, ecr:PutReplicationConfiguration"),

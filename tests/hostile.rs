@@ -58,7 +58,7 @@ async fn unknown_and_oversized_events_are_ignored_with_a_reason_and_no_call() {
     let mut unknown_source = create_event(json!("app"));
     unknown_source["source"] = json!("aws.s3");
     let mut unknown_type = event_fixture("ecr-image-push.json");
-    unknown_type["detail-type"] = json!("ECR Pull Through Cache Action");
+    unknown_type["detail-type"] = json!("ECR Scan Resource Change");
     // Far past EventBridge's 256 KB limit.
     unknown_type["detail"]["padding"] = json!("x".repeat(1 << 20));
     let mut other_service = create_event(json!("app"));
@@ -67,7 +67,7 @@ async fn unknown_and_oversized_events_are_ignored_with_a_reason_and_no_call() {
     moto.reset_recording();
     for (name, event, reason) in [
         ("unknown-source", unknown_source, "events from `aws.s3` are not handled here"),
-        ("unknown-type", unknown_type, "`ECR Pull Through Cache Action` events"),
+        ("unknown-type", unknown_type, "`ECR Scan Resource Change` events"),
         ("other-service", other_service, "not ECR"),
     ] {
         let file = moto.write_file(&format!("{name}.json"), &event.to_string());

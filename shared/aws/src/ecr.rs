@@ -14,6 +14,7 @@ use tokio::sync::Mutex;
 use warden_core::action::Action;
 use warden_core::alert::Origin;
 use warden_core::controls::creation_templates::{CreationTemplate, TemplateChange};
+use warden_core::controls::pull_through_cache::CacheRule;
 use warden_core::lifecycle::{Image, StorageClass};
 use warden_core::observed::{
     repository_name_in_arn, EncryptionType, KeyManager, RegistryScanning, RepositoryFacts, ScanFrequency, ScanRule,
@@ -368,6 +369,19 @@ impl Registry for EcrRegistry {
 
     async fn creation_templates(&self) -> Result<Vec<CreationTemplate>, RegistryError> {
         crate::creation_templates::all(&self.client).await
+    }
+
+    async fn cache_rules(&self) -> Result<Vec<CacheRule>, RegistryError> {
+        let mut pages = self.client.describe_pull_through_cache_rules().max_results(PAGE_SIZE).into_paginator().send();
+        let mut rules = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| registry_error("DescribePullThroughCacheRules", "*", e))?;
+            rules.extend(page.pull_through_cache_rules().iter().map(|rule| CacheRule {
+                ecr_repository_prefix: rule.ecr_repository_prefix().unwrap_or_default().to_string(),
+                upstream_registry_url: rule.upstream_registry_url().unwrap_or_default().to_string(),
+            }));
+        }
+        Ok(rules)
     }
 
     async fn change_creation_template(&self, change: &TemplateChange) -> Result<(), RegistryError> {

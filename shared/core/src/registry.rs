@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use crate::action::Action;
 use crate::alert::Origin;
 use crate::controls::creation_templates::{CreationTemplate, TemplateChange};
+use crate::controls::pull_through_cache::CacheRule;
 use crate::lifecycle::Image;
 use crate::observed::{KeyManager, RegistryScanning, RepositoryFacts};
 use crate::replication::{RegistryReplication, ReplicationConfiguration};
@@ -114,6 +115,11 @@ pub trait Registry: Send + Sync {
     /// The registry's repository creation templates (`DescribeRepositoryCreationTemplates`, all pages).
     async fn creation_templates(&self) -> Result<Vec<CreationTemplate>, RegistryError> {
         let operation = "DescribeRepositoryCreationTemplates".into();
+        Err(RegistryError::Failed { operation, message: "not supported here".into() })
+    }
+    /// The registry's pull through cache rules (`DescribePullThroughCacheRules`, all pages).
+    async fn cache_rules(&self) -> Result<Vec<CacheRule>, RegistryError> {
+        let operation = "DescribePullThroughCacheRules".into();
         Err(RegistryError::Failed { operation, message: "not supported here".into() })
     }
     /// Creates, updates or deletes one repository creation template.

@@ -27,6 +27,7 @@ pub use accounts::{is_unit_id, AccountSet, Placement};
 pub use model::{AlertsFile, BaselineFile, OrganizationFile, ReplicationFile, ReplicationTargetFile};
 
 use crate::controls::creation_templates::{self, CreationTemplatesSettings};
+use crate::controls::pull_through_cache::PullThroughCacheSettings;
 use crate::controls::registry_policy::RegistryPolicySettings;
 use crate::glob::NameGlob;
 use crate::limits;
@@ -122,6 +123,8 @@ pub struct Baseline {
     pub registry_policy: RegistryPolicySettings,
     /// The repository creation templates (`[creation_templates]`).
     pub creation_templates: CreationTemplatesSettings,
+    /// The pull through cache rules (`[pull_through_cache]`).
+    pub pull_through_cache: PullThroughCacheSettings,
     defaults: Resolved,
     rules: Vec<Rule>,
     /// The account this baseline was narrowed to ([`Baseline::in_account`]), whose rules apply.
@@ -219,6 +222,7 @@ impl Baseline {
         let replication = replication_settings(file.replication.as_ref(), &mut problems);
         let registry_policy = RegistryPolicySettings::from_file(file.registry_policy.as_ref(), &mut problems);
         let creation_templates = CreationTemplatesSettings::from_file(file.creation_templates.as_ref(), &mut problems);
+        let pull_through_cache = PullThroughCacheSettings::from_file(file.pull_through_cache.as_ref(), &mut problems);
         let (scan_scopes, scope_problems) = scan_scopes::scan_scopes(&defaults, &file.rules, &exemptions.repositories);
         problems.extend(scope_problems);
         if !problems.is_empty() {
@@ -231,6 +235,7 @@ impl Baseline {
             governed,
             registry_policy,
             creation_templates,
+            pull_through_cache,
             defaults,
             rules: file.rules.clone(),
             placement: None,

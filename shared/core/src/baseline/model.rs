@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::controls::creation_templates::CreationTemplatesFile;
+use crate::controls::pull_through_cache::PullThroughCacheFile;
 use crate::controls::registry_policy::RegistryPolicyFile;
 use crate::controls::{Overrides, Rule};
 use crate::glob::{NameGlob, OneOrMany};
@@ -37,6 +38,8 @@ pub struct BaselineFile {
     pub registry_policy: Option<RegistryPolicyFile>,
     /// The repository creation templates derived from the baseline.
     pub creation_templates: Option<CreationTemplatesFile>,
+    /// The pull through cache rules' upstreams (reported only).
+    pub pull_through_cache: Option<PullThroughCacheFile>,
 }
 
 /// The `[organization]` section: the accounts governed, by ID or by organizational unit (or root). Neither: every

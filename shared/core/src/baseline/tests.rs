@@ -347,6 +347,7 @@ fn a_json_baseline_may_name_its_schema_and_the_schema_is_strict() {
             "defaults",
             "exemptions",
             "organization",
+            "pull_through_cache",
             "registry_policy",
             "replication",
             "rules"

@@ -141,4 +141,5 @@ pub const REGISTRY_LEVEL: &[&Description] = &[
     &super::replication::REPLICATION,
     &super::registry_policy::REGISTRY_POLICY,
     &super::creation_templates::CREATION_TEMPLATES,
+    &super::pull_through_cache::PULL_THROUGH_CACHE_RULES,
 ];

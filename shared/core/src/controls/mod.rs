@@ -21,6 +21,7 @@ mod encryption;
 mod explain;
 mod lifecycle_policy;
 mod list;
+pub mod pull_through_cache;
 pub mod registry_policy;
 mod replication;
 mod repository_policy;
@@ -71,6 +72,8 @@ pub enum ControlId {
     RegistryPolicy,
     /// Repository creation templates (registry-level: see [`creation_templates`]).
     CreationTemplates,
+    /// Pull through cache rules (registry-level, reported only: see [`pull_through_cache`]).
+    PullThroughCache,
 }
 
 impl ControlId {
@@ -86,6 +89,7 @@ impl ControlId {
             ControlId::Replication => "replication",
             ControlId::RegistryPolicy => "registry-policy",
             ControlId::CreationTemplates => "creation-templates",
+            ControlId::PullThroughCache => "pull-through-cache",
         }
     }
 
@@ -321,11 +325,12 @@ mod tests {
                 | ControlId::Tags
                 | ControlId::Replication
                 | ControlId::RegistryPolicy
-                | ControlId::CreationTemplates => {}
+                | ControlId::CreationTemplates
+                | ControlId::PullThroughCache => {}
             }
         }
         let unique: std::collections::BTreeSet<_> = names.iter().collect();
-        assert_eq!((unique.len(), names.len()), (9, 9), "{names:?}");
+        assert_eq!((unique.len(), names.len()), (10, 10), "{names:?}");
     }
 
     #[test]

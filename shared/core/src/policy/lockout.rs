@@ -47,6 +47,7 @@ pub const ECR_WARDEN_ACTIONS: &[&str] = &[
     "ecr:DeleteRepositoryPolicy",
     "ecr:DescribeImageScanFindings",
     "ecr:DescribeImages",
+    "ecr:DescribePullThroughCacheRules",
     "ecr:DescribeRegistry",
     "ecr:DescribeRepositories",
     "ecr:DescribeRepositoryCreationTemplates",

@@ -21,6 +21,8 @@ pub enum RegistryPart {
     Policy,
     /// Its repository creation templates.
     CreationTemplates,
+    /// Its pull through cache rules.
+    PullThroughCache,
 }
 
 /// What an event asks for.

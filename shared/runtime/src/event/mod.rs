@@ -40,6 +40,8 @@ pub const REGISTRY_CALLS: &[&str] = &[
     "CreateRepositoryCreationTemplate",
     "UpdateRepositoryCreationTemplate",
     "DeleteRepositoryCreationTemplate",
+    "CreatePullThroughCacheRule",
+    "UpdatePullThroughCacheRule",
 ];
 
 /// The principals whose calls are ecr-warden's own (its functions' roles), so its fixes don't trigger
@@ -156,6 +158,7 @@ pub fn route(event: &Value, guard: &LoopGuard) -> Result<Route, MalformedEvent> 
         ("aws.ecr", "AWS API Call via CloudTrail") => route_api_call(origin, envelope.detail, guard),
         ("aws.ecr", "ECR Image Action") => image::route_image_action(origin, &envelope.detail),
         ("aws.ecr", "ECR Replication Action") => route_replication_action(origin, &envelope.detail),
+        ("aws.ecr", "ECR Pull Through Cache Action") => route_cache_action(origin, &envelope.detail),
         ("aws.ecr", "ECR Image Scan") => image::route_scan(origin, ScanSource::BasicScan, &envelope.detail),
         ("aws.inspector2", "Inspector2 Scan") => image::route_scan(origin, ScanSource::EnhancedScan, &envelope.detail),
         ("aws.inspector2", "Inspector2 Finding") => image::route_inspector_finding(origin, &envelope.detail),
@@ -228,6 +231,7 @@ fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Ro
         "CreateRepositoryCreationTemplate"
         | "UpdateRepositoryCreationTemplate"
         | "DeleteRepositoryCreationTemplate" => Some(RegistryPart::CreationTemplates),
+        "CreatePullThroughCacheRule" | "UpdatePullThroughCacheRule" => Some(RegistryPart::PullThroughCache),
         _ => None,
     };
     if let Some(part) = part {
@@ -256,6 +260,24 @@ fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Ro
     }
     let created = call.event_name == "CreateRepository";
     Ok(Route::Govern { origin, repository, because: format!("{}{by}", call.event_name), created })
+}
+
+/// `ECR Pull Through Cache Action`: a pull through the cache synced the repository from its upstream, creating it
+/// on the first pull (from a creation template at best): it is governed at once like any other.
+fn route_cache_action(origin: Origin, detail: &Value) -> Result<Route, MalformedEvent> {
+    let field = |key: &str| detail.get(key).and_then(Value::as_str);
+    let repository = field("repository-name")
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| MalformedEvent("ECR Pull Through Cache Action: detail.repository-name is missing".into()))?;
+    let status = field("sync-status").unwrap_or("unknown");
+    if status != "SUCCESS" {
+        return Ok(Route::Ignore {
+            reason: format!("ECR Pull Through Cache Action {repository}: the sync is {status}"),
+        });
+    }
+    let upstream = field("upstream-registry-url").map(|url| format!(" from {url}")).unwrap_or_default();
+    let because = warden_core::text::shown(&format!("ECR Pull Through Cache Action{upstream}"), 200);
+    Ok(Route::Govern { origin, repository: repository.to_string(), because, created: false })
 }
 
 /// `ECR Replication Action`, in the destination registry: the replicated repository arrives without the

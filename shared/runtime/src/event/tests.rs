@@ -267,9 +267,9 @@ fn malformed_events_say_what_is_wrong() {
 
 #[test]
 fn other_event_types_are_ignored() {
-    let cache = json!({"detail-type": "ECR Pull Through Cache Action", "source": "aws.ecr", "detail": {}});
+    let change = json!({"detail-type": "ECR Scan Resource Change", "source": "aws.ecr", "detail": {}});
     assert!(
-        matches!(route(&cache, &guard()), Ok(Route::Ignore { reason }) if reason.contains("ECR Pull Through Cache"))
+        matches!(route(&change, &guard()), Ok(Route::Ignore { reason }) if reason.contains("ECR Scan Resource Change"))
     );
     let spoofed = json!({"detail-type": "ECR Image Scan", "source": "aws.inspector2", "detail": {}});
     assert!(matches!(route(&spoofed, &guard()), Ok(Route::Ignore { .. })), "detail-type and source must agree");
@@ -395,4 +395,30 @@ fn inspector_findings_carry_their_one_finding_whatever_its_status() {
     let mut not_ecr = event.clone();
     not_ecr["detail"]["resources"] = json!([{"details": {"awsLambdaFunction": {}}}]);
     assert!(matches!(route(&not_ecr, &guard()), Ok(Route::Ignore { .. })));
+}
+
+/// `ECR Pull Through Cache Action` (ECR user guide, "Amazon ECR events and EventBridge": `sync-status`,
+/// `repository-name`, `upstream-registry-url`): a successful sync governs the cached repository at once.
+#[test]
+fn a_pull_through_cache_sync_governs_the_cached_repository() {
+    let event = |status: &str| {
+        json!({"version": "0", "id": "p1", "detail-type": "ECR Pull Through Cache Action", "source": "aws.ecr",
+               "account": "123456789012", "region": "us-west-2",
+               "resources": ["arn:aws:ecr:us-west-2:123456789012:repository/docker-hub/library/alpine"],
+               "detail": {"rule-version": "1", "sync-status": status, "ecr-repository-prefix": "docker-hub",
+                          "repository-name": "docker-hub/library/alpine",
+                          "upstream-registry-url": "registry-1.docker.io", "image-tag": "3.20"}})
+    };
+    match route(&event("SUCCESS"), &guard()) {
+        Ok(Route::Govern { repository, because, created, .. }) => {
+            assert_eq!(repository, "docker-hub/library/alpine");
+            assert_eq!(because, "ECR Pull Through Cache Action from registry-1.docker.io");
+            assert!(!created);
+        }
+        other => panic!("expected Govern, got {other:?}"),
+    }
+    assert!(matches!(route(&event("FAILED"), &guard()), Ok(Route::Ignore { reason }) if reason.contains("FAILED")));
+    let mut nameless = event("SUCCESS");
+    nameless["detail"].as_object_mut().map(|d| d.remove("repository-name"));
+    assert!(route(&nameless, &guard()).expect_err("no name").0.contains("repository-name"));
 }

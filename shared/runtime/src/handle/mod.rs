@@ -267,6 +267,7 @@ impl Handler<'_> {
             RegistryPart::Replication => (ControlId::Replication, "replication"),
             RegistryPart::Policy => (ControlId::RegistryPolicy, "the registry policy"),
             RegistryPart::CreationTemplates => (ControlId::CreationTemplates, "creation templates"),
+            RegistryPart::PullThroughCache => (ControlId::PullThroughCache, "pull through cache rules"),
         };
         // Replication is judged over every repository; the other registry-level controls don't read them.
         let names: Vec<String> = match id {

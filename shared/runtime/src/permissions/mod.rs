@@ -16,6 +16,7 @@ pub const REGISTRY_WIDE: &[&str] = &[
     "ecr:DeleteRepositoryCreationTemplate",
     "ecr:DescribeRegistry",
     "ecr:DescribeRepositories",
+    "ecr:DescribePullThroughCacheRules",
     "ecr:DescribeRepositoryCreationTemplates",
     "ecr:GetRegistryPolicy",
     "ecr:GetRegistryScanningConfiguration",
@@ -67,7 +68,17 @@ pub const REGISTRY_POLICY: &[&str] = warden_core::controls::registry_policy::PER
 
 /// Governing repository creation templates (a baseline `[creation_templates]` section): the control's actions,
 /// `ecr:CreateRepository` among them (ECR user guide, "IAM permissions for creating repository creation templates").
-pub const CREATION_TEMPLATES: &[&str] = warden_core::controls::creation_templates::PERMISSIONS;
+pub const CREATION_TEMPLATES: &[&str] = &[
+    "ecr:CreateRepository",
+    "ecr:CreateRepositoryCreationTemplate",
+    "ecr:DeleteRepositoryCreationTemplate",
+    "ecr:UpdateRepositoryCreationTemplate",
+];
+
+/// Reading the registry's own settings that a baseline section governs: its creation templates and its pull
+/// through cache rules (read-only, always granted to the functions that govern the registry).
+pub(crate) const REGISTRY_READS: &[&str] =
+    &["ecr:DescribePullThroughCacheRules", "ecr:DescribeRepositoryCreationTemplates"];
 
 /// Passing the custom role a template names to ECR (`creation_templates.custom_role_arn`): "iam:PassRole ... is
 /// necessary for services and applications" to assume the role (same page); only that role, only to ECR.
@@ -169,6 +180,7 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
         actions.extend(REGISTRY_POLICY);
         actions.extend(CREATION_TEMPLATES);
         actions.extend(CREATION_TEMPLATE_ROLE);
+        actions.extend(REGISTRY_READS);
     }
     // Every function reports what it finds to Security Hub when the baseline asks.
     actions.extend(SECURITY_HUB);

@@ -258,6 +258,7 @@ fn the_lockout_check_knows_every_action_the_functions_call_on_a_repository() {
         "ecr:CreateRepositoryCreationTemplate",
         "ecr:DeleteRegistryPolicy",
         "ecr:DeleteRepositoryCreationTemplate",
+        "ecr:DescribePullThroughCacheRules",
         "ecr:DescribeRegistry",
         "ecr:DescribeRepositoryCreationTemplates",
         "ecr:GetRegistryPolicy",
@@ -272,4 +273,19 @@ fn the_lockout_check_knows_every_action_the_functions_call_on_a_repository() {
     assert_eq!(on_repositories, warden_core::policy::lockout::ECR_WARDEN_REPOSITORY_ACTIONS);
     // The registry policy applies to every ECR request (V2 scope): all of them.
     assert_eq!(ecr, warden_core::policy::lockout::ECR_WARDEN_ACTIONS);
+}
+
+#[test]
+fn the_registry_controls_permissions_are_granted_by_their_feature_or_always() {
+    use warden_core::controls::{creation_templates, pull_through_cache, registry_policy};
+    let granted: Vec<&str> = [CREATION_TEMPLATES, REGISTRY_READS, REGISTRY_POLICY].concat();
+    for action in
+        [creation_templates::PERMISSIONS, pull_through_cache::PERMISSIONS, registry_policy::PERMISSIONS].concat()
+    {
+        assert!(granted.contains(&action), "{action}");
+    }
+    // The reads are not behind a feature: the pull through cache check reads templates whatever is governed.
+    for action in REGISTRY_READS {
+        assert!(OPTIONAL.iter().all(|(_, actions)| !actions.contains(action)), "{action}");
+    }
 }

@@ -1,5 +1,5 @@
 //! The registry-level controls: each governs one setting of the whole registry (its replication configuration,
-//! its permissions policy, its repository creation templates) from a top-level section of the baseline. A whole-registry backfill, a fan-out and an
+//! its permissions policy, its repository creation templates, its pull through cache rules) from a top-level section of the baseline. A whole-registry backfill, a fan-out and an
 //! event about the setting run them through [`govern_registry`]; each is one module here (reading, judging with
 //! the core's judgement, putting) and one line in `ALL`.
 //!
@@ -8,6 +8,7 @@
 //! to land (as the repository-level fixes do), and judges again, at most `ATTEMPTS` puts.
 
 mod creation_templates;
+mod pull_through_cache;
 mod registry_policy;
 mod replication;
 
@@ -43,8 +44,12 @@ trait RegistryControl: Sync {
 }
 
 /// Every registry-level control, in report order (as the core's `REGISTRY_LEVEL`).
-const ALL: &[&dyn RegistryControl] =
-    &[&replication::Replication, &registry_policy::RegistryPolicy, &creation_templates::CreationTemplates];
+const ALL: &[&dyn RegistryControl] = &[
+    &replication::Replication,
+    &registry_policy::RegistryPolicy,
+    &creation_templates::CreationTemplates,
+    &pull_through_cache::PullThroughCache,
+];
 
 /// Governs every registry-level control the baseline turns on, over `repositories` (every repository of the
 /// registry), one after the other.
@@ -73,6 +78,7 @@ pub async fn govern_one(
     let control: &dyn RegistryControl = match id {
         ControlId::RegistryPolicy => &registry_policy::RegistryPolicy,
         ControlId::CreationTemplates => &creation_templates::CreationTemplates,
+        ControlId::PullThroughCache => &pull_through_cache::PullThroughCache,
         _ => &replication::Replication,
     };
     control.govern(registry, baseline, repositories, dry_run).await
