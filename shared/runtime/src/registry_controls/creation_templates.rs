@@ -17,26 +17,27 @@ pub(super) struct CreationTemplates;
 
 #[async_trait]
 impl RegistryControl for CreationTemplates {
-    async fn govern(
+    fn mode(&self, baseline: &Baseline) -> Mode {
+        baseline.creation_templates.mode
+    }
+
+    async fn run(
         &self,
         registry: &dyn Registry,
         baseline: &Baseline,
         _repositories: &[String],
         dry_run: bool,
-    ) -> Option<RegistryReport> {
+    ) -> RegistryReport {
         let mode = baseline.creation_templates.mode;
-        if mode == Mode::Off {
-            return None;
-        }
         let id = ControlId::CreationTemplates;
         let home = match registry.home().await {
             Ok(Some(home)) => home,
-            Ok(None) => return Some(failed(id, None, "the registry's region isn't known".to_string())),
-            Err(error) => return Some(failed(id, None, error.to_string())),
+            Ok(None) => return failed(id, None, "the registry's region isn't known".to_string()),
+            Err(error) => return failed(id, None, error.to_string()),
         };
         let want = match wanted(baseline, home.partition(), &home.region) {
             Ok(want) => want,
-            Err(problems) => return Some(failed(id, None, Problem::on_one_line(&problems))),
+            Err(problems) => return failed(id, None, Problem::on_one_line(&problems)),
         };
         let read_and_judge = || async {
             let have = registry.creation_templates().await?;
@@ -50,6 +51,6 @@ impl RegistryControl for CreationTemplates {
             }
             Ok::<(), RegistryError>(())
         };
-        Some(converge(id, mode, dry_run, read_and_judge, shown, put).await)
+        converge(id, mode, dry_run, read_and_judge, shown, put).await
     }
 }

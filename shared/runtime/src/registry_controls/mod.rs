@@ -32,15 +32,31 @@ const ATTEMPTS: usize = 3;
 /// One registry-level control.
 #[async_trait]
 trait RegistryControl: Sync {
-    /// Governs the setting over `repositories` (every repository of the registry); `None` when the baseline
-    /// leaves it alone.
-    async fn govern(
+    /// The control's mode in `baseline` (`off`: it isn't governed).
+    fn mode(&self, baseline: &Baseline) -> Mode;
+    /// Governs the setting over `repositories` (every repository of the registry); called only when its mode
+    /// isn't `off`.
+    async fn run(
         &self,
         registry: &dyn Registry,
         baseline: &Baseline,
         repositories: &[String],
         dry_run: bool,
-    ) -> Option<RegistryReport>;
+    ) -> RegistryReport;
+}
+
+/// Governs `control` unless the baseline turns it off.
+async fn govern(
+    control: &dyn RegistryControl,
+    registry: &dyn Registry,
+    baseline: &Baseline,
+    repositories: &[String],
+    dry_run: bool,
+) -> Option<RegistryReport> {
+    match control.mode(baseline) {
+        Mode::Off => None,
+        _ => Some(control.run(registry, baseline, repositories, dry_run).await),
+    }
 }
 
 /// Every registry-level control, in report order (as the core's `REGISTRY_LEVEL`).
@@ -61,7 +77,7 @@ pub async fn govern_registry(
 ) -> Vec<RegistryReport> {
     let mut reports = Vec::new();
     for control in ALL {
-        reports.extend(control.govern(registry, baseline, repositories, dry_run).await);
+        reports.extend(govern(*control, registry, baseline, repositories, dry_run).await);
     }
     reports
 }
@@ -81,7 +97,7 @@ pub async fn govern_one(
         ControlId::PullThroughCache => &pull_through_cache::PullThroughCache,
         _ => &replication::Replication,
     };
-    control.govern(registry, baseline, repositories, dry_run).await
+    govern(control, registry, baseline, repositories, dry_run).await
 }
 
 /// Brings the setting of control `id` to the baseline: `judge` reads and judges it; in enforce mode (and not a dry

@@ -15,17 +15,18 @@ pub(super) struct PullThroughCache;
 
 #[async_trait]
 impl RegistryControl for PullThroughCache {
-    async fn govern(
+    fn mode(&self, baseline: &Baseline) -> Mode {
+        baseline.pull_through_cache.mode
+    }
+
+    async fn run(
         &self,
         registry: &dyn Registry,
         baseline: &Baseline,
         _repositories: &[String],
         dry_run: bool,
-    ) -> Option<RegistryReport> {
+    ) -> RegistryReport {
         let settings = &baseline.pull_through_cache;
-        if settings.mode == Mode::Off {
-            return None;
-        }
         let read_and_judge = || async {
             let rules = registry.cache_rules().await?;
             let templates = match rules.is_empty() || !settings.require_creation_template {
@@ -36,6 +37,6 @@ impl RegistryControl for PullThroughCache {
         };
         // The judgement never asks for a fix; audit mode keeps it from ever being put.
         let put = |_: ()| async { Ok::<(), RegistryError>(()) };
-        Some(converge(ControlId::PullThroughCache, Mode::Audit, dry_run, read_and_judge, |_| None, put).await)
+        converge(ControlId::PullThroughCache, Mode::Audit, dry_run, read_and_judge, |_| None, put).await
     }
 }

@@ -16,17 +16,18 @@ pub(super) struct RegistryPolicy;
 
 #[async_trait]
 impl RegistryControl for RegistryPolicy {
-    async fn govern(
+    fn mode(&self, baseline: &Baseline) -> Mode {
+        baseline.registry_policy.mode
+    }
+
+    async fn run(
         &self,
         registry: &dyn Registry,
         baseline: &Baseline,
         _repositories: &[String],
         dry_run: bool,
-    ) -> Option<RegistryReport> {
+    ) -> RegistryReport {
         let settings = &baseline.registry_policy;
-        if settings.mode == Mode::Off {
-            return None;
-        }
         let read_and_judge = || async {
             let have = registry.registry_policy().await?;
             let (account, text) = match &have {
@@ -38,6 +39,6 @@ impl RegistryControl for RegistryPolicy {
         // The policy put, as JSON (none: it is deleted).
         let shown = |policy: &Option<String>| policy.as_deref().and_then(|text| serde_json::from_str(text).ok());
         let put = |policy: Option<String>| async move { registry.put_registry_policy(policy.as_deref()).await };
-        Some(converge(ControlId::RegistryPolicy, settings.mode, dry_run, read_and_judge, shown, put).await)
+        converge(ControlId::RegistryPolicy, settings.mode, dry_run, read_and_judge, shown, put).await
     }
 }

@@ -15,17 +15,18 @@ pub(super) struct Replication;
 
 #[async_trait]
 impl RegistryControl for Replication {
-    async fn govern(
+    fn mode(&self, baseline: &Baseline) -> Mode {
+        baseline.replication.mode
+    }
+
+    async fn run(
         &self,
         registry: &dyn Registry,
         baseline: &Baseline,
         repositories: &[String],
         dry_run: bool,
-    ) -> Option<RegistryReport> {
+    ) -> RegistryReport {
         let settings = &baseline.replication;
-        if settings.mode == Mode::Off {
-            return None;
-        }
         let exempt = |name: &str| baseline.exemption_by_name(name).is_some();
         let read_and_judge = || async {
             let have = registry.replication().await?;
@@ -39,7 +40,7 @@ impl RegistryControl for Replication {
         };
         let shown = |configuration: &ReplicationConfiguration| serde_json::to_value(configuration).ok();
         let put = |configuration| async move { registry.put_replication(&configuration).await };
-        Some(converge(ControlId::Replication, settings.mode, dry_run, read_and_judge, shown, put).await)
+        converge(ControlId::Replication, settings.mode, dry_run, read_and_judge, shown, put).await
     }
 }
 
@@ -67,5 +68,5 @@ pub async fn govern_new_repository(
         Ok(all) => all.into_iter().map(|facts| facts.name).collect::<Vec<_>>(),
         Err(error) => return Some(failed(ControlId::Replication, None, error.to_string())),
     };
-    Replication.govern(registry, baseline, &repositories, dry_run).await
+    Some(Replication.run(registry, baseline, &repositories, dry_run).await)
 }
