@@ -319,3 +319,51 @@ async fn the_baseline_can_come_from_an_ssm_parameter() {
     assert!(missing.stderr().contains("can't read SSM parameter `/no/such/parameter`"), "{missing:?}");
     assert_eq!(moto.operations(), ["GetParameter"], "nothing but the parameter was read");
 }
+
+/// The baseline may require ENHANCED scanning; switching a BASIC registry is an explicit opt-in
+/// (`allow_scan_type_change`), since enhanced scanning is Amazon Inspector, billed per image scanned. Without it the
+/// repository is reported and nothing changes; with it the registry is switched once, its rules kept.
+#[tokio::test]
+async fn a_required_scan_type_is_switched_only_when_the_baseline_allows_it() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    create(&ecr, "scanned/a", &[]).await;
+    let on_push = RegistryScanningRule::builder()
+        .scan_frequency(ScanFrequency::ScanOnPush)
+        .repository_filters(
+            ScanningRepositoryFilter::builder()
+                .filter("*")
+                .filter_type(ScanningRepositoryFilterType::Wildcard)
+                .build()
+                .expect("filter"),
+        )
+        .build()
+        .expect("rule");
+    ecr.put_registry_scanning_configuration().scan_type(ScanType::Basic).rules(on_push).send().await.expect("put");
+    let only_scanning = |extra: &str| {
+        format!(
+            "[defaults]\ntag_mutability.mode = \"off\"\nencryption.mode = \"off\"\nlifecycle_policy.mode = \"off\"\n\
+             repository_policy.mode = \"off\"\ntags.mode = \"off\"\n[defaults.scanning]\nscan_type = \"ENHANCED\"\n{extra}"
+        )
+    };
+    let refused = moto.write_file("refused.toml", &only_scanning(""));
+    moto.reset_recording();
+    let run = moto.ecr_warden(&["apply", "--baseline", refused.to_str().expect("utf-8"), "--output", "json"]);
+    assert_eq!(run.code(), 3, "a finding apply may not fix: {run:?}");
+    let scanning = &run.json()["repositories"][0]["controls"][1];
+    assert_eq!(scanning["status"], "violation", "{scanning:#}");
+    assert!(scanning["remedy"].as_str().is_some_and(|r| r.contains("allow_scan_type_change")), "{scanning:#}");
+    assert!(moto.writes().is_empty(), "{:?}", moto.writes());
+
+    let allowed = moto.write_file("allowed.toml", &only_scanning("allow_scan_type_change = true\n"));
+    let run = moto.ecr_warden(&["apply", "--baseline", allowed.to_str().expect("utf-8")]);
+    assert_eq!(run.code(), 0, "{run:?}");
+    let now = ecr.get_registry_scanning_configuration().send().await.expect("get");
+    let configuration = now.scanning_configuration().expect("a configuration");
+    assert_eq!(configuration.scan_type(), Some(&ScanType::Enhanced));
+    assert_eq!(scanning_rules(&ecr).await, [("SCAN_ON_PUSH".to_string(), vec!["*".to_string()])], "rules kept");
+    moto.reset_recording();
+    let again = moto.ecr_warden(&["apply", "--baseline", allowed.to_str().expect("utf-8")]);
+    assert_eq!(again.code(), 0, "{again:?}");
+    assert!(moto.writes().is_empty(), "compliant: reads only, {:?}", moto.writes());
+}

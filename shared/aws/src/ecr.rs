@@ -96,6 +96,23 @@ impl EcrRegistry {
         let Some(next) = current.with_filter(frequency, filter).map_err(failed)? else {
             return Ok(());
         };
+        self.put_scanning_configuration(&next, filter).await
+    }
+
+    /// Switches the registry to `scan_type`, keeping its rules (read just before, under the same lock as filters).
+    async fn put_registry_scan_type(&self, scan_type: ScanType) -> Result<(), RegistryError> {
+        let _guard = self.registry_lock.lock().await;
+        let current = self.registry_scanning().await?;
+        if current.scan_type == scan_type {
+            return Ok(());
+        }
+        self.put_scanning_configuration(&RegistryScanning { scan_type, ..current }, "*").await
+    }
+
+    /// `PutRegistryScanningConfiguration` of `next` (errors name `what` the put was for).
+    async fn put_scanning_configuration(&self, next: &RegistryScanning, what: &str) -> Result<(), RegistryError> {
+        let failed =
+            |message: String| RegistryError::Failed { operation: "PutRegistryScanningConfiguration".into(), message };
         let rules = next.rules.iter().map(sdk_rule).collect::<Result<Vec<_>, _>>().map_err(failed)?;
         let scan_type = match next.scan_type {
             ScanType::Basic => SdkScanType::Basic,
@@ -109,7 +126,7 @@ impl EcrRegistry {
             .config_override(sent_once())
             .send()
             .await
-            .map_err(|e| registry_error("PutRegistryScanningConfiguration", filter, e))?;
+            .map_err(|e| registry_error("PutRegistryScanningConfiguration", what, e))?;
         Ok(())
     }
 }
@@ -393,6 +410,7 @@ impl Registry for EcrRegistry {
             Action::AddRegistryScanFilter { frequency, filter, .. } => {
                 self.put_registry_scanning(*frequency, filter).await
             }
+            Action::SetRegistryScanType { scan_type } => self.put_registry_scan_type(*scan_type).await,
             _ => crate::ecr_writes::apply(&self.client, repository, action).await,
         }
     }

@@ -27,7 +27,7 @@ pub(crate) async fn apply(
             set_tag_mutability(registry, &repository.name, *mutability, exclusions).await
         }
         Action::EnableScanOnPush => enable_scan_on_push(registry, &repository.name).await,
-        Action::AddRegistryScanFilter { .. } => {
+        Action::AddRegistryScanFilter { .. } | Action::SetRegistryScanType { .. } => {
             Err(build_error("PutRegistryScanningConfiguration", "a registry-wide change is not a repository's write"))
         }
         Action::PutLifecyclePolicy { policy, .. } => put_lifecycle_policy(registry, &repository.name, policy).await,

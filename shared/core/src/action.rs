@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::observed::{ScanFrequency, TagMutability};
+use crate::observed::{ScanFrequency, ScanType, TagMutability};
 use crate::policy::Narrowed;
 
 /// One change to a repository (or to the registry, for scanning rules).
@@ -31,6 +31,11 @@ pub enum Action {
         /// Names the filter also covers that the baseline leaves unscanned (see `ScanScope::also_covers`).
         #[serde(skip_serializing_if = "Vec::is_empty")]
         also_covers: Vec<String>,
+    },
+    /// `PutRegistryScanningConfiguration`: switch the registry to `scan_type`, keeping every rule.
+    SetRegistryScanType {
+        /// The scan type.
+        scan_type: ScanType,
     },
     /// `PutLifecyclePolicy`.
     PutLifecyclePolicy {
@@ -93,6 +98,13 @@ impl Action {
                 frequency.as_str(),
                 also_covers.join("; ")
             ),
+            Action::SetRegistryScanType { scan_type: ScanType::Enhanced } => {
+                "switch the registry to ENHANCED scanning (Amazon Inspector, billed per image scanned), keeping its rules"
+                    .to_string()
+            }
+            Action::SetRegistryScanType { scan_type } => {
+                format!("switch the registry to {} scanning, keeping its rules", scan_type.as_str())
+            }
             Action::PutLifecyclePolicy { replaces: None, .. } => "put the baseline lifecycle policy".to_string(),
             Action::PutLifecyclePolicy { replaces: Some(_), .. } => {
                 "replace the lifecycle policy with the baseline's".to_string()
@@ -125,6 +137,6 @@ impl Action {
 
     /// Whether this action changes the registry as a whole rather than one repository.
     pub fn is_registry_level(&self) -> bool {
-        matches!(self, Action::AddRegistryScanFilter { .. })
+        matches!(self, Action::AddRegistryScanFilter { .. } | Action::SetRegistryScanType { .. })
     }
 }

@@ -131,6 +131,10 @@ async fn gaps<'a>(
                         Action::AddRegistryScanFilter { frequency, filter, .. } => {
                             filters.insert((frequency.as_str(), filter.clone()))
                         }
+                        // One switch for the registry, whichever repository asked first.
+                        Action::SetRegistryScanType { scan_type } => {
+                            filters.insert(("scan type", scan_type.as_str().to_string()))
+                        }
                         _ => true,
                     };
                     if first {

@@ -27,6 +27,12 @@ pub struct ScanningOverride {
     pub via: Option<ScanVia>,
     /// The registry rule frequency, with `via = "registry"`.
     pub frequency: Option<ScanFrequency>,
+    /// The registry's scan type the baseline requires (`ENHANCED`: Amazon Inspector); registry-wide, so only in
+    /// `[defaults.scanning]`. Not set: either.
+    pub scan_type: Option<ScanType>,
+    /// Whether ecr-warden may switch the registry's scan type to `scan_type` (default false: enhanced scanning is
+    /// Amazon Inspector, billed per image scanned, so the switch is an explicit choice).
+    pub allow_scan_type_change: Option<bool>,
 }
 
 /// How the scanning control fixes a repository.
@@ -52,6 +58,10 @@ pub struct ScanningSettings {
     /// The registry scanning filter that stands for this repository: the one derived from the baseline glob
     /// that gives it its scanning settings.
     pub scope: ScanScope,
+    /// The registry scan type required, if any.
+    pub scan_type: Option<ScanType>,
+    /// Whether ecr-warden may switch the registry's scan type.
+    pub allow_scan_type_change: bool,
 }
 
 /// The registry scanning filter for the repositories one baseline glob gives their scanning settings.
@@ -82,6 +92,8 @@ impl Section for ScanningSettings {
             via: ScanVia::Repository,
             frequency: ScanFrequency::ScanOnPush,
             scope: ScanScope::of("**"),
+            scan_type: None,
+            allow_scan_type_change: false,
         }
     }
 
@@ -89,11 +101,27 @@ impl Section for ScanningSettings {
         &mut self.mode
     }
 
-    fn merge(&mut self, layer: &ScanningOverride, _at: At<'_>) -> Vec<Problem> {
+    fn merge(&mut self, layer: &ScanningOverride, at: At<'_>) -> Vec<Problem> {
         set(&mut self.mode, &layer.mode);
         set(&mut self.via, &layer.via);
         set(&mut self.frequency, &layer.frequency);
-        Vec::new()
+        set(&mut self.allow_scan_type_change, &layer.allow_scan_type_change);
+        if layer.scan_type.is_some() {
+            self.scan_type = layer.scan_type;
+        }
+        let registry_wide = ["scan_type", "allow_scan_type_change"];
+        let set_here = [layer.scan_type.is_some(), layer.allow_scan_type_change.is_some()];
+        match at.layer.ends_with("defaults") {
+            true => Vec::new(),
+            false => registry_wide
+                .iter()
+                .zip(set_here)
+                .filter(|(_, set)| *set)
+                .map(|(key, _)| {
+                    at.problem(key, "the registry's scan type is registry-wide: set it in [defaults.scanning]")
+                })
+                .collect(),
+        }
     }
 
     fn value_problems(&self, at: At<'_>) -> Vec<Problem> {
@@ -112,7 +140,8 @@ const DESCRIPTION: Description = Description {
     checks: "Images are scanned on push or continuously: by a registry scanning rule whose filter covers the \
              repository (a filter without `*` covers every name containing it), or by the repository's own \
              scan-on-push setting (honoured under basic scanning only).",
-    fixes: "via = \"registry\" (the default): the filter derived from the baseline glob that governs the repository \
+    fixes: "A registry scan type other than `scan_type` requires: PutRegistryScanningConfiguration with the same rules \
+            and the new type, only with allow_scan_type_change = true (otherwise reported). via = \"registry\" (the default): the filter derived from the baseline glob that governs the repository \
             (`*` for the defaults) is added to the registry scanning rule of the wanted frequency \
             (PutRegistryScanningConfiguration), every existing rule and filter kept, ECR's limits (2 rules, 100 \
             filters) checked first. via = \"repository\": PutImageScanningConfiguration (scanOnPush), an API AWS \
@@ -140,6 +169,9 @@ impl Control for Scanning {
 
     fn judge(&self, want: &Resolved, have: &Observed) -> Judgement {
         let name = &have.facts.name;
+        if let Some(judgement) = scan_type_judgement(&want.scanning, have.registry_scanning.as_ref()) {
+            return judgement;
+        }
         if have.automatic_scan().is_some() {
             return Judgement::Compliant;
         }
@@ -176,6 +208,28 @@ impl Control for Scanning {
     }
 }
 
+/// What the registry's scan type comes to, when the baseline requires one the registry doesn't have: a switch
+/// (with `allow_scan_type_change`) or a violation. `None`: the type is as required (or not required, or unknown).
+fn scan_type_judgement(want: &ScanningSettings, registry: Option<&RegistryScanning>) -> Option<Judgement> {
+    let wanted = want.scan_type?;
+    let have = registry?.scan_type;
+    if have == wanted {
+        return None;
+    }
+    let finding = format!("the registry uses {} scanning; the baseline requires {}", have.as_str(), wanted.as_str());
+    Some(match want.allow_scan_type_change {
+        true => Judgement::Drift { finding, actions: vec![Action::SetRegistryScanType { scan_type: wanted }] },
+        false => Judgement::Violation {
+            finding,
+            remedy: format!(
+                "switch the registry to {} scanning by hand, or set scanning.allow_scan_type_change = true to let \
+                 ecr-warden switch it (enhanced scanning is Amazon Inspector, billed per image scanned)",
+                wanted.as_str()
+            ),
+        },
+    })
+}
+
 fn violation(finding: String, why: String) -> Judgement {
     Judgement::Violation {
         finding: format!("{finding}, and no registry scanning rule can be added: {why}"),
@@ -194,6 +248,37 @@ mod tests {
 
     fn registry(scan_type: ScanType, frequency: ScanFrequency, filter: &str) -> RegistryScanning {
         RegistryScanning { scan_type, rules: vec![ScanRule { frequency, filters: vec![filter.into()] }] }
+    }
+
+    /// Enhanced scanning is Amazon Inspector, billed per image scanned: the baseline may require it, but the switch
+    /// is made only with `allow_scan_type_change`.
+    #[test]
+    fn a_required_scan_type_is_switched_only_when_allowed() {
+        let mut repo = fresh_repository();
+        repo.registry_scanning = Some(registry(ScanType::Basic, ScanFrequency::ScanOnPush, "*"));
+        let required = settings("[defaults.scanning]\nscan_type = \"ENHANCED\"\n");
+        let Judgement::Violation { finding, remedy } = Scanning.judge(&required, &repo) else {
+            panic!("violation expected")
+        };
+        assert_eq!(finding, "the registry uses BASIC scanning; the baseline requires ENHANCED");
+        assert!(remedy.contains("allow_scan_type_change = true"), "{remedy}");
+        let allowed = settings("[defaults.scanning]\nscan_type = \"ENHANCED\"\nallow_scan_type_change = true\n");
+        assert_eq!(
+            actions(Scanning.judge(&allowed, &repo)),
+            [Action::SetRegistryScanType { scan_type: ScanType::Enhanced }]
+        );
+        repo.registry_scanning = Some(registry(ScanType::Enhanced, ScanFrequency::ScanOnPush, "*"));
+        assert_eq!(Scanning.judge(&allowed, &repo), Judgement::Compliant);
+    }
+
+    #[test]
+    fn the_scan_type_is_set_in_the_defaults_only() {
+        let error = Baseline::parse("b.toml", "[[rules]]\nmatch = \"x\"\nscanning = { scan_type = \"ENHANCED\" }\n")
+            .expect_err("refused");
+        assert!(
+            error.to_string().contains("rules[0].scanning.scan_type: the registry's scan type is registry-wide"),
+            "{error}"
+        );
     }
 
     #[test]

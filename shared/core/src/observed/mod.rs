@@ -199,13 +199,23 @@ impl ScanFrequency {
 }
 
 /// Basic (Clair-based, per image) or enhanced (Amazon Inspector) scanning for the whole registry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ScanType {
     /// Basic scanning: repository-level `scanOnPush` is honoured.
     Basic,
     /// Enhanced scanning: only registry rules decide; repository-level `scanOnPush` is ignored.
     Enhanced,
+}
+
+impl ScanType {
+    /// The name ECR uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanType::Basic => "BASIC",
+            ScanType::Enhanced => "ENHANCED",
+        }
+    }
 }
 
 /// One registry scanning rule: a frequency for the repositories matching any of its wildcard filters.
