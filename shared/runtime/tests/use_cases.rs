@@ -171,7 +171,9 @@ impl Registry for FakeRegistry {
         let operation = match action {
             Action::SetTagMutability { .. } => "PutImageTagMutability",
             Action::EnableScanOnPush => "PutImageScanningConfiguration",
-            Action::AddRegistryScanFilter { .. } => "PutRegistryScanningConfiguration",
+            Action::AddRegistryScanFilter { .. } | Action::SetRegistryScanType { .. } => {
+                "PutRegistryScanningConfiguration"
+            }
             Action::PutLifecyclePolicy { .. } => "PutLifecyclePolicy",
             Action::SetRepositoryPolicy { .. } => "SetRepositoryPolicy",
             Action::DeleteRepositoryPolicy { .. } => "DeleteRepositoryPolicy",
@@ -195,6 +197,10 @@ impl Registry for FakeRegistry {
             }
             Action::DeleteRepositoryPolicy { .. } => repo.policy = None,
             Action::Tag { tags } => repo.tags.extend(tags.clone()),
+            Action::SetRegistryScanType { .. } => {
+                let message = "this stand-in registry scans BASIC only".to_string();
+                return Err(RegistryError::Failed { operation: operation.to_string(), message });
+            }
             Action::AddRegistryScanFilter { frequency, filter, .. } => {
                 let mut rules = self.scanning_rules.lock().expect("lock");
                 let have = RegistryScanning { scan_type: ScanType::Basic, rules: rules.clone() };
