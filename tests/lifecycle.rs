@@ -149,3 +149,47 @@ async fn preview_reads_a_live_repository_and_its_policy() {
     assert_eq!(none.code(), 1, "{none:?}");
     assert!(none.stderr().contains("does not exist"), "{none:?}");
 }
+
+/// `require = "at_least"`: a team's policy that keeps what the baseline's expires gets the baseline's rule merged
+/// in at a free priority (its own rule kept, first), the replaced policy in the report; a stricter policy of its
+/// own is compliant whatever its text; the merged policy is compliant on the next run (reads only).
+#[tokio::test]
+async fn at_least_merges_the_baselines_rules_into_a_weaker_policy_once() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    let releases = r#"{"rules":[{"rulePriority":1,"description":"the team's","selection":{"tagStatus":"tagged","tagPrefixList":["release"],"countType":"imageCountMoreThan","countNumber":50},"action":{"type":"expire"}}]}"#;
+    let stricter = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":3},"action":{"type":"expire"}}]}"#;
+    for (name, policy) in [("weaker", releases), ("stricter", stricter)] {
+        ecr.create_repository().repository_name(name).send().await.expect("create");
+        ecr.put_lifecycle_policy().repository_name(name).lifecycle_policy_text(policy).send().await.expect("put");
+    }
+    let text = "[defaults]\ntag_mutability.mode = \"off\"\nscanning.mode = \"off\"\nencryption.mode = \"off\"\n\
+                repository_policy.mode = \"off\"\ntags.mode = \"off\"\n[defaults.lifecycle_policy]\nrequire = \"at_least\"\n";
+    let baseline = moto.write_file("baseline.toml", text);
+    let args = ["apply", "--baseline", baseline.to_str().expect("utf-8"), "--output", "json"];
+    moto.reset_recording();
+    let run = moto.ecr_warden(&args);
+    assert_eq!(run.code(), 0, "{run:?}");
+    let report = run.json();
+    let control = |name: &str| {
+        let repositories = report["repositories"].as_array().cloned().unwrap_or_default();
+        let repository = repositories.into_iter().find(|r| r["repository"] == name).expect("reported");
+        repository["controls"][3].clone()
+    };
+    assert_eq!(control("stricter")["status"], "compliant", "judged by what it does: {report:#}");
+    let weaker = control("weaker");
+    assert_eq!(weaker["status"], "fixed", "{weaker:#}");
+    assert!(weaker["finding"].as_str().is_some_and(|f| f.contains("it expires 0")), "{weaker:#}");
+    assert_eq!(weaker["actions"][0]["replaces"], releases, "the replaced policy, in full");
+    let now = ecr.get_lifecycle_policy().repository_name("weaker").send().await.expect("policy");
+    let now: Value = serde_json::from_str(now.lifecycle_policy_text().expect("text")).expect("JSON");
+    assert_eq!(now["rules"][0]["description"], "the team's", "the team's rule kept, first");
+    assert_eq!(now["rules"][1]["rulePriority"], 2);
+    assert_eq!(now["rules"][1]["selection"]["tagStatus"], "untagged");
+    assert_eq!(moto.writes(), ["PutLifecyclePolicy"], "one put, for the weaker repository");
+
+    moto.reset_recording();
+    let again = moto.ecr_warden(&args);
+    assert_eq!(again.code(), 0, "{again:?}");
+    assert!(moto.writes().is_empty(), "compliant: reads only, {:?}", moto.writes());
+}

@@ -148,3 +148,35 @@ proptest! {
         prop_assert!(before.iter().all(|i| after.contains(i)), "{before:?} not within {after:?}");
     }
 }
+
+/// A one-rule policy text: untagged images expire `days` after their push, or only the newest `keep` are kept.
+fn one_rule(count: Count) -> LifecyclePolicy {
+    let selection = match count {
+        Count::SincePushedDays(days) => format!(
+            r#"{{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":{days}}}"#
+        ),
+        Count::MoreThan(keep) => {
+            format!(r#"{{"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":{keep}}}"#)
+        }
+        _ => unreachable!("only these two are generated"),
+    };
+    let text = format!(r#"{{"rules":[{{"rulePriority":1,"selection":{selection},"action":{{"type":"expire"}}}}]}}"#);
+    LifecyclePolicy::parse(&text).expect("a valid policy")
+}
+
+proptest! {
+    /// `at_least` follows the numbers: expiring sooner, or keeping fewer, is at least as strict, and expiring
+    /// later, or keeping more, is not (the synthetic images sit on both sides of every limit).
+    #[test]
+    fn at_least_follows_the_limits(a in 1..400u64, b in 1..400u64, by_age in any::<bool>()) {
+        let count = |n| if by_age { Count::SincePushedDays(n) } else { Count::MoreThan(n) };
+        let comparison = warden_core::lifecycle::compare_strictness(&one_rule(count(a)), &one_rule(count(b)));
+        prop_assert_eq!(comparison.at_least(), a <= b, "{} vs {}: {:?}", a, b, comparison);
+    }
+
+    /// A policy is always at least as strict as itself.
+    #[test]
+    fn every_policy_is_at_least_as_strict_as_itself(policy in policies()) {
+        prop_assert!(warden_core::lifecycle::compare_strictness(&policy, &policy).at_least());
+    }
+}

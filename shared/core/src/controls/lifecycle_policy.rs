@@ -1,5 +1,7 @@
-//! Lifecycle policy: the repository must have one (`present`), or exactly the baseline's (`exact`,
-//! compared as JSON). A replaced policy is kept in the action so the report shows what it was.
+//! Lifecycle policy: the repository must have one (`present`), exactly the baseline's (`exact`, compared as
+//! JSON), or one at least as strict as the baseline's (`at_least`, judged by previewing both on synthetic images:
+//! see `lifecycle::compare_strictness`), in which case the fix merges the baseline's rules into the policy at free
+//! priorities. A replaced policy is kept in the action so the report shows what it was.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -22,7 +24,7 @@ pub struct LifecyclePolicy;
 pub struct LifecyclePolicyOverride {
     /// Mode.
     pub mode: Option<Mode>,
-    /// `present` or `exact`.
+    /// `present`, `exact` or `at_least`.
     pub require: Option<Require>,
     /// The policy, as a table or as JSON text.
     pub policy: Option<Value>,
@@ -32,13 +34,15 @@ pub struct LifecyclePolicyOverride {
 
 /// What the lifecycle policy control requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Require {
     /// Any lifecycle policy.
     #[default]
     Present,
     /// Exactly the baseline's policy.
     Exact,
+    /// A policy that acts on every image the baseline's acts on (at least as strongly).
+    AtLeast,
 }
 
 /// Lifecycle policy settings.
@@ -111,9 +115,11 @@ const DESCRIPTION: Description = Description {
     id: ControlId::LifecyclePolicy,
     section: "lifecycle_policy",
     checks: "require = \"present\": the repository has a lifecycle policy; require = \"exact\": its policy says \
-             exactly what the baseline's says.",
-    fixes: "PutLifecyclePolicy with the baseline's policy (validated first). Images are never deleted by \
-            ecr-warden; ECR applies the policy.",
+             exactly what the baseline's says; require = \"at_least\": its policy expires (or archives) every image \
+             the baseline's would, judged by previewing both on synthetic images around each baseline rule's limits.",
+    fixes: "PutLifecyclePolicy with the baseline's policy (validated first); with at_least, the repository's policy \
+            with the baseline's rules merged in at free priorities, checked to be at least as strict as both. Images \
+            are never deleted by ecr-warden; ECR applies the policy.",
     permissions: &["ecr:GetLifecyclePolicy", "ecr:PutLifecyclePolicy"],
     reads: &[Part::LifecyclePolicy],
     severity: Severity::Medium,
@@ -137,6 +143,7 @@ impl Control for LifecyclePolicy {
             (Some(_), Require::Present) => return Judgement::Compliant,
             (Some(current), Require::Exact) if same_policy(current, policy) => return Judgement::Compliant,
             (Some(_), Require::Exact) => "the lifecycle policy differs from the baseline's",
+            (Some(current), Require::AtLeast) => return at_least(current, policy),
         };
         Judgement::Drift {
             finding: finding.to_string(),
@@ -145,6 +152,45 @@ impl Control for LifecyclePolicy {
                 replaces: have.lifecycle_policy.clone(),
             }],
         }
+    }
+}
+
+/// `require = "at_least"`: compliant when `current` acts on every image `baseline` does; otherwise the merge, with
+/// the counts on the synthetic images before and after it, or a violation when no merge is.
+fn at_least(current: &str, baseline: &str) -> Judgement {
+    let Ok(wanted) = lifecycle::LifecyclePolicy::parse(baseline) else {
+        // Checked when the baseline was loaded.
+        return Judgement::Compliant;
+    };
+    let Ok(have) = lifecycle::LifecyclePolicy::parse(current) else {
+        return Judgement::Violation {
+            finding: "the lifecycle policy can't be judged: it breaks ECR's rules".to_string(),
+            remedy: "fix it by hand (`ecr-warden lifecycle validate` names what is wrong)".to_string(),
+        };
+    };
+    let before = lifecycle::compare_strictness(&have, &wanted);
+    if before.at_least() {
+        return Judgement::Compliant;
+    }
+    let spared = before.spared.map(|image| format!(" (it keeps {image})")).unwrap_or_default();
+    let finding = format!(
+        "the lifecycle policy is weaker than the baseline's: of the {} synthetic images the baseline's expires, it \
+         expires {}{spared}",
+        before.baseline_acts_on, before.candidate_covers
+    );
+    match lifecycle::merged_policy(current, baseline) {
+        Some(merged) => Judgement::Drift {
+            finding: format!("{finding}; with the baseline's rules merged in: all {}", before.baseline_acts_on),
+            actions: vec![Action::PutLifecyclePolicy { policy: merged, replaces: Some(current.to_string()) }],
+        },
+        None => Judgement::Violation {
+            finding: format!(
+                "{finding}; the baseline's rules can't be merged in without breaking ECR's rules or \
+                              the team's own (one untagged rule, unique tag prefixes, `any` last)"
+            ),
+            remedy: "tighten the repository's policy by hand, or let the baseline's replace it (require = \"exact\")"
+                .to_string(),
+        },
     }
 }
 
@@ -191,5 +237,42 @@ mod tests {
             }
             other => panic!("expected drift, got {other:?}"),
         }
+    }
+
+    /// The built-in policy expires untagged images 14 days after their push.
+    const AT_LEAST: &str = "[defaults.lifecycle_policy]\nrequire = \"at_least\"\n";
+
+    #[test]
+    fn at_least_accepts_a_stricter_policy_and_merges_into_a_weaker_one() {
+        let want = settings(AT_LEAST);
+        let mut repo = fresh_repository();
+        let stricter = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":3},"action":{"type":"expire"}}]}"#;
+        repo.lifecycle_policy = Some(stricter.into());
+        assert_eq!(LifecyclePolicy.judge(&want, &repo), Judgement::Compliant, "judged by what it does, not its text");
+
+        let releases = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"tagged","tagPrefixList":["release"],"countType":"imageCountMoreThan","countNumber":50},"action":{"type":"expire"}}]}"#;
+        repo.lifecycle_policy = Some(releases.into());
+        let Judgement::Drift { finding, actions } = LifecyclePolicy.judge(&want, &repo) else {
+            panic!("drift expected")
+        };
+        assert!(finding.contains("of the 2 synthetic images the baseline's expires, it expires 0"), "{finding}");
+        assert!(finding.contains("merged in: all 2"), "{finding}");
+        let Action::PutLifecyclePolicy { policy, replaces } = &actions[0] else { panic!("a put") };
+        assert_eq!(replaces.as_deref(), Some(releases), "the replaced policy is kept in the report");
+        assert!(policy.contains("\"release\"") && policy.contains("\"untagged\""), "both rules: {policy}");
+        repo.lifecycle_policy = Some(policy.clone());
+        assert_eq!(LifecyclePolicy.judge(&want, &repo), Judgement::Compliant, "idempotent");
+    }
+
+    #[test]
+    fn at_least_reports_what_no_merge_can_fix() {
+        let want = settings(AT_LEAST);
+        let mut repo = fresh_repository();
+        repo.lifecycle_policy = Some(
+            r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":90},"action":{"type":"expire"}}]}"#.into(),
+        );
+        let Judgement::Violation { finding, .. } = LifecyclePolicy.judge(&want, &repo) else { panic!("violation") };
+        assert!(finding.contains("it keeps an untagged image pushed 14.5 days ago"), "{finding}");
+        assert!(finding.contains("one untagged rule"), "{finding}");
     }
 }

@@ -6,6 +6,7 @@ mod images;
 mod model;
 mod presets;
 mod preview;
+mod strictness;
 mod validate;
 
 use serde_json::Value;
@@ -16,6 +17,7 @@ pub use presets::{expand as expand_presets, Preset};
 pub use preview::{
     preview, selects, Acted, Preview, PreviewAction, PreviewOutput, PreviewResult, PreviewSummary, RuleSummary,
 };
+pub use strictness::{compare as compare_strictness, merged as merged_policy, Comparison};
 pub use validate::{validate, Problem, MAX_PATTERN_WILDCARDS, MAX_POLICY_CHARS};
 
 /// Every problem with a policy text, as messages (empty when valid).
