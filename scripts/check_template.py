@@ -58,6 +58,7 @@ CONDITIONS = {
     "RegistryPolicyGoverned": "registry_policy",
     "CreationTemplatesGoverned": "creation_templates",
     "CreationTemplateRoleGiven": "creation_template_role",
+    "SigningGoverned": "signing",
     "SecurityHubExport": "security_hub",
     "RegistryScanningGoverned": "registry_scanning",
     "EnhancedScanningUsed": "enhanced_scanning",
@@ -262,7 +263,7 @@ check("the violations alarm counts the workers' audit in organization mode, the 
       str(audit_functions))
 violation_controls = {d["Value"] for q in alarms["ViolationsAlarm"]["Properties"]["Metrics"] if "MetricStat" in q
                       for d in q["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "Control"}
-REGISTRY_LEVEL = {"replication", "registry-policy", "creation-templates", "pull-through-cache"}
+REGISTRY_LEVEL = {"replication", "registry-policy", "creation-templates", "pull-through-cache", "signing"}
 check("the violations alarm covers every repository control", violation_controls == controls - REGISTRY_LEVEL,
       f"{sorted(controls - REGISTRY_LEVEL - violation_controls)} missing")
 check("the alarm topic is not the alert topic's managed key (CloudWatch can't use aws/sns)",

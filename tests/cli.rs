@@ -18,7 +18,7 @@ fn stdout(output: &Output) -> String {
 #[test]
 fn explain_lists_every_control_and_explains_each_one() {
     let list = stdout(&run(&["explain"]));
-    let names: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).take(10).collect();
+    let names: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).take(11).collect();
     assert_eq!(
         names,
         [
@@ -31,7 +31,8 @@ fn explain_lists_every_control_and_explains_each_one() {
             "replication",
             "registry-policy",
             "creation-templates",
-            "pull-through-cache"
+            "pull-through-cache",
+            "signing"
         ]
     );
 
@@ -45,7 +46,7 @@ fn explain_lists_every_control_and_explains_each_one() {
     assert_eq!(json["security_hub"], "ECR.5");
     assert!(json["fixes"].as_str().is_some_and(|f| f.starts_with("None")), "encryption is reported, not fixed");
     let all: Value = serde_json::from_str(&stdout(&run(&["explain", "--output", "json"]))).expect("JSON");
-    assert_eq!(all.as_array().map(Vec::len), Some(10));
+    assert_eq!(all.as_array().map(Vec::len), Some(11));
     let replication = stdout(&run(&["explain", "replication"]));
     assert!(
         replication.contains("IAM actions: ecr:DescribeRegistry, ecr:PutReplicationConfiguration"),

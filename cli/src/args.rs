@@ -175,6 +175,9 @@ pub(crate) struct PolicyArgs {
     /// The custom role (name, in this account) the templates name: grant passing it to ECR.
     #[arg(long, value_name = "NAME", requires = "creation_templates")]
     pub(crate) creation_template_role: Option<String>,
+    /// The baseline governs managed image signing: grant reading and putting the signing configuration.
+    #[arg(long, requires = "policy")]
+    pub(crate) signing: bool,
     /// The baseline sends findings to Security Hub: grant importing, reading and resolving them.
     #[arg(long, requires = "policy")]
     pub(crate) security_hub: bool,

@@ -45,6 +45,7 @@ pub(crate) fn permissions(grantee: Grantee, policy: PolicyArgs) -> anyhow::Resul
                 registry_policy: policy.registry_policy,
                 creation_templates: policy.creation_templates,
                 creation_template_role: policy.creation_template_role.clone(),
+                signing: policy.signing,
                 security_hub: policy.security_hub,
                 tagging_api: policy.tagging_api,
                 baseline_key_arn: policy.baseline_key_arn,

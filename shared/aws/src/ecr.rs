@@ -15,6 +15,7 @@ use warden_core::action::Action;
 use warden_core::alert::Origin;
 use warden_core::controls::creation_templates::{CreationTemplate, TemplateChange};
 use warden_core::controls::pull_through_cache::CacheRule;
+use warden_core::controls::signing::SigningRule;
 use warden_core::lifecycle::{Image, StorageClass};
 use warden_core::observed::{
     repository_name_in_arn, EncryptionType, KeyManager, RegistryScanning, RepositoryFacts, ScanFrequency, ScanRule,
@@ -399,6 +400,14 @@ impl Registry for EcrRegistry {
             }));
         }
         Ok(rules)
+    }
+
+    async fn signing_rules(&self) -> Result<Vec<SigningRule>, RegistryError> {
+        crate::signing::rules(&self.client).await
+    }
+
+    async fn put_signing_rules(&self, rules: &[SigningRule]) -> Result<(), RegistryError> {
+        crate::signing::put(&self.client, rules, sent_once()).await
     }
 
     async fn change_creation_template(&self, change: &TemplateChange) -> Result<(), RegistryError> {

@@ -14,6 +14,7 @@ pub mod organization;
 mod queue;
 mod scans;
 pub mod securityhub;
+mod signing;
 pub mod ssm;
 mod tagging;
 

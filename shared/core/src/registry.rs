@@ -9,6 +9,7 @@ use crate::action::Action;
 use crate::alert::Origin;
 use crate::controls::creation_templates::{CreationTemplate, TemplateChange};
 use crate::controls::pull_through_cache::CacheRule;
+use crate::controls::signing::SigningRule;
 use crate::lifecycle::Image;
 use crate::observed::{KeyManager, RegistryScanning, RepositoryFacts};
 use crate::replication::{RegistryReplication, ReplicationConfiguration};
@@ -121,6 +122,15 @@ pub trait Registry: Send + Sync {
     async fn cache_rules(&self) -> Result<Vec<CacheRule>, RegistryError> {
         let operation = "DescribePullThroughCacheRules".into();
         Err(RegistryError::Failed { operation, message: "not supported here".into() })
+    }
+    /// The registry's signing rules (`GetSigningConfiguration`; none when it has no configuration).
+    async fn signing_rules(&self) -> Result<Vec<SigningRule>, RegistryError> {
+        Err(RegistryError::Failed { operation: "GetSigningConfiguration".into(), message: "not supported here".into() })
+    }
+    /// Replaces the registry's signing rules (`PutSigningConfiguration`).
+    async fn put_signing_rules(&self, rules: &[SigningRule]) -> Result<(), RegistryError> {
+        let _ = rules;
+        Err(RegistryError::Failed { operation: "PutSigningConfiguration".into(), message: "not supported here".into() })
     }
     /// Creates, updates or deletes one repository creation template.
     async fn change_creation_template(&self, change: &TemplateChange) -> Result<(), RegistryError> {

@@ -29,6 +29,7 @@ pub use model::{AlertsFile, BaselineFile, OrganizationFile, ReplicationFile, Rep
 use crate::controls::creation_templates::{self, CreationTemplatesSettings};
 use crate::controls::pull_through_cache::PullThroughCacheSettings;
 use crate::controls::registry_policy::RegistryPolicySettings;
+use crate::controls::signing::SigningSettings;
 use crate::glob::NameGlob;
 use crate::limits;
 use crate::replication::{ReplicationSettings, ReplicationTarget, MAX_DESTINATIONS};
@@ -125,6 +126,8 @@ pub struct Baseline {
     pub creation_templates: CreationTemplatesSettings,
     /// The pull through cache rules (`[pull_through_cache]`).
     pub pull_through_cache: PullThroughCacheSettings,
+    /// Managed image signing (`[signing]`).
+    pub signing: SigningSettings,
     defaults: Resolved,
     rules: Vec<Rule>,
     /// The account this baseline was narrowed to ([`Baseline::in_account`]), whose rules apply.
@@ -223,6 +226,7 @@ impl Baseline {
         let registry_policy = RegistryPolicySettings::from_file(file.registry_policy.as_ref(), &mut problems);
         let creation_templates = CreationTemplatesSettings::from_file(file.creation_templates.as_ref(), &mut problems);
         let pull_through_cache = PullThroughCacheSettings::from_file(file.pull_through_cache.as_ref(), &mut problems);
+        let signing = SigningSettings::from_file(file.signing.as_ref(), &mut problems);
         let (scan_scopes, scope_problems) = scan_scopes::scan_scopes(&defaults, &file.rules, &exemptions.repositories);
         problems.extend(scope_problems);
         if !problems.is_empty() {
@@ -236,6 +240,7 @@ impl Baseline {
             registry_policy,
             creation_templates,
             pull_through_cache,
+            signing,
             defaults,
             rules: file.rules.clone(),
             placement: None,

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::controls::creation_templates::CreationTemplatesFile;
 use crate::controls::pull_through_cache::PullThroughCacheFile;
 use crate::controls::registry_policy::RegistryPolicyFile;
+use crate::controls::signing::SigningFile;
 use crate::controls::{Overrides, Rule};
 use crate::glob::{NameGlob, OneOrMany};
 use crate::mode::Mode;
@@ -40,6 +41,8 @@ pub struct BaselineFile {
     pub creation_templates: Option<CreationTemplatesFile>,
     /// The pull through cache rules' upstreams (reported only).
     pub pull_through_cache: Option<PullThroughCacheFile>,
+    /// Which repositories' images ECR signs, with which profile.
+    pub signing: Option<SigningFile>,
 }
 
 /// The `[organization]` section: the accounts governed, by ID or by organizational unit (or root). Neither: every

@@ -350,7 +350,8 @@ fn a_json_baseline_may_name_its_schema_and_the_schema_is_strict() {
             "pull_through_cache",
             "registry_policy",
             "replication",
-            "rules"
+            "rules",
+            "signing"
         ]
     );
 }

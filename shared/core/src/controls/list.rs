@@ -142,4 +142,5 @@ pub const REGISTRY_LEVEL: &[&Description] = &[
     &super::registry_policy::REGISTRY_POLICY,
     &super::creation_templates::CREATION_TEMPLATES,
     &super::pull_through_cache::PULL_THROUGH_CACHE_RULES,
+    &super::signing::SIGNING,
 ];

@@ -26,6 +26,7 @@ pub mod registry_policy;
 mod replication;
 mod repository_policy;
 mod scanning;
+pub mod signing;
 mod tag_mutability;
 mod tags;
 
@@ -74,6 +75,8 @@ pub enum ControlId {
     CreationTemplates,
     /// Pull through cache rules (registry-level, reported only: see [`pull_through_cache`]).
     PullThroughCache,
+    /// Managed image signing (registry-level: see [`signing`]).
+    Signing,
 }
 
 impl ControlId {
@@ -90,6 +93,7 @@ impl ControlId {
             ControlId::RegistryPolicy => "registry-policy",
             ControlId::CreationTemplates => "creation-templates",
             ControlId::PullThroughCache => "pull-through-cache",
+            ControlId::Signing => "signing",
         }
     }
 
@@ -326,11 +330,12 @@ mod tests {
                 | ControlId::Replication
                 | ControlId::RegistryPolicy
                 | ControlId::CreationTemplates
-                | ControlId::PullThroughCache => {}
+                | ControlId::PullThroughCache
+                | ControlId::Signing => {}
             }
         }
         let unique: std::collections::BTreeSet<_> = names.iter().collect();
-        assert_eq!((unique.len(), names.len()), (10, 10), "{names:?}");
+        assert_eq!((unique.len(), names.len()), (11, 11), "{names:?}");
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub enum RegistryPart {
     CreationTemplates,
     /// Its pull through cache rules.
     PullThroughCache,
+    /// Its signing configuration.
+    Signing,
 }
 
 /// What an event asks for.

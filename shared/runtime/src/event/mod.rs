@@ -42,6 +42,8 @@ pub const REGISTRY_CALLS: &[&str] = &[
     "DeleteRepositoryCreationTemplate",
     "CreatePullThroughCacheRule",
     "UpdatePullThroughCacheRule",
+    "PutSigningConfiguration",
+    "DeleteSigningConfiguration",
 ];
 
 /// The principals whose calls are ecr-warden's own (its functions' roles), so its fixes don't trigger
@@ -232,6 +234,7 @@ fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Ro
         | "UpdateRepositoryCreationTemplate"
         | "DeleteRepositoryCreationTemplate" => Some(RegistryPart::CreationTemplates),
         "CreatePullThroughCacheRule" | "UpdatePullThroughCacheRule" => Some(RegistryPart::PullThroughCache),
+        "PutSigningConfiguration" | "DeleteSigningConfiguration" => Some(RegistryPart::Signing),
         _ => None,
     };
     if let Some(part) = part {

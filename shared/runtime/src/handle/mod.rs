@@ -268,6 +268,7 @@ impl Handler<'_> {
             RegistryPart::Policy => (ControlId::RegistryPolicy, "the registry policy"),
             RegistryPart::CreationTemplates => (ControlId::CreationTemplates, "creation templates"),
             RegistryPart::PullThroughCache => (ControlId::PullThroughCache, "pull through cache rules"),
+            RegistryPart::Signing => (ControlId::Signing, "signing"),
         };
         // Replication is judged over every repository; the other registry-level controls don't read them.
         let names: Vec<String> = match id {

@@ -19,10 +19,12 @@ pub const REGISTRY_WIDE: &[&str] = &[
     "ecr:DescribePullThroughCacheRules",
     "ecr:DescribeRepositoryCreationTemplates",
     "ecr:GetRegistryPolicy",
+    "ecr:GetSigningConfiguration",
     "ecr:GetRegistryScanningConfiguration",
     "ecr:PutRegistryPolicy",
     "ecr:PutRegistryScanningConfiguration",
     "ecr:PutReplicationConfiguration",
+    "ecr:PutSigningConfiguration",
     "ecr:UpdateRepositoryCreationTemplate",
     "iam:CreateServiceLinkedRole",
     "inspector2:Enable",
@@ -84,6 +86,9 @@ pub(crate) const REGISTRY_READS: &[&str] =
 /// necessary for services and applications" to assume the role (same page); only that role, only to ECR.
 pub const CREATION_TEMPLATE_ROLE: &[&str] = &["iam:PassRole"];
 
+/// Governing managed image signing (a baseline `[signing]` section).
+pub const SIGNING: &[&str] = warden_core::controls::signing::PERMISSIONS;
+
 /// Decrypting a SecureString baseline encrypted with a customer managed key (through SSM only).
 pub(crate) const BASELINE_KEY: &[&str] = &["kms:Decrypt"];
 
@@ -119,7 +124,8 @@ fn is_hub_only(action: &str) -> bool {
 /// Actions a deployment grants only when it turns their feature on, by feature: `registry_scanning`,
 /// `enhanced_scanning`, `replication` (a baseline `[replication]` section), `security_hub` (`[alerts]
 /// security_hub = true`), `registry_policy` (a `[registry_policy]` section), `creation_templates` (a
-/// `[creation_templates]` section) and `creation_template_role` (its custom role), `tagging_api`, `baseline_key` and `organization` (organization mode).
+/// `[creation_templates]` section) and `creation_template_role` (its custom role), `signing` (a `[signing]`
+/// section), `tagging_api`, `baseline_key` and `organization` (organization mode).
 pub const OPTIONAL: &[(&str, &[&str])] = &[
     ("registry_scanning", REGISTRY_SCANNING),
     ("enhanced_scanning", ENHANCED_SCANNING),
@@ -127,6 +133,7 @@ pub const OPTIONAL: &[(&str, &[&str])] = &[
     ("registry_policy", REGISTRY_POLICY),
     ("creation_templates", CREATION_TEMPLATES),
     ("creation_template_role", CREATION_TEMPLATE_ROLE),
+    ("signing", SIGNING),
     ("security_hub", SECURITY_HUB),
     ("tagging_api", TAGGING_API),
     ("baseline_key", BASELINE_KEY),
@@ -181,6 +188,7 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
         actions.extend(CREATION_TEMPLATES);
         actions.extend(CREATION_TEMPLATE_ROLE);
         actions.extend(REGISTRY_READS);
+        actions.extend(SIGNING);
     }
     // Every function reports what it finds to Security Hub when the baseline asks.
     actions.extend(SECURITY_HUB);

@@ -34,6 +34,8 @@ pub struct PolicyScope {
     pub creation_templates: bool,
     /// The custom role (name) the templates name for ECR (grants passing it to ECR).
     pub creation_template_role: Option<String>,
+    /// Whether the baseline governs managed image signing.
+    pub signing: bool,
     /// Whether findings go to Security Hub.
     pub security_hub: bool,
     /// Whether backfills read tags through the Resource Groups Tagging API.
@@ -55,6 +57,7 @@ impl PolicyScope {
             "registry_policy" => self.registry_policy,
             "creation_templates" => self.creation_templates,
             "creation_template_role" => self.creation_template_role.is_some(),
+            "signing" => self.signing,
             "security_hub" => self.security_hub,
             "tagging_api" => self.tagging_api,
             "baseline_key" => self.baseline_key_arn.is_some(),

@@ -15,6 +15,7 @@ fn scope() -> PolicyScope {
         registry_policy: false,
         creation_templates: false,
         creation_template_role: None,
+        signing: false,
         security_hub: false,
         tagging_api: false,
         baseline_key_arn: None,
@@ -262,10 +263,12 @@ fn the_lockout_check_knows_every_action_the_functions_call_on_a_repository() {
         "ecr:DescribeRegistry",
         "ecr:DescribeRepositoryCreationTemplates",
         "ecr:GetRegistryPolicy",
+        "ecr:GetSigningConfiguration",
         "ecr:GetRegistryScanningConfiguration",
         "ecr:PutRegistryPolicy",
         "ecr:PutRegistryScanningConfiguration",
         "ecr:PutReplicationConfiguration",
+        "ecr:PutSigningConfiguration",
         "ecr:UpdateRepositoryCreationTemplate",
     ];
     let ecr: Vec<&str> = for_purpose(Purpose::Any).into_iter().filter(|action| action.starts_with("ecr:")).collect();

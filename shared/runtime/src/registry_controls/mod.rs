@@ -1,5 +1,5 @@
 //! The registry-level controls: each governs one setting of the whole registry (its replication configuration,
-//! its permissions policy, its repository creation templates, its pull through cache rules) from a top-level section of the baseline. A whole-registry backfill, a fan-out and an
+//! its permissions policy, its repository creation templates, its pull through cache rules, its signing rules) from a top-level section of the baseline. A whole-registry backfill, a fan-out and an
 //! event about the setting run them through [`govern_registry`]; each is one module here (reading, judging with
 //! the core's judgement, putting) and one line in `ALL`.
 //!
@@ -11,6 +11,7 @@ mod creation_templates;
 mod pull_through_cache;
 mod registry_policy;
 mod replication;
+mod signing;
 
 use std::future::Future;
 use std::time::Duration;
@@ -65,6 +66,7 @@ const ALL: &[&dyn RegistryControl] = &[
     &registry_policy::RegistryPolicy,
     &creation_templates::CreationTemplates,
     &pull_through_cache::PullThroughCache,
+    &signing::Signing,
 ];
 
 /// Governs every registry-level control the baseline turns on, over `repositories` (every repository of the
@@ -95,6 +97,7 @@ pub async fn govern_one(
         ControlId::RegistryPolicy => &registry_policy::RegistryPolicy,
         ControlId::CreationTemplates => &creation_templates::CreationTemplates,
         ControlId::PullThroughCache => &pull_through_cache::PullThroughCache,
+        ControlId::Signing => &signing::Signing,
         _ => &replication::Replication,
     };
     govern(control, registry, baseline, repositories, dry_run).await
