@@ -335,9 +335,9 @@ impl Baseline {
         self.layered(&format!("{prefix}/..."), |rule| rule.matches.as_slice().iter().find(covers))
     }
 
-    /// The rules' globs, in order (with the rule's index).
-    pub fn rule_globs(&self) -> impl Iterator<Item = (usize, &NameGlob)> {
-        self.rules.iter().enumerate().flat_map(|(index, rule)| rule.matches.as_slice().iter().map(move |g| (index, g)))
+    /// The rules' globs, in order.
+    pub fn rule_globs(&self) -> impl Iterator<Item = &NameGlob> {
+        self.rules.iter().flat_map(|rule| rule.matches.as_slice().iter())
     }
 
     /// The defaults, then every rule in order for which `picks` finds the glob that makes it apply (named `name`

@@ -224,19 +224,20 @@ fn same_policy(a: Option<&str>, b: Option<&str>) -> bool {
 /// ARNs point): `ROOT`, then one per namespace glob, in the order the rules name them.
 pub fn wanted(baseline: &Baseline, partition: &str, region: &str) -> Result<Vec<CreationTemplate>, Vec<Problem>> {
     let settings = &baseline.creation_templates;
-    let mut namespaces = vec![(ROOT.to_string(), String::new(), "defaults".to_string())];
-    for (index, glob) in baseline.rule_globs() {
+    // (the template's prefix, the namespace it covers: "" for every repository)
+    let mut namespaces = vec![(ROOT.to_string(), String::new())];
+    for glob in baseline.rule_globs() {
         let Some(start) = crate::replication::prefixes::exact_prefix(glob.as_str()) else { continue };
         let namespace = start.trim_end_matches('/').to_string();
-        if namespace.is_empty() || namespaces.iter().any(|(prefix, _, _)| *prefix == namespace) {
+        if namespace.is_empty() || namespaces.iter().any(|(prefix, _)| *prefix == namespace) {
             continue;
         }
-        namespaces.push((namespace.clone(), namespace, format!("defaults and rules up to rules[{index}]")));
+        namespaces.push((namespace.clone(), namespace));
     }
     let mut templates = Vec::new();
-    for (prefix, namespace, from) in namespaces {
+    for (prefix, namespace) in namespaces {
         let want = baseline.resolve_namespace(&namespace)?;
-        templates.push(template(&prefix, &from, &want, settings, partition, region));
+        templates.push(template(&prefix, &want, settings, partition, region));
     }
     Ok(templates)
 }
@@ -244,7 +245,6 @@ pub fn wanted(baseline: &Baseline, partition: &str, region: &str) -> Result<Vec<
 /// The template carrying `want` for `prefix`.
 fn template(
     prefix: &str,
-    from: &str,
     want: &Resolved,
     settings: &CreationTemplatesSettings,
     partition: &str,
@@ -277,7 +277,7 @@ fn template(
     };
     CreationTemplate {
         prefix: prefix.to_string(),
-        description: format!("{OWNER_MARK} from the baseline's {from}"),
+        description: format!("{OWNER_MARK}: derived from the baseline (changes made by hand are undone)"),
         image_tag_mutability,
         image_tag_mutability_exclusion_filters: exclusions,
         encryption_configuration,
@@ -425,7 +425,7 @@ mod tests {
         assert_eq!(team.resource_tags.get("managed-by").map(String::as_str), Some("ecr-warden"));
         assert!(root.lifecycle_policy.is_some(), "the built-in lifecycle policy");
         assert_eq!(root.applied_for.len(), 3);
-        assert!(root.owned() && root.description.contains("defaults"));
+        assert!(root.owned() && root.description.starts_with("Managed by ecr-warden: derived from the baseline"));
     }
 
     #[test]

@@ -17,6 +17,10 @@ pub(super) struct CreationTemplates;
 
 #[async_trait]
 impl RegistryControl for CreationTemplates {
+    fn id(&self) -> ControlId {
+        ControlId::CreationTemplates
+    }
+
     fn mode(&self, baseline: &Baseline) -> Mode {
         baseline.creation_templates.mode
     }

@@ -1,7 +1,8 @@
 //! The registry-level controls: each governs one setting of the whole registry (its replication configuration,
-//! its permissions policy, its repository creation templates, its pull through cache rules, its signing rules) from a top-level section of the baseline. A whole-registry backfill, a fan-out and an
-//! event about the setting run them through [`govern_registry`]; each is one module here (reading, judging with
-//! the core's judgement, putting) and one line in `ALL`.
+//! permissions policy, repository creation templates, pull through cache rules, signing rules) from a top-level
+//! section of the baseline. A whole-registry backfill, a fan-out and an event about the setting run them through
+//! [`govern_registry`] and [`govern_one`]; each is one module here (reading, judging with the core's judgement,
+//! putting) and one line in `ALL`.
 //!
 //! Every put is a read-modify-write of the whole setting, which other invocations and people may be writing too;
 //! `converge` reads and judges afresh before each put, reads back after a pause long enough for a concurrent put
@@ -33,6 +34,8 @@ const ATTEMPTS: usize = 3;
 /// One registry-level control.
 #[async_trait]
 trait RegistryControl: Sync {
+    /// The control's name.
+    fn id(&self) -> ControlId;
     /// The control's mode in `baseline` (`off`: it isn't governed).
     fn mode(&self, baseline: &Baseline) -> Mode;
     /// Governs the setting over `repositories` (every repository of the registry); called only when its mode
@@ -85,7 +88,7 @@ pub async fn govern_registry(
 }
 
 /// Governs only the registry-level control `id` (an event said its setting changed); `None` when the baseline
-/// leaves it alone.
+/// leaves it alone (or `id` isn't a registry-level control).
 pub async fn govern_one(
     id: ControlId,
     registry: &dyn Registry,
@@ -93,13 +96,7 @@ pub async fn govern_one(
     repositories: &[String],
     dry_run: bool,
 ) -> Option<RegistryReport> {
-    let control: &dyn RegistryControl = match id {
-        ControlId::RegistryPolicy => &registry_policy::RegistryPolicy,
-        ControlId::CreationTemplates => &creation_templates::CreationTemplates,
-        ControlId::PullThroughCache => &pull_through_cache::PullThroughCache,
-        ControlId::Signing => &signing::Signing,
-        _ => &replication::Replication,
-    };
+    let control = ALL.iter().copied().find(|control| control.id() == id)?;
     govern(control, registry, baseline, repositories, dry_run).await
 }
 
@@ -176,4 +173,18 @@ fn failed(id: ControlId, report: Option<RegistryReport>, error: String) -> Regis
     report.status = Status::Error;
     report.error = Some(error);
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use warden_core::controls::REGISTRY_LEVEL;
+
+    use super::*;
+
+    #[test]
+    fn the_runtime_governs_the_registry_level_controls_the_core_describes_in_the_same_order() {
+        let governed: Vec<ControlId> = ALL.iter().map(|control| control.id()).collect();
+        let described: Vec<ControlId> = REGISTRY_LEVEL.iter().map(|description| description.id).collect();
+        assert_eq!(governed, described);
+    }
 }

@@ -15,6 +15,10 @@ pub(super) struct PullThroughCache;
 
 #[async_trait]
 impl RegistryControl for PullThroughCache {
+    fn id(&self) -> ControlId {
+        ControlId::PullThroughCache
+    }
+
     fn mode(&self, baseline: &Baseline) -> Mode {
         baseline.pull_through_cache.mode
     }

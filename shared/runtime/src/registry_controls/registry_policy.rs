@@ -16,6 +16,10 @@ pub(super) struct RegistryPolicy;
 
 #[async_trait]
 impl RegistryControl for RegistryPolicy {
+    fn id(&self) -> ControlId {
+        ControlId::RegistryPolicy
+    }
+
     fn mode(&self, baseline: &Baseline) -> Mode {
         baseline.registry_policy.mode
     }

@@ -15,6 +15,10 @@ pub(super) struct Replication;
 
 #[async_trait]
 impl RegistryControl for Replication {
+    fn id(&self) -> ControlId {
+        ControlId::Replication
+    }
+
     fn mode(&self, baseline: &Baseline) -> Mode {
         baseline.replication.mode
     }

@@ -15,6 +15,10 @@ pub(super) struct Signing;
 
 #[async_trait]
 impl RegistryControl for Signing {
+    fn id(&self) -> ControlId {
+        ControlId::Signing
+    }
+
     fn mode(&self, baseline: &Baseline) -> Mode {
         baseline.signing.mode
     }
