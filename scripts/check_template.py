@@ -163,10 +163,12 @@ for (binary, logical_id), governed in [(b, g) for b in sorted(binaries.items()) 
 import re as _re
 event_rs = (template_path.parent / "shared/runtime/src/event/mod.rs").read_text()
 code_calls = set()
-for constant in ("GOVERNED_CALLS", "REGISTRY_CALLS"):
-    body = _re.search(constant + r": &\[&str\] =\s*&\[(.*?)\];", event_rs, _re.S)
-    check(f"the routing module declares {constant}", body is not None)
-    code_calls.update(_re.findall(r'"([A-Za-z]+)"', body.group(1) if body else ""))
+body = _re.search(r"GOVERNED_CALLS: &\[&str\] =\s*&\[(.*?)\];", event_rs, _re.S)
+check("the routing module declares GOVERNED_CALLS", body is not None)
+code_calls.update(_re.findall(r'"([A-Za-z]+)"', body.group(1) if body else ""))
+# ... and the calls that change a registry-wide setting, as each control's description names them.
+code_calls.update(c for control in json.loads(subprocess.run([ecr_warden, "explain", "--output", "json"],
+                  capture_output=True, text=True, check=True).stdout) for c in control.get("changed_by", []))
 rule = sam["Resources"]["RepositoryEventsFunction"]["Properties"]["Events"]["RepositoryApiCalls"]["Properties"]
 rule_calls = set(rule["Pattern"]["detail"]["eventName"])
 check("the CloudTrail rule takes exactly the calls the code governs", rule_calls == code_calls,

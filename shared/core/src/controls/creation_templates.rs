@@ -63,6 +63,11 @@ pub(super) const CREATION_TEMPLATES: Description = Description {
     severity: Severity::Medium,
     security_hub: None,
     config_rule: None,
+    changed_by: &[
+        "CreateRepositoryCreationTemplate",
+        "UpdateRepositoryCreationTemplate",
+        "DeleteRepositoryCreationTemplate",
+    ],
 };
 
 /// The `[creation_templates]` section as written.

@@ -96,6 +96,7 @@ const DESCRIPTION: Description = Description {
     severity: Severity::Medium,
     security_hub: Some("ECR.5"),
     config_rule: Some("ecr-repository-cmk-encryption-enabled"),
+    changed_by: &[],
 };
 
 impl Control for Encryption {

@@ -22,6 +22,9 @@ pub struct Explanation {
     pub security_hub: Option<&'static str>,
     /// The AWS Config managed rule behind that Security Hub control, if any.
     pub config_rule: Option<&'static str>,
+    /// The CloudTrail calls that have its registry-wide setting governed again.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub changed_by: &'static [&'static str],
 }
 
 /// The explanation of `id`, from its control's [`Description`](super::Description).
@@ -35,6 +38,7 @@ pub fn explain(id: ControlId) -> Explanation {
         permissions: d.permissions,
         security_hub: d.security_hub,
         config_rule: d.config_rule,
+        changed_by: d.changed_by,
     }
 }
 

@@ -125,6 +125,7 @@ const DESCRIPTION: Description = Description {
     severity: Severity::Medium,
     security_hub: Some("ECR.3"),
     config_rule: Some("ecr-private-lifecycle-policy-configured"),
+    changed_by: &[],
 };
 
 impl Control for LifecyclePolicy {

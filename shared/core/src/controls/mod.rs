@@ -179,6 +179,9 @@ pub struct Description {
     pub security_hub: Option<&'static str>,
     /// The AWS Config managed rule behind that Security Hub control, if any.
     pub config_rule: Option<&'static str>,
+    /// The CloudTrail calls that change the registry-wide setting it governs: such a call made by someone else
+    /// has the setting governed again, over every repository (empty: nothing registry-wide).
+    pub changed_by: &'static [&'static str],
 }
 
 /// One control: how to judge a repository and what would fix it.
@@ -233,6 +236,11 @@ pub fn parts_read_by(controls: impl IntoIterator<Item = &'static dyn Control>) -
 /// The description of every control: the repository controls in report order, then the registry-level ones.
 pub(crate) fn descriptions() -> impl Iterator<Item = &'static Description> {
     ALL.iter().map(|control| control.description()).chain(list::REGISTRY_LEVEL.iter().copied())
+}
+
+/// The control whose registry-wide setting the CloudTrail call `name` changes, if any.
+pub fn changed_by(name: &str) -> Option<ControlId> {
+    descriptions().find(|d| d.changed_by.contains(&name)).map(|d| d.id)
 }
 
 /// The description of the control `id`.

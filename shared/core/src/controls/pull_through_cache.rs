@@ -36,6 +36,7 @@ pub(super) const PULL_THROUGH_CACHE_RULES: Description = Description {
     severity: Severity::Medium,
     security_hub: None,
     config_rule: None,
+    changed_by: &["CreatePullThroughCacheRule", "UpdatePullThroughCacheRule"],
 };
 
 /// The `[pull_through_cache]` section as written.

@@ -44,6 +44,7 @@ pub(super) const REGISTRY_POLICY: Description = Description {
     severity: Severity::High,
     security_hub: None,
     config_rule: None,
+    changed_by: &["PutRegistryPolicy", "DeleteRegistryPolicy"],
 };
 
 /// The `[registry_policy]` section as written.

@@ -21,4 +21,5 @@ pub(super) const REPLICATION: Description = Description {
     severity: Severity::Low,
     security_hub: None,
     config_rule: None,
+    changed_by: &["PutReplicationConfiguration"],
 };

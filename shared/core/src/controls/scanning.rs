@@ -156,6 +156,7 @@ const DESCRIPTION: Description = Description {
     severity: Severity::High,
     security_hub: Some("ECR.1"),
     config_rule: Some("ecr-private-image-scanning-enabled"),
+    changed_by: &["PutRegistryScanningConfiguration"],
 };
 
 impl Control for Scanning {

@@ -41,6 +41,7 @@ pub(super) const SIGNING: Description = Description {
     severity: Severity::Medium,
     security_hub: None,
     config_rule: None,
+    changed_by: &["PutSigningConfiguration", "DeleteSigningConfiguration"],
 };
 
 /// The `[signing]` section as written.

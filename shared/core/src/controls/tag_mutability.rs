@@ -108,6 +108,7 @@ const DESCRIPTION: Description = Description {
     severity: Severity::Medium,
     security_hub: Some("ECR.2"),
     config_rule: Some("ecr-private-tag-immutability-enabled"),
+    changed_by: &[],
 };
 
 impl Control for TagMutability {

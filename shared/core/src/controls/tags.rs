@@ -105,6 +105,7 @@ const DESCRIPTION: Description = Description {
     severity: Severity::Low,
     security_hub: None,
     config_rule: None,
+    changed_by: &[],
 };
 
 impl Control for Tags {

@@ -7,24 +7,18 @@ use serde::Serialize;
 use warden_core::alert::Origin;
 use warden_core::vulnerabilities::{Finding, Severity};
 
+use warden_core::controls::ControlId;
+
 use crate::backfill::BackfillRequest;
 use crate::fan_out::QueueMessage;
 
 /// A registry-wide setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegistryPart {
-    /// Its scanning rules.
+    /// Its scanning rules (the scanning control's registry part).
     Scanning,
-    /// Its replication configuration.
-    Replication,
-    /// Its permissions policy.
-    Policy,
-    /// Its repository creation templates.
-    CreationTemplates,
-    /// Its pull through cache rules.
-    PullThroughCache,
-    /// Its signing configuration.
-    Signing,
+    /// The setting of a registry-level control (replication, the registry policy, ...).
+    Control(ControlId),
 }
 
 /// What an event asks for.

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use warden_core::alert::Origin;
+use warden_core::controls::ControlId;
 use warden_core::observed::repository_name_problem;
 
 use crate::backfill::BackfillRequest;
@@ -29,21 +30,6 @@ pub const GOVERNED_CALLS: &[&str] = &[
     "DeleteRepositoryPolicy",
     "TagResource",
     "UntagResource",
-];
-
-/// CloudTrail calls on the registry as a whole that can change what the controls judge.
-pub const REGISTRY_CALLS: &[&str] = &[
-    "PutRegistryScanningConfiguration",
-    "PutReplicationConfiguration",
-    "PutRegistryPolicy",
-    "DeleteRegistryPolicy",
-    "CreateRepositoryCreationTemplate",
-    "UpdateRepositoryCreationTemplate",
-    "DeleteRepositoryCreationTemplate",
-    "CreatePullThroughCacheRule",
-    "UpdatePullThroughCacheRule",
-    "PutSigningConfiguration",
-    "DeleteSigningConfiguration",
 ];
 
 /// The principals whose calls are ecr-warden's own (its functions' roles), so its fixes don't trigger
@@ -226,17 +212,11 @@ fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Ro
         return Ok(Route::Ignore { reason: format!("{} was made by ecr-warden itself", call.event_name) });
     }
     let by = identity.arn.as_ref().map(|arn| format!(" by {}", warden_core::text::shown(arn, 200))).unwrap_or_default();
-    let part = match call.event_name.as_str() {
-        "PutRegistryScanningConfiguration" => Some(RegistryPart::Scanning),
-        "PutReplicationConfiguration" => Some(RegistryPart::Replication),
-        "PutRegistryPolicy" | "DeleteRegistryPolicy" => Some(RegistryPart::Policy),
-        "CreateRepositoryCreationTemplate"
-        | "UpdateRepositoryCreationTemplate"
-        | "DeleteRepositoryCreationTemplate" => Some(RegistryPart::CreationTemplates),
-        "CreatePullThroughCacheRule" | "UpdatePullThroughCacheRule" => Some(RegistryPart::PullThroughCache),
-        "PutSigningConfiguration" | "DeleteSigningConfiguration" => Some(RegistryPart::Signing),
-        _ => None,
-    };
+    // A registry-wide setting, by the control that governs it (each control's description names its calls).
+    let part = warden_core::controls::changed_by(&call.event_name).map(|id| match id {
+        ControlId::Scanning => RegistryPart::Scanning,
+        registry_level => RegistryPart::Control(registry_level),
+    });
     if let Some(part) = part {
         return Ok(Route::GovernRegistry { origin, part, because: format!("{}{by}", call.event_name) });
     }

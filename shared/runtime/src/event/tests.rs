@@ -151,8 +151,18 @@ fn registry_wide_changes_by_hand_govern_the_registry_and_ours_are_ignored() {
         }
         other => panic!("unexpected {other:?}"),
     }
-    let replication = api_call("PutReplicationConfiguration", json!({}), admin);
-    assert!(matches!(route(&replication, &guard()), Ok(Route::GovernRegistry { part: RegistryPart::Replication, .. })));
+    // Each registry-level control's calls, as its description names them.
+    for (call, control) in [
+        ("PutReplicationConfiguration", ControlId::Replication),
+        ("DeleteRegistryPolicy", ControlId::RegistryPolicy),
+        ("UpdateRepositoryCreationTemplate", ControlId::CreationTemplates),
+        ("CreatePullThroughCacheRule", ControlId::PullThroughCache),
+        ("PutSigningConfiguration", ControlId::Signing),
+    ] {
+        let event = api_call(call, json!({}), admin);
+        let part = RegistryPart::Control(control);
+        assert!(matches!(route(&event, &guard()), Ok(Route::GovernRegistry { part: p, .. }) if p == part), "{call}");
+    }
     let own = api_call("PutRegistryScanningConfiguration", json!({}), OWN_ROLE);
     assert!(matches!(route(&own, &guard()), Ok(Route::Ignore { reason }) if reason.contains("ecr-warden itself")));
     let mut nowhere = scanning;

@@ -259,16 +259,12 @@ impl Handler<'_> {
         dry_run: bool,
     ) -> Result<Handled, HandleError> {
         info!(?part, %because, "governing the registry");
-        let (id, what) = match part {
+        let id = match part {
             RegistryPart::Scanning => {
                 let report = govern_registry_scanning(self.registry, self.baseline, dry_run).await;
                 return Ok(Handled::Registry { because, report });
             }
-            RegistryPart::Replication => (ControlId::Replication, "replication"),
-            RegistryPart::Policy => (ControlId::RegistryPolicy, "the registry policy"),
-            RegistryPart::CreationTemplates => (ControlId::CreationTemplates, "creation templates"),
-            RegistryPart::PullThroughCache => (ControlId::PullThroughCache, "pull through cache rules"),
-            RegistryPart::Signing => (ControlId::Signing, "signing"),
+            RegistryPart::Control(id) => id,
         };
         // Replication is judged over every repository; the other registry-level controls don't read them.
         let names: Vec<String> = match id {
@@ -278,7 +274,7 @@ impl Handler<'_> {
             _ => Vec::new(),
         };
         let Some(report) = govern_one(id, self.registry, self.baseline, &names, dry_run).await else {
-            return Ok(ignored(format!("{because}: the baseline doesn't govern {what}")));
+            return Ok(ignored(format!("{because}: the baseline doesn't govern {id}")));
         };
         Ok(Handled::Registry { because, report })
     }

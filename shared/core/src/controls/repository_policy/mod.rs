@@ -49,6 +49,7 @@ const DESCRIPTION: Description = Description {
     severity: Severity::High,
     security_hub: None,
     config_rule: None,
+    changed_by: &[],
 };
 
 impl Control for RepositoryPolicy {
