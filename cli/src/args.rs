@@ -44,6 +44,9 @@ pub(crate) enum Command {
     /// Validate lifecycle policies and preview what they would expire.
     #[command(subcommand)]
     Lifecycle(lifecycle::LifecycleCommand),
+    /// List the repositories nobody uses or owns: empty, idle (no push and no recorded pull for --days), or
+    /// without the owner tag, with their size. Read-only.
+    Unused(UnusedArgs),
     /// Say what a control checks, how it fixes, which IAM actions it needs and which Security Hub control it
     /// matches; without CONTROL, list the controls.
     Explain {
@@ -114,6 +117,26 @@ pub(crate) struct RunArgs {
         hide_env_values = true
     )]
     pub(crate) external_id: Option<String>,
+}
+
+/// `ecr-warden unused` arguments.
+#[derive(Args)]
+pub(crate) struct UnusedArgs {
+    /// Days without a push or a recorded pull after which a repository is idle.
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub(crate) days: u32,
+    /// The tag naming a repository's owner: a repository without it is unowned.
+    #[arg(long, value_name = "KEY", default_value = "owner", value_parser = parse_tag_key)]
+    pub(crate) owner_tag: String,
+    /// Only repositories matching this glob (repeatable).
+    #[arg(long = "repository", value_name = "GLOB", value_parser = parse_glob)]
+    pub(crate) repositories: Vec<NameGlob>,
+    /// Repositories read at once.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
+    pub(crate) concurrency: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub(crate) output: OutputFormat,
 }
 
 /// Where a pass over the registry reads repository tags.
@@ -250,6 +273,13 @@ fn parse_concurrency(text: &str) -> Result<usize, String> {
         ..Default::default()
     };
     request.check().map(|()| request.concurrency)
+}
+
+fn parse_tag_key(text: &str) -> Result<String, String> {
+    match warden_runtime::core::tag_key_problem(text) {
+        None => Ok(text.to_string()),
+        Some(problem) => Err(problem),
+    }
 }
 
 fn parse_account(text: &str) -> Result<String, String> {

@@ -9,6 +9,7 @@ mod info;
 mod lifecycle;
 mod output;
 mod progress;
+mod unused;
 
 use std::process::ExitCode;
 
@@ -68,6 +69,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Apply(args) => govern_all(args, false).await,
         Command::Handle(args) => handle(args).await,
         Command::Lifecycle(command) => lifecycle::run(command).await,
+        Command::Unused(args) => unused::run(args).await,
         Command::Explain { control, output } => info::explain(control, output),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "ecr-warden", &mut std::io::stdout());

@@ -25,6 +25,7 @@ use warden_core::registry::{Registry, RegistryError, ScanStart};
 use warden_core::replication::{
     Destination, RegistryReplication, ReplicationConfiguration, ReplicationRule, RepositoryFilter,
 };
+use warden_core::usage::Usage;
 use warden_core::vulnerabilities::Finding;
 
 use crate::errors::{build_error, registry_error};
@@ -247,6 +248,23 @@ impl Registry for EcrRegistry {
             }
         }
         Ok(images)
+    }
+
+    async fn usage(&self, name: &str) -> Result<Usage, RegistryError> {
+        let mut pages =
+            self.client.describe_images().repository_name(name).max_results(PAGE_SIZE).into_paginator().send();
+        let mut usage = Usage::default();
+        let millis = |t: Option<&aws_sdk_ecr::primitives::DateTime>| t.and_then(|t| t.to_millis().ok());
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| registry_error("DescribeImages", name, e))?;
+            for detail in page.image_details() {
+                usage.images += 1;
+                usage.bytes += detail.image_size_in_bytes().and_then(|b| u64::try_from(b).ok()).unwrap_or(0);
+                usage.last_push_ms = usage.last_push_ms.max(millis(detail.image_pushed_at()));
+                usage.last_pull_ms = usage.last_pull_ms.max(millis(detail.last_recorded_pull_time()));
+            }
+        }
+        Ok(usage)
     }
 
     async fn key_manager(&self, key_arn: &str) -> Result<KeyManager, RegistryError> {

@@ -6,7 +6,7 @@ use crate::arn::{is_account_id, Arn};
 /// Why `key` can't be a repository tag key: 1 to 128 characters (ECR API reference, `TagResource`), of letters,
 /// numbers, spaces and `_ . : / = + - @`, not starting with `aws:` in any case (AWS General Reference,
 /// "Tagging AWS resources": tag naming limits and requirements).
-pub(crate) fn tag_key_problem(key: &str) -> Option<String> {
+pub fn tag_key_problem(key: &str) -> Option<String> {
     let length = key.chars().count();
     if !(1..=128).contains(&length) {
         return Some(format!("the tag key `{}` must be 1 to 128 characters", shown(key)));

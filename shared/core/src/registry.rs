@@ -13,6 +13,7 @@ use crate::controls::signing::SigningRule;
 use crate::lifecycle::Image;
 use crate::observed::{KeyManager, RegistryScanning, RepositoryFacts};
 use crate::replication::{RegistryReplication, ReplicationConfiguration};
+use crate::usage::Usage;
 use crate::vulnerabilities::Finding;
 
 /// Why a registry call failed.
@@ -112,6 +113,12 @@ pub trait Registry: Send + Sync {
     async fn put_registry_policy(&self, policy: Option<&str>) -> Result<(), RegistryError> {
         let operation = if policy.is_some() { "PutRegistryPolicy" } else { "DeleteRegistryPolicy" };
         Err(RegistryError::Failed { operation: operation.into(), message: "not supported here".into() })
+    }
+    /// What the repository's images say about its use (`DescribeImages`, all pages: count, size, newest push and
+    /// recorded pull).
+    async fn usage(&self, name: &str) -> Result<Usage, RegistryError> {
+        let _ = name;
+        Err(RegistryError::Failed { operation: "DescribeImages".into(), message: "not supported here".into() })
     }
     /// The registry's repository creation templates (`DescribeRepositoryCreationTemplates`, all pages).
     async fn creation_templates(&self) -> Result<Vec<CreationTemplate>, RegistryError> {

@@ -6,6 +6,7 @@
 //! - [`fan_out::fan_out`] / [`fan_out::work`]: a backfill spread over a work queue and worker invocations;
 //! - [`image_push::image_pushed`]: govern a pushed image's repository, check its tag, make sure it's scanned;
 //! - [`scan_completed::scan_completed`]: assess a scan's findings against the threshold;
+//! - [`usage::usage_report`]: list the repositories nobody uses or owns (read-only);
 //! - [`handle::Handler::handle`]: route an EventBridge event (or a manual backfill request) to one of the above.
 //!
 //! [`function::serve`] is the whole `main` of a Lambda function. The crate also loads the baseline ([`baseline_source`]) and sets up logging ([`logging`]) and delivers alerts ([`alerts`]).
@@ -30,6 +31,7 @@ pub mod registry_controls;
 mod registry_scanning;
 pub mod scan_completed;
 pub mod security_hub;
+pub mod usage;
 
 pub use warden_aws as aws;
 pub use warden_core as core;
