@@ -4,6 +4,7 @@
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
+use tracing::warn;
 use warden_core::glob::{any_matches, NameGlob};
 use warden_core::lifecycle::format_ms;
 use warden_core::observed::RepositoryFacts;
@@ -106,8 +107,10 @@ pub async fn usage_report(
     let selected: Vec<RepositoryFacts> =
         all.into_iter().filter(|facts| any_matches(&request.repositories, &facts.name)).collect();
     let arns: Vec<String> = selected.iter().map(|facts| facts.arn.clone()).collect();
-    // Read one by one where the bulk read isn't worth it or isn't set up (see `Registry::prefetch_tags`).
-    let _ = registry.prefetch_tags(&arns, registry_size).await;
+    // Read one by one where the bulk read isn't worth it, isn't set up or fails (see `Registry::prefetch_tags`).
+    if let Err(error) = registry.prefetch_tags(&arns, registry_size).await {
+        warn!(%error, "can't read the repositories' tags in bulk");
+    }
     let read: Vec<(String, Result<Read, RegistryError>)> = stream::iter(selected)
         .map(|facts| async move {
             let usage = registry.usage(&facts.name).await;
