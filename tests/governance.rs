@@ -204,21 +204,21 @@ async fn apply_fixes_every_drifted_control_and_a_second_apply_only_reads() {
     assert!(statuses(&again.json(), "team-a/api").iter().all(|(c, s)| s == "compliant" || c == "encryption"));
 }
 
+/// A registry scanning rule of `frequency` for every repository (filter `*`).
+fn every_repository(frequency: ScanFrequency) -> RegistryScanningRule {
+    let filter = ScanningRepositoryFilter::builder()
+        .filter("*")
+        .filter_type(ScanningRepositoryFilterType::Wildcard)
+        .build()
+        .expect("filter");
+    RegistryScanningRule::builder().scan_frequency(frequency).repository_filters(filter).build().expect("rule")
+}
+
 #[tokio::test]
 async fn registry_scanning_rules_are_merged_not_replaced() {
     let moto = Moto::start();
     let ecr = moto.ecr().await;
-    let manual = RegistryScanningRule::builder()
-        .scan_frequency(ScanFrequency::Manual)
-        .repository_filters(
-            ScanningRepositoryFilter::builder()
-                .filter("*")
-                .filter_type(ScanningRepositoryFilterType::Wildcard)
-                .build()
-                .expect("filter"),
-        )
-        .build()
-        .expect("rule");
+    let manual = every_repository(ScanFrequency::Manual);
     ecr.put_registry_scanning_configuration().scan_type(ScanType::Basic).rules(manual).send().await.expect("put rules");
     create(&ecr, "registry-scanned/a", &[]).await;
     create(&ecr, "registry-scanned/b", &[]).await;
@@ -328,17 +328,7 @@ async fn a_required_scan_type_is_switched_only_when_the_baseline_allows_it() {
     let moto = Moto::start();
     let ecr = moto.ecr().await;
     create(&ecr, "scanned/a", &[]).await;
-    let on_push = RegistryScanningRule::builder()
-        .scan_frequency(ScanFrequency::ScanOnPush)
-        .repository_filters(
-            ScanningRepositoryFilter::builder()
-                .filter("*")
-                .filter_type(ScanningRepositoryFilterType::Wildcard)
-                .build()
-                .expect("filter"),
-        )
-        .build()
-        .expect("rule");
+    let on_push = every_repository(ScanFrequency::ScanOnPush);
     ecr.put_registry_scanning_configuration().scan_type(ScanType::Basic).rules(on_push).send().await.expect("put");
     let only_scanning = |extra: &str| {
         format!(

@@ -251,28 +251,15 @@ fn the_member_role_holds_registry_actions_and_nothing_of_the_hub() {
 
 #[test]
 fn the_lockout_check_knows_every_action_the_functions_call_on_a_repository() {
-    // The ECR actions whose resource is the registry, not a repository: a repository policy can't deny them
-    // (Service Authorization Reference, Amazon ECR: resource types per action); and `ecr:CreateRepository`,
-    // which creating a template needs, and which no existing repository's policy governs.
-    const REGISTRY_LEVEL: &[&str] = &[
-        "ecr:CreateRepository",
-        "ecr:CreateRepositoryCreationTemplate",
-        "ecr:DeleteRegistryPolicy",
-        "ecr:DeleteRepositoryCreationTemplate",
-        "ecr:DescribePullThroughCacheRules",
-        "ecr:DescribeRegistry",
-        "ecr:DescribeRepositoryCreationTemplates",
-        "ecr:GetRegistryPolicy",
-        "ecr:GetSigningConfiguration",
-        "ecr:GetRegistryScanningConfiguration",
-        "ecr:PutRegistryPolicy",
-        "ecr:PutRegistryScanningConfiguration",
-        "ecr:PutReplicationConfiguration",
-        "ecr:PutSigningConfiguration",
-        "ecr:UpdateRepositoryCreationTemplate",
-    ];
+    // The ECR actions whose resource is the registry, not a repository (those granted on `*`, but for listing
+    // repositories): a repository policy can't deny them (Service Authorization Reference, Amazon ECR: resource
+    // types per action); and `ecr:CreateRepository`, which creating a template needs, and which no existing
+    // repository's policy governs.
+    let registry_level = |action: &str| {
+        (REGISTRY_WIDE.contains(&action) && action != "ecr:DescribeRepositories") || action == "ecr:CreateRepository"
+    };
     let ecr: Vec<&str> = for_purpose(Purpose::Any).into_iter().filter(|action| action.starts_with("ecr:")).collect();
-    let on_repositories: Vec<&str> = ecr.iter().copied().filter(|action| !REGISTRY_LEVEL.contains(action)).collect();
+    let on_repositories: Vec<&str> = ecr.iter().copied().filter(|action| !registry_level(action)).collect();
     assert_eq!(on_repositories, warden_core::policy::lockout::ECR_WARDEN_REPOSITORY_ACTIONS);
     // The registry policy applies to every ECR request (V2 scope): all of them.
     assert_eq!(ecr, warden_core::policy::lockout::ECR_WARDEN_ACTIONS);
