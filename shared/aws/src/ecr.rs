@@ -4,6 +4,7 @@ use crate::api_calls::counted_client;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
+use aws_sdk_ecr::operation::describe_images::DescribeImagesOutput;
 use aws_sdk_ecr::types::{
     ImageStatus, RegistryScanningRule, ReplicationConfiguration as SdkReplication, ReplicationDestination,
     ReplicationRule as SdkReplicationRule, Repository, RepositoryFilter as SdkFilter, RepositoryFilterType,
@@ -88,6 +89,17 @@ impl EcrRegistry {
     /// [`EcrRegistry::with_tagging_api`] with a client built from `config`.
     pub fn with_tags_in_bulk(self, config: &SdkConfig) -> Self {
         self.with_tagging_api(counted_client!(aws_sdk_resourcegroupstagging, config))
+    }
+
+    /// Every page of `DescribeImages` for repository `name` (its images as ECR describes them).
+    async fn image_pages(&self, name: &str) -> Result<Vec<DescribeImagesOutput>, RegistryError> {
+        let mut pages =
+            self.client.describe_images().repository_name(name).max_results(PAGE_SIZE).into_paginator().send();
+        let mut read = Vec::new();
+        while let Some(page) = pages.next().await {
+            read.push(page.map_err(|e| registry_error("DescribeImages", name, e))?);
+        }
+        Ok(read)
     }
 
     async fn put_registry_scanning(&self, frequency: ScanFrequency, filter: &str) -> Result<(), RegistryError> {
@@ -227,42 +239,28 @@ impl Registry for EcrRegistry {
     }
 
     async fn images(&self, name: &str) -> Result<Vec<Image>, RegistryError> {
-        let mut pages =
-            self.client.describe_images().repository_name(name).max_results(PAGE_SIZE).into_paginator().send();
-        let mut images = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| registry_error("DescribeImages", name, e))?;
-            for detail in page.image_details() {
-                let millis = |t: Option<&aws_sdk_ecr::primitives::DateTime>| t.and_then(|t| t.to_millis().ok());
-                images.push(Image {
-                    digest: detail.image_digest().unwrap_or_default().to_string(),
-                    tags: detail.image_tags().to_vec(),
-                    pushed_at_ms: millis(detail.image_pushed_at()).unwrap_or_default(),
-                    last_pulled_ms: millis(detail.last_recorded_pull_time()),
-                    archived_at_ms: millis(detail.last_archived_at()),
-                    storage_class: match detail.image_status() {
-                        Some(ImageStatus::Archived) => StorageClass::Archive,
-                        _ => StorageClass::Standard,
-                    },
-                });
-            }
-        }
-        Ok(images)
+        let pages = self.image_pages(name).await?;
+        let images = pages.iter().flat_map(|page| page.image_details()).map(|detail| Image {
+            digest: detail.image_digest().unwrap_or_default().to_string(),
+            tags: detail.image_tags().to_vec(),
+            pushed_at_ms: millis(detail.image_pushed_at()).unwrap_or_default(),
+            last_pulled_ms: millis(detail.last_recorded_pull_time()),
+            archived_at_ms: millis(detail.last_archived_at()),
+            storage_class: match detail.image_status() {
+                Some(ImageStatus::Archived) => StorageClass::Archive,
+                _ => StorageClass::Standard,
+            },
+        });
+        Ok(images.collect())
     }
 
     async fn usage(&self, name: &str) -> Result<Usage, RegistryError> {
-        let mut pages =
-            self.client.describe_images().repository_name(name).max_results(PAGE_SIZE).into_paginator().send();
         let mut usage = Usage::default();
-        let millis = |t: Option<&aws_sdk_ecr::primitives::DateTime>| t.and_then(|t| t.to_millis().ok());
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| registry_error("DescribeImages", name, e))?;
-            for detail in page.image_details() {
-                usage.images += 1;
-                usage.bytes += detail.image_size_in_bytes().and_then(|b| u64::try_from(b).ok()).unwrap_or(0);
-                usage.last_push_ms = usage.last_push_ms.max(millis(detail.image_pushed_at()));
-                usage.last_pull_ms = usage.last_pull_ms.max(millis(detail.last_recorded_pull_time()));
-            }
+        for detail in self.image_pages(name).await?.iter().flat_map(|page| page.image_details()) {
+            usage.images += 1;
+            usage.bytes += detail.image_size_in_bytes().and_then(|b| u64::try_from(b).ok()).unwrap_or(0);
+            usage.last_push_ms = usage.last_push_ms.max(millis(detail.image_pushed_at()));
+            usage.last_pull_ms = usage.last_pull_ms.max(millis(detail.last_recorded_pull_time()));
         }
         Ok(usage)
     }
@@ -487,6 +485,11 @@ fn sdk_rule(rule: &ScanRule) -> Result<RegistryScanningRule, String> {
         .set_repository_filters(Some(filters))
         .build()
         .map_err(|e| e.to_string())
+}
+
+/// A timestamp in milliseconds since the epoch, when ECR gave one.
+fn millis(time: Option<&aws_sdk_ecr::primitives::DateTime>) -> Option<i64> {
+    time.and_then(|t| t.to_millis().ok())
 }
 
 /// A registry-wide put is a read-modify-write of a whole configuration: it is sent once, never retried by the

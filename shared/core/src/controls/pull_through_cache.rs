@@ -113,18 +113,19 @@ pub fn judge(settings: &PullThroughCacheSettings, rules: &[CacheRule], templates
     }
     let applies = |template: &CreationTemplate| template.applied_for.iter().any(|a| a == PULL_THROUGH_CACHE);
     let root = templates.iter().any(|t| t.prefix == ROOT && applies(t));
-    let untemplated: Vec<&str> = rules
-        .iter()
-        .filter(|_| settings.require_creation_template && !root)
-        .filter(|rule| !templates.iter().any(|t| t.prefix == rule.ecr_repository_prefix && applies(t)))
-        .map(|rule| rule.ecr_repository_prefix.as_str())
-        .collect();
-    if !untemplated.is_empty() {
-        findings.push(format!(
-            "no creation template applies to the repositories of {} (neither one for the prefix nor ROOT, for \
-             PULL_THROUGH_CACHE): they start without the baseline, and their encryption can't be changed later",
-            untemplated.join(", ")
-        ));
+    if settings.require_creation_template && !root {
+        let untemplated: Vec<&str> = rules
+            .iter()
+            .filter(|rule| !templates.iter().any(|t| t.prefix == rule.ecr_repository_prefix && applies(t)))
+            .map(|rule| rule.ecr_repository_prefix.as_str())
+            .collect();
+        if !untemplated.is_empty() {
+            findings.push(format!(
+                "no creation template applies to the repositories of {} (neither one for the prefix nor ROOT, for \
+                 PULL_THROUGH_CACHE): they start without the baseline, and their encryption can't be changed later",
+                untemplated.join(", ")
+            ));
+        }
     }
     if findings.is_empty() {
         return Judgement::Compliant;

@@ -60,7 +60,8 @@ pub fn compare(candidate: &LifecyclePolicy, baseline: &LifecyclePolicy) -> Compa
 /// neither order is.
 pub fn merged(have: &str, baseline: &str) -> Option<String> {
     let (have_policy, baseline_policy) = (LifecyclePolicy::parse(have).ok()?, LifecyclePolicy::parse(baseline).ok()?);
-    let (mut document, theirs) = (serde_json::from_str::<Value>(have).ok()?, rules_of(have)?);
+    let mut document: Value = serde_json::from_str(have).ok()?;
+    let theirs = document.get("rules")?.as_array()?.clone();
     let ours = rules_of(baseline)?;
     let used: Vec<u64> = theirs.iter().filter_map(|r| r["rulePriority"].as_u64()).collect();
     let highest = used.iter().copied().max().unwrap_or(0);

@@ -186,7 +186,7 @@ fn narrowing_keys(condition: Option<&Value>) -> Vec<Vec<Admitted>> {
 }
 
 /// A string or a list of strings (anything else: none).
-fn strings(value: &Value) -> Vec<&str> {
+pub(crate) fn strings(value: &Value) -> Vec<&str> {
     match value {
         Value::String(s) => vec![s.as_str()],
         Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),

@@ -16,6 +16,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::access::strings;
 use crate::wildcard::Pattern;
 
 /// The ECR actions ecr-warden's roles call on a repository (the functions' permissions that a repository policy
@@ -170,15 +171,6 @@ fn excepts(condition: Option<&Value>, roles: &[String]) -> bool {
             })
     });
     insecure_only || roles_excepted
-}
-
-/// A string or a list of strings (anything else: none).
-fn strings(value: &Value) -> Vec<&str> {
-    match value {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// Condition values written as strings or JSON booleans, as text.
