@@ -90,3 +90,50 @@ async fn empty_idle_and_unowned_repositories_are_listed_with_their_size_and_noth
     assert_eq!(bad.code(), 64, "a usage mistake: {bad:?}");
     moto.keep_stood_in(&proxy);
 }
+
+/// `--organization`: every active account's registries (the caller's own with its own credentials, each member's
+/// through its role), grouped by account with each account's counts and everyone's; a member whose role refuses is
+/// that registry's error and the run exits 1 after the others are reported.
+#[tokio::test]
+async fn the_organization_is_reported_account_by_account() {
+    let moto = Moto::start();
+    let members = moto.organization(2).await;
+    create(&moto.ecr().await, "own/empty", Some("team-a")).await;
+    create(&moto.ecr_of(&members[0], "us-east-1").await, "team/unowned", None).await;
+    create(&moto.ecr_of(&members[0], "eu-west-1").await, "team/empty", None).await;
+    moto.reset_recording();
+
+    let args = ["unused", "--organization", "--regions", "us-east-1,eu-west-1", "--output", "json"];
+    let run = moto.ecr_warden(&args);
+    assert_eq!(run.code(), 0, "{run:?}");
+    let json = run.json();
+    assert_eq!(json["registries"].as_array().map(Vec::len), Some(6), "3 accounts × 2 regions: {json:#}");
+    let flagged = |account: &str| json["accounts"][account]["summary"]["flagged"].as_u64();
+    assert_eq!(
+        (flagged(integration_tests::ACCOUNT), flagged(&members[0]), flagged(&members[1])),
+        (Some(1), Some(2), Some(0))
+    );
+    assert_eq!(json["accounts"][&members[0]]["summary"]["unowned"], 2);
+    assert_eq!((json["summary"]["repositories"].as_u64(), json["summary"]["empty"].as_u64()), (Some(3), Some(3)));
+    assert!(moto.writes().iter().all(|op| op == "AssumeRole"), "read-only: {:?}", moto.writes());
+
+    let table = moto.ecr_warden(&["unused", "--organization", "--regions", "us-east-1,eu-west-1"]);
+    let text = table.stdout();
+    assert!(text.contains(&format!("ACCOUNT {}\n", members[0])), "{text}");
+    assert!(text.contains("team/empty  empty, unowned"), "{text}");
+    assert!(text.contains(&format!("account {}: 2 of 2 repositories listed", members[0])), "{text}");
+    assert!(text.contains("all 3 accounts: 3 of 3 repositories listed: 3 empty"), "{text}");
+    assert!(text.trim_end().ends_with("(6 registries)"), "{text}");
+
+    let proxy = FaultProxy::start(&moto.endpoint, 0, 0);
+    proxy.refuse(&members[1], 403, "AccessDenied");
+    let env = [("AWS_ENDPOINT_URL_STS", proxy.endpoint.as_str())];
+    let refused = moto.ecr_warden_with(&["unused", "--organization", "--output", "json"], &env);
+    assert_eq!(refused.code(), 1, "{refused:?}");
+    let json = refused.json();
+    let failed: Vec<&Value> =
+        json["registries"].as_array().expect("registries").iter().filter(|r| r.get("error").is_some()).collect();
+    assert_eq!(failed.len(), 1, "{json:#}");
+    assert_eq!(failed[0]["account"], members[1].as_str());
+    assert_eq!(json["accounts"][&members[1]]["failed"], 1);
+}

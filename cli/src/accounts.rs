@@ -1,10 +1,12 @@
-//! `plan|apply --accounts ID,ID | --organization [--regions R,R] [--role-name NAME]`: the same pass over several
-//! accounts' registries, each reached through its member role (the caller's own account with the caller's
-//! credentials), several registries at once. An account whose role is missing or refuses is that registry's error;
-//! the others finish. The table groups registries by account, with a summary for each account and one for all.
+//! `--accounts ID,ID | --organization [--regions R,R] [--role-name NAME]`: the same pass (`plan`, `apply`,
+//! `unused`) over several accounts' registries, each reached through its member role (the caller's own account
+//! with the caller's credentials), several registries at once. An account whose role is missing or refuses is that
+//! registry's error; the others finish. Tables group registries by account, with a summary for each account and
+//! one for all.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::future::Future;
 use std::process::ExitCode;
 
 use futures::stream::{self, StreamExt};
@@ -18,8 +20,79 @@ use warden_runtime::core::report::{Report, Summary, Verdict};
 use warden_runtime::fan_out::accounts::REGISTRIES_AT_ONCE;
 use warden_runtime::security_hub::export;
 
-use crate::args::{OutputFormat, RunArgs};
+use crate::args::{OutputFormat, RegistriesArgs, RunArgs};
 use crate::output;
+
+/// The registries `--accounts` or `--organization` and `--regions` name, and how each is reached.
+pub(crate) struct Fleet {
+    base: SdkConfig,
+    home: String,
+    members: Members,
+    /// Every account and region asked for, accounts in the order asked (or listed), regions within each.
+    registries: Vec<(String, String)>,
+}
+
+impl Fleet {
+    /// The registries `args` name (the organization's active accounts for `--organization`), in the regions asked
+    /// or the configured one.
+    pub(crate) async fn new(base: &SdkConfig, args: &RegistriesArgs) -> anyhow::Result<Self> {
+        let home = caller_account(base).await.map_err(anyhow::Error::msg)?;
+        let regions = match (args.regions.is_empty(), base.region()) {
+            (false, _) => args.regions.clone(),
+            (true, Some(region)) => vec![region.to_string()],
+            (true, None) => anyhow::bail!("no region is configured: set AWS_REGION or give --regions"),
+        };
+        let listed = match args.organization {
+            true => Organization::new(base).active_accounts().await.map_err(anyhow::Error::msg)?,
+            false => args.accounts.clone(),
+        };
+        let members = Members::new(base, args.role_name.as_deref().unwrap_or(DEFAULT_MEMBER_ROLE))
+            .with_external_id(args.external_id.clone());
+        let registries = listed.iter().flat_map(|a| regions.iter().map(move |r| (a.clone(), r.clone()))).collect();
+        Ok(Self { base: base.clone(), home, members, registries })
+    }
+
+    /// The SDK configuration reaching `account`'s registry in `region`: the caller's own credentials in its own
+    /// account, else the member role's (assumed once per account); an error names the role and AWS's reason.
+    pub(crate) async fn config(&self, account: &str, region: &str) -> Result<SdkConfig, String> {
+        match account == self.home {
+            true => Ok(own_config(&self.base, region)),
+            false => self.members.config(account, region).await.map_err(|error| error.to_string()),
+        }
+    }
+
+    /// `each(account, region)` for every registry, [`REGISTRIES_AT_ONCE`] at a time, in order; each returns its
+    /// result and a word for the progress line (`ACCOUNT REGION: done`) on standard error.
+    pub(crate) async fn each<'a, T, F, Fut>(&'a self, each: F) -> Vec<(String, String, T)>
+    where
+        F: Fn(&'a str, &'a str) -> Fut,
+        Fut: Future<Output = (T, &'static str)> + 'a,
+    {
+        let each = &each;
+        stream::iter(&self.registries)
+            .map(|(account, region)| async move {
+                let (result, said) = each(account, region).await;
+                eprintln!("{account} {region}: {said}");
+                (account.clone(), region.clone(), result)
+            })
+            .buffered(REGISTRIES_AT_ONCE)
+            .collect()
+            .await
+    }
+}
+
+/// `items` grouped by account (`account_of`), accounts in the order they first appear.
+pub(crate) fn by_account<T>(items: &[T], account_of: impl Fn(&T) -> &str) -> Vec<(&str, Vec<&T>)> {
+    let mut accounts: Vec<(&str, Vec<&T>)> = Vec::new();
+    for item in items {
+        let account = account_of(item);
+        match accounts.iter_mut().find(|(known, _)| *known == account) {
+            Some((_, items)) => items.push(item),
+            None => accounts.push((account, vec![item])),
+        }
+    }
+    accounts
+}
 
 /// One registry's result: its report, why it couldn't be governed, or why it was left alone.
 struct RegistryRun {
@@ -108,24 +181,11 @@ pub(crate) async fn govern_accounts(
     accounts: &AccountBaselines,
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
-    let home = caller_account(base).await.map_err(anyhow::Error::msg)?;
-    let regions = match (args.regions.is_empty(), base.region()) {
-        (false, _) => args.regions.clone(),
-        (true, Some(region)) => vec![region.to_string()],
-        (true, None) => anyhow::bail!("no region is configured: set AWS_REGION or give --regions"),
-    };
-    let listed = match args.organization {
-        true => Organization::new(base).active_accounts().await.map_err(anyhow::Error::msg)?,
-        false => args.accounts.clone(),
-    };
-    let members = Members::new(base, args.role_name.as_deref().unwrap_or(DEFAULT_MEMBER_ROLE))
-        .with_external_id(args.external_id.clone());
-    let registries: Vec<(String, String)> =
-        listed.iter().flat_map(|a| regions.iter().map(move |r| (a.clone(), r.clone()))).collect();
-    let (args, members, home) = (&args, &members, &home);
-    let runs: Vec<RegistryRun> = stream::iter(registries)
-        .map(|(account, region)| async move {
-            let outcome = match narrow(Some(accounts), baseline, &account).await {
+    let fleet = Fleet::new(base, &args.registries).await?;
+    let (args, fleet) = (&args, &fleet);
+    let runs: Vec<RegistryRun> = fleet
+        .each(|account, region| async move {
+            let outcome = match narrow(Some(accounts), baseline, account).await {
                 Ok(InAccount::Excluded(reason)) => Outcome::Skipped(reason),
                 Err(error) => Outcome::Failed(error),
                 Ok(narrowed) => {
@@ -134,11 +194,7 @@ pub(crate) async fn govern_accounts(
                         InAccount::AsIs | InAccount::Excluded(_) => None,
                     };
                     let baseline = narrowed.as_deref().unwrap_or(baseline);
-                    let config = match &account == home {
-                        true => Ok(own_config(base, &region)),
-                        false => members.config(&account, &region).await.map_err(|error| error.to_string()),
-                    };
-                    match config {
+                    match fleet.config(account, region).await {
                         Ok(config) => govern_one(args, &config, baseline, dry_run)
                             .await
                             .map_or_else(Outcome::Failed, Outcome::Governed),
@@ -151,31 +207,19 @@ pub(crate) async fn govern_accounts(
                 Outcome::Failed(_) => "failed",
                 Outcome::Skipped(_) => "skipped",
             };
-            eprintln!("{account} {region}: {said}");
-            RegistryRun { account, region, outcome }
+            (outcome, said)
         })
-        .buffered(REGISTRIES_AT_ONCE)
-        .collect()
-        .await;
-    let by_account = by_account(&runs);
+        .await
+        .into_iter()
+        .map(|(account, region, outcome)| RegistryRun { account, region, outcome })
+        .collect();
+    let by_account = by_account(&runs, |run| &run.account);
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&json(&runs, &by_account))?),
         OutputFormat::Table => output::print_colored(&table(&runs, &by_account))?,
     }
     let verdicts = runs.iter().map(RegistryRun::verdict);
     Ok(crate::exit_code(worst(verdicts)))
-}
-
-/// The runs of each account, in the order asked.
-fn by_account(runs: &[RegistryRun]) -> Vec<(&str, Vec<&RegistryRun>)> {
-    let mut accounts: Vec<(&str, Vec<&RegistryRun>)> = Vec::new();
-    for run in runs {
-        match accounts.iter_mut().find(|(account, _)| *account == run.account) {
-            Some((_, runs)) => runs.push(run),
-            None => accounts.push((&run.account, vec![run])),
-        }
-    }
-    accounts
 }
 
 /// `{"registries": [...], "accounts": {ID: {registries, failed, summary}}, "summary": {...}}`.

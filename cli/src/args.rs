@@ -73,7 +73,6 @@ fn control_parser() -> impl TypedValueParser<Value = ControlId> {
 }
 
 #[derive(Args)]
-#[command(group(clap::ArgGroup::new("registries").args(["accounts", "organization"]).multiple(false)))]
 pub(crate) struct RunArgs {
     /// Baseline file (TOML or JSON); default: $ECR_WARDEN_BASELINE, else the built-in baseline.
     #[arg(long, value_name = "FILE")]
@@ -94,11 +93,21 @@ pub(crate) struct RunArgs {
     /// from the Resource Groups Tagging API (needs `tag:GetResources`).
     #[arg(long, value_enum, default_value_t = TagsFrom::ListTags)]
     pub(crate) tags_from: TagsFrom,
-    /// Govern these accounts' registries (comma-separated IDs), each through its member role; the caller's own
+    /// Which accounts' registries.
+    #[command(flatten)]
+    pub(crate) registries: RegistriesArgs,
+}
+
+/// `--accounts | --organization [--regions] [--role-name] [--external-id]`: several accounts' registries, each
+/// reached through its member role.
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("registries").args(["accounts", "organization"]).multiple(false)))]
+pub(crate) struct RegistriesArgs {
+    /// These accounts' registries (comma-separated IDs), each through its member role; the caller's own
     /// account with the caller's credentials.
     #[arg(long, value_name = "ID,ID", value_delimiter = ',', value_parser = parse_account)]
     pub(crate) accounts: Vec<String>,
-    /// Govern every active account of the caller's organization (AWS Organizations `ListAccounts`: run it from
+    /// Every active account of the caller's organization (AWS Organizations `ListAccounts`: run it from
     /// the management account or a delegated administrator), as --accounts does.
     #[arg(long, conflicts_with = "accounts")]
     pub(crate) organization: bool,
@@ -137,6 +146,16 @@ pub(crate) struct UnusedArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub(crate) output: OutputFormat,
+    /// Which accounts' registries (default: the caller's, in the configured region).
+    #[command(flatten)]
+    pub(crate) registries: RegistriesArgs,
+}
+
+impl RegistriesArgs {
+    /// Whether other accounts' registries are asked for.
+    pub(crate) fn several(&self) -> bool {
+        !self.accounts.is_empty() || self.organization
+    }
 }
 
 /// Where a pass over the registry reads repository tags.

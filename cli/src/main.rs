@@ -84,7 +84,7 @@ async fn govern_all(args: RunArgs, dry_run: bool) -> anyhow::Result<ExitCode> {
     let config = sdk_config().await?;
     let baseline = BaselineSource::from_env(args.baseline.clone()).load(&config).await?;
     let accounts = AccountBaselines::new(&config);
-    if !args.accounts.is_empty() || args.organization {
+    if args.registries.several() {
         return accounts::govern_accounts(args, &config, &baseline, &accounts, dry_run).await;
     }
     // A baseline naming accounts applies as it does in the caller's account.

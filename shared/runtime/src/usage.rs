@@ -77,6 +77,19 @@ pub struct UsageSummary {
     pub errors: usize,
 }
 
+impl UsageSummary {
+    /// Adds `other`'s counts (several registries' reports together).
+    pub fn add(&mut self, other: &UsageSummary) {
+        self.repositories += other.repositories;
+        self.flagged += other.flagged;
+        self.empty += other.empty;
+        self.idle += other.idle;
+        self.unowned += other.unowned;
+        self.flagged_bytes += other.flagged_bytes;
+        self.errors += other.errors;
+    }
+}
+
 /// The report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UsageReport {
