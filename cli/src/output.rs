@@ -7,6 +7,7 @@ use std::fmt::Write;
 use anstyle::{AnsiColor, Style};
 use clap::ValueEnum;
 
+use warden_runtime::core::baseline::ExemptionState;
 use warden_runtime::core::controls::{Explanation, ALL};
 use warden_runtime::core::report::{Outcome, RegistryReport, Report, RepositoryReport, Status, Summary};
 use warden_runtime::handle::Handled;
@@ -73,10 +74,18 @@ pub(crate) fn report_table(report: &Report) -> String {
 pub(crate) fn summary_counts(summary: &Summary) -> String {
     let counts: Vec<String> = summary.outcomes.iter().map(|(o, n)| format!("{n} {}", outcome_name(*o))).collect();
     let noun = if summary.repositories == 1 { "repository" } else { "repositories" };
-    match counts.is_empty() {
+    let mut line = match counts.is_empty() {
         true => format!("{} {noun}", summary.repositories),
         false => format!("{} {noun} ({})", summary.repositories, counts.join(", ")),
+    };
+    let unlisted = summary.unlisted_exemptions();
+    if unlisted > 0 {
+        let _ = write!(line, "; {unlisted} exempt by a tag the baseline doesn't list");
     }
+    if let Some(expired) = summary.exemptions.get(&ExemptionState::Expired) {
+        let _ = write!(line, "; {expired} governed again as their exemption expired");
+    }
+    line
 }
 
 /// Prints `text` on standard output, without its colours when that isn't a terminal or `NO_COLOR` is set.
@@ -158,7 +167,7 @@ fn details(report: &RepositoryReport) -> Vec<String> {
         let reason = report.reason.as_deref().unwrap_or("");
         return vec![format!("{name}: {} ({reason})", outcome_name(report.outcome))];
     }
-    let mut lines = Vec::new();
+    let mut lines: Vec<String> = report.reason.iter().map(|reason| format!("{name}: {reason}")).collect();
     for control in report.controls.iter().filter(|c| !matches!(c.status, Status::Compliant | Status::Off)) {
         let finding = control.finding.as_deref().unwrap_or("");
         lines.push(format!("{name} {}: {} - {finding}", control.control, control.status.as_str()));

@@ -21,6 +21,7 @@ fn findings(status: Status) -> Vec<HubFinding> {
         repository: "team/api".into(),
         outcome: Outcome::Governed,
         reason: None,
+        exemption: None,
         controls: vec![ControlReport {
             control: ControlId::Encryption,
             status,

@@ -277,6 +277,7 @@ mod tests {
             repository: "team/api".into(),
             outcome: Outcome::Governed,
             reason: None,
+            exemption: None,
             controls: statuses
                 .iter()
                 .map(|(control, status)| ControlReport {

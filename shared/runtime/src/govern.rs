@@ -13,6 +13,7 @@ use warden_core::controls::{self, ControlId};
 use warden_core::observed::{KeyManager, Observed, Part, RegistryScanning, RepositoryFacts};
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{plan, ControlReport, LifecycleImpact, Outcome, RepositoryReport};
+use warden_core::vulnerabilities::Date;
 
 use crate::converge::{self, when};
 
@@ -127,8 +128,9 @@ async fn govern_known(
     let name = known.name().to_string();
     let stop =
         |outcome, reason: String| Governed::without_state(RepositoryReport::without_controls(&name, outcome, reason));
-    if let Some(reason) = baseline.exemption_by_name(&name) {
-        return stop(Outcome::Exempt, reason);
+    let today = Date::today();
+    if let Some(exemption) = baseline.exemption_by_name(&name, today) {
+        return Governed::without_state(RepositoryReport::exempt(&name, exemption));
     }
     let want = match baseline.resolve(&name) {
         Ok(want) => want,
@@ -139,9 +141,10 @@ async fn govern_known(
         Err(RegistryError::NotFound(_)) => return stop(Outcome::Gone, "the repository no longer exists".into()),
         Err(error) => return stop(Outcome::Error, error.to_string()),
     };
-    if let Some(reason) = baseline.exemption_by_tags(&have.tags) {
-        return stop(Outcome::Exempt, reason);
+    if let Some(exemption) = baseline.exemption_by_tags(&name, &have.tags, today) {
+        return Governed::without_state(RepositoryReport::exempt(&name, exemption));
     }
+    let expired = baseline.exemptions.expired(&name, &have.tags, today);
     let mut controls = plan(&want, &have);
     if options.lifecycle_impact {
         add_lifecycle_impact(registry, &name, &mut controls).await;
@@ -151,7 +154,9 @@ async fn govern_known(
             return stop(Outcome::Gone, "the repository was deleted while governed".into());
         }
     }
-    let report = RepositoryReport { repository: name, outcome: Outcome::Governed, reason: None, controls };
+    let reason = expired.as_ref().map(|note| note.text.clone());
+    let report =
+        RepositoryReport { repository: name, outcome: Outcome::Governed, reason, exemption: expired, controls };
     Governed { report, state: Some((want, have)) }
 }
 

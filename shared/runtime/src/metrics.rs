@@ -159,7 +159,13 @@ mod tests {
 
     fn governed(statuses: &[(ControlId, Status)]) -> Handled {
         let controls = statuses.iter().map(|(control, status)| ControlReport::new(*control, *status)).collect();
-        let report = RepositoryReport { repository: "app".into(), outcome: Outcome::Governed, reason: None, controls };
+        let report = RepositoryReport {
+            repository: "app".into(),
+            outcome: Outcome::Governed,
+            reason: None,
+            exemption: None,
+            controls,
+        };
         Handled::Repository {
             because: "CreateRepository".into(),
             report,

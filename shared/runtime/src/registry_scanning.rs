@@ -15,6 +15,7 @@ use warden_core::controls::{Control, ControlId, Judgement, Scanning};
 use warden_core::observed::{Observed, RegistryScanning, RepositoryFacts};
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{RegistryReport, Status};
+use warden_core::vulnerabilities::Date;
 
 use crate::converge::{jittered, SETTLE};
 
@@ -104,7 +105,7 @@ async fn gaps<'a>(
     for facts in repositories {
         let Ok(want) = baseline.resolve(&facts.name) else { continue };
         let mode = want.scanning.mode;
-        if mode == Mode::Off || baseline.exemption_by_name(&facts.name).is_some() {
+        if mode == Mode::Off || baseline.exemption_by_name(&facts.name, Date::today()).is_some() {
             continue;
         }
         let have = Observed {
@@ -116,7 +117,8 @@ async fn gaps<'a>(
             key_manager: None,
         };
         let judgement = Scanning.judge(&want, &have);
-        if judgement == Judgement::Compliant || baseline.exemption_by_tags(&registry.tags(&facts.arn).await?).is_some()
+        if judgement == Judgement::Compliant
+            || baseline.exemption_by_tags(&facts.name, &registry.tags(&facts.arn).await?, Date::today()).is_some()
         {
             continue;
         }
@@ -154,7 +156,7 @@ fn describe(facts: &RepositoryFacts, action: &Action, baseline: &Baseline, repos
         return format!("{}: {}", facts.name, action.describe());
     };
     let unwanted = |name: &str| {
-        baseline.exemption_by_name(name).is_some()
+        baseline.exemption_by_name(name, Date::today()).is_some()
             || baseline.resolve(name).is_ok_and(|want| want.scanning.mode == Mode::Off)
     };
     let also: Vec<String> = repositories

@@ -102,6 +102,7 @@ mod tests {
             repository: "app".into(),
             outcome: Outcome::Governed,
             reason: None,
+            exemption: None,
             controls: vec![ControlReport {
                 control: ControlId::TagMutability,
                 status,

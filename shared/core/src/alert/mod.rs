@@ -12,6 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::action::Action;
+use crate::baseline::{ExemptionState, Exemptions};
 use crate::report::{RepositoryReport, Status};
 use crate::vulnerabilities::{Assessment, Finding, Severity};
 
@@ -264,6 +265,33 @@ pub fn governance_findings(report: &RepositoryReport) -> Vec<GovernanceFinding> 
     let mut found = standing_violations(report);
     found.extend(public_access_findings(report));
     found
+}
+
+/// The finding when a call set the exempt tag (`tags_set`) on the repository `report` is about, naming the caller
+/// (`by`): a person taking an exemption by hand is told to the alert's readers, most loudly when the baseline
+/// doesn't list it.
+pub fn exempt_tag_set(
+    exemptions: &Exemptions,
+    report: &RepositoryReport,
+    tags_set: &[(String, String)],
+    by: Option<&str>,
+) -> Option<GovernanceFinding> {
+    let exempt_tag = (exemptions.tag_key.clone(), exemptions.tag_value.clone());
+    if !tags_set.contains(&exempt_tag) {
+        return None;
+    }
+    let (severity, standing) = match report.exemption.as_ref().map(|note| note.state) {
+        Some(ExemptionState::Unlisted) => (Severity::Medium, "exempt now, and not listed in the baseline's exemptions"),
+        Some(ExemptionState::Listed) => (Severity::Low, "already listed in the baseline's exemptions"),
+        Some(ExemptionState::Expired) | None => (Severity::Low, "the tag doesn't exempt it (its exemption expired)"),
+    };
+    let (key, value) = exempt_tag;
+    let by = by.unwrap_or("a caller the event doesn't name");
+    Some(GovernanceFinding {
+        control: "exemption".into(),
+        severity,
+        text: format!("tagged {key}={value} by {by}: {standing}"),
+    })
 }
 
 /// Violations ecr-warden can't fix (e.g. encryption, fixed when a repository is created).

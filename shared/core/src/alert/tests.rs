@@ -127,6 +127,7 @@ fn governance_findings_come_from_violations_and_removed_public_statements() {
         repository: "app".into(),
         outcome: crate::report::Outcome::Governed,
         reason: None,
+        exemption: None,
         controls: vec![
             ControlReport {
                 control: ControlId::Encryption,

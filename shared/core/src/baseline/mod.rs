@@ -6,6 +6,7 @@
 //! file is loaded, and every problem is reported with the key it concerns.
 
 mod accounts;
+mod exemptions;
 mod locate;
 mod model;
 mod scan_scopes;
@@ -24,6 +25,7 @@ pub use crate::mode::Mode;
 pub use crate::section::{Position, Problem};
 pub use crate::vulnerabilities::{VulnerabilitySettings, MAX_LISTED};
 pub use accounts::{is_unit_id, AccountSet, Placement};
+pub use exemptions::{ExemptionNote, ExemptionState, Exemptions, Grant};
 pub use model::{AlertsFile, BaselineFile, OrganizationFile, ReplicationFile, ReplicationTargetFile};
 
 use crate::controls::creation_templates::{self, CreationTemplatesSettings};
@@ -33,6 +35,7 @@ use crate::controls::signing::SigningSettings;
 use crate::glob::NameGlob;
 use crate::limits;
 use crate::replication::{ReplicationSettings, ReplicationTarget, MAX_DESTINATIONS};
+use crate::vulnerabilities::Date;
 
 /// The built-in baseline, as TOML with comments (printed by `ecr-warden baseline default`).
 pub const BUILTIN: &str = include_str!("builtin.toml");
@@ -83,19 +86,6 @@ impl fmt::Display for BaselineError {
         }
         Ok(())
     }
-}
-
-/// Which repositories are left alone.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Exemptions {
-    /// Tag key marking a repository exempt.
-    pub tag_key: String,
-    /// Tag value marking a repository exempt.
-    pub tag_value: String,
-    /// Exempt repository-name globs.
-    pub repositories: Vec<NameGlob>,
-    /// Exempt accounts (organization mode).
-    pub accounts: Vec<String>,
 }
 
 /// Where alerts go, as the baseline says (the environment may override each).
@@ -191,8 +181,12 @@ impl Baseline {
             tag_key: mine.tag_key.or(base.tag_key).unwrap_or_default(),
             tag_value: mine.tag_value.or(base.tag_value).unwrap_or_default(),
             repositories: mine.repositories.or(base.repositories).unwrap_or_default(),
+            granted: mine.granted.or(base.granted).unwrap_or_default(),
             accounts: mine.accounts.or(base.accounts).unwrap_or_default(),
         };
+        for (index, grant) in exemptions.granted.iter().enumerate() {
+            problems.extend(grant.problems(&format!("exemptions.granted[{index}]")));
+        }
         let exempt_accounts = AccountSet { accounts: exemptions.accounts.clone(), ..AccountSet::default() };
         problems.extend(exempt_accounts.problems("exemptions"));
         let organization = file.organization.clone().unwrap_or_default();
@@ -227,7 +221,7 @@ impl Baseline {
         let creation_templates = CreationTemplatesSettings::from_file(file.creation_templates.as_ref(), &mut problems);
         let pull_through_cache = PullThroughCacheSettings::from_file(file.pull_through_cache.as_ref(), &mut problems);
         let signing = SigningSettings::from_file(file.signing.as_ref(), &mut problems);
-        let (scan_scopes, scope_problems) = scan_scopes::scan_scopes(&defaults, &file.rules, &exemptions.repositories);
+        let (scan_scopes, scope_problems) = scan_scopes::scan_scopes(&defaults, &file.rules, &exemptions.name_globs());
         problems.extend(scope_problems);
         if !problems.is_empty() {
             return Err(problems);
@@ -297,25 +291,23 @@ impl Baseline {
     pub fn in_account(&self, placement: Placement) -> Baseline {
         let rules: Vec<Rule> =
             self.rules.iter().filter(|rule| accounts::applies_in(rule, &placement)).cloned().collect();
-        let (scan_scopes, _) = scan_scopes::scan_scopes(&self.defaults, &rules, &self.exemptions.repositories);
+        let (scan_scopes, _) = scan_scopes::scan_scopes(&self.defaults, &rules, &self.exemptions.name_globs());
         Baseline { scan_scopes, placement: Some(placement), ..self.clone() }
     }
 
-    /// Why the repository is exempt, if it is (by tag or by name).
-    pub fn exemption(&self, name: &str, tags: &BTreeMap<String, String>) -> Option<String> {
-        self.exemption_by_tags(tags).or_else(|| self.exemption_by_name(name))
+    /// Why the repository is exempt on `today`, if it is (by name, else by tag).
+    pub fn exemption(&self, name: &str, tags: &BTreeMap<String, String>, today: Date) -> Option<ExemptionNote> {
+        self.exemption_by_name(name, today).or_else(|| self.exemption_by_tags(name, tags, today))
     }
 
-    /// Why the repository is exempt by name, if it is: known before anything is read.
-    pub fn exemption_by_name(&self, name: &str) -> Option<String> {
-        let glob = self.exemptions.repositories.iter().find(|glob| glob.matches(name))?;
-        Some(format!("name matches exemption `{}`", glob.as_str()))
+    /// Why the repository is exempt by name on `today`, if it is: known before anything is read.
+    pub fn exemption_by_name(&self, name: &str, today: Date) -> Option<ExemptionNote> {
+        self.exemptions.by_name(name, today)
     }
 
-    /// Why a repository with these tags is exempt, if it is.
-    pub fn exemption_by_tags(&self, tags: &BTreeMap<String, String>) -> Option<String> {
-        let e = &self.exemptions;
-        (tags.get(&e.tag_key) == Some(&e.tag_value)).then(|| format!("tagged {}={}", e.tag_key, e.tag_value))
+    /// Why the repository is exempt by its tags alone on `today`, if it is (unlisted: a finding).
+    pub fn exemption_by_tags(&self, name: &str, tags: &BTreeMap<String, String>, today: Date) -> Option<ExemptionNote> {
+        self.exemptions.by_tags(name, tags, today)
     }
 
     /// The settings for the repository `name`: the defaults, then every matching rule in order.

@@ -103,8 +103,10 @@ pub struct ExemptionsFile {
     pub tag_key: Option<String>,
     /// Tag value marking a repository exempt.
     pub tag_value: Option<String>,
-    /// Repository-name globs that are exempt.
+    /// Repository-name globs that are exempt for good.
     pub repositories: Option<Vec<NameGlob>>,
+    /// Listed exemptions, each with the globs it covers, an owner, a reason and an expiry date.
+    pub granted: Option<Vec<super::Grant>>,
     /// Accounts left alone entirely (organization mode).
     pub accounts: Option<Vec<String>>,
 }

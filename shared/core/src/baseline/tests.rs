@@ -67,13 +67,50 @@ fn rules_apply_in_order_over_the_defaults() {
 #[test]
 fn exemptions_by_tag_and_by_name() {
     let b = parse("[exemptions]\nrepositories = [\"legacy/**\"]\n");
-    let none = BTreeMap::new();
-    assert!(b.exemption("legacy/old/app", &none).is_some());
-    assert!(b.exemption("app", &none).is_none());
+    let (none, today) = (BTreeMap::new(), Date::today());
+    assert!(b.exemption("legacy/old/app", &none, today).is_some());
+    assert!(b.exemption("app", &none, today).is_none());
     let tagged = BTreeMap::from([("ecr-warden:exempt".to_string(), "true".to_string())]);
-    assert_eq!(b.exemption("app", &tagged).as_deref(), Some("tagged ecr-warden:exempt=true"));
+    let by_tag = b.exemption("app", &tagged, today).expect("exempt by tag");
+    assert_eq!(by_tag.state, ExemptionState::Unlisted, "{}", by_tag.text);
     let not_true = BTreeMap::from([("ecr-warden:exempt".to_string(), "no".to_string())]);
-    assert!(b.exemption("app", &not_true).is_none());
+    assert!(b.exemption("app", &not_true, today).is_none());
+}
+
+#[test]
+fn granted_exemptions_are_read_and_checked() {
+    let b = parse(
+        r#"
+        [[exemptions.granted]]
+        repositories = ["legacy/**"]
+        owner = "team-legacy"
+        reason = "PLAT-123"
+        expires = 2027-03-31
+        "#,
+    );
+    let day = |text| Date::parse(text).expect("date");
+    assert!(b.exemption_by_name("legacy/app", day("2027-03-31")).is_some());
+    assert!(b.exemption_by_name("legacy/app", day("2027-04-01")).is_none());
+    let error = Baseline::parse(
+        "b.toml",
+        "[[exemptions.granted]]
+repositories = [\"x\"]
+owner = \"\"
+reason = \"r\"
+expires = 2027-01-01
+",
+    )
+    .expect_err("no owner");
+    assert!(error.to_string().contains("exemptions.granted[0].owner: must be 1 to 256 characters"), "{error}");
+    let missing = Baseline::parse(
+        "b.toml",
+        "[[exemptions.granted]]
+repositories = [\"x\"]
+owner = \"o\"
+reason = \"r\"
+",
+    );
+    assert!(missing.expect_err("no expiry").to_string().contains("expires"));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::action::Action;
-use crate::baseline::{Mode, Resolved};
+use crate::baseline::{ExemptionNote, ExemptionState, Mode, Resolved};
 use crate::controls::{self, ControlId, Judgement};
 use crate::lifecycle::{self, Image, LifecyclePolicy, RuleAction};
 use crate::observed::Observed;
@@ -145,9 +145,12 @@ pub struct RepositoryReport {
     pub repository: String,
     /// What happened to it.
     pub outcome: Outcome,
-    /// Why it was exempt, gone or in error.
+    /// Why it was exempt, gone or in error, or why an exemption no longer holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Its exemption: listed, unlisted (the exempt tag alone: a finding), or expired (governed again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exemption: Option<ExemptionNote>,
     /// Per-control results (empty unless governed).
     pub controls: Vec<ControlReport>,
 }
@@ -155,7 +158,16 @@ pub struct RepositoryReport {
 impl RepositoryReport {
     /// A report with no control results.
     pub fn without_controls(repository: &str, outcome: Outcome, reason: impl Into<String>) -> Self {
-        Self { repository: repository.to_string(), outcome, reason: Some(reason.into()), controls: Vec::new() }
+        let reason = Some(reason.into());
+        Self { repository: repository.to_string(), outcome, reason, exemption: None, controls: Vec::new() }
+    }
+
+    /// The report of an exempt repository: `exemption` says why.
+    pub fn exempt(repository: &str, exemption: ExemptionNote) -> Self {
+        Self {
+            exemption: Some(exemption.clone()),
+            ..Self::without_controls(repository, Outcome::Exempt, exemption.text)
+        }
     }
 
     /// What failed, with its cause: the repository itself (outcome `error`) or each control whose fix failed.
@@ -270,6 +282,9 @@ pub struct Summary {
     pub outcomes: BTreeMap<Outcome, usize>,
     /// Per control, repositories per status.
     pub controls: BTreeMap<ControlId, BTreeMap<Status, usize>>,
+    /// Repositories per exemption state (listed, unlisted, expired).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub exemptions: BTreeMap<ExemptionState, usize>,
 }
 
 impl Summary {
@@ -278,6 +293,9 @@ impl Summary {
         let mut summary = Summary { repositories: reports.len(), ..Default::default() };
         for report in reports {
             *summary.outcomes.entry(report.outcome).or_default() += 1;
+            if let Some(exemption) = &report.exemption {
+                *summary.exemptions.entry(exemption.state).or_default() += 1;
+            }
             for control in &report.controls {
                 *summary.controls.entry(control.control).or_default().entry(control.status).or_default() += 1;
             }
@@ -297,6 +315,14 @@ impl Summary {
                 *mine.entry(*status).or_default() += count;
             }
         }
+        for (state, count) in &other.exemptions {
+            *self.exemptions.entry(*state).or_default() += count;
+        }
+    }
+
+    /// Repositories exempt by the tag alone (findings `apply` can't settle: someone must list them or untag them).
+    pub fn unlisted_exemptions(&self) -> usize {
+        self.exemptions.get(&ExemptionState::Unlisted).copied().unwrap_or(0)
     }
 
     fn count(&self, status: Status) -> usize {
@@ -309,7 +335,7 @@ impl Summary {
             Verdict::Failed
         } else if self.count(Status::Pending) > 0 {
             Verdict::Pending
-        } else if self.count(Status::Violation) + self.count(Status::Drift) > 0 {
+        } else if self.count(Status::Violation) + self.count(Status::Drift) > 0 || self.unlisted_exemptions() > 0 {
             Verdict::Unfixable
         } else {
             Verdict::Clean
@@ -325,7 +351,8 @@ pub enum Verdict {
     Clean,
     /// Drift remains that `apply` would fix.
     Pending,
-    /// Only findings `apply` won't fix remain (violations, audit-mode drift).
+    /// Only findings `apply` won't fix remain (violations, audit-mode drift, repositories exempt by an unlisted
+    /// tag).
     Unfixable,
     /// Something failed.
     Failed,

@@ -34,6 +34,7 @@ fn verdicts_rank_failures_then_pending_then_unfixable() {
         repository: "r".into(),
         outcome: Outcome::Governed,
         reason: None,
+        exemption: None,
         controls: vec![ControlReport {
             control: ControlId::Tags,
             status,

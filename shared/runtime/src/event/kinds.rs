@@ -34,6 +34,11 @@ pub enum Route {
         because: String,
         /// Whether the repository was just created (its registry's replication is then checked for it).
         created: bool,
+        /// The tags the call set (`TagResource`, `CreateRepository`), key and value: setting the exempt tag by
+        /// hand raises an alert.
+        tags_set: Vec<(String, String)>,
+        /// Who made the call (its identity's ARN), if the event says.
+        by: Option<String>,
     },
     /// A registry-wide setting was changed by hand: govern it over every repository.
     GovernRegistry {

@@ -242,7 +242,20 @@ fn route_api_call(origin: Origin, detail: Value, guard: &LoopGuard) -> Result<Ro
         return Err(MalformedEvent(format!("{}: the repository name is empty", call.event_name)));
     }
     let created = call.event_name == "CreateRepository";
-    Ok(Route::Govern { origin, repository, because: format!("{}{by}", call.event_name), created })
+    let because = format!("{}{by}", call.event_name);
+    let tags_set = tags_set(&parameters);
+    let by = identity.arn.map(|arn| warden_core::text::shown(&arn, 200));
+    Ok(Route::Govern { origin, repository, because, created, tags_set, by })
+}
+
+/// The tags a call's `requestParameters` set: ECR's `tags` list of `{"Key", "Value"}` (lower-case names accepted
+/// too); anything else is no tag.
+fn tags_set(parameters: &Value) -> Vec<(String, String)> {
+    let Some(tags) = parameters.get("tags").and_then(Value::as_array) else { return Vec::new() };
+    let field = |tag: &Value, upper: &str, lower: &str| {
+        tag.get(upper).or_else(|| tag.get(lower)).and_then(Value::as_str).map(str::to_string)
+    };
+    tags.iter().filter_map(|tag| Some((field(tag, "Key", "key")?, field(tag, "Value", "value")?))).collect()
 }
 
 /// `ECR Pull Through Cache Action`: a pull through the cache synced the repository from its upstream, creating it
@@ -260,7 +273,14 @@ fn route_cache_action(origin: Origin, detail: &Value) -> Result<Route, Malformed
     }
     let upstream = field("upstream-registry-url").map(|url| format!(" from {url}")).unwrap_or_default();
     let because = warden_core::text::shown(&format!("ECR Pull Through Cache Action{upstream}"), 200);
-    Ok(Route::Govern { origin, repository: repository.to_string(), because, created: false })
+    Ok(Route::Govern {
+        origin,
+        repository: repository.to_string(),
+        because,
+        created: false,
+        tags_set: vec![],
+        by: None,
+    })
 }
 
 /// `ECR Replication Action`, in the destination registry: the replicated repository arrives without the
@@ -287,5 +307,12 @@ fn route_replication_action(origin: Origin, detail: &Value) -> Result<Route, Mal
         return Ok(Route::Ignore { reason: format!("ECR Replication Action {repository}: the result is {result}") });
     }
     let because = warden_core::text::shown(&format!("ECR Replication Action{from} ({result})"), 200);
-    Ok(Route::Govern { origin, repository: repository.to_string(), because, created: false })
+    Ok(Route::Govern {
+        origin,
+        repository: repository.to_string(),
+        because,
+        created: false,
+        tags_set: vec![],
+        by: None,
+    })
 }

@@ -110,7 +110,7 @@ fn a_replication_action_governs_the_destination_repository() {
                    "source-account": "111111111111", "source-region": "us-east-1", "action-type": "REPLICATE"}
     });
     match route(&event, &guard()) {
-        Ok(Route::Govern { origin, repository, because, created }) => {
+        Ok(Route::Govern { origin, repository, because, created, .. }) => {
             assert_eq!((repository.as_str(), origin.region.as_str(), created), ("prod/api", "eu-west-1", false));
             assert_eq!(because, "ECR Replication Action from 111111111111/us-east-1 (SUCCESS)");
         }
@@ -431,4 +431,19 @@ fn a_pull_through_cache_sync_governs_the_cached_repository() {
     let mut nameless = event("SUCCESS");
     nameless["detail"].as_object_mut().map(|d| d.remove("repository-name"));
     assert!(route(&nameless, &guard()).expect_err("no name").0.contains("repository-name"));
+}
+
+#[test]
+fn the_tags_a_call_sets_are_read_with_who_set_them() {
+    let tags = json!({"resourceArn": "arn:aws:ecr:us-east-1:123456789012:repository/app",
+        "tags": [{"Key": "ecr-warden:exempt", "Value": "true"}, {"key": "owner", "value": "a"}, {"Key": 1}, "x"]});
+    match route(&api_call("TagResource", tags, "arn:aws:iam::1:user/alice"), &guard()) {
+        Ok(Route::Govern { tags_set, by, .. }) => {
+            let expected =
+                [("ecr-warden:exempt".to_string(), "true".to_string()), ("owner".to_string(), "a".to_string())];
+            assert_eq!(tags_set, expected, "well-formed tags only");
+            assert_eq!(by.as_deref(), Some("arn:aws:sts::123456789012:assumed-role/x/s"), "the identity's ARN");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use tracing::{error, info};
-use warden_core::alert::{governance_findings, Alert, Origin};
+use warden_core::alert::{exempt_tag_set, governance_findings, Alert, Origin};
 use warden_core::baseline::Baseline;
 use warden_core::controls::ControlId;
 use warden_core::registry::Registry;
@@ -33,6 +33,18 @@ pub use crate::purpose::Purpose;
 pub use outcome::{HandleError, Handled};
 
 /// An event deliberately left alone, logged; the reason quotes the event, so its control characters are escaped.
+/// What a call that changed a repository said about itself.
+struct Call {
+    /// What happened, for the report.
+    because: String,
+    /// Whether it created the repository.
+    created: bool,
+    /// The tags it set.
+    tags_set: Vec<(String, String)>,
+    /// Who made it.
+    by: Option<String>,
+}
+
 fn ignored(reason: String) -> Handled {
     let reason = warden_core::text::shown(&reason, 500);
     info!(%reason, "event ignored");
@@ -219,8 +231,9 @@ impl Handler<'_> {
     async fn dispatch(&self, route: Route, dry_run: bool) -> Result<Handled, HandleError> {
         match route {
             Route::Ignore { reason } => Ok(ignored(reason)),
-            Route::Govern { origin, repository, because, created } => {
-                Ok(self.govern_repository(origin, repository, because, created, dry_run).await)
+            Route::Govern { origin, repository, because, created, tags_set, by } => {
+                let call = Call { because, created, tags_set, by };
+                Ok(self.govern_repository(origin, repository, call, dry_run).await)
             }
             Route::GovernRegistry { part, because, .. } => self.govern_registry(part, because, dry_run).await,
             Route::ImagePushed(push) => Ok(self.image_pushed(push, dry_run).await),
@@ -230,14 +243,8 @@ impl Handler<'_> {
         }
     }
 
-    async fn govern_repository(
-        &self,
-        origin: Origin,
-        repository: String,
-        because: String,
-        created: bool,
-        dry_run: bool,
-    ) -> Handled {
+    async fn govern_repository(&self, origin: Origin, repository: String, call: Call, dry_run: bool) -> Handled {
+        let Call { because, created, tags_set, by } = call;
         info!(%repository, %because, "governing");
         let options = GovernOptions { dry_run, ..Default::default() };
         let report = govern(self.registry, self.baseline, &repository, options).await;
@@ -245,7 +252,9 @@ impl Handler<'_> {
             true => govern_new_repository(self.registry, self.baseline, &repository, dry_run).await,
             false => None,
         };
-        let alert = Alert::governance(&origin, &repository, None, governance_findings(&report));
+        let mut findings = governance_findings(&report);
+        findings.extend(exempt_tag_set(&self.baseline.exemptions, &report, &tags_set, by.as_deref()));
+        let alert = Alert::governance(&origin, &repository, None, findings);
         let alerts = self.deliver(alert, dry_run).await;
         let security_hub = self.export(hub_findings(&origin, &report), dry_run).await;
         let registry = registry.into_iter().collect();

@@ -7,6 +7,7 @@ use warden_core::controls::{ControlId, RegistryJudgement};
 use warden_core::registry::Registry;
 use warden_core::replication::{judge, Judgement, ReplicationConfiguration};
 use warden_core::report::{RegistryReport, Status};
+use warden_core::vulnerabilities::Date;
 
 use super::{converge, failed, RegistryControl};
 
@@ -31,7 +32,7 @@ impl RegistryControl for Replication {
         dry_run: bool,
     ) -> RegistryReport {
         let settings = &baseline.replication;
-        let exempt = |name: &str| baseline.exemption_by_name(name).is_some();
+        let exempt = |name: &str| baseline.exemption_by_name(name, Date::today()).is_some();
         let read_and_judge = || async {
             let have = registry.replication().await?;
             Ok(match judge(settings, &have, repositories, exempt) {
@@ -58,7 +59,7 @@ pub async fn govern_new_repository(
 ) -> Option<RegistryReport> {
     let settings = &baseline.replication;
     let wanted = settings.targets.iter().any(|t| t.repositories.iter().any(|glob| glob.matches(name)));
-    if settings.mode == Mode::Off || !wanted || baseline.exemption_by_name(name).is_some() {
+    if settings.mode == Mode::Off || !wanted || baseline.exemption_by_name(name, Date::today()).is_some() {
         return None;
     }
     let have = match registry.replication().await {
