@@ -169,8 +169,10 @@ async fn handle(args: HandleArgs) -> anyhow::Result<ExitCode> {
     }
     // An event whose fix failed is already an error from `handle`; a backfill reports its failures.
     let failed = match &handled {
-        Handled::Backfill { report, security_hub } => {
-            report.summary.verdict() == Verdict::Failed || security_hub.as_ref().is_some_and(|e| e.error.is_some())
+        Handled::Backfill { report, alerts, security_hub } => {
+            report.summary.verdict() == Verdict::Failed
+                || security_hub.as_ref().is_some_and(|e| e.error.is_some())
+                || alerts.iter().any(|delivery| !delivery.failed.is_empty())
         }
         Handled::Work(report) => !report.batch_item_failures.is_empty(),
         // An organization-wide fan-out: an account or region that couldn't be reached or listed.

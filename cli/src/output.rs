@@ -10,6 +10,7 @@ use clap::ValueEnum;
 use warden_runtime::core::baseline::ExemptionState;
 use warden_runtime::core::controls::{Explanation, ALL};
 use warden_runtime::core::report::{Outcome, RegistryReport, Report, RepositoryReport, Status, Summary};
+use warden_runtime::core::vulnerabilities::deadlines::VulnerabilityReview;
 use warden_runtime::handle::Handled;
 
 /// How results are printed.
@@ -84,6 +85,12 @@ pub(crate) fn summary_counts(summary: &Summary) -> String {
     }
     if let Some(expired) = summary.exemptions.get(&ExemptionState::Expired) {
         let _ = write!(line, "; {expired} governed again as their exemption expired");
+    }
+    if summary.overdue_findings > 0 {
+        let _ = write!(line, "; {} vulnerability findings past their deadline", summary.overdue_findings);
+    }
+    if summary.unmonitored_images > 0 {
+        let _ = write!(line, "; {} images no longer rescanned", summary.unmonitored_images);
     }
     line
 }
@@ -168,6 +175,9 @@ fn details(report: &RepositoryReport) -> Vec<String> {
         return vec![format!("{name}: {} ({reason})", outcome_name(report.outcome))];
     }
     let mut lines: Vec<String> = report.reason.iter().map(|reason| format!("{name}: {reason}")).collect();
+    if let Some(review) = &report.vulnerabilities {
+        lines.extend(review_lines(name, review));
+    }
     for control in report.controls.iter().filter(|c| !matches!(c.status, Status::Compliant | Status::Off)) {
         let finding = control.finding.as_deref().unwrap_or("");
         lines.push(format!("{name} {}: {} - {finding}", control.control, control.status.as_str()));
@@ -194,6 +204,38 @@ fn details(report: &RepositoryReport) -> Vec<String> {
             lines.push(format!("    error: {error}"));
         }
     }
+    lines
+}
+
+/// A vulnerability review, for people: each image with findings past their deadline (its worst three), the
+/// images no longer rescanned, the newest scan's age, what couldn't be read.
+fn review_lines(name: &str, review: &VulnerabilityReview) -> Vec<String> {
+    let mut lines = Vec::new();
+    for image in &review.overdue {
+        let label = image.tags.first().map_or_else(|| image.digest.clone(), |tag| format!("{name}:{tag}"));
+        lines.push(format!("{name} vulnerabilities: {} past their deadline in {label}", image.findings.len()));
+        for finding in image.findings.iter().take(3) {
+            lines.push(format!(
+                "    {} {}: due by {}, {} days overdue",
+                finding.severity, finding.id, finding.due, finding.days_overdue
+            ));
+        }
+        if image.findings.len() > 3 {
+            lines.push(format!("    ...and {} more", image.findings.len() - 3));
+        }
+    }
+    if !review.unmonitored.is_empty() {
+        lines.push(format!(
+            "{name} vulnerabilities: {} images no longer rescanned by Inspector (SCAN_ELIGIBILITY_EXPIRED)",
+            review.unmonitored.len()
+        ));
+    }
+    if !review.overdue.is_empty() || !review.unmonitored.is_empty() {
+        let newest =
+            review.newest_scan_days.map_or("no scan known".to_string(), |days| format!("newest scan {days} days ago"));
+        lines.push(format!("    {newest}; {} images reviewed", review.images_reviewed));
+    }
+    lines.extend(review.errors.iter().map(|error| format!("{name} vulnerabilities: can't read: {error}")));
     lines
 }
 

@@ -27,7 +27,8 @@ use warden_core::replication::{
     Destination, RegistryReplication, ReplicationConfiguration, ReplicationRule, RepositoryFilter,
 };
 use warden_core::usage::Usage;
-use warden_core::vulnerabilities::Finding;
+use warden_core::vulnerabilities::deadlines::{ImageScan, ImageScanState};
+use warden_core::vulnerabilities::{Finding, Severity};
 
 use crate::errors::{build_error, registry_error};
 use crate::scans;
@@ -309,7 +310,32 @@ impl Registry for EcrRegistry {
     }
 
     async fn scan_findings(&self, name: &str, digest: &str) -> Result<Option<Vec<Finding>>, RegistryError> {
-        scans::scan_findings(&self.client, name, digest).await
+        Ok(self.image_scan(name, digest).await?.map(|scan| scan.findings))
+    }
+
+    async fn image_scan(&self, name: &str, digest: &str) -> Result<Option<ImageScan>, RegistryError> {
+        scans::image_scan(&self.client, name, digest).await
+    }
+
+    async fn image_scan_states(&self, name: &str) -> Result<Vec<ImageScanState>, RegistryError> {
+        let pages = self.image_pages(name).await?;
+        let states = pages.iter().flat_map(|page| page.image_details()).map(|detail| {
+            let summary = detail.image_scan_findings_summary();
+            ImageScanState {
+                digest: detail.image_digest().unwrap_or_default().to_string(),
+                tags: detail.image_tags().to_vec(),
+                pushed_at_ms: millis(detail.image_pushed_at()).unwrap_or_default(),
+                status: detail.image_scan_status().and_then(|s| s.status()).map(|s| s.as_str().to_string()),
+                completed_ms: millis(summary.and_then(|s| s.image_scan_completed_at())),
+                counts: summary.and_then(|s| s.finding_severity_counts()).map(|counts| {
+                    counts
+                        .iter()
+                        .map(|(severity, n)| (Severity::parse(severity.as_str()), (*n).max(0) as u32))
+                        .collect()
+                }),
+            }
+        });
+        Ok(states.collect())
     }
 
     async fn replication(&self) -> Result<RegistryReplication, RegistryError> {
@@ -488,7 +514,7 @@ fn sdk_rule(rule: &ScanRule) -> Result<RegistryScanningRule, String> {
 }
 
 /// A timestamp in milliseconds since the epoch, when ECR gave one.
-fn millis(time: Option<&aws_sdk_ecr::primitives::DateTime>) -> Option<i64> {
+pub(crate) fn millis(time: Option<&aws_sdk_ecr::primitives::DateTime>) -> Option<i64> {
     time.and_then(|t| t.to_millis().ok())
 }
 

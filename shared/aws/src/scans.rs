@@ -4,8 +4,10 @@
 use aws_sdk_ecr::types::{EnhancedImageScanFinding, ImageIdentifier, ImageScanFinding};
 use aws_sdk_ecr::Client;
 use warden_core::registry::{RegistryError, ScanStart};
+use warden_core::vulnerabilities::deadlines::ImageScan;
 use warden_core::vulnerabilities::{Finding, Severity};
 
+use crate::ecr::millis;
 use crate::errors::registry_error;
 
 /// `DescribeImageScanFindings` page size (ECR's maximum).
@@ -23,12 +25,9 @@ pub(crate) async fn start_image_scan(client: &Client, name: &str, digest: &str) 
     }
 }
 
-/// Every finding of the image's last completed scan, all pages; `None` when it has no scan.
-pub(crate) async fn scan_findings(
-    client: &Client,
-    name: &str,
-    digest: &str,
-) -> Result<Option<Vec<Finding>>, RegistryError> {
+/// The image's last completed scan: every active finding, all pages, and when it completed; `None` when it has no
+/// scan. A basic finding carries no time of its own: it is taken as first observed when the scan completed.
+pub(crate) async fn image_scan(client: &Client, name: &str, digest: &str) -> Result<Option<ImageScan>, RegistryError> {
     let image = ImageIdentifier::builder().image_digest(digest).build();
     let mut pages = client
         .describe_image_scan_findings()
@@ -37,7 +36,7 @@ pub(crate) async fn scan_findings(
         .max_results(PAGE_SIZE)
         .into_paginator()
         .send();
-    let mut findings = Vec::new();
+    let mut scan = ImageScan::default();
     while let Some(page) = pages.next().await {
         let page = match page {
             Ok(page) => page,
@@ -48,18 +47,20 @@ pub(crate) async fn scan_findings(
             }
             Err(e) => return Err(registry_error("DescribeImageScanFindings", name, e)),
         };
-        if let Some(scan) = page.image_scan_findings() {
-            findings.extend(scan.findings().iter().map(basic_finding));
+        if let Some(found) = page.image_scan_findings() {
+            scan.completed_ms = scan.completed_ms.or(millis(found.image_scan_completed_at()));
+            let completed = scan.completed_ms;
+            scan.findings.extend(found.findings().iter().map(|f| basic_finding(f, completed)));
             // Closed and suppressed findings no longer count (API reference, `EnhancedImageScanFinding.status`).
             let active = |f: &&EnhancedImageScanFinding| f.status().is_none_or(|s| s == "ACTIVE");
-            findings.extend(scan.enhanced_findings().iter().filter(active).map(enhanced_finding));
+            scan.findings.extend(found.enhanced_findings().iter().filter(active).map(enhanced_finding));
         }
     }
-    Ok(Some(findings))
+    Ok(Some(scan))
 }
 
 /// A basic-scan finding: package, version and score are attributes.
-fn basic_finding(finding: &ImageScanFinding) -> Finding {
+fn basic_finding(finding: &ImageScanFinding, scan_completed_ms: Option<i64>) -> Finding {
     let attribute =
         |key: &str| finding.attributes().iter().find(|a| a.key() == key).and_then(|a| a.value()).map(str::to_string);
     let score = attribute("CVSS3_SCORE").or_else(|| attribute("CVSS2_SCORE")).and_then(|s| s.parse().ok());
@@ -71,6 +72,7 @@ fn basic_finding(finding: &ImageScanFinding) -> Finding {
         version: attribute("package_version"),
         fixed_in: None,
         uri: finding.uri().map(str::to_string),
+        first_observed_ms: scan_completed_ms,
     }
 }
 
@@ -89,5 +91,6 @@ fn enhanced_finding(finding: &EnhancedImageScanFinding) -> Finding {
             .filter(|v| !v.is_empty() && *v != "NotAvailable")
             .map(str::to_string),
         uri: details.and_then(|d| d.source_url()).map(str::to_string),
+        first_observed_ms: millis(finding.first_observed_at()),
     }
 }

@@ -22,6 +22,7 @@ fn findings(status: Status) -> Vec<HubFinding> {
         outcome: Outcome::Governed,
         reason: None,
         exemption: None,
+        vulnerabilities: None,
         controls: vec![ControlReport {
             control: ControlId::Encryption,
             status,

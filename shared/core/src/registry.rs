@@ -14,6 +14,7 @@ use crate::lifecycle::Image;
 use crate::observed::{KeyManager, RegistryScanning, RepositoryFacts};
 use crate::replication::{RegistryReplication, ReplicationConfiguration};
 use crate::usage::Usage;
+use crate::vulnerabilities::deadlines::{ImageScan, ImageScanState};
 use crate::vulnerabilities::Finding;
 
 /// Why a registry call failed.
@@ -91,6 +92,17 @@ pub trait Registry: Send + Sync {
             operation: "DescribeImageScanFindings".into(),
             message: "not supported here".into(),
         })
+    }
+    /// The image's last completed scan in full (basic or enhanced findings, all pages, and when it completed);
+    /// `None` when the image has no completed scan.
+    async fn image_scan(&self, name: &str, digest: &str) -> Result<Option<ImageScan>, RegistryError> {
+        let findings = self.scan_findings(name, digest).await?;
+        Ok(findings.map(|findings| ImageScan { completed_ms: None, findings }))
+    }
+    /// What `DescribeImages` says of each image's scan (all pages).
+    async fn image_scan_states(&self, name: &str) -> Result<Vec<ImageScanState>, RegistryError> {
+        let _ = name;
+        Err(RegistryError::Failed { operation: "DescribeImages".into(), message: "not supported here".into() })
     }
     /// The registry's account, region and replication configuration (`DescribeRegistry`).
     async fn replication(&self) -> Result<RegistryReplication, RegistryError> {

@@ -109,10 +109,9 @@ pub fn governance_findings(origin: &Origin, report: &RepositoryReport) -> Vec<Hu
             let passing = |id| ControlReport::new(id, Status::Compliant);
             ALL.iter().map(|control| control_finding(origin, repository, &passing(control.id()), None, &why)).collect()
         }
-        Outcome::Governed => report
-            .controls
-            .iter()
-            .filter_map(|control| {
+        Outcome::Governed => deadline_findings(origin, report)
+            .into_iter()
+            .chain(report.controls.iter().filter_map(|control| {
                 let failing = match control.status {
                     Status::Compliant | Status::Fixed => None,
                     Status::Drift | Status::Pending | Status::Violation => Some(control),
@@ -127,9 +126,60 @@ pub fn governance_findings(origin: &Origin, report: &RepositoryReport) -> Vec<Hu
                     finding.remediation = Some(remedy);
                 }
                 Some(finding)
-            })
+            }))
             .collect(),
     }
+}
+
+/// One finding per image a vulnerability review read: failing while it holds findings past their deadline,
+/// passing once it holds none (fixed or suppressed; a passing finding only closes an open one).
+pub fn deadline_findings(origin: &Origin, report: &RepositoryReport) -> Vec<HubFinding> {
+    let Some(review) = &report.vulnerabilities else { return Vec::new() };
+    let repository = &report.repository;
+    review
+        .reviewed
+        .iter()
+        .map(|digest| {
+            let overdue = review.overdue.iter().find(|image| &image.digest == digest);
+            let (title, description, severity, compliance) = match overdue {
+                Some(image) => {
+                    let worst = image.findings.iter().map(|f| f.severity).min().unwrap_or(Severity::Undefined);
+                    let lines: Vec<String> =
+                        image.findings.iter().map(|f| format!("{} {} due by {}", f.severity, f.id, f.due)).collect();
+                    let title =
+                        format!("{} findings past their deadline in {repository}@{digest}", image.findings.len());
+                    (title, lines.join("; "), asff_severity(worst), Compliance::Failed)
+                }
+                None => (
+                    format!("No findings past their deadline in {repository}@{digest}"),
+                    "Every finding with a deadline is within it, fixed or suppressed.".to_string(),
+                    "INFORMATIONAL",
+                    Compliance::Passed,
+                ),
+            };
+            HubFinding {
+                id: finding_id(origin, repository, Some(digest), AlertKind::Vulnerability, "deadlines"),
+                product_arn: product_arn(origin),
+                generator_id: "ecr-warden/vulnerability-deadlines".to_string(),
+                account: origin.account.clone(),
+                region: origin.region.clone(),
+                title: clip(&title, MAX_TITLE),
+                description: clip(&description, MAX_DESCRIPTION),
+                severity,
+                types: vec![VULNERABILITIES],
+                resource_type: "AwsEcrContainerImage",
+                resource_id: format!("{}@{digest}", origin.repository_arn(repository)),
+                compliance,
+                related_requirements: Vec::new(),
+                remediation: None,
+                source_url: Some(console_url(origin, repository, Some(digest))),
+                product_fields: BTreeMap::from([
+                    ("ecr-warden/repository".to_string(), repository.to_string()),
+                    ("ecr-warden/imageDigest".to_string(), digest.to_string()),
+                ]),
+            }
+        })
+        .collect()
 }
 
 /// The finding for `report`'s control on `repository`: failing with `status`, or passing (`None`). It names a
@@ -254,6 +304,13 @@ pub trait FindingsHub: Send + Sync {
 }
 
 impl crate::report::Report {
+    /// The alerts for every image with vulnerabilities past their deadline, on `today` (none when the registry's
+    /// account and region aren't known).
+    pub fn overdue_alerts(&self, today: crate::vulnerabilities::Date) -> Vec<Alert> {
+        let Some(origin) = &self.origin else { return Vec::new() };
+        self.repositories.iter().flat_map(|report| crate::alert::overdue_alerts(origin, report, today)).collect()
+    }
+
     /// The Security Hub findings of every repository (none when the registry's account and region aren't
     /// known).
     pub fn hub_findings(&self) -> Vec<HubFinding> {
@@ -278,6 +335,7 @@ mod tests {
             outcome: Outcome::Governed,
             reason: None,
             exemption: None,
+            vulnerabilities: None,
             controls: statuses
                 .iter()
                 .map(|(control, status)| ControlReport {

@@ -9,6 +9,7 @@ use tokio::sync::OnceCell;
 use tracing::{info_span, warn, Instrument};
 use warden_core::action::Action;
 use warden_core::baseline::{Baseline, Mode, Problem, Resolved};
+use warden_core::clock::now_ms;
 use warden_core::controls::{self, ControlId};
 use warden_core::observed::{KeyManager, Observed, Part, RegistryScanning, RepositoryFacts};
 use warden_core::registry::{Registry, RegistryError};
@@ -16,6 +17,7 @@ use warden_core::report::{plan, ControlReport, LifecycleImpact, Outcome, Reposit
 use warden_core::vulnerabilities::Date;
 
 use crate::converge::{self, when};
+use crate::vulnerability_review;
 
 /// Whether to change anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -25,6 +27,9 @@ pub struct GovernOptions {
     /// Where a lifecycle policy would be put, read the repository's images and report what the policy
     /// would expire once applied (costs `DescribeImages` calls).
     pub lifecycle_impact: bool,
+    /// Where the baseline sets vulnerability deadlines, review the repository's images (an audit: costs
+    /// `DescribeImages` calls and a `DescribeImageScanFindings` per image that may hold overdue findings).
+    pub review_vulnerabilities: bool,
 }
 
 /// State shared by every repository governed in one run: the registry scanning configuration, and who manages
@@ -154,9 +159,13 @@ async fn govern_known(
             return stop(Outcome::Gone, "the repository was deleted while governed".into());
         }
     }
+    let vulnerabilities = match options.review_vulnerabilities && vulnerability_review::wanted(&want.vulnerabilities) {
+        true => Some(vulnerability_review::review(registry, &name, &want.vulnerabilities, now_ms()).await),
+        false => None,
+    };
     let reason = expired.as_ref().map(|note| note.text.clone());
-    let report =
-        RepositoryReport { repository: name, outcome: Outcome::Governed, reason, exemption: expired, controls };
+    let outcome = Outcome::Governed;
+    let report = RepositoryReport { repository: name, outcome, reason, exemption: expired, vulnerabilities, controls };
     Governed { report, state: Some((want, have)) }
 }
 

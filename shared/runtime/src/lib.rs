@@ -32,6 +32,7 @@ mod registry_scanning;
 pub mod scan_completed;
 pub mod security_hub;
 pub mod usage;
+pub mod vulnerability_review;
 
 pub use warden_aws as aws;
 pub use warden_core as core;

@@ -164,6 +164,7 @@ mod tests {
             outcome: Outcome::Governed,
             reason: None,
             exemption: None,
+            vulnerabilities: None,
             controls,
         };
         Handled::Repository {

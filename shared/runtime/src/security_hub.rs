@@ -103,6 +103,7 @@ mod tests {
             outcome: Outcome::Governed,
             reason: None,
             exemption: None,
+            vulnerabilities: None,
             controls: vec![ControlReport {
                 control: ControlId::TagMutability,
                 status,

@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 use crate::action::Action;
 use crate::baseline::{ExemptionState, Exemptions};
 use crate::report::{RepositoryReport, Status};
-use crate::vulnerabilities::{Assessment, Finding, Severity};
+use crate::vulnerabilities::deadlines::OverdueImage;
+use crate::vulnerabilities::{Assessment, Date, Finding, Severity};
 
 pub use crate::origin::Origin;
 
@@ -197,6 +198,50 @@ impl Alert {
         })
     }
 
+    /// The alert for one image's findings past their deadline, on `today`: its id names the image and the day, so
+    /// the nightly audit alerts at most once per image a day, and a rerun that day repeats the same id.
+    pub fn overdue(origin: &Origin, repository: &str, image: &OverdueImage, today: Date) -> Option<Self> {
+        let severity = image.findings.iter().map(|f| f.severity).min()?;
+        let image_ref = ImageRef { digest: image.digest.clone(), tags: image.tags.clone() };
+        let subject = image_label(repository, &image_ref);
+        let count = image.findings.len();
+        let noun = if count == 1 { "finding" } else { "findings" };
+        let problems = image
+            .findings
+            .iter()
+            .map(|f| {
+                let package = f.package.as_deref().map(|p| format!(" {p}")).unwrap_or_default();
+                format!(
+                    "{} {}{package}: first observed {}, due by {}, {} days overdue",
+                    f.severity, f.id, f.first_observed, f.due, f.days_overdue
+                )
+            })
+            .collect();
+        Some(Self {
+            id: alert_id(
+                origin,
+                repository,
+                Some(&image.digest),
+                AlertKind::Vulnerability,
+                &[format!("overdue {today}")],
+            ),
+            kind: AlertKind::Vulnerability,
+            severity,
+            account: origin.account.clone(),
+            region: origin.region.clone(),
+            repository: repository.to_string(),
+            repository_arn: origin.repository_arn(repository),
+            console_url: console_url(origin, repository, Some(&image.digest)),
+            image: Some(image_ref),
+            title: format!("{severity}: {count} {noun} past their deadline in {subject}"),
+            problems,
+            findings: Vec::new(),
+            not_listed: 0,
+            counts: BTreeMap::new(),
+            notes: Vec::new(),
+        })
+    }
+
     /// The SNS subject: `ecr-warden: ` and the title, printable ASCII, fewer than 100 characters.
     pub fn subject(&self) -> String {
         let ascii: String = format!("ecr-warden: {}", self.title)
@@ -265,6 +310,12 @@ pub fn governance_findings(report: &RepositoryReport) -> Vec<GovernanceFinding> 
     let mut found = standing_violations(report);
     found.extend(public_access_findings(report));
     found
+}
+
+/// The overdue alerts of a repository's review, one per image, on `today`.
+pub fn overdue_alerts(origin: &Origin, report: &RepositoryReport, today: Date) -> Vec<Alert> {
+    let Some(review) = &report.vulnerabilities else { return Vec::new() };
+    review.overdue.iter().filter_map(|image| Alert::overdue(origin, &report.repository, image, today)).collect()
 }
 
 /// The finding when a call set the exempt tag (`tags_set`) on the repository `report` is about, naming the caller

@@ -21,6 +21,7 @@ fn assessed(findings: &[Finding]) -> Assessment {
         list_min_severity: Severity::High,
         max_listed: 10,
         suppressions: vec![],
+        deadlines: BTreeMap::new(),
     };
     assess(&settings, Some(findings), &BTreeMap::new(), Date::parse("2026-11-23").expect("date"))
 }
@@ -113,6 +114,7 @@ fn expired_suppressions_are_noted() {
             reason: "behind a firewall".into(),
             expires: Date::parse("2026-01-01").expect("date"),
         }],
+        deadlines: BTreeMap::new(),
     };
     let today = Date::parse("2026-11-23").expect("date");
     let a = assess(&settings, Some(&[critical("CVE-1")]), &BTreeMap::new(), today);
@@ -128,6 +130,7 @@ fn governance_findings_come_from_violations_and_removed_public_statements() {
         outcome: crate::report::Outcome::Governed,
         reason: None,
         exemption: None,
+        vulnerabilities: None,
         controls: vec![
             ControlReport {
                 control: ControlId::Encryption,

@@ -11,6 +11,7 @@ use crate::controls::{self, ControlId, Judgement};
 use crate::lifecycle::{self, Image, LifecyclePolicy, RuleAction};
 use crate::observed::Observed;
 use crate::origin::Origin;
+use crate::vulnerabilities::deadlines::VulnerabilityReview;
 
 /// The state of one control on one repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -151,6 +152,10 @@ pub struct RepositoryReport {
     /// Its exemption: listed, unlisted (the exempt tag alone: a finding), or expired (governed again).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exemption: Option<ExemptionNote>,
+    /// Its vulnerability review (audits, when the baseline sets deadlines): overdue findings, the newest scan's
+    /// age, images no longer rescanned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vulnerabilities: Option<VulnerabilityReview>,
     /// Per-control results (empty unless governed).
     pub controls: Vec<ControlReport>,
 }
@@ -159,7 +164,14 @@ impl RepositoryReport {
     /// A report with no control results.
     pub fn without_controls(repository: &str, outcome: Outcome, reason: impl Into<String>) -> Self {
         let reason = Some(reason.into());
-        Self { repository: repository.to_string(), outcome, reason, exemption: None, controls: Vec::new() }
+        Self {
+            repository: repository.to_string(),
+            outcome,
+            reason,
+            exemption: None,
+            vulnerabilities: None,
+            controls: Vec::new(),
+        }
     }
 
     /// The report of an exempt repository: `exemption` says why.
@@ -285,6 +297,16 @@ pub struct Summary {
     /// Repositories per exemption state (listed, unlisted, expired).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub exemptions: BTreeMap<ExemptionState, usize>,
+    /// Findings past their deadline, in every image reviewed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub overdue_findings: usize,
+    /// Images Inspector no longer rescans.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unmonitored_images: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -295,6 +317,10 @@ impl Summary {
             *summary.outcomes.entry(report.outcome).or_default() += 1;
             if let Some(exemption) = &report.exemption {
                 *summary.exemptions.entry(exemption.state).or_default() += 1;
+            }
+            if let Some(review) = &report.vulnerabilities {
+                summary.overdue_findings += review.overdue_findings();
+                summary.unmonitored_images += review.unmonitored.len();
             }
             for control in &report.controls {
                 *summary.controls.entry(control.control).or_default().entry(control.status).or_default() += 1;
@@ -318,6 +344,8 @@ impl Summary {
         for (state, count) in &other.exemptions {
             *self.exemptions.entry(*state).or_default() += count;
         }
+        self.overdue_findings += other.overdue_findings;
+        self.unmonitored_images += other.unmonitored_images;
     }
 
     /// Repositories exempt by the tag alone (findings `apply` can't settle: someone must list them or untag them).
@@ -335,7 +363,10 @@ impl Summary {
             Verdict::Failed
         } else if self.count(Status::Pending) > 0 {
             Verdict::Pending
-        } else if self.count(Status::Violation) + self.count(Status::Drift) > 0 || self.unlisted_exemptions() > 0 {
+        } else if self.count(Status::Violation) + self.count(Status::Drift) > 0
+            || self.unlisted_exemptions() > 0
+            || self.overdue_findings > 0
+        {
             Verdict::Unfixable
         } else {
             Verdict::Clean
@@ -352,7 +383,7 @@ pub enum Verdict {
     /// Drift remains that `apply` would fix.
     Pending,
     /// Only findings `apply` won't fix remain (violations, audit-mode drift, repositories exempt by an unlisted
-    /// tag).
+    /// tag, vulnerabilities past their deadline).
     Unfixable,
     /// Something failed.
     Failed,

@@ -35,6 +35,7 @@ fn verdicts_rank_failures_then_pending_then_unfixable() {
         outcome: Outcome::Governed,
         reason: None,
         exemption: None,
+        vulnerabilities: None,
         controls: vec![ControlReport {
             control: ControlId::Tags,
             status,

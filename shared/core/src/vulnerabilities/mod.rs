@@ -6,6 +6,7 @@
 
 mod assess;
 mod date;
+pub mod deadlines;
 mod settings;
 
 use std::fmt;
@@ -95,12 +96,26 @@ pub struct Finding {
     /// Where to read about it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
+    /// When it was first observed (milliseconds since the epoch): Inspector's `firstObservedAt`; for a basic
+    /// scan, which gives findings no time, the scan's completion.
+    #[serde(skip)]
+    pub first_observed_ms: Option<i64>,
 }
 
 impl Finding {
     /// A finding with only an ID and a severity.
     pub fn new(id: impl Into<String>, severity: Severity) -> Self {
-        Self { id: id.into(), severity, score: None, package: None, version: None, fixed_in: None, uri: None }
+        let id = id.into();
+        Self {
+            id,
+            severity,
+            score: None,
+            package: None,
+            version: None,
+            fixed_in: None,
+            uri: None,
+            first_observed_ms: None,
+        }
     }
 
     /// One line for people: `CRITICAL CVE-1 openssl 1.0 (fixed in 1.1)`; the fix only where it is known

@@ -23,6 +23,9 @@ pub struct VulnerabilitiesOverride {
     pub max_listed: Option<usize>,
     /// Accepted vulnerability IDs, each with a reason and an expiry date.
     pub suppressions: Option<Vec<Suppression>>,
+    /// Days a finding of each severity may stay unfixed, counted from its first observation (e.g. `CRITICAL = 15`);
+    /// merged key by key.
+    pub deadlines: Option<BTreeMap<Severity, u32>>,
 }
 
 /// When scan findings become alerts.
@@ -38,10 +41,15 @@ pub struct VulnerabilitySettings {
     pub max_listed: usize,
     /// Accepted vulnerability IDs.
     pub suppressions: Vec<Suppression>,
+    /// Days a finding of each severity may stay unfixed (none: no deadlines).
+    pub deadlines: BTreeMap<Severity, u32>,
 }
 
 /// Most findings an alert can list (an SNS message stays readable on a phone).
 pub const MAX_LISTED: usize = 50;
+
+/// The longest deadline: ten years.
+const MAX_DEADLINE_DAYS: u32 = 3650;
 
 impl Section for VulnerabilitySettings {
     type Layer = VulnerabilitiesOverride;
@@ -53,6 +61,7 @@ impl Section for VulnerabilitySettings {
             list_min_severity: Severity::High,
             max_listed: 10,
             suppressions: Vec::new(),
+            deadlines: BTreeMap::new(),
         }
     }
 
@@ -68,6 +77,9 @@ impl Section for VulnerabilitySettings {
         set(&mut self.list_min_severity, &layer.list_min_severity);
         set(&mut self.max_listed, &layer.max_listed);
         set(&mut self.suppressions, &layer.suppressions);
+        for (severity, days) in layer.deadlines.iter().flatten() {
+            self.deadlines.insert(*severity, *days);
+        }
         Vec::new()
     }
 
@@ -75,6 +87,12 @@ impl Section for VulnerabilitySettings {
         let mut problems = Vec::new();
         if !(1..=MAX_LISTED).contains(&self.max_listed) {
             problems.push(at.problem("max_listed", format!("must be 1 to {MAX_LISTED}, not {}", self.max_listed)));
+        }
+        for (severity, days) in &self.deadlines {
+            if !(1..=MAX_DEADLINE_DAYS).contains(days) {
+                let key = format!("deadlines.{severity}");
+                problems.push(at.problem(&key, format!("must be 1 to {MAX_DEADLINE_DAYS} days, not {days}")));
+            }
         }
         for (index, s) in self.suppressions.iter().enumerate() {
             if s.id.trim().is_empty() {

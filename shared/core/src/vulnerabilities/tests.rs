@@ -10,6 +10,7 @@ fn settings(threshold: &[(Severity, u32)], suppressions: Vec<Suppression>) -> Vu
         list_min_severity: Severity::High,
         max_listed: 3,
         suppressions,
+        deadlines: BTreeMap::new(),
     }
 }
 

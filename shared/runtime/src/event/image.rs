@@ -129,6 +129,8 @@ pub(crate) fn route_inspector_finding(origin: Origin, detail: &Value) -> Result<
         version: owned(package.and_then(|p| text(p, "version"))),
         fixed_in: owned(package.and_then(|p| text(p, "fixedInVersion")).filter(|v| *v != "NotAvailable")),
         uri: owned(details.and_then(|d| text(d, "sourceUrl"))),
+        // The image's findings are read in full before anything is judged; their times come from that read.
+        first_observed_ms: None,
     };
     Ok(Route::ScanCompleted(ScanResult {
         origin,

@@ -9,13 +9,17 @@ pub mod accounts;
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use warden_core::alert::Origin;
+use warden_core::alert::{overdue_alerts, Alert};
 use warden_core::baseline::Baseline;
 use warden_core::glob::any_matches;
 use warden_core::observed::repository_name_problem;
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{RegistryReport, RepositoryReport, Summary};
+
+use crate::alerts::Delivery;
 use warden_core::securityhub::{governance_findings, HubFinding};
 use warden_core::sink::SinkError;
+use warden_core::vulnerabilities::Date;
 use warden_core::work::{WorkBatch, WorkQueue, NAMES_PER_BATCH};
 
 use crate::backfill::{BackfillRequest, MAX_CONCURRENCY};
@@ -131,6 +135,12 @@ pub struct WorkReport {
     /// The governed repositories' Security Hub findings (where the messages name the registry's origin).
     #[serde(skip)]
     pub findings: Vec<HubFinding>,
+    /// Their alerts: one per image with vulnerabilities past their deadline (where the origin is named).
+    #[serde(skip)]
+    pub alerts: Vec<Alert>,
+    /// What became of those alerts once delivered.
+    #[serde(rename = "alerts", skip_serializing_if = "Vec::is_empty")]
+    pub alerts_sent: Vec<Delivery>,
 }
 
 impl WorkReport {
@@ -143,6 +153,8 @@ impl WorkReport {
             refused: messages.iter().map(|m| format!("{}: {reason}", m.id)).collect(),
             batch_item_failures: messages.iter().map(|m| BatchItemFailure { item_identifier: m.id.clone() }).collect(),
             findings: Vec::new(),
+            alerts: Vec::new(),
+            alerts_sent: Vec::new(),
         }
     }
 
@@ -165,6 +177,8 @@ impl WorkReport {
             refused: Vec::new(),
             batch_item_failures: Vec::new(),
             findings: Vec::new(),
+            alerts: Vec::new(),
+            alerts_sent: Vec::new(),
         };
         let mut retry = Vec::new();
         for part in parts {
@@ -173,6 +187,7 @@ impl WorkReport {
             merged.failed.extend(part.failed);
             merged.refused.extend(part.refused);
             merged.findings.extend(part.findings);
+            merged.alerts.extend(part.alerts);
             retry.extend(part.batch_item_failures.into_iter().map(|f| f.item_identifier));
         }
         merged.failed.sort_by(|a, b| a.repository.cmp(&b.repository));
@@ -217,8 +232,11 @@ pub async fn work(
                     refused.push((message.id.clone(), reason));
                     continue;
                 }
-                let options =
-                    GovernOptions { dry_run: dry_run || batch.dry_run, lifecycle_impact: batch.lifecycle_impact };
+                let options = GovernOptions {
+                    dry_run: dry_run || batch.dry_run,
+                    lifecycle_impact: batch.lifecycle_impact,
+                    review_vulnerabilities: true,
+                };
                 let origin = batch.origin;
                 jobs.extend(
                     batch.repositories.into_iter().map(|name| (message.id.clone(), name, options, origin.clone())),
@@ -240,10 +258,11 @@ pub async fn work(
     let mut retry: Vec<String> = refused.iter().map(|(id, _)| id.clone()).collect();
     let mut failed = Vec::new();
     let mut reports = Vec::with_capacity(governed.len());
-    let mut findings = Vec::new();
+    let (mut findings, mut alerts) = (Vec::new(), Vec::new());
     for (id, report, origin) in governed {
         if let Some(origin) = &origin {
             findings.extend(governance_findings(origin, &report));
+            alerts.extend(overdue_alerts(origin, &report, Date::today()));
         }
         if !report.failures().is_empty() {
             retry.push(id);
@@ -265,6 +284,8 @@ pub async fn work(
         refused: refused.into_iter().map(|(id, reason)| format!("{id}: {reason}")).collect(),
         batch_item_failures,
         findings,
+        alerts,
+        alerts_sent: Vec::new(),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use futures::StreamExt;
 use serde_json::Value;
 use tracing::{error, info};
 use warden_core::alert::{exempt_tag_set, governance_findings, Alert, Origin};
@@ -33,6 +34,9 @@ pub use crate::purpose::Purpose;
 pub use outcome::{HandleError, Handled};
 
 /// An event deliberately left alone, logged; the reason quotes the event, so its control characters are escaped.
+/// Alerts delivered at once (each to every sink).
+const ALERTS_AT_ONCE: usize = 8;
+
 /// What a call that changed a repository said about itself.
 struct Call {
     /// What happened, for the report.
@@ -121,11 +125,12 @@ impl Handler<'_> {
             }
             _ => Vec::new(),
         };
-        for delivery in handled.alerts() {
-            let alert = &delivery.alert.id;
-            failed.extend(delivery.failed.iter().map(|f| format!("alert {alert} to {}: {}", f.sink, f.error)));
-        }
+        // A backfill's report says what wasn't sent: failing it would lose the report.
         if !matches!(handled, Handled::Backfill { .. }) {
+            for delivery in handled.alerts() {
+                let alert = &delivery.alert.id;
+                failed.extend(delivery.failed.iter().map(|f| format!("alert {alert} to {}: {}", f.sink, f.error)));
+            }
             failed.extend(handled.security_hub().and_then(|e| e.error.clone()));
         }
         if failed.is_empty() {
@@ -346,10 +351,11 @@ impl Handler<'_> {
         }
         info!(dry_run = request.dry_run, "backfilling");
         let report = backfill(self.registry, self.baseline, &request).await?;
-        // The nightly audit (a dry-run backfill) reports to Security Hub too: only `--dry-run` doesn't.
+        // The nightly audit (a dry-run backfill) reports to Security Hub and alerts too: only `--dry-run` doesn't.
         let findings = report.hub_findings();
         let security_hub = self.export(findings, dry_run).await;
-        Ok(Handled::Backfill { report, security_hub })
+        let alerts = self.deliver_all(report.overdue_alerts(Date::today()), dry_run).await;
+        Ok(Handled::Backfill { report, alerts, security_hub })
     }
 
     /// Governs work messages, each in the registry it names: in organization mode, messages of several accounts
@@ -380,6 +386,7 @@ impl Handler<'_> {
     async fn work_here(&self, messages: &[QueueMessage], dry_run: bool) -> WorkReport {
         let mut report = work(self.registry, self.baseline, messages, dry_run, DEFAULT_CONCURRENCY).await;
         let findings = std::mem::take(&mut report.findings);
+        report.alerts_sent = self.deliver_all(std::mem::take(&mut report.alerts), dry_run).await;
         if let Some(error) = self.export(findings, dry_run).await.and_then(|e| e.error) {
             // Governing again is harmless: every message is delivered again, so the export is retried.
             error!(%error, "findings not sent: every message will be delivered again");
@@ -418,9 +425,15 @@ impl Handler<'_> {
     }
 
     async fn deliver(&self, alert: Option<Alert>, dry_run: bool) -> Vec<Delivery> {
-        match alert {
-            Some(alert) => vec![self.alerts.deliver(alert, dry_run).await],
-            None => Vec::new(),
-        }
+        self.deliver_all(alert.into_iter().collect(), dry_run).await
+    }
+
+    /// Delivers each of `alerts`, a few at a time.
+    async fn deliver_all(&self, alerts: Vec<Alert>, dry_run: bool) -> Vec<Delivery> {
+        futures::stream::iter(alerts)
+            .map(|alert| self.alerts.deliver(alert, dry_run))
+            .buffered(ALERTS_AT_ONCE)
+            .collect()
+            .await
     }
 }

@@ -65,6 +65,9 @@ pub enum Handled {
     Backfill {
         /// The report.
         report: Report,
+        /// The alerts for images with vulnerabilities past their deadline.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        alerts: Vec<Delivery>,
         /// What was sent to Security Hub, when the baseline asks.
         #[serde(skip_serializing_if = "Option::is_none")]
         security_hub: Option<Exported>,
@@ -87,12 +90,12 @@ impl Handled {
     /// The alerts handling produced, and what became of them.
     pub fn alerts(&self) -> &[Delivery] {
         match self {
-            Handled::Repository { alerts, .. } | Handled::Image { alerts, .. } | Handled::Scan { alerts, .. } => alerts,
-            Handled::Registry { .. }
-            | Handled::Backfill { .. }
-            | Handled::FannedOut { .. }
-            | Handled::Work(_)
-            | Handled::Ignored { .. } => &[],
+            Handled::Repository { alerts, .. }
+            | Handled::Image { alerts, .. }
+            | Handled::Scan { alerts, .. }
+            | Handled::Backfill { alerts, .. } => alerts,
+            Handled::Work(report) => &report.alerts_sent,
+            Handled::Registry { .. } | Handled::FannedOut { .. } | Handled::Ignored { .. } => &[],
         }
     }
 

@@ -161,14 +161,15 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
         // A repository policy may let in the caller's organization (`allow_organization`).
         actions.extend(ORGANIZATION_ID);
     }
-    if matches!(purpose, Purpose::RepositoryEvents | Purpose::ImagePushes | Purpose::ScanResults) || any {
-        actions.extend(ALERTING);
-    }
+    // Every function alerts: on events, and an audit (a backfill, its workers) on vulnerabilities past their
+    // deadline.
+    actions.extend(ALERTING);
     if purpose == Purpose::ImagePushes || any {
         actions.push("ecr:StartImageScan");
     }
-    if purpose == Purpose::ScanResults || any {
-        // Reading an enhanced scan's findings through ECR also needs Inspector's ListFindings.
+    if matches!(purpose, Purpose::ScanResults | Purpose::Backfill | Purpose::BackfillWorker) || any {
+        // Reading an enhanced scan's findings through ECR also needs Inspector's ListFindings; an audit reads them
+        // where the baseline sets vulnerability deadlines.
         actions.extend(["ecr:DescribeImageScanFindings", "inspector2:ListFindings"]);
     }
     if matches!(purpose, Purpose::Backfill | Purpose::BackfillWorker) || any {

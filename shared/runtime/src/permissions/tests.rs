@@ -80,10 +80,11 @@ fn a_policy_document_leaves_out_what_has_no_resource_given() {
         policy_document(Purpose::Backfill, &PolicyScope { replication: true, ..scope() }).expect("valid");
     assert!(statement(&with_replication, "RegistryWide").unwrap().to_string().contains("PutReplicationConfiguration"));
     assert!(statement(&document, "ReadBaseline").is_none());
-    assert!(statement(&document, "PublishAlerts").is_none());
-    // A backfill doesn't alert, so a topic given changes nothing.
+    assert!(statement(&document, "PublishAlerts").is_none(), "no topic given");
+    // A backfill alerts on vulnerabilities past their deadline: a topic given is granted.
     let with_topic = PolicyScope { alert_topic_arn: Some("arn:aws:sns:eu-west-1:123456789012:a".into()), ..scope() };
-    assert_eq!(policy_document(Purpose::Backfill, &with_topic).unwrap(), document);
+    let publish = policy_document(Purpose::Backfill, &with_topic).unwrap();
+    assert_eq!(statement(&publish, "PublishAlerts").unwrap()["Action"], serde_json::json!(["sns:Publish"]));
     // The scan function governs nothing: no repository writes.
     let scans = policy_document(Purpose::ScanResults, &scope()).unwrap();
     let actions = &statement(&scans, "Repositories").unwrap()["Action"];
@@ -180,7 +181,8 @@ fn each_function_gets_what_its_code_path_calls() {
     assert!(for_purpose(Purpose::ImagePushes).contains(&"ecr:StartImageScan"));
     assert!(!for_purpose(Purpose::RepositoryEvents).contains(&"ecr:StartImageScan"));
     assert!(for_purpose(Purpose::ScanResults).contains(&"ecr:DescribeImageScanFindings"));
-    assert!(!for_purpose(Purpose::Backfill).contains(&"sns:Publish"), "backfills report, they don't alert");
+    assert!(for_purpose(Purpose::Backfill).contains(&"sns:Publish"), "an audit alerts on overdue vulnerabilities");
+    assert!(for_purpose(Purpose::BackfillWorker).contains(&"ecr:DescribeImageScanFindings"), "and reads findings");
     assert!(for_purpose(Purpose::Backfill).contains(&"ecr:DescribeImages"));
     assert!(for_purpose(Purpose::Backfill).contains(&"sqs:SendMessage"), "a backfill may fan out");
     assert!(!for_purpose(Purpose::BackfillWorker).contains(&"sqs:SendMessage"), "workers don't fan out");
