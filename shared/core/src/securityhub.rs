@@ -352,6 +352,38 @@ mod tests {
         }
     }
 
+    /// Each image a review read has one finding: failing while it holds findings past their deadline, passing
+    /// (and so closing an open one) once it doesn't; an image not read has none.
+    #[test]
+    fn each_reviewed_image_has_one_deadline_finding() {
+        use crate::vulnerabilities::deadlines::{Overdue, OverdueImage, VulnerabilityReview};
+        use crate::vulnerabilities::Date;
+        let overdue = Overdue {
+            id: "CVE-1".into(),
+            severity: Severity::Critical,
+            package: None,
+            first_observed: "2026-01-01T00:00:00Z".into(),
+            due: Date::parse("2026-01-16").expect("date"),
+            days_overdue: 3,
+        };
+        let review = VulnerabilityReview {
+            overdue: vec![OverdueImage { digest: "sha256:a".into(), tags: vec![], findings: vec![overdue] }],
+            reviewed: vec!["sha256:a".into(), "sha256:b".into()],
+            ..Default::default()
+        };
+        let reviewed = RepositoryReport { vulnerabilities: Some(review), ..report(&[]) };
+        let found = deadline_findings(&origin(), &reviewed);
+        let states: Vec<(&str, Compliance, &str)> =
+            found.iter().map(|f| (f.resource_id.rsplit('@').next().unwrap_or(""), f.compliance, f.severity)).collect();
+        assert_eq!(
+            states,
+            [("sha256:a", Compliance::Failed, "CRITICAL"), ("sha256:b", Compliance::Passed, "INFORMATIONAL")]
+        );
+        assert_ne!(found[0].id, found[1].id);
+        assert_eq!(found[0].description, "CRITICAL CVE-1 due by 2026-01-16");
+        assert_eq!(governance_findings(&origin(), &reviewed).len(), 2, "part of the repository's findings");
+    }
+
     /// One answer for how much a control matters: the alert for a violation and its Security Hub finding agree
     /// (they disagreed for the repository policy: LOW in alerts, HIGH in Security Hub).
     #[test]
