@@ -25,7 +25,10 @@ try:  # AWS patterns are Java regular expressions (\\p{L} and friends): the `reg
 except ImportError:  # pragma: no cover - the venv has it
     import re as re_engine
 
-SERVICES = ["ecr", "events", "ssm", "sqs", "securityhub", "sns", "sts", "inspector2", "resourcegroupstaggingapi", "kms", "iam", "organizations"]
+SERVICES = [
+    "ecr", "events", "ssm", "sqs", "securityhub", "sns", "sts", "inspector2", "resourcegroupstaggingapi", "kms", "iam",
+    "organizations", "ecs", "lambda",
+]
 
 
 class Model:

@@ -59,6 +59,7 @@ CONDITIONS = {
     "CreationTemplatesGoverned": "creation_templates",
     "CreationTemplateRoleGiven": "creation_template_role",
     "SigningGoverned": "signing",
+    "ImagesInUseChecked": "images_in_use",
     "SecurityHubExport": "security_hub",
     "RegistryScanningGoverned": "registry_scanning",
     "EnhancedScanningUsed": "enhanced_scanning",
@@ -68,7 +69,10 @@ CONDITIONS = {
 }
 # The services whose actions the code declares (every other action in a role fails the check as extra... unless it
 # is one SAM adds, which the managed-policy check covers).
-OUR_SERVICES = ("ecr", "ssm", "sns", "events", "inspector2", "sqs", "securityhub", "iam", "tag", "kms", "sts", "organizations")
+OUR_SERVICES = (
+    "ecr", "ssm", "sns", "events", "inspector2", "sqs", "securityhub", "iam", "tag", "kms", "sts", "organizations", "ecs",
+    "lambda",
+)
 # The service each service-linked role statement may name (`ecr-warden permissions --policy` says the same).
 SERVICE_LINKED = {"inspector2.amazonaws.com", "replication.ecr.amazonaws.com"}
 

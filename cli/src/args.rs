@@ -220,6 +220,10 @@ pub(crate) struct PolicyArgs {
     /// The baseline governs managed image signing: grant reading and putting the signing configuration.
     #[arg(long, requires = "policy")]
     pub(crate) signing: bool,
+    /// The baseline names images in use (`[in_use]`): grant reading ECS tasks, services and task definitions and
+    /// Lambda functions.
+    #[arg(long, requires = "policy")]
+    pub(crate) images_in_use: bool,
     /// The baseline sends findings to Security Hub: grant importing, reading and resolving them.
     #[arg(long, requires = "policy")]
     pub(crate) security_hub: bool,

@@ -46,6 +46,7 @@ pub(crate) fn permissions(grantee: Grantee, policy: PolicyArgs) -> anyhow::Resul
                 creation_templates: policy.creation_templates,
                 creation_template_role: policy.creation_template_role.clone(),
                 signing: policy.signing,
+                images_in_use: policy.images_in_use,
                 security_hub: policy.security_hub,
                 tagging_api: policy.tagging_api,
                 baseline_key_arn: policy.baseline_key_arn,

@@ -215,8 +215,28 @@ impl Moto {
         self.post(path, "Content-Type: application/json\r\n", &body.to_string())
     }
 
+    /// Starts an EC2 instance in moto and returns its ID: what an ECS container instance is registered with (the
+    /// tests build no EC2 client; this is EC2's query protocol, its `RunInstances` answer read for the ID).
+    pub fn ec2_instance(&self) -> String {
+        let scope = format!("testing/20260101/{REGION}/ec2/aws4_request");
+        let headers = format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 Credential={scope}, \
+             SignedHeaders=host, Signature=0\r\n"
+        );
+        let body = "Action=RunInstances&ImageId=ami-12c6146b&MinCount=1&MaxCount=1&Version=2016-11-15";
+        let (status, answer) = self.exchange("/", &headers, body);
+        assert_eq!(status, 200, "RunInstances: {answer}");
+        let start = answer.find("<instanceId>").map(|at| at + "<instanceId>".len()).expect("an instance ID");
+        answer[start..].split('<').next().unwrap_or_default().to_string()
+    }
+
     /// POSTs `body` with the `headers` lines given (each ending in CRLF) and returns the HTTP status.
     fn post(&self, path: &str, headers: &str, body: &str) -> u16 {
+        self.exchange(path, headers, body).0
+    }
+
+    /// POSTs `body` with the `headers` lines given and returns the HTTP status and the whole answer.
+    fn exchange(&self, path: &str, headers: &str, body: &str) -> (u16, String) {
         use std::io::Write;
         let address = self.endpoint.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(address).expect("connect to moto");
@@ -228,10 +248,12 @@ impl Moto {
         let mut answer = String::new();
         stream.read_to_string(&mut answer).expect("read moto's answer");
         let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok());
-        status.unwrap_or_else(|| panic!("moto's answer has no status: {answer}"))
+        let status = status.unwrap_or_else(|| panic!("moto's answer has no status: {answer}"));
+        (status, answer)
     }
 
-    async fn sdk_config(&self) -> aws_config::SdkConfig {
+    /// The SDK configuration reaching moto in the tests' account and region (for clients the helpers don't build).
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .endpoint_url(&self.endpoint)

@@ -17,6 +17,7 @@ use warden_core::alert::Origin;
 use warden_core::controls::creation_templates::{CreationTemplate, TemplateChange};
 use warden_core::controls::pull_through_cache::CacheRule;
 use warden_core::controls::signing::SigningRule;
+use warden_core::lifecycle::in_use::{InUse, InUseSettings};
 use warden_core::lifecycle::{Image, StorageClass};
 use warden_core::observed::{
     repository_name_in_arn, EncryptionType, KeyManager, RegistryScanning, RepositoryFacts, ScanFrequency, ScanRule,
@@ -47,6 +48,9 @@ pub struct EcrRegistry {
     prefetched: std::sync::RwLock<HashMap<String, BTreeMap<String, String>>>,
     /// Where [`Registry::key_manager`] asks, when the baseline wants a customer managed key.
     kms: Option<aws_sdk_kms::Client>,
+    /// Where [`Registry::images_in_use`] asks, when the baseline names ECS or Lambda.
+    ecs: Option<aws_sdk_ecs::Client>,
+    lambda: Option<aws_sdk_lambda::Client>,
 }
 
 /// `DescribeRepositories` page size (ECR's maximum).
@@ -58,6 +62,8 @@ impl EcrRegistry {
         let mut registry = Self::from_client(counted_client!(aws_sdk_ecr, config));
         registry.sts = Some(counted_client!(aws_sdk_sts, config));
         registry.kms = Some(counted_client!(aws_sdk_kms, config));
+        registry.ecs = Some(counted_client!(aws_sdk_ecs, config));
+        registry.lambda = Some(counted_client!(aws_sdk_lambda, config));
         registry
     }
 
@@ -71,6 +77,8 @@ impl EcrRegistry {
             tagging: None,
             prefetched: Default::default(),
             kms: None,
+            ecs: None,
+            lambda: None,
         }
     }
 
@@ -315,6 +323,15 @@ impl Registry for EcrRegistry {
 
     async fn image_scan(&self, name: &str, digest: &str) -> Result<Option<ImageScan>, RegistryError> {
         scans::image_scan(&self.client, name, digest).await
+    }
+
+    async fn images_in_use(&self, settings: &InUseSettings) -> Result<InUse, RegistryError> {
+        let (Some(ecs), Some(lambda)) = (&self.ecs, &self.lambda) else {
+            return Err(build_error("ListClusters", "no ECS or Lambda client is configured"));
+        };
+        let origin =
+            self.home().await?.ok_or_else(|| build_error("ListClusters", "the registry's account is unknown"))?;
+        crate::in_use::images_in_use(ecs, lambda, &origin, settings).await
     }
 
     async fn image_scan_states(&self, name: &str) -> Result<Vec<ImageScanState>, RegistryError> {

@@ -9,6 +9,7 @@ mod creation_templates;
 mod ecr;
 mod ecr_writes;
 mod errors;
+mod in_use;
 pub mod member;
 pub mod organization;
 mod queue;

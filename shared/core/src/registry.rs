@@ -10,6 +10,7 @@ use crate::alert::Origin;
 use crate::controls::creation_templates::{CreationTemplate, TemplateChange};
 use crate::controls::pull_through_cache::CacheRule;
 use crate::controls::signing::SigningRule;
+use crate::lifecycle::in_use::{InUse, InUseSettings};
 use crate::lifecycle::Image;
 use crate::observed::{KeyManager, RegistryScanning, RepositoryFacts};
 use crate::replication::{RegistryReplication, ReplicationConfiguration};
@@ -98,6 +99,12 @@ pub trait Registry: Send + Sync {
     async fn image_scan(&self, name: &str, digest: &str) -> Result<Option<ImageScan>, RegistryError> {
         let findings = self.scan_findings(name, digest).await?;
         Ok(findings.map(|findings| ImageScan { completed_ms: None, findings }))
+    }
+    /// The images in use in this registry's account and region, from the sources `settings` name (ECS, Lambda,
+    /// the baseline's list).
+    async fn images_in_use(&self, settings: &InUseSettings) -> Result<InUse, RegistryError> {
+        let _ = settings;
+        Err(RegistryError::Failed { operation: "ListClusters".into(), message: "not supported here".into() })
     }
     /// What `DescribeImages` says of each image's scan (all pages).
     async fn image_scan_states(&self, name: &str) -> Result<Vec<ImageScanState>, RegistryError> {

@@ -210,11 +210,7 @@ pub async fn backfill_watched(
     request: &BackfillRequest,
     progress: &dyn Progress,
 ) -> Result<Report, RegistryError> {
-    let options = GovernOptions {
-        dry_run: request.dry_run,
-        lifecycle_impact: request.lifecycle_impact,
-        review_vulnerabilities: true,
-    };
+    let options = GovernOptions { dry_run: request.dry_run, lifecycle_impact: request.lifecycle_impact, audit: true };
     let run = RunContext::default();
     let repositories = registry.list_repositories().await?;
     let registry_size = repositories.len();

@@ -11,12 +11,14 @@ use warden_core::action::Action;
 use warden_core::baseline::{Baseline, Mode, Problem, Resolved};
 use warden_core::clock::now_ms;
 use warden_core::controls::{self, ControlId};
+use warden_core::lifecycle::in_use::{InUse, InUseSettings};
 use warden_core::observed::{KeyManager, Observed, Part, RegistryScanning, RepositoryFacts};
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{plan, ControlReport, LifecycleImpact, Outcome, RepositoryReport};
 use warden_core::vulnerabilities::Date;
 
 use crate::converge::{self, when};
+use crate::in_use_guard;
 use crate::vulnerability_review;
 
 /// Whether to change anything.
@@ -27,9 +29,10 @@ pub struct GovernOptions {
     /// Where a lifecycle policy would be put, read the repository's images and report what the policy
     /// would expire once applied (costs `DescribeImages` calls).
     pub lifecycle_impact: bool,
-    /// Where the baseline sets vulnerability deadlines, review the repository's images (an audit: costs
-    /// `DescribeImages` calls and a `DescribeImageScanFindings` per image that may hold overdue findings).
-    pub review_vulnerabilities: bool,
+    /// A whole-registry pass (`plan`, `apply`, a backfill): where the baseline sets vulnerability deadlines,
+    /// review the repository's images (`DescribeImages`, and a `DescribeImageScanFindings` per image that may hold
+    /// overdue findings); where it names images in use, check the lifecycle policy in place against them.
+    pub audit: bool,
 }
 
 /// State shared by every repository governed in one run: the registry scanning configuration, and who manages
@@ -37,6 +40,9 @@ pub struct GovernOptions {
 #[derive(Default)]
 pub struct RunContext {
     registry_scanning: OnceCell<Result<RegistryScanning, RegistryError>>,
+    /// The images in use in the registry's account and region, read at most once a run (when a lifecycle policy
+    /// is checked against them).
+    in_use: OnceCell<Result<InUse, RegistryError>>,
     /// Who manages each KMS key asked about: repositories often share a key, and are governed at once, so
     /// each key is asked about once.
     key_managers: std::sync::Mutex<HashMap<String, Arc<KeyManagerCell>>>,
@@ -48,6 +54,15 @@ type KeyManagerCell = OnceCell<Result<KeyManager, RegistryError>>;
 impl RunContext {
     async fn registry_scanning(&self, registry: &dyn Registry) -> Result<RegistryScanning, RegistryError> {
         self.registry_scanning.get_or_init(|| registry.registry_scanning()).await.clone()
+    }
+
+    /// The images in use, read once a run from the sources `settings` name.
+    pub(crate) async fn in_use(
+        &self,
+        registry: &dyn Registry,
+        settings: &InUseSettings,
+    ) -> Result<&InUse, &RegistryError> {
+        self.in_use.get_or_init(|| registry.images_in_use(settings)).await.as_ref()
     }
 
     async fn key_manager(&self, registry: &dyn Registry, key: &str) -> Result<KeyManager, RegistryError> {
@@ -151,6 +166,9 @@ async fn govern_known(
     }
     let expired = baseline.exemptions.expired(&name, &have.tags, today);
     let mut controls = plan(&want, &have);
+    if baseline.in_use.is_on() {
+        in_use_guard::guard(registry, run, &baseline.in_use, &have, &mut controls, options.audit).await;
+    }
     if options.lifecycle_impact {
         add_lifecycle_impact(registry, &name, &mut controls).await;
     }
@@ -159,7 +177,7 @@ async fn govern_known(
             return stop(Outcome::Gone, "the repository was deleted while governed".into());
         }
     }
-    let vulnerabilities = match options.review_vulnerabilities && vulnerability_review::wanted(&want.vulnerabilities) {
+    let vulnerabilities = match options.audit && vulnerability_review::wanted(&want.vulnerabilities) {
         true => Some(vulnerability_review::review(registry, &name, &want.vulnerabilities, now_ms()).await),
         false => None,
     };

@@ -22,6 +22,7 @@ pub mod function;
 pub mod govern;
 pub mod handle;
 pub mod image_push;
+mod in_use_guard;
 pub mod logging;
 mod metrics;
 pub mod organization;

@@ -33,6 +33,7 @@ use crate::controls::pull_through_cache::PullThroughCacheSettings;
 use crate::controls::registry_policy::RegistryPolicySettings;
 use crate::controls::signing::SigningSettings;
 use crate::glob::NameGlob;
+use crate::lifecycle::in_use::InUseSettings;
 use crate::limits;
 use crate::replication::{ReplicationSettings, ReplicationTarget, MAX_DESTINATIONS};
 use crate::vulnerabilities::Date;
@@ -116,6 +117,8 @@ pub struct Baseline {
     pub creation_templates: CreationTemplatesSettings,
     /// The pull through cache rules (`[pull_through_cache]`).
     pub pull_through_cache: PullThroughCacheSettings,
+    /// Where images in use are found (`[in_use]`), which lifecycle policies must never expire.
+    pub in_use: InUseSettings,
     /// Managed image signing (`[signing]`).
     pub signing: SigningSettings,
     defaults: Resolved,
@@ -220,6 +223,7 @@ impl Baseline {
         let registry_policy = RegistryPolicySettings::from_file(file.registry_policy.as_ref(), &mut problems);
         let creation_templates = CreationTemplatesSettings::from_file(file.creation_templates.as_ref(), &mut problems);
         let pull_through_cache = PullThroughCacheSettings::from_file(file.pull_through_cache.as_ref(), &mut problems);
+        let in_use = InUseSettings::from_file(file.in_use.as_ref(), &mut problems);
         let signing = SigningSettings::from_file(file.signing.as_ref(), &mut problems);
         let (scan_scopes, scope_problems) = scan_scopes::scan_scopes(&defaults, &file.rules, &exemptions.name_globs());
         problems.extend(scope_problems);
@@ -234,6 +238,7 @@ impl Baseline {
             registry_policy,
             creation_templates,
             pull_through_cache,
+            in_use,
             signing,
             defaults,
             rules: file.rules.clone(),

@@ -41,6 +41,8 @@ pub struct BaselineFile {
     pub creation_templates: Option<CreationTemplatesFile>,
     /// The pull through cache rules' upstreams (reported only).
     pub pull_through_cache: Option<PullThroughCacheFile>,
+    /// Where images in use are found, which lifecycle policies must never expire.
+    pub in_use: Option<crate::lifecycle::in_use::InUseFile>,
     /// Which repositories' images ECR signs, with which profile.
     pub signing: Option<SigningFile>,
 }

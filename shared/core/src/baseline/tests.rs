@@ -383,6 +383,7 @@ fn a_json_baseline_may_name_its_schema_and_the_schema_is_strict() {
             "creation_templates",
             "defaults",
             "exemptions",
+            "in_use",
             "organization",
             "pull_through_cache",
             "registry_policy",

@@ -3,6 +3,7 @@
 //! JSON comparison the lifecycle-policy control uses.
 
 mod images;
+pub mod in_use;
 mod model;
 mod presets;
 mod preview;

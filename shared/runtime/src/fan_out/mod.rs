@@ -235,7 +235,7 @@ pub async fn work(
                 let options = GovernOptions {
                     dry_run: dry_run || batch.dry_run,
                     lifecycle_impact: batch.lifecycle_impact,
-                    review_vulnerabilities: true,
+                    audit: true,
                 };
                 let origin = batch.origin;
                 jobs.extend(

@@ -37,6 +37,15 @@ pub const REGISTRY_WIDE: &[&str] = &[
     "organizations:ListAccounts",
     "organizations:ListParents",
     "tag:GetResources",
+    // Images in use: every cluster's tasks and services and every function of the account and region are read.
+    "ecs:DescribeServices",
+    "ecs:DescribeTaskDefinition",
+    "ecs:DescribeTasks",
+    "ecs:ListClusters",
+    "ecs:ListServices",
+    "ecs:ListTasks",
+    "lambda:GetFunction",
+    "lambda:ListFunctions",
 ];
 
 /// What sending alerts calls (scoped to the alert topic and bus).
@@ -89,6 +98,19 @@ pub const CREATION_TEMPLATE_ROLE: &[&str] = &["iam:PassRole"];
 /// Governing managed image signing (a baseline `[signing]` section).
 pub const SIGNING: &[&str] = warden_core::controls::signing::PERMISSIONS;
 
+/// Reading the images in use (a baseline `[in_use]` section), which lifecycle policies must never expire: ECS
+/// tasks, services and task definitions, Lambda functions (read-only).
+pub const IMAGES_IN_USE: &[&str] = &[
+    "ecs:DescribeServices",
+    "ecs:DescribeTaskDefinition",
+    "ecs:DescribeTasks",
+    "ecs:ListClusters",
+    "ecs:ListServices",
+    "ecs:ListTasks",
+    "lambda:GetFunction",
+    "lambda:ListFunctions",
+];
+
 /// Decrypting a SecureString baseline encrypted with a customer managed key (through SSM only).
 pub(crate) const BASELINE_KEY: &[&str] = &["kms:Decrypt"];
 
@@ -125,7 +147,8 @@ fn is_hub_only(action: &str) -> bool {
 /// `enhanced_scanning`, `replication` (a baseline `[replication]` section), `security_hub` (`[alerts]
 /// security_hub = true`), `registry_policy` (a `[registry_policy]` section), `creation_templates` (a
 /// `[creation_templates]` section) and `creation_template_role` (its custom role), `signing` (a `[signing]`
-/// section), `tagging_api`, `baseline_key` and `organization` (organization mode).
+/// section), `images_in_use` (an `[in_use]` section), `tagging_api`, `baseline_key` and `organization` (organization
+/// mode).
 pub const OPTIONAL: &[(&str, &[&str])] = &[
     ("registry_scanning", REGISTRY_SCANNING),
     ("enhanced_scanning", ENHANCED_SCANNING),
@@ -134,6 +157,7 @@ pub const OPTIONAL: &[(&str, &[&str])] = &[
     ("creation_templates", CREATION_TEMPLATES),
     ("creation_template_role", CREATION_TEMPLATE_ROLE),
     ("signing", SIGNING),
+    ("images_in_use", IMAGES_IN_USE),
     ("security_hub", SECURITY_HUB),
     ("tagging_api", TAGGING_API),
     ("baseline_key", BASELINE_KEY),
@@ -160,6 +184,8 @@ pub fn for_purpose(purpose: Purpose) -> Vec<&'static str> {
         actions.extend(ENHANCED_SCANNING);
         // A repository policy may let in the caller's organization (`allow_organization`).
         actions.extend(ORGANIZATION_ID);
+        // A lifecycle policy about to be put is checked against the images in use.
+        actions.extend(IMAGES_IN_USE);
     }
     // Every function alerts: on events, and an audit (a backfill, its workers) on vulnerabilities past their
     // deadline.

@@ -36,6 +36,8 @@ pub struct PolicyScope {
     pub creation_template_role: Option<String>,
     /// Whether the baseline governs managed image signing.
     pub signing: bool,
+    /// Whether the baseline names images in use (`[in_use]`: grants reading ECS and Lambda).
+    pub images_in_use: bool,
     /// Whether findings go to Security Hub.
     pub security_hub: bool,
     /// Whether backfills read tags through the Resource Groups Tagging API.
@@ -58,6 +60,7 @@ impl PolicyScope {
             "creation_templates" => self.creation_templates,
             "creation_template_role" => self.creation_template_role.is_some(),
             "signing" => self.signing,
+            "images_in_use" => self.images_in_use,
             "security_hub" => self.security_hub,
             "tagging_api" => self.tagging_api,
             "baseline_key" => self.baseline_key_arn.is_some(),

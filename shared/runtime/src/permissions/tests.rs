@@ -16,6 +16,7 @@ fn scope() -> PolicyScope {
         creation_templates: false,
         creation_template_role: None,
         signing: false,
+        images_in_use: false,
         security_hub: false,
         tagging_api: false,
         baseline_key_arn: None,
@@ -37,6 +38,7 @@ fn a_policy_document_scopes_each_action_to_its_narrowest_resource() {
         enhanced_scanning: true,
         baseline_key_arn: Some("arn:aws:kms:eu-west-1:123456789012:key/1".into()),
         member_role: Some("ecr-warden-member".into()),
+        images_in_use: true,
         ..scope()
     };
     let document = policy_document(Purpose::ImagePushes, &scope).expect("valid scope");
