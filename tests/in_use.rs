@@ -179,12 +179,27 @@ async fn the_policy_in_place_is_checked_in_every_audit() {
         "the lifecycle policy in place would expire 1 image in use: team/api:v1 (sha256:000000000000) by rule 1, \
          used by the baseline's [in_use] list"
     );
+    assert_eq!(
+        control["in_use"],
+        json!([{"digest": digest(1), "tags": ["v1"], "rule_priority": 1, "users": ["the baseline's [in_use] list"]}]),
+        "for tooling"
+    );
     let calls = moto.operation_counts();
     assert!(
         calls.keys().all(|op| !op.starts_with("List") || op == "ListTagsForResource"),
         "no ECS or Lambda: {calls:?}"
     );
     assert!(moto.writes().is_empty(), "{:?}", moto.writes());
+
+    // The nightly audit alerts on it.
+    let audit = moto.fixture_event_file("scheduled-event.json");
+    let env_audit = [("AWS_ENDPOINT_URL_ECR", proxy.endpoint.as_str()), ("ECR_WARDEN_BASELINE", baseline)];
+    let handled = moto.ecr_warden_with(&["handle", "--event", &audit, "--output", "json"], &env_audit);
+    assert_eq!(handled.code(), 0, "{handled:?}");
+    let handled = handled.json();
+    let alert = &handled["alerts"][0]["alert"];
+    assert_eq!(alert["title"], "HIGH governance finding in team/api: lifecycle-policy", "{handled:#}");
+    assert!(alert["problems"][0].as_str().unwrap_or("").contains("would expire 1 image in use"), "{alert:#}");
 
     let bad = moto.write_file("bad.toml", "[in_use]\nimages = [\"team/api@sha256:short\"]\n");
     let refused = moto.ecr_warden(&["baseline", "validate", bad.to_str().expect("utf-8")]);

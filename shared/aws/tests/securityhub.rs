@@ -32,6 +32,7 @@ fn findings(status: Status) -> Vec<HubFinding> {
             error: None,
             lifecycle_impact: None,
             security_hub_control: None,
+            in_use: Vec::new(),
         }],
     };
     governance_findings(&Origin { account: "123456789012".into(), region: "us-east-1".into() }, &report)

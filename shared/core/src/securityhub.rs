@@ -304,11 +304,11 @@ pub trait FindingsHub: Send + Sync {
 }
 
 impl crate::report::Report {
-    /// The alerts for every image with vulnerabilities past their deadline, on `today` (none when the registry's
-    /// account and region aren't known).
-    pub fn overdue_alerts(&self, today: crate::vulnerabilities::Date) -> Vec<Alert> {
+    /// What the audit alerts on, on `today` (nothing when the registry's account and region aren't known): see
+    /// [`crate::alert::audit_alerts`].
+    pub fn audit_alerts(&self, today: crate::vulnerabilities::Date) -> Vec<Alert> {
         let Some(origin) = &self.origin else { return Vec::new() };
-        self.repositories.iter().flat_map(|report| crate::alert::overdue_alerts(origin, report, today)).collect()
+        self.repositories.iter().flat_map(|report| crate::alert::audit_alerts(origin, report, today)).collect()
     }
 
     /// The Security Hub findings of every repository (none when the registry's account and region aren't
@@ -347,6 +347,7 @@ mod tests {
                     error: None,
                     lifecycle_impact: None,
                     security_hub_control: describe(*control).security_hub,
+                    in_use: Vec::new(),
                 })
                 .collect(),
         }

@@ -76,6 +76,7 @@ pub(crate) async fn guard(
             .to_string(),
     );
     control.actions.clear();
+    control.in_use = found;
 }
 
 /// When what is in use can't be told: a policy about to be put is not put (an error, tried again next time); the

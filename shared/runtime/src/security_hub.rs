@@ -113,6 +113,7 @@ mod tests {
                 error: None,
                 lifecycle_impact: None,
                 security_hub_control: None,
+                in_use: Vec::new(),
             }],
         }
     }

@@ -312,10 +312,23 @@ pub fn governance_findings(report: &RepositoryReport) -> Vec<GovernanceFinding> 
     found
 }
 
-/// The overdue alerts of a repository's review, one per image, on `today`.
-pub fn overdue_alerts(origin: &Origin, report: &RepositoryReport, today: Date) -> Vec<Alert> {
-    let Some(review) = &report.vulnerabilities else { return Vec::new() };
-    review.overdue.iter().filter_map(|image| Alert::overdue(origin, &report.repository, image, today)).collect()
+/// What an audit alerts on for one repository, on `today`: each image with vulnerabilities past their deadline
+/// (one alert per image a day), and a lifecycle policy that would expire images in use (its id stays the same while
+/// the same images are endangered, so a subscriber drops the nightly repeats).
+pub fn audit_alerts(origin: &Origin, report: &RepositoryReport, today: Date) -> Vec<Alert> {
+    let overdue = report.vulnerabilities.iter().flat_map(|review| review.overdue.iter());
+    let mut alerts: Vec<Alert> =
+        overdue.filter_map(|image| Alert::overdue(origin, &report.repository, image, today)).collect();
+    let endangering = report.controls.iter().filter(|c| !c.in_use.is_empty());
+    let findings = endangering
+        .map(|control| GovernanceFinding {
+            control: control.control.to_string(),
+            severity: Severity::High,
+            text: control.finding.clone().unwrap_or_else(|| "would expire images in use".to_string()),
+        })
+        .collect();
+    alerts.extend(Alert::governance(origin, &report.repository, None, findings));
+    alerts
 }
 
 /// The finding when a call set the exempt tag (`tags_set`) on the repository `report` is about, naming the caller

@@ -141,6 +141,7 @@ fn governance_findings_come_from_violations_and_removed_public_statements() {
                 error: None,
                 lifecycle_impact: None,
                 security_hub_control: None,
+                in_use: Vec::new(),
             },
             ControlReport {
                 control: ControlId::RepositoryPolicy,
@@ -151,6 +152,7 @@ fn governance_findings_come_from_violations_and_removed_public_statements() {
                 error: None,
                 lifecycle_impact: None,
                 security_hub_control: None,
+                in_use: Vec::new(),
             },
         ],
     };

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::action::Action;
 use crate::baseline::{ExemptionNote, ExemptionState, Mode, Resolved};
 use crate::controls::{self, ControlId, Judgement};
+use crate::lifecycle::in_use::Endangered;
 use crate::lifecycle::{self, Image, LifecyclePolicy, RuleAction};
 use crate::observed::Observed;
 use crate::origin::Origin;
@@ -74,6 +75,9 @@ pub struct ControlReport {
     /// The AWS Security Hub control this judgement matches, if the baseline asks what that control asks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security_hub_control: Option<&'static str>,
+    /// For a lifecycle policy: the images in use it would expire (why it is a violation).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub in_use: Vec<Endangered>,
 }
 
 impl ControlReport {
@@ -88,6 +92,7 @@ impl ControlReport {
             error: None,
             lifecycle_impact: None,
             security_hub_control: None,
+            in_use: Vec::new(),
         }
     }
 }

@@ -45,6 +45,7 @@ fn verdicts_rank_failures_then_pending_then_unfixable() {
             error: None,
             lifecycle_impact: None,
             security_hub_control: None,
+            in_use: Vec::new(),
         }],
     };
     let verdict = |statuses: &[Status]| Summary::of(&statuses.iter().map(|s| report(*s)).collect::<Vec<_>>()).verdict();

@@ -9,7 +9,7 @@ pub mod accounts;
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use warden_core::alert::Origin;
-use warden_core::alert::{overdue_alerts, Alert};
+use warden_core::alert::{audit_alerts, Alert};
 use warden_core::baseline::Baseline;
 use warden_core::glob::any_matches;
 use warden_core::observed::repository_name_problem;
@@ -135,7 +135,7 @@ pub struct WorkReport {
     /// The governed repositories' Security Hub findings (where the messages name the registry's origin).
     #[serde(skip)]
     pub findings: Vec<HubFinding>,
-    /// Their alerts: one per image with vulnerabilities past their deadline (where the origin is named).
+    /// Their audit alerts ([`audit_alerts`], where the origin is named).
     #[serde(skip)]
     pub alerts: Vec<Alert>,
     /// What became of those alerts once delivered.
@@ -262,7 +262,7 @@ pub async fn work(
     for (id, report, origin) in governed {
         if let Some(origin) = &origin {
             findings.extend(governance_findings(origin, &report));
-            alerts.extend(overdue_alerts(origin, &report, Date::today()));
+            alerts.extend(audit_alerts(origin, &report, Date::today()));
         }
         if !report.failures().is_empty() {
             retry.push(id);

@@ -351,10 +351,11 @@ impl Handler<'_> {
         }
         info!(dry_run = request.dry_run, "backfilling");
         let report = backfill(self.registry, self.baseline, &request).await?;
-        // The nightly audit (a dry-run backfill) reports to Security Hub and alerts too: only `--dry-run` doesn't.
+        // The nightly audit (a dry-run backfill) reports to Security Hub and alerts (vulnerabilities past their
+        // deadline, images in use a lifecycle policy would expire) too: only `--dry-run` doesn't.
         let findings = report.hub_findings();
         let security_hub = self.export(findings, dry_run).await;
-        let alerts = self.deliver_all(report.overdue_alerts(Date::today()), dry_run).await;
+        let alerts = self.deliver_all(report.audit_alerts(Date::today()), dry_run).await;
         Ok(Handled::Backfill { report, alerts, security_hub })
     }
 
