@@ -77,7 +77,7 @@ fn actions(actions: Vec<&'static str>) -> serde_json::Value {
         .collect();
     serde_json::json!({
         "actions": actions,
-        "registry_wide": permissions::REGISTRY_WIDE,
+        "registry_wide": permissions::REGISTRY_WIDE.iter().chain(permissions::IMAGES_IN_USE).collect::<Vec<_>>(),
         "optional": optional,
     })
 }

@@ -157,26 +157,14 @@ pub fn deadline_findings(origin: &Origin, report: &RepositoryReport) -> Vec<HubF
                     Compliance::Passed,
                 ),
             };
+            let about = ImageFinding { origin, repository, digest, subject: "deadlines" };
             HubFinding {
-                id: finding_id(origin, repository, Some(digest), AlertKind::Vulnerability, "deadlines"),
-                product_arn: product_arn(origin),
-                generator_id: "ecr-warden/vulnerability-deadlines".to_string(),
-                account: origin.account.clone(),
-                region: origin.region.clone(),
                 title: clip(&title, MAX_TITLE),
                 description: clip(&description, MAX_DESCRIPTION),
                 severity,
-                types: vec![VULNERABILITIES],
-                resource_type: "AwsEcrContainerImage",
-                resource_id: format!("{}@{digest}", origin.repository_arn(repository)),
                 compliance,
-                related_requirements: Vec::new(),
-                remediation: None,
                 source_url: Some(console_url(origin, repository, Some(digest))),
-                product_fields: BTreeMap::from([
-                    ("ecr-warden/repository".to_string(), repository.to_string()),
-                    ("ecr-warden/imageDigest".to_string(), digest.to_string()),
-                ]),
+                ..about.finding()
             }
         })
         .collect()
@@ -234,13 +222,11 @@ fn control_finding(
 /// The finding for one image's vulnerabilities: failing with the alert, passing without one (the image's
 /// last scan is within the threshold).
 pub fn vulnerability_finding(origin: &Origin, repository: &str, digest: &str, alert: Option<&Alert>) -> HubFinding {
-    let mut product_fields = BTreeMap::from([
-        ("ecr-warden/repository".to_string(), repository.to_string()),
-        ("ecr-warden/imageDigest".to_string(), digest.to_string()),
-    ]);
+    let about = ImageFinding { origin, repository, digest, subject: "vulnerabilities" };
+    let mut finding = about.finding();
     let (title, description, severity, compliance) = match alert {
         Some(alert) => {
-            product_fields.insert("ecr-warden/alertId".to_string(), alert.id.clone());
+            finding.product_fields.insert("ecr-warden/alertId".to_string(), alert.id.clone());
             let description = alert.problems.join("; ");
             (alert.title.clone(), description, asff_severity(alert.severity), Compliance::Failed)
         }
@@ -252,22 +238,50 @@ pub fn vulnerability_finding(origin: &Origin, repository: &str, digest: &str, al
         ),
     };
     HubFinding {
-        id: finding_id(origin, repository, Some(digest), AlertKind::Vulnerability, "vulnerabilities"),
-        product_arn: product_arn(origin),
-        generator_id: "ecr-warden/vulnerabilities".to_string(),
-        account: origin.account.clone(),
-        region: origin.region.clone(),
         title: clip(&title, MAX_TITLE),
         description: clip(&description, MAX_DESCRIPTION),
         severity,
-        types: vec![VULNERABILITIES],
-        resource_type: "AwsEcrContainerImage",
-        resource_id: format!("{}@{digest}", origin.repository_arn(repository)),
         compliance,
-        related_requirements: Vec::new(),
-        remediation: None,
         source_url: alert.map(|a| a.console_url.clone()),
-        product_fields,
+        ..finding
+    }
+}
+
+/// What a finding about one image is about: `subject` names it (`vulnerabilities`, `deadlines`), in its id and its
+/// generator (`ecr-warden/vulnerabilities`, `ecr-warden/vulnerability-deadlines`).
+struct ImageFinding<'a> {
+    origin: &'a Origin,
+    repository: &'a str,
+    digest: &'a str,
+    subject: &'static str,
+}
+
+impl ImageFinding<'_> {
+    /// The finding's fixed parts, passing and informational until the caller says otherwise.
+    fn finding(&self) -> HubFinding {
+        let Self { origin, repository, digest, subject } = *self;
+        let generator = if subject == "deadlines" { "vulnerability-deadlines" } else { subject };
+        HubFinding {
+            id: finding_id(origin, repository, Some(digest), AlertKind::Vulnerability, subject),
+            product_arn: product_arn(origin),
+            generator_id: format!("ecr-warden/{generator}"),
+            account: origin.account.clone(),
+            region: origin.region.clone(),
+            title: String::new(),
+            description: String::new(),
+            severity: "INFORMATIONAL",
+            types: vec![VULNERABILITIES],
+            resource_type: "AwsEcrContainerImage",
+            resource_id: format!("{}@{digest}", origin.repository_arn(repository)),
+            compliance: Compliance::Passed,
+            related_requirements: Vec::new(),
+            remediation: None,
+            source_url: None,
+            product_fields: BTreeMap::from([
+                ("ecr-warden/repository".to_string(), repository.to_string()),
+                ("ecr-warden/imageDigest".to_string(), digest.to_string()),
+            ]),
+        }
     }
 }
 

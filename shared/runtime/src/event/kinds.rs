@@ -64,6 +64,14 @@ pub enum Route {
     },
 }
 
+impl Route {
+    /// Govern `repository` for `because`: an event other than an API call (no tags set, nobody named).
+    pub(crate) fn govern(origin: Origin, repository: &str, because: String) -> Self {
+        let repository = repository.to_string();
+        Route::Govern { origin, repository, because, created: false, tags_set: Vec::new(), by: None }
+    }
+}
+
 /// An event that can't be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("malformed event: {}", warden_core::text::escaped(.0))]

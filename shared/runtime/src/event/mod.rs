@@ -273,14 +273,7 @@ fn route_cache_action(origin: Origin, detail: &Value) -> Result<Route, Malformed
     }
     let upstream = field("upstream-registry-url").map(|url| format!(" from {url}")).unwrap_or_default();
     let because = warden_core::text::shown(&format!("ECR Pull Through Cache Action{upstream}"), 200);
-    Ok(Route::Govern {
-        origin,
-        repository: repository.to_string(),
-        because,
-        created: false,
-        tags_set: vec![],
-        by: None,
-    })
+    Ok(Route::govern(origin, repository, because))
 }
 
 /// `ECR Replication Action`, in the destination registry: the replicated repository arrives without the
@@ -307,12 +300,5 @@ fn route_replication_action(origin: Origin, detail: &Value) -> Result<Route, Mal
         return Ok(Route::Ignore { reason: format!("ECR Replication Action {repository}: the result is {result}") });
     }
     let because = warden_core::text::shown(&format!("ECR Replication Action{from} ({result})"), 200);
-    Ok(Route::Govern {
-        origin,
-        repository: repository.to_string(),
-        because,
-        created: false,
-        tags_set: vec![],
-        by: None,
-    })
+    Ok(Route::govern(origin, repository, because))
 }

@@ -37,16 +37,13 @@ pub const REGISTRY_WIDE: &[&str] = &[
     "organizations:ListAccounts",
     "organizations:ListParents",
     "tag:GetResources",
-    // Images in use: every cluster's tasks and services and every function of the account and region are read.
-    "ecs:DescribeServices",
-    "ecs:DescribeTaskDefinition",
-    "ecs:DescribeTasks",
-    "ecs:ListClusters",
-    "ecs:ListServices",
-    "ecs:ListTasks",
-    "lambda:GetFunction",
-    "lambda:ListFunctions",
 ];
+
+/// Whether `action` is granted on `Resource: "*"`: [`REGISTRY_WIDE`], and the reads of images in use
+/// ([`IMAGES_IN_USE`]: every cluster's tasks and services and every function of the account and region are read).
+pub fn on_any_resource(action: &str) -> bool {
+    REGISTRY_WIDE.contains(&action) || IMAGES_IN_USE.contains(&action)
+}
 
 /// What sending alerts calls (scoped to the alert topic and bus).
 pub(crate) const ALERTING: &[&str] = &["events:PutEvents", "sns:Publish"];

@@ -1,7 +1,7 @@
 //! The policy document a function's role needs, scoped to the deployment's account, region and resources
 //! (`ecr-warden permissions FUNCTION --policy`).
 
-use super::{for_member, for_purpose, OPTIONAL, REGISTRY_WIDE, SERVICE_LINKED_ROLE, SERVICE_LINKED_ROLES};
+use super::{for_member, for_purpose, on_any_resource, OPTIONAL, SERVICE_LINKED_ROLE, SERVICE_LINKED_ROLES};
 use crate::handle::Purpose;
 
 /// Where a role's policy document points: the account and region the function runs in, and the resources
@@ -95,7 +95,7 @@ pub enum ScopeError {
 
 /// The IAM policy document (JSON) for the function serving `purpose`: what [`for_purpose`] lists, each action
 /// on the narrowest resource it supports (repositories, the baseline parameter, the topic, the bus) and `*`
-/// only for [`REGISTRY_WIDE`] actions. Alerting and SSM actions appear only when their resource is given.
+/// only for actions that need it ([`on_any_resource`]). Alerting and SSM actions appear only when their resource is given.
 pub fn policy_document(purpose: Purpose, scope: &PolicyScope) -> Result<serde_json::Value, ScopeError> {
     scope.check()?;
     Ok(document(for_purpose(purpose), scope, &scope.region))
@@ -125,11 +125,9 @@ fn document(actions: Vec<&'static str>, scope: &PolicyScope, region: &str) -> se
             }));
         }
     };
-    let repository_scoped =
-        actions.iter().filter(|a| a.starts_with("ecr:") && !REGISTRY_WIDE.contains(a)).copied().collect();
+    let repository_scoped = actions.iter().filter(|a| a.starts_with("ecr:") && !on_any_resource(a)).copied().collect();
     add("Repositories", repository_scoped, format!("arn:{partition}:ecr:{region}:{account}:repository/*"));
-    let registry_wide =
-        actions.iter().filter(|a| REGISTRY_WIDE.contains(a) && **a != SERVICE_LINKED_ROLE).copied().collect();
+    let registry_wide = actions.iter().filter(|a| on_any_resource(a) && **a != SERVICE_LINKED_ROLE).copied().collect();
     add("RegistryWide", registry_wide, "*".to_string());
     let granted = |action: &'static str| actions.iter().filter(|a| **a == action).copied().collect::<Vec<_>>();
     if let Some(name) = &scope.baseline_parameter {
