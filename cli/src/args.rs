@@ -34,8 +34,8 @@ pub(crate) enum Command {
     /// Print the IAM actions a Lambda function's role (or organization mode's member role) must grant, and which
     /// of them need `Resource: "*"` (JSON); with `--policy`, the role's IAM policy document.
     Permissions {
-        /// The function: repository-events, image-pushed, scan-completed, backfill or backfill-worker; or `member`,
-        /// the role the hub assumes in every member account.
+        /// The function: repository-events, image-pushed, scan-completed, backfill or backfill-worker; `member`,
+        /// the role the hub assumes in every member account; or `doctor`, whoever runs `ecr-warden doctor`.
         #[arg(value_parser = parse_grantee)]
         function: Grantee,
         #[command(flatten)]
@@ -47,6 +47,9 @@ pub(crate) enum Command {
     /// List the repositories nobody uses or owns: empty, idle (no push and no recorded pull for --days), or
     /// without the owner tag, with their size. Read-only.
     Unused(UnusedArgs),
+    /// Check, read-only, what a deployment silently depends on: a CloudTrail trail logging the region's management
+    /// events, the baseline, the alert topic and bus, Security Hub. Exit 0 all ok, 3 warnings only, 1 a problem.
+    Doctor(DoctorArgs),
     /// Say what a control checks, how it fixes, which IAM actions it needs and which Security Hub control it
     /// matches; without CONTROL, list the controls.
     Explain {
@@ -126,6 +129,18 @@ pub(crate) struct RegistriesArgs {
         hide_env_values = true
     )]
     pub(crate) external_id: Option<String>,
+}
+
+/// `ecr-warden doctor` arguments.
+#[derive(Args)]
+pub(crate) struct DoctorArgs {
+    /// Baseline file (TOML or JSON); default: $ECR_WARDEN_BASELINE (a file, or ssm:NAME as the functions read it),
+    /// else the built-in baseline.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) baseline: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub(crate) output: OutputFormat,
 }
 
 /// `ecr-warden unused` arguments.
@@ -277,16 +292,20 @@ pub(crate) enum Grantee {
     Function(Purpose),
     /// Organization mode's member role, in every member account.
     Member,
+    /// Whoever runs `ecr-warden doctor`.
+    Doctor,
 }
 
 /// A Lambda function's name, as its crate under `functions/` is named, or `member`.
 fn parse_grantee(name: &str) -> Result<Grantee, String> {
-    if name == "member" {
-        return Ok(Grantee::Member);
+    match name {
+        "member" => return Ok(Grantee::Member),
+        "doctor" => return Ok(Grantee::Doctor),
+        _ => {}
     }
     Purpose::of_function(name).map(Grantee::Function).ok_or_else(|| {
         let names: Vec<&str> = Purpose::FUNCTIONS.iter().filter_map(|p| p.function_name()).collect();
-        format!("no function is named `{name}`: one of {}, or member", names.join(", "))
+        format!("no function is named `{name}`: one of {}, member or doctor", names.join(", "))
     })
 }
 

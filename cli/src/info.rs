@@ -55,11 +55,13 @@ pub(crate) fn permissions(grantee: Grantee, policy: PolicyArgs) -> anyhow::Resul
             match grantee {
                 Grantee::Function(function) => permissions::policy_document(function, &scope)?,
                 Grantee::Member => permissions::member_policy_document(&scope)?,
+                Grantee::Doctor => permissions::doctor_policy_document(&scope)?,
             }
         }
         _ => actions(match grantee {
             Grantee::Function(function) => permissions::for_purpose(function),
             Grantee::Member => permissions::for_member(),
+            Grantee::Doctor => permissions::DOCTOR.iter().copied().chain(["ssm:GetParameter"]).collect(),
         }),
     };
     println!("{}", serde_json::to_string_pretty(&printed)?);

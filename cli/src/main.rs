@@ -5,6 +5,7 @@
 
 mod accounts;
 mod args;
+mod doctor;
 mod info;
 mod lifecycle;
 mod output;
@@ -70,6 +71,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Handle(args) => handle(args).await,
         Command::Lifecycle(command) => lifecycle::run(command).await,
         Command::Unused(args) => unused::run(args).await,
+        Command::Doctor(args) => doctor::run(args).await,
         Command::Explain { control, output } => info::explain(control, output),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "ecr-warden", &mut std::io::stdout());

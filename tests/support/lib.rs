@@ -224,24 +224,34 @@ impl Moto {
              SignedHeaders=host, Signature=0\r\n"
         );
         let body = "Action=RunInstances&ImageId=ami-12c6146b&MinCount=1&MaxCount=1&Version=2016-11-15";
-        let (status, answer) = self.exchange("/", &headers, body);
+        let (status, answer) = self.exchange("POST", "/", &headers, body);
         assert_eq!(status, 200, "RunInstances: {answer}");
         let start = answer.find("<instanceId>").map(|at| at + "<instanceId>".len()).expect("an instance ID");
         answer[start..].split('<').next().unwrap_or_default().to_string()
     }
 
-    /// POSTs `body` with the `headers` lines given (each ending in CRLF) and returns the HTTP status.
-    fn post(&self, path: &str, headers: &str, body: &str) -> u16 {
-        self.exchange(path, headers, body).0
+    /// Creates an S3 bucket in moto (what a trail delivers to; the tests build no S3 client: S3's REST API,
+    /// path-style).
+    pub fn s3_bucket(&self, name: &str) {
+        let scope = format!("testing/20260101/{REGION}/s3/aws4_request");
+        let headers =
+            format!("Authorization: AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0\r\n");
+        let (status, answer) = self.exchange("PUT", &format!("/{name}"), &headers, "");
+        assert_eq!(status, 200, "CreateBucket: {answer}");
     }
 
-    /// POSTs `body` with the `headers` lines given and returns the HTTP status and the whole answer.
-    fn exchange(&self, path: &str, headers: &str, body: &str) -> (u16, String) {
+    /// POSTs `body` with the `headers` lines given (each ending in CRLF) and returns the HTTP status.
+    fn post(&self, path: &str, headers: &str, body: &str) -> u16 {
+        self.exchange("POST", path, headers, body).0
+    }
+
+    /// Sends `body` with `method` and the `headers` lines given; returns the HTTP status and the whole answer.
+    fn exchange(&self, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
         use std::io::Write;
         let address = self.endpoint.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(address).expect("connect to moto");
         let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {address}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
         stream.write_all(request.as_bytes()).expect("send to moto");

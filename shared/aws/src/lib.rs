@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod api_calls;
 mod config;
 mod creation_templates;
+pub mod doctor;
 mod ecr;
 mod ecr_writes;
 mod errors;

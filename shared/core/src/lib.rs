@@ -45,6 +45,7 @@ pub mod arn;
 pub mod baseline;
 pub mod clock;
 pub mod controls;
+pub mod doctor;
 pub mod glob;
 pub mod image_tags;
 pub mod lifecycle;

@@ -15,6 +15,15 @@ pub(crate) const TOPIC_ENV: &str = "ECR_WARDEN_ALERT_TOPIC_ARN";
 /// Environment variable naming the EventBridge bus; wins over the baseline's `alerts.event_bus`.
 pub(crate) const BUS_ENV: &str = "ECR_WARDEN_ALERT_BUS";
 
+/// The SNS topic and the EventBridge bus alerts go to: `ECR_WARDEN_ALERT_TOPIC_ARN` and `ECR_WARDEN_ALERT_BUS`,
+/// each falling back to the baseline's `[alerts]`; an empty variable counts as unset.
+pub fn sinks_named(baseline: &AlertTargets) -> (Option<String>, Option<String>) {
+    let pick = |name: &str, fallback: &Option<String>| {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty()).or_else(|| fallback.clone())
+    };
+    (pick(TOPIC_ENV, &baseline.sns_topic_arn), pick(BUS_ENV, &baseline.event_bus))
+}
+
 /// Where alerts go.
 #[derive(Default)]
 pub struct Alerts {
@@ -54,14 +63,12 @@ impl Alerts {
     /// The sinks named by the environment (`ECR_WARDEN_ALERT_TOPIC_ARN`, `ECR_WARDEN_ALERT_BUS`), each
     /// falling back to the baseline's `[alerts]`; an empty variable counts as unset.
     pub fn from_env(config: &SdkConfig, baseline: &AlertTargets) -> Self {
-        let pick = |name: &str, fallback: &Option<String>| {
-            std::env::var(name).ok().filter(|v| !v.trim().is_empty()).or_else(|| fallback.clone())
-        };
+        let (topic, bus) = sinks_named(baseline);
         let mut sinks: Vec<Box<dyn AlertSink>> = Vec::new();
-        if let Some(topic) = pick(TOPIC_ENV, &baseline.sns_topic_arn) {
+        if let Some(topic) = topic {
             sinks.push(Box::new(SnsSink::new(config, topic)));
         }
-        if let Some(bus) = pick(BUS_ENV, &baseline.event_bus) {
+        if let Some(bus) = bus {
             sinks.push(Box::new(EventBusSink::new(config, bus)));
         }
         Self { sinks }

@@ -7,7 +7,7 @@ use warden_core::controls;
 
 use crate::handle::Purpose;
 
-pub use policy::{member_policy_document, policy_document, PolicyScope, ScopeError};
+pub use policy::{doctor_policy_document, member_policy_document, policy_document, PolicyScope, ScopeError};
 
 /// Actions that can't be scoped to a repository ARN and need `Resource: "*"`.
 pub const REGISTRY_WIDE: &[&str] = &[
@@ -106,6 +106,17 @@ pub const IMAGES_IN_USE: &[&str] = &[
     "ecs:ListTasks",
     "lambda:GetFunction",
     "lambda:ListFunctions",
+];
+
+/// What `ecr-warden doctor` calls, all read-only: the region's trails, the alert topic and bus, Security Hub, and
+/// the baseline parameter (besides `ssm:GetParameter`, granted on that parameter only).
+pub const DOCTOR: &[&str] = &[
+    "cloudtrail:DescribeTrails",
+    "cloudtrail:GetEventSelectors",
+    "cloudtrail:GetTrailStatus",
+    "events:DescribeEventBus",
+    "securityhub:DescribeHub",
+    "sns:GetTopicAttributes",
 ];
 
 /// Decrypting a SecureString baseline encrypted with a customer managed key (through SSM only).

@@ -108,6 +108,24 @@ pub fn member_policy_document(scope: &PolicyScope) -> Result<serde_json::Value, 
     Ok(document(for_member(), scope, "*"))
 }
 
+/// The IAM policy document (JSON) `ecr-warden doctor` needs: its reads ([`super::DOCTOR`]) on `*` (the trails and
+/// sinks it looks for may be anywhere in the account), and the baseline parameter, when one is given.
+pub fn doctor_policy_document(scope: &PolicyScope) -> Result<serde_json::Value, ScopeError> {
+    scope.check()?;
+    let PolicyScope { partition, account, region, .. } = scope;
+    let mut statements = vec![serde_json::json!({
+        "Sid": "DoctorReads", "Effect": "Allow", "Action": super::DOCTOR, "Resource": "*",
+    })];
+    if let Some(name) = &scope.baseline_parameter {
+        let name = name.trim_start_matches('/');
+        statements.push(serde_json::json!({
+            "Sid": "ReadBaseline", "Effect": "Allow", "Action": ["ssm:GetParameter"],
+            "Resource": format!("arn:{partition}:ssm:{region}:{account}:parameter/{name}"),
+        }));
+    }
+    Ok(serde_json::json!({ "Version": "2012-10-17", "Statement": statements }))
+}
+
 /// `actions`, each on the narrowest resource in `region` (or `*`) of the scope's account.
 fn document(actions: Vec<&'static str>, scope: &PolicyScope, region: &str) -> serde_json::Value {
     let PolicyScope { partition, account, .. } = scope;

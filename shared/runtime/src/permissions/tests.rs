@@ -283,3 +283,18 @@ fn the_registry_controls_permissions_are_granted_by_their_feature_or_always() {
         assert!(OPTIONAL.iter().all(|(_, actions)| !actions.contains(action)), "{action}");
     }
 }
+
+#[test]
+fn doctor_reads_only_and_its_baseline_parameter_is_named() {
+    assert!(DOCTOR.iter().all(|action| {
+        let verb = action.split(':').nth(1).unwrap_or("");
+        ["Describe", "Get", "List"].iter().any(|read| verb.starts_with(read))
+    }));
+    let scope = PolicyScope { baseline_parameter: Some("/ecr-warden/baseline".into()), ..scope() };
+    let document = doctor_policy_document(&scope).expect("valid scope");
+    assert_eq!(statement(&document, "DoctorReads").unwrap()["Resource"], "*");
+    assert_eq!(
+        statement(&document, "ReadBaseline").unwrap()["Resource"],
+        "arn:aws:ssm:eu-west-1:123456789012:parameter/ecr-warden/baseline"
+    );
+}

@@ -1,0 +1,139 @@
+//! `ecr-warden doctor`: the prerequisites a deployment silently depends on, checked read-only in the configured
+//! account and region, one line each. Exit 0 when all is well, 3 with warnings only, 1 with a problem.
+
+use std::process::ExitCode;
+
+use warden_runtime::alerts::sinks_named;
+use warden_runtime::aws::{doctor, sdk_config, SdkConfig};
+use warden_runtime::baseline_source::BaselineSource;
+use warden_runtime::core::baseline::Baseline;
+use warden_runtime::core::doctor::{trail_check, worst, Check, Health};
+
+use crate::args::{DoctorArgs, OutputFormat};
+
+/// Runs every check and prints them.
+pub(crate) async fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
+    let config = sdk_config().await?;
+    let region = config
+        .region()
+        .map(ToString::to_string)
+        .ok_or_else(|| anyhow::anyhow!("no region is configured: set AWS_REGION"))?;
+    let mut checks = vec![trail(&config, &region).await];
+    match BaselineSource::from_env(args.baseline.clone()).load(&config).await {
+        Ok(baseline) => {
+            checks.push(Check::ok("baseline", "the baseline loads and is valid"));
+            checks.push(alerts(&config, &baseline).await);
+            checks.push(security_hub(&config, &baseline, &region).await);
+        }
+        Err(error) => checks.push(Check::found(
+            "baseline",
+            Health::Problem,
+            format!("the baseline doesn't load, so every function fails: {error:#}"),
+            "fix it (ecr-warden baseline validate FILE names each problem) and put it again",
+        )),
+    }
+    let status = worst(&checks);
+    match args.output {
+        OutputFormat::Json => {
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "status": status, "checks": checks }))?)
+        }
+        OutputFormat::Table => print!("{}", table(&checks)),
+    }
+    Ok(match status {
+        Health::Ok => ExitCode::SUCCESS,
+        Health::Warning => ExitCode::from(3),
+        Health::Problem => ExitCode::from(1),
+    })
+}
+
+async fn trail(config: &SdkConfig, region: &str) -> Check {
+    match doctor::trails(config).await {
+        Ok(trails) => trail_check(&trails, region),
+        Err(error) => Check::found(
+            "trail",
+            Health::Problem,
+            format!("can't read the trails: {error}"),
+            "grant the caller what `ecr-warden permissions doctor --policy` prints",
+        ),
+    }
+}
+
+/// The alert topic and bus the functions would use exist; neither named is a warning.
+async fn alerts(config: &SdkConfig, baseline: &Baseline) -> Check {
+    let (topic, bus) = sinks_named(&baseline.alerts);
+    if topic.is_none() && bus.is_none() {
+        return Check::found(
+            "alerts",
+            Health::Warning,
+            "no alert topic or bus is named: findings reach only reports and logs",
+            "set ECR_WARDEN_ALERT_TOPIC_ARN or ECR_WARDEN_ALERT_BUS (the stack does), or [alerts] in the baseline",
+        );
+    }
+    let mut missing = Vec::new();
+    if let Some(topic) = &topic {
+        match doctor::topic_exists(config, topic).await {
+            Ok(true) => {}
+            Ok(false) => missing.push(format!("SNS topic {topic} doesn't exist")),
+            Err(error) => missing.push(format!("SNS topic {topic} can't be read: {error}")),
+        }
+    }
+    if let Some(bus) = &bus {
+        match doctor::bus_exists(config, bus).await {
+            Ok(true) => {}
+            Ok(false) => missing.push(format!("event bus {bus} doesn't exist")),
+            Err(error) => missing.push(format!("event bus {bus} can't be read: {error}")),
+        }
+    }
+    if missing.is_empty() {
+        let named: Vec<String> = topic.iter().chain(bus.iter()).cloned().collect();
+        return Check::ok("alerts", format!("alerts go to {}", named.join(" and ")));
+    }
+    Check::found(
+        "alerts",
+        Health::Problem,
+        format!("{}: alerts sent there are lost, and the functions fail", missing.join("; ")),
+        "create it, or name one that exists",
+    )
+}
+
+/// Security Hub is enabled when the baseline sends findings there.
+async fn security_hub(config: &SdkConfig, baseline: &Baseline, region: &str) -> Check {
+    if !baseline.alerts.security_hub {
+        return Check::ok("security-hub", "the baseline sends no findings to Security Hub");
+    }
+    match doctor::security_hub_enabled(config).await {
+        Ok(true) => Check::ok("security-hub", format!("Security Hub is enabled in {region}")),
+        Ok(false) => Check::found(
+            "security-hub",
+            Health::Problem,
+            format!("the baseline sends findings to Security Hub (security_hub = true), which isn't enabled in {region}: every export fails"),
+            "aws securityhub enable-security-hub, or security_hub = false",
+        ),
+        Err(error) => Check::found(
+            "security-hub",
+            Health::Problem,
+            format!("can't tell whether Security Hub is enabled: {error}"),
+            "grant the caller what `ecr-warden permissions doctor --policy` prints",
+        ),
+    }
+}
+
+/// One line a check (`ok       trail         ...`), and its fix under it.
+fn table(checks: &[Check]) -> String {
+    let mut out = String::new();
+    for check in checks {
+        out.push_str(&format!("{:<8} {:<13} {}\n", check.status.as_str(), check.check, check.what));
+        if let Some(fix) = &check.fix {
+            out.push_str(&format!("{:<8} {:<13} fix: {fix}\n", "", ""));
+        }
+    }
+    let status = worst(checks);
+    let problems = checks.iter().filter(|c| c.status == Health::Problem).count();
+    let warnings = checks.iter().filter(|c| c.status == Health::Warning).count();
+    out.push_str(&format!(
+        "{}: {problems} problems, {warnings} warnings in {} checks\n",
+        status.as_str(),
+        checks.len()
+    ));
+    out
+}
