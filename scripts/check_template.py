@@ -365,6 +365,26 @@ forwarding = member_resources["ForwardingRole"]["Properties"]["Policies"][0]["Po
 check("member: the forwarding role may only put events on the hub's bus",
       forwarding == [{"Effect": "Allow", "Action": "events:PutEvents", "Resource": hub_bus}], str(forwarding))
 
+# The opt-in trail (CreateTrail): logging, every region, log file validation; a private, encrypted bucket whose
+# policy lets CloudTrail deliver for this trail only (CloudTrail user guide, "Amazon S3 bucket policy for CloudTrail").
+resources = sam["Resources"]
+trail, bucket = resources["Trail"], resources["TrailBucket"]
+check("the trail and its bucket are behind CreateTrail",
+      {trail.get("Condition"), bucket.get("Condition"), resources["TrailBucketPolicy"].get("Condition")} == {"TrailCreated"})
+tp = trail["Properties"]
+check("the trail logs every region with log file validation",
+      tp.get("IsLogging") is True and tp.get("IsMultiRegionTrail") is True and tp.get("EnableLogFileValidation") is True, str(tp))
+block = bucket["Properties"].get("PublicAccessBlockConfiguration", {})
+check("the trail's bucket blocks public access and is encrypted",
+      all(block.get(k) is True for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"))
+      and "BucketEncryption" in bucket["Properties"], str(bucket["Properties"]))
+trail_arn = {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/${AWS::StackName}-ecr-warden"}
+check("the trail's name is the one its bucket policy admits", tp.get("TrailName") == {"Fn::Sub": "${AWS::StackName}-ecr-warden"})
+allows = [s for s in resources["TrailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+check("CloudTrail may deliver to the bucket for this trail only",
+      len(allows) == 2 and all(s["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+                               and s["Condition"]["StringEquals"].get("aws:SourceArn") == trail_arn for s in allows), str(allows))
+
 passed = sum(results)
 print(f"{passed} passed, {len(results) - passed} failed")
 sys.exit(0 if all(results) else 1)
