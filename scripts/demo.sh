@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The ecr-warden demo: a local ECR (moto), a drifted registry, `plan`, `apply`, a change made by hand
-# replayed as a CloudTrail event, and the registry back at the baseline. Run it with `make demo`.
+# The ecr-warden demo: a local ECR (moto), `doctor` finding the missing trail, a drifted registry, `plan`,
+# `apply`, a change made by hand replayed as a CloudTrail event, and the registry back at the baseline. Run it
+# with `make demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -27,6 +28,19 @@ run() { printf '$ %s\n' "$*"; set +e; "$@"; code=$?; set -e; printf '(exit %s)\n
 
 step "A local ECR with a drifted registry (moto on port $port)"
 "$VENV/bin/python" scripts/seed_demo.py
+
+step "doctor: what the deployment silently depends on (exit 1: this fresh account has no CloudTrail trail)"
+run "$ECR_WARDEN" doctor
+
+step "A multi-region trail, logging (what CreateTrail=true makes); doctor again (exit 3: no alert sink named yet)"
+"$VENV/bin/python" - <<'PY'
+import boto3
+boto3.client("s3").create_bucket(Bucket="demo-trail-logs")
+trail = boto3.client("cloudtrail")
+trail.create_trail(Name="demo-trail", S3BucketName="demo-trail-logs", IsMultiRegionTrail=True, EnableLogFileValidation=True)
+trail.start_logging(Name="demo-trail")
+PY
+run "$ECR_WARDEN" doctor
 
 step "The built-in baseline (used because no --baseline is given)"
 "$ECR_WARDEN" baseline default | grep -v '^#' | grep -v '^$'
