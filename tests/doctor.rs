@@ -35,7 +35,13 @@ async fn doctor_names_what_is_missing_and_passes_once_it_is_there() {
     let pairs = |list: &[(&str, &str)]| list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
     assert_eq!(
         statuses(&json),
-        pairs(&[("trail", "problem"), ("baseline", "ok"), ("alerts", "warning"), ("security-hub", "problem")])
+        pairs(&[
+            ("trail", "problem"),
+            ("baseline", "ok"),
+            ("alerts", "warning"),
+            ("security-hub", "problem"),
+            ("inspector", "ok")
+        ])
     );
     let trail = check(&json, "trail");
     assert!(trail["what"].as_str().unwrap_or("").starts_with("no CloudTrail trail logs us-east-1"), "{trail:#}");
@@ -84,7 +90,7 @@ async fn doctor_names_what_is_missing_and_passes_once_it_is_there() {
     assert_eq!(run.code(), 1, "{run:?}");
     let text = run.stdout();
     assert!(text.contains(&format!("problem  alerts        SNS topic {gone} doesn't exist")), "{text}");
-    assert!(text.trim_end().ends_with("problem: 1 problems, 0 warnings in 4 checks"), "{text}");
+    assert!(text.trim_end().ends_with("problem: 1 problems, 0 warnings in 5 checks"), "{text}");
 
     // A baseline that doesn't load is a problem, not a crash.
     let bad = moto.write_file("bad.toml", "[defaults.tag_mutability]\nmode = \"sometimes\"\n");
@@ -103,4 +109,26 @@ async fn doctor_names_what_is_missing_and_passes_once_it_is_there() {
         "doctor writes nothing: {:?}",
         moto.writes()
     );
+}
+
+/// Enhanced scanning (asked by the baseline, or the registry's) needs Amazon Inspector's ECR scanning: without it no
+/// image is scanned and no scan event arrives.
+#[tokio::test]
+async fn enhanced_scanning_without_inspector_is_a_problem() {
+    let moto = Moto::start();
+    let baseline = moto.write_file("baseline.toml", "[defaults.scanning]\nscan_type = \"ENHANCED\"\n");
+    let baseline = baseline.to_str().expect("utf-8 path");
+    let run = moto.ecr_warden(&["doctor", "--baseline", baseline, "--output", "json"]).json();
+    let inspector = check(&run, "inspector");
+    assert_eq!(inspector["status"], "problem", "{inspector:#}");
+    assert_eq!(inspector["fix"], "aws inspector2 enable --resource-types ECR");
+    assert!(inspector["what"].as_str().unwrap_or("").starts_with("the baseline asks for enhanced scanning, but"));
+
+    let config = moto.sdk_config().await;
+    let inspector2 = aws_sdk_inspector2::Client::new(&config);
+    // moto needs the account named (AWS takes the caller's when it isn't).
+    let enable = inspector2.enable().account_ids(integration_tests::ACCOUNT);
+    enable.resource_types(aws_sdk_inspector2::types::ResourceScanType::Ecr).send().await.expect("enable");
+    let run = moto.ecr_warden(&["doctor", "--baseline", baseline, "--output", "json"]).json();
+    assert_eq!(check(&run, "inspector")["status"], "ok", "{run:#}");
 }

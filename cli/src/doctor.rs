@@ -4,10 +4,13 @@
 use std::process::ExitCode;
 
 use warden_runtime::alerts::sinks_named;
-use warden_runtime::aws::{doctor, sdk_config, SdkConfig};
+use warden_runtime::aws::member::caller_account;
+use warden_runtime::aws::{doctor, sdk_config, EcrRegistry, SdkConfig};
 use warden_runtime::baseline_source::BaselineSource;
 use warden_runtime::core::baseline::Baseline;
 use warden_runtime::core::doctor::{trail_check, worst, Check, Health};
+use warden_runtime::core::observed::ScanType;
+use warden_runtime::core::registry::Registry;
 
 use crate::args::{DoctorArgs, OutputFormat};
 
@@ -24,6 +27,7 @@ pub(crate) async fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             checks.push(Check::ok("baseline", "the baseline loads and is valid"));
             checks.push(alerts(&config, &baseline).await);
             checks.push(security_hub(&config, &baseline, &region).await);
+            checks.push(inspector(&config, &baseline, &region).await);
         }
         Err(error) => checks.push(Check::found(
             "baseline",
@@ -113,6 +117,45 @@ async fn security_hub(config: &SdkConfig, baseline: &Baseline, region: &str) -> 
             "security-hub",
             Health::Problem,
             format!("can't tell whether Security Hub is enabled: {error}"),
+            "grant the caller what `ecr-warden permissions doctor --policy` prints",
+        ),
+    }
+}
+
+/// Amazon Inspector scans ECR images when the registry uses enhanced scanning or the baseline asks for it: without
+/// it no image is scanned and no scan event arrives.
+async fn inspector(config: &SdkConfig, baseline: &Baseline, region: &str) -> Check {
+    let wanted = baseline.resolve_namespace("").is_ok_and(|all| all.scanning.scan_type == Some(ScanType::Enhanced));
+    let registry = EcrRegistry::new(config).registry_scanning().await.map(|scanning| scanning.scan_type);
+    let enhanced = matches!(registry, Ok(ScanType::Enhanced));
+    if !wanted && !enhanced {
+        return match registry {
+            Ok(_) => Check::ok("inspector", "the registry uses basic scanning: Amazon Inspector isn't needed"),
+            Err(error) => Check::found(
+                "inspector",
+                Health::Warning,
+                format!("can't read the registry's scan type: {error}"),
+                "grant the caller what `ecr-warden permissions doctor --policy` prints",
+            ),
+        };
+    }
+    let why = if enhanced { "the registry uses enhanced scanning" } else { "the baseline asks for enhanced scanning" };
+    let status = match caller_account(config).await {
+        Ok(account) => doctor::inspector_ecr_status(config, &account).await,
+        Err(error) => Err(error),
+    };
+    match status {
+        Ok(status) if status == "ENABLED" => Check::ok("inspector", format!("{why}, and Inspector scans ECR images in {region}")),
+        Ok(status) => Check::found(
+            "inspector",
+            Health::Problem,
+            format!("{why}, but Inspector's ECR scanning is {status} in {region}: no image is scanned and no scan event arrives"),
+            "aws inspector2 enable --resource-types ECR",
+        ),
+        Err(error) => Check::found(
+            "inspector",
+            Health::Problem,
+            format!("{why}; can't tell whether Inspector scans ECR images: {error}"),
             "grant the caller what `ecr-warden permissions doctor --policy` prints",
         ),
     }

@@ -86,6 +86,17 @@ pub async fn security_hub_enabled(config: &SdkConfig) -> Result<bool, String> {
     }
 }
 
+/// The state of Amazon Inspector's ECR scanning for `account` (`BatchGetAccountStatus`: `ENABLED`, `DISABLED`,
+/// `ENABLING`, ...); `DISABLED` when Inspector has never been enabled there.
+pub async fn inspector_ecr_status(config: &SdkConfig, account: &str) -> Result<String, String> {
+    let client = counted_client!(aws_sdk_inspector2, config);
+    let answer = client.batch_get_account_status().account_ids(account).send().await;
+    let answer = answer.map_err(|e| said("BatchGetAccountStatus", &e.into_service_error()))?;
+    let ecr = answer.accounts().iter().find(|a| a.account_id() == account).and_then(|a| a.resource_state());
+    let status = ecr.and_then(|state| state.ecr()).map(|ecr| ecr.status().as_str().to_string());
+    Ok(status.unwrap_or_else(|| "DISABLED".to_string()))
+}
+
 /// Whether the SNS topic `arn` exists (`GetTopicAttributes` answers `NotFound` when it doesn't).
 pub async fn topic_exists(config: &SdkConfig, arn: &str) -> Result<bool, String> {
     let client = counted_client!(aws_sdk_sns, config);

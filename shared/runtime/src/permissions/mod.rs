@@ -108,10 +108,13 @@ pub const IMAGES_IN_USE: &[&str] = &[
     "lambda:ListFunctions",
 ];
 
-/// What `ecr-warden doctor` calls, all read-only: the region's trails, the alert topic and bus, Security Hub, and
-/// the baseline parameter (besides `ssm:GetParameter`, granted on that parameter only).
+/// What `ecr-warden doctor` calls, all read-only: the region's trails, the alert topic and bus, Security Hub, the
+/// registry's scan type and Inspector's ECR scanning, and the baseline parameter (`ssm:GetParameter`, granted on
+/// that parameter only).
 pub const DOCTOR: &[&str] = &[
     "cloudtrail:DescribeTrails",
+    "ecr:GetRegistryScanningConfiguration",
+    "inspector2:BatchGetAccountStatus",
     "cloudtrail:GetEventSelectors",
     "cloudtrail:GetTrailStatus",
     "events:DescribeEventBus",

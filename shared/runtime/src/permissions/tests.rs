@@ -288,7 +288,7 @@ fn the_registry_controls_permissions_are_granted_by_their_feature_or_always() {
 fn doctor_reads_only_and_its_baseline_parameter_is_named() {
     assert!(DOCTOR.iter().all(|action| {
         let verb = action.split(':').nth(1).unwrap_or("");
-        ["Describe", "Get", "List"].iter().any(|read| verb.starts_with(read))
+        ["Describe", "Get", "List", "BatchGet"].iter().any(|read| verb.starts_with(read))
     }));
     let scope = PolicyScope { baseline_parameter: Some("/ecr-warden/baseline".into()), ..scope() };
     let document = doctor_policy_document(&scope).expect("valid scope");
