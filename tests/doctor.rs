@@ -96,7 +96,11 @@ async fn doctor_names_what_is_missing_and_passes_once_it_is_there() {
     let bad = moto.write_file("bad.toml", "[defaults.tag_mutability]\nmode = \"sometimes\"\n");
     let run = moto.ecr_warden(&["doctor", "--baseline", bad.to_str().expect("utf-8"), "--output", "json"]);
     assert_eq!(run.code(), 1);
-    assert_eq!(check(&run.json(), "baseline")["status"], "problem");
+    let json = run.json();
+    let baseline_check = check(&json, "baseline");
+    assert_eq!(baseline_check["status"], "problem");
+    let what = baseline_check["what"].as_str().unwrap_or_default();
+    assert!(what.contains("unknown variant `sometimes`") && !what.contains('\n'), "one line: {what}");
     assert!(
         moto.writes().iter().all(|op| [
             "CreateTrail",

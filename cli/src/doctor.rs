@@ -32,7 +32,8 @@ pub(crate) async fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         Err(error) => checks.push(Check::found(
             "baseline",
             Health::Problem,
-            format!("the baseline doesn't load, so every function fails: {error:#}"),
+            // One line: a baseline's problems are listed a line each.
+            format!("the baseline doesn't load, so every function fails: {}", one_line(&format!("{error:#}"))),
             "fix it (ecr-warden baseline validate FILE names each problem) and put it again",
         )),
     }
@@ -159,6 +160,11 @@ async fn inspector(config: &SdkConfig, baseline: &Baseline, region: &str) -> Che
             "grant the caller what `ecr-warden permissions doctor --policy` prints",
         ),
     }
+}
+
+/// `text` on one line: its lines trimmed and joined with spaces.
+fn one_line(text: &str) -> String {
+    text.lines().map(str::trim).filter(|line| !line.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// One line a check (`ok       trail         ...`), and its fix under it.

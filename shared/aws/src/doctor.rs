@@ -100,31 +100,25 @@ pub async fn inspector_ecr_status(config: &SdkConfig, account: &str) -> Result<S
 /// Whether the SNS topic `arn` exists (`GetTopicAttributes` answers `NotFound` when it doesn't).
 pub async fn topic_exists(config: &SdkConfig, arn: &str) -> Result<bool, String> {
     let client = counted_client!(aws_sdk_sns, config);
-    match client.get_topic_attributes().topic_arn(arn).send().await {
-        Ok(_) => Ok(true),
-        Err(error) => {
-            let error = error.into_service_error();
-            match error.code() {
-                Some("NotFound") => Ok(false),
-                _ => Err(said("GetTopicAttributes", &error)),
-            }
-        }
-    }
+    let answer = client.get_topic_attributes().topic_arn(arn).send().await;
+    exists("GetTopicAttributes", "NotFound", answer.map_err(|e| e.into_service_error()))
 }
 
 /// Whether the EventBridge bus `bus` (a name or an ARN) exists (`DescribeEventBus` answers
 /// `ResourceNotFoundException` when it doesn't).
 pub async fn bus_exists(config: &SdkConfig, bus: &str) -> Result<bool, String> {
     let client = counted_client!(aws_sdk_eventbridge, config);
-    match client.describe_event_bus().name(bus).send().await {
+    let answer = client.describe_event_bus().name(bus).send().await;
+    exists("DescribeEventBus", "ResourceNotFoundException", answer.map_err(|e| e.into_service_error()))
+}
+
+/// Whether a describe call found its resource: `missing` is the code AWS answers when it doesn't exist; any other
+/// error is shown.
+fn exists<T, E: ProvideErrorMetadata>(operation: &str, missing: &str, answer: Result<T, E>) -> Result<bool, String> {
+    match answer {
         Ok(_) => Ok(true),
-        Err(error) => {
-            let error = error.into_service_error();
-            match error.code() {
-                Some("ResourceNotFoundException") => Ok(false),
-                _ => Err(said("DescribeEventBus", &error)),
-            }
-        }
+        Err(error) if error.code() == Some(missing) => Ok(false),
+        Err(error) => Err(said(operation, &error)),
     }
 }
 
