@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - the venv has it
 
 SERVICES = [
     "ecr", "events", "ssm", "sqs", "securityhub", "sns", "sts", "inspector2", "resourcegroupstaggingapi", "kms", "iam",
-    "organizations", "ecs", "lambda", "cloudtrail",
+    "organizations", "ecs", "lambda", "cloudtrail", "cloudformation",
 ]
 
 

@@ -28,10 +28,10 @@ fn runtime_api(events: Vec<Value>) -> Server {
                         "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
                     ),
                 ],
-                body: event.to_string(),
+                body: event.to_string().into_bytes(),
             });
         }
-        Some(Response { status: 202, headers: vec![], body: String::new() })
+        Some(Response { status: 202, headers: vec![], body: Vec::new() })
     })
 }
 

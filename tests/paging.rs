@@ -29,7 +29,7 @@ async fn every_page_of_repositories_is_read() {
         Some(Response {
             status: 200,
             headers: vec![("content-type".into(), "application/x-amz-json-1.1".into())],
-            body: page.to_string(),
+            body: page.to_string().into_bytes(),
         })
     });
     let registry = registry_at(&server.address).await;
@@ -76,7 +76,7 @@ async fn every_page_of_scan_findings_is_read_basic_and_enhanced() {
         Some(Response {
             status: 200,
             headers: vec![("content-type".into(), "application/x-amz-json-1.1".into())],
-            body: page.to_string(),
+            body: page.to_string().into_bytes(),
         })
     });
     let registry = registry_at(&server.address).await;

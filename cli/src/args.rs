@@ -138,6 +138,11 @@ pub(crate) struct DoctorArgs {
     /// else the built-in baseline.
     #[arg(long, value_name = "FILE")]
     pub(crate) baseline: Option<PathBuf>,
+    /// The deployed ecr-warden stack (its name or ID) to check too: its state, rules and queue triggers,
+    /// dead-letter queues and its functions' failures of the last 24 hours. Its outputs name the baseline
+    /// parameter and the alert topic and bus the other checks look at.
+    #[arg(long, value_name = "NAME", value_parser = parse_stack_name)]
+    pub(crate) stack: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub(crate) output: OutputFormat,
@@ -342,6 +347,13 @@ fn parse_region(text: &str) -> Result<String, String> {
 /// An IAM role name (checked as the functions check `ECR_WARDEN_MEMBER_ROLE`).
 fn parse_role_name(text: &str) -> Result<String, String> {
     warden_runtime::aws::member::check_role_name(text).map(|()| text.to_string())
+}
+
+fn parse_stack_name(text: &str) -> Result<String, String> {
+    match warden_runtime::core::doctor::stack::is_stack_name(text) {
+        true => Ok(text.to_string()),
+        false => Err("a stack name (a letter, then letters, digits and hyphens; at most 128) or a stack ID".into()),
+    }
 }
 
 fn parse_glob(text: &str) -> Result<NameGlob, String> {

@@ -1,13 +1,16 @@
 //! `ecr-warden doctor`: the prerequisites a deployment silently depends on, checked read-only in the configured
 //! account and region, one line each. Exit 0 when all is well, 3 with warnings only, 1 with a problem.
 
+mod stack;
+
 use std::process::ExitCode;
 
 use warden_runtime::alerts::sinks_named;
+use warden_runtime::aws::doctor::stack::role_exists;
 use warden_runtime::aws::member::caller_account;
 use warden_runtime::aws::{doctor, sdk_config, EcrRegistry, SdkConfig};
 use warden_runtime::baseline_source::BaselineSource;
-use warden_runtime::core::baseline::Baseline;
+use warden_runtime::core::baseline::{AlertTargets, Baseline, Mode};
 use warden_runtime::core::doctor::{trail_check, worst, Check, Health};
 use warden_runtime::core::observed::ScanType;
 use warden_runtime::core::registry::Registry;
@@ -22,12 +25,19 @@ pub(crate) async fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         .map(ToString::to_string)
         .ok_or_else(|| anyhow::anyhow!("no region is configured: set AWS_REGION"))?;
     let mut checks = vec![trail(&config, &region).await];
-    match BaselineSource::from_env(args.baseline.clone()).load(&config).await {
+    let (stack_checks, stack) = match &args.stack {
+        Some(name) => stack::checks(&config, name, &region).await,
+        None => (Vec::new(), None),
+    };
+    let source = BaselineSource::from_env_or(args.baseline.clone(), stack::baseline_parameter(stack.as_ref()));
+    match source.load(&config).await {
         Ok(baseline) => {
             checks.push(Check::ok("baseline", "the baseline loads and is valid"));
-            checks.push(alerts(&config, &baseline).await);
+            let targets = stack::alert_targets(stack.as_ref(), &baseline.alerts);
+            checks.push(alerts(&config, &targets).await);
             checks.push(security_hub(&config, &baseline, &region).await);
             checks.push(inspector(&config, &baseline, &region).await);
+            checks.push(replication(&config, &baseline).await);
         }
         Err(error) => checks.push(Check::found(
             "baseline",
@@ -37,6 +47,7 @@ pub(crate) async fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             "fix it (ecr-warden baseline validate FILE names each problem) and put it again",
         )),
     }
+    checks.extend(stack_checks);
     let status = worst(&checks);
     match args.output {
         OutputFormat::Json => {
@@ -64,8 +75,8 @@ async fn trail(config: &SdkConfig, region: &str) -> Check {
 }
 
 /// The alert topic and bus the functions would use exist; neither named is a warning.
-async fn alerts(config: &SdkConfig, baseline: &Baseline) -> Check {
-    let (topic, bus) = sinks_named(&baseline.alerts);
+async fn alerts(config: &SdkConfig, targets: &AlertTargets) -> Check {
+    let (topic, bus) = sinks_named(targets);
     if topic.is_none() && bus.is_none() {
         return Check::found(
             "alerts",
@@ -161,6 +172,37 @@ async fn inspector(config: &SdkConfig, baseline: &Baseline, region: &str) -> Che
         ),
     }
 }
+
+/// ECR's replication service-linked role, when the baseline governs replication. ECR creates it on the first
+/// `PutReplicationConfiguration` (ECR user guide, "Amazon ECR service-linked role for replication"), which then
+/// needs `iam:CreateServiceLinkedRole`: missing, it is a warning.
+async fn replication(config: &SdkConfig, baseline: &Baseline) -> Check {
+    if baseline.replication.mode == Mode::Off {
+        return Check::ok("replication", "the baseline doesn't govern replication");
+    }
+    match role_exists(config, REPLICATION_ROLE).await {
+        Ok(true) => Check::ok("replication", format!("ECR's replication role {REPLICATION_ROLE} exists")),
+        Ok(false) => Check::found(
+            "replication",
+            Health::Warning,
+            format!(
+                "the baseline governs replication and ECR's role {REPLICATION_ROLE} doesn't exist yet: ECR creates it \
+                 on the first replication configuration put, which fails unless the caller may create it"
+            ),
+            "deploy with GovernReplication=true (it grants iam:CreateServiceLinkedRole for \
+             replication.ecr.amazonaws.com), or configure replication once by hand",
+        ),
+        Err(error) => Check::found(
+            "replication",
+            Health::Warning,
+            format!("can't tell whether ECR's replication role exists: {error}"),
+            "grant the caller what `ecr-warden permissions doctor --policy` prints",
+        ),
+    }
+}
+
+/// ECR's replication service-linked role (ECR user guide, "Amazon ECR service-linked role for replication").
+const REPLICATION_ROLE: &str = "AWSServiceRoleForECRReplication";
 
 /// `text` on one line: its lines trimmed and joined with spaces.
 fn one_line(text: &str) -> String {

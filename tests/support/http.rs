@@ -1,5 +1,5 @@
 //! A minimal HTTP/1.1 server on a free loopback port for protocol-level fakes (a paged ECR answer, the
-//! Lambda Runtime API). Each request is sent to the test through a channel; the handler's answer is
+//! Lambda Runtime API, a CloudWatch answer in CBOR). Each request is sent to the test through a channel; the handler's answer is
 //! written back, or the connection is held open with no answer (`None`), as a long poll would be.
 
 use std::collections::BTreeMap;
@@ -27,8 +27,8 @@ pub struct Response {
     pub status: u16,
     /// Extra headers.
     pub headers: Vec<(String, String)>,
-    /// Body.
-    pub body: String,
+    /// Body (text, or a binary protocol's bytes).
+    pub body: Vec<u8>,
 }
 
 /// A running server.
@@ -70,7 +70,7 @@ fn connection(stream: TcpStream, handler: &Handler, tx: &Sender<Request>) {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
-        if writer.write_all(head.as_bytes()).and_then(|()| writer.write_all(response.body.as_bytes())).is_err() {
+        if writer.write_all(head.as_bytes()).and_then(|()| writer.write_all(&response.body)).is_err() {
             return;
         }
     }
@@ -97,4 +97,63 @@ pub(crate) fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request>
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
     Some(Request { method, path, headers, body: String::from_utf8_lossy(&body).into_owned() })
+}
+
+/// A CBOR value (RFC 8949) for answering the services the SDK speaks Smithy RPC v2 CBOR with (CloudWatch), which
+/// moto doesn't: maps, arrays, text and doubles are all such an answer needs.
+pub enum Cbor {
+    /// A map of text keys, in order.
+    Map(Vec<(&'static str, Cbor)>),
+    /// An array.
+    Array(Vec<Cbor>),
+    /// Text.
+    Text(String),
+    /// A 64-bit float.
+    Double(f64),
+}
+
+impl Cbor {
+    /// Its encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Cbor::Map(entries) => {
+                head(out, 5, entries.len());
+                for (key, value) in entries {
+                    Cbor::Text((*key).to_string()).write(out);
+                    value.write(out);
+                }
+            }
+            Cbor::Array(items) => {
+                head(out, 4, items.len());
+                items.iter().for_each(|item| item.write(out));
+            }
+            Cbor::Text(text) => {
+                head(out, 3, text.len());
+                out.extend_from_slice(text.as_bytes());
+            }
+            Cbor::Double(value) => {
+                out.push(0xfb);
+                out.extend_from_slice(&value.to_be_bytes());
+            }
+        }
+    }
+}
+
+/// A major type's head with its length argument.
+fn head(out: &mut Vec<u8>, major: u8, len: usize) {
+    let major = major << 5;
+    match len {
+        0..=23 => out.push(major | len as u8),
+        24..=0xff => out.extend_from_slice(&[major | 24, len as u8]),
+        _ => {
+            out.push(major | 25);
+            out.extend_from_slice(&(len.min(0xffff) as u16).to_be_bytes());
+        }
+    }
 }

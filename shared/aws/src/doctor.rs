@@ -9,6 +9,8 @@ use warden_core::doctor::TrailState;
 use crate::api_calls::counted_client;
 use crate::SdkConfig;
 
+pub mod stack;
+
 /// The AWS error code and message of a failed call, on one line.
 fn said<E: ProvideErrorMetadata>(operation: &str, error: &E) -> String {
     let code = error.code().unwrap_or("an error");

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub mod stack;
+
 /// How one check came out, worst last (the derived order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -64,6 +64,13 @@ impl BaselineSource {
         Self::choose(flag, std::env::var(BASELINE_VAR).ok())
     }
 
+    /// The source the flag, else the process environment, else `fallback` (`ssm:NAME` or a path) names: what a
+    /// deployed stack's functions read, when the caller's environment doesn't say.
+    pub fn from_env_or(flag: Option<PathBuf>, fallback: Option<String>) -> Self {
+        let env = std::env::var(BASELINE_VAR).ok().filter(|v| !v.is_empty());
+        Self::choose(flag, env.or(fallback))
+    }
+
     /// Reads and checks the baseline; the SDK configuration is used only for SSM.
     pub async fn load(&self, config: &SdkConfig) -> Result<Baseline, LoadError> {
         let mut baseline = match self {

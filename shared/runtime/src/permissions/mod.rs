@@ -109,17 +109,25 @@ pub const IMAGES_IN_USE: &[&str] = &[
 ];
 
 /// What `ecr-warden doctor` calls, all read-only: the region's trails, the alert topic and bus, Security Hub, the
-/// registry's scan type and Inspector's ECR scanning, and the baseline parameter (`ssm:GetParameter`, granted on
-/// that parameter only).
+/// registry's scan type and Inspector's ECR scanning, ECR's replication role; with `--stack`, the stack, its rules
+/// and queue triggers, its dead-letter queues' depth and its functions' metrics; and the baseline parameter
+/// (`ssm:GetParameter`, granted on that parameter only).
 pub const DOCTOR: &[&str] = &[
+    "cloudformation:DescribeStacks",
+    "cloudformation:ListStackResources",
     "cloudtrail:DescribeTrails",
-    "ecr:GetRegistryScanningConfiguration",
-    "inspector2:BatchGetAccountStatus",
     "cloudtrail:GetEventSelectors",
     "cloudtrail:GetTrailStatus",
+    "cloudwatch:GetMetricData",
+    "ecr:GetRegistryScanningConfiguration",
     "events:DescribeEventBus",
+    "events:DescribeRule",
+    "iam:GetRole",
+    "inspector2:BatchGetAccountStatus",
+    "lambda:GetEventSourceMapping",
     "securityhub:DescribeHub",
     "sns:GetTopicAttributes",
+    "sqs:GetQueueAttributes",
 ];
 
 /// Decrypting a SecureString baseline encrypted with a customer managed key (through SSM only).
