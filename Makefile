@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/ecr-warden/target
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 MOTO_SERVER := $(abspath $(VENV))/bin/moto_server
 
-.PHONY: test demo lint build venv check-template package bench bench-organization fuzz
+.PHONY: test demo lint build venv check-template package bench bench-preview bench-organization fuzz
 
 venv: $(VENV)/.installed
 
@@ -60,6 +60,11 @@ BENCH_SIZES ?= 100,1000,5000
 bench: venv
 	cargo build --release -p ecr-warden
 	$(VENV)/bin/python scripts/bench.py $(CARGO_TARGET_DIR)/release/ecr-warden --sizes $(BENCH_SIZES)
+
+# The lifecycle preview as users run it (not a test): the whole command over 10,000 to 1,000,000 images.
+bench-preview: venv
+	cargo build --release -p ecr-warden
+	$(VENV)/bin/python scripts/bench_preview.py $(CARGO_TARGET_DIR)/release/ecr-warden
 
 # The organization benchmark (not a test): apply --organization over 10 accounts x 2 regions x 100 drifted
 # repositories against the same 2,000 in one registry, every call answered after 20 ms; JSON in

@@ -2,6 +2,7 @@
 //! expire, offline (an image list from `aws ecr describe-images`) or against a live repository.
 
 use std::fmt::Write;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -75,7 +76,8 @@ async fn preview(args: PreviewArgs) -> anyhow::Result<ExitCode> {
     let (policy_text, images) = match (&args.images, &args.repository) {
         (Some(file), _) => {
             let Some(policy) = given_policy else { bail!("--policy is required with --images") };
-            let images = lifecycle::parse_describe_images(&read(file)?)
+            let opened = std::fs::File::open(file).with_context(|| format!("can't read {}", file.display()))?;
+            let images = lifecycle::read_describe_images(opened)
                 .map_err(anyhow::Error::msg)
                 .with_context(|| format!("{}", file.display()))?;
             (policy, images)
@@ -99,7 +101,13 @@ async fn preview(args: PreviewArgs) -> anyhow::Result<ExitCode> {
     })?;
     let output = lifecycle::preview(&policy, &images, now_ms).output(&images);
     match args.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&output)?),
+        OutputFormat::Json => {
+            // Streamed: a preview of many images is never held as text.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            serde_json::to_writer_pretty(&mut out, &output)?;
+            writeln!(out)?;
+            out.flush()?;
+        }
         OutputFormat::Table => print!("{}", table(&output, &images, now_ms)),
     }
     Ok(ExitCode::SUCCESS)

@@ -1,7 +1,10 @@
 //! Images as `aws ecr describe-images --output json` prints them, reduced to what a preview needs.
 
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::model::StorageClass;
 
@@ -22,57 +25,153 @@ pub struct Image {
     pub storage_class: StorageClass,
 }
 
+/// Reads the JSON `aws ecr describe-images` prints (an object with `imageDetails`). Timestamps are ISO 8601
+/// strings with an offset (`2026-01-02T03:04:05.123000+00:00`) or epoch seconds.
+///
+/// One pass, typed: each entry becomes an [`Image`] as soon as it is read, and the fields a preview doesn't use
+/// are skipped unread.
+pub fn parse_describe_images(text: &str) -> Result<Vec<Image>, String> {
+    let parsed: DescribeImages = serde_json::from_str(text).map_err(said)?;
+    Ok(parsed.image_details.0)
+}
+
+/// [`parse_describe_images`] from a reader (a file), streamed: the text is never held whole, only the images made
+/// of it (docs/benchmarks.md, "The lifecycle preview as users run it").
+pub fn read_describe_images(reader: impl std::io::Read) -> Result<Vec<Image>, String> {
+    let reader = std::io::BufReader::with_capacity(64 * 1024, reader);
+    let parsed: DescribeImages = serde_json::from_reader(reader).map_err(said)?;
+    Ok(parsed.image_details.0)
+}
+
+/// A reading error on one line: an entry's own problem as it is, anything else as not describe-images output.
+fn said(error: serde_json::Error) -> String {
+    let error = error.to_string();
+    match error.starts_with("imageDetails[") {
+        true => error,
+        false => format!("not describe-images output: {error}"),
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct DescribeImages {
-    image_details: Vec<Value>,
+    image_details: Details,
 }
 
-/// Reads the JSON `aws ecr describe-images` prints (an object with `imageDetails`). Timestamps are ISO 8601
-/// strings with an offset (`2026-01-02T03:04:05.123000+00:00`) or epoch seconds.
-pub fn parse_describe_images(text: &str) -> Result<Vec<Image>, String> {
-    let parsed: DescribeImages = serde_json::from_str(text).map_err(|e| format!("not describe-images output: {e}"))?;
-    parsed.image_details.iter().enumerate().map(|(index, detail)| image(index, detail)).collect()
+/// The images of `imageDetails`, made one entry at a time.
+struct Details(Vec<Image>);
+
+impl<'de> Deserialize<'de> for Details {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(DetailsVisitor)
+    }
 }
 
-/// One `imageDetails` entry.
-pub fn image(index: usize, detail: &Value) -> Result<Image, String> {
-    let at = |field: &str| format!("imageDetails[{index}].{field}");
-    let digest = detail["imageDigest"].as_str().ok_or_else(|| format!("{} is missing", at("imageDigest")))?;
-    let tags = match detail.get("imageTags") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(tags)) => tags
-            .iter()
-            .map(|t| t.as_str().map(str::to_string).ok_or_else(|| format!("{} must hold strings", at("imageTags"))))
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err(format!("{} must be a list", at("imageTags"))),
-    };
-    let time = |field: &str| -> Result<Option<i64>, String> {
-        match detail.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(value) => timestamp_ms(value).map(Some).map_err(|e| format!("{}: {e}", at(field))),
+struct DetailsVisitor;
+
+impl<'de> Visitor<'de> for DetailsVisitor {
+    type Value = Details;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of image details")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Details, A::Error> {
+        let mut images = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(detail) = seq.next_element::<Detail<'de>>()? {
+            images.push(image(images.len(), detail).map_err(de::Error::custom)?);
         }
+        Ok(Details(images))
+    }
+}
+
+/// One `imageDetails` entry as read: only what a preview needs.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Detail<'a> {
+    #[serde(borrow)]
+    image_digest: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    image_tags: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow)]
+    image_pushed_at: Option<Time<'a>>,
+    #[serde(borrow)]
+    last_recorded_pull_time: Option<Time<'a>>,
+    #[serde(borrow)]
+    last_archived_at: Option<Time<'a>>,
+    #[serde(borrow)]
+    image_status: Option<Cow<'a, str>>,
+}
+
+/// A timestamp as given: epoch seconds, or text (checked when the image is made).
+enum Time<'a> {
+    Seconds(f64),
+    Text(Cow<'a, str>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Time<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TimeVisitor(std::marker::PhantomData))
+    }
+}
+
+struct TimeVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for TimeVisitor<'a> {
+    type Value = Time<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a timestamp (ISO 8601 text or epoch seconds)")
+    }
+
+    fn visit_f64<E: de::Error>(self, seconds: f64) -> Result<Time<'a>, E> {
+        Ok(Time::Seconds(seconds))
+    }
+
+    fn visit_i64<E: de::Error>(self, seconds: i64) -> Result<Time<'a>, E> {
+        Ok(Time::Seconds(seconds as f64))
+    }
+
+    fn visit_u64<E: de::Error>(self, seconds: u64) -> Result<Time<'a>, E> {
+        Ok(Time::Seconds(seconds as f64))
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Time<'a>, E> {
+        Ok(Time::Text(Cow::Borrowed(text)))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Time<'a>, E> {
+        Ok(Time::Text(Cow::Owned(text.to_string())))
+    }
+}
+
+impl Time<'_> {
+    fn ms(&self) -> Result<i64, String> {
+        match self {
+            Time::Seconds(seconds) => Ok((seconds * 1000.0).round() as i64),
+            Time::Text(text) => parse_rfc3339_ms(text),
+        }
+    }
+}
+
+/// The image of entry `index`, or what is wrong with it.
+fn image(index: usize, detail: Detail) -> Result<Image, String> {
+    let at = |field: &str| format!("imageDetails[{index}].{field}");
+    let time = |field: &str, value: &Option<Time>| -> Result<Option<i64>, String> {
+        value.as_ref().map(|t| t.ms().map_err(|e| format!("{}: {e}", at(field)))).transpose()
     };
+    let pushed_at_ms = time("imagePushedAt", &detail.image_pushed_at)?;
     Ok(Image {
-        digest: digest.to_string(),
-        tags,
-        pushed_at_ms: time("imagePushedAt")?.ok_or_else(|| format!("{} is missing", at("imagePushedAt")))?,
-        last_pulled_ms: time("lastRecordedPullTime")?,
-        archived_at_ms: time("lastArchivedAt")?,
-        storage_class: match detail["imageStatus"].as_str() {
+        digest: detail.image_digest.ok_or_else(|| format!("{} is missing", at("imageDigest")))?.into_owned(),
+        tags: detail.image_tags.unwrap_or_default().into_iter().map(Cow::into_owned).collect(),
+        pushed_at_ms: pushed_at_ms.ok_or_else(|| format!("{} is missing", at("imagePushedAt")))?,
+        last_pulled_ms: time("lastRecordedPullTime", &detail.last_recorded_pull_time)?,
+        archived_at_ms: time("lastArchivedAt", &detail.last_archived_at)?,
+        storage_class: match detail.image_status.as_deref() {
             Some("ARCHIVED") => StorageClass::Archive,
             _ => StorageClass::Standard,
         },
     })
-}
-
-/// A timestamp given as an RFC 3339 string or as (possibly fractional) epoch seconds, in milliseconds.
-pub fn timestamp_ms(value: &Value) -> Result<i64, String> {
-    match value {
-        Value::Number(n) => n.as_f64().map(|s| (s * 1000.0).round() as i64).ok_or_else(|| format!("bad number {n}")),
-        Value::String(s) => parse_rfc3339_ms(s),
-        other => Err(format!("expected a timestamp, found {other}")),
-    }
 }
 
 /// Parses an RFC 3339 / ISO 8601 date-time with an offset, in milliseconds since the epoch.
@@ -84,10 +183,23 @@ pub fn parse_rfc3339_ms(text: &str) -> Result<i64, String> {
 
 /// Formats milliseconds since the epoch as the AWS CLI prints times (`2026-01-02T03:04:05.123000+00:00`).
 pub fn format_ms(ms: i64) -> String {
-    match chrono::DateTime::from_timestamp_millis(ms) {
-        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string(),
-        None => ms.to_string(),
+    write_ms(ms).to_string()
+}
+
+/// Milliseconds since the epoch, displayed as [`format_ms`] formats them, without a string of its own (a
+/// preview writes one for each image).
+pub fn write_ms(ms: i64) -> impl fmt::Display {
+    struct CliTime(i64);
+    impl fmt::Display for CliTime {
+        fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            use chrono::{Datelike, Timelike};
+            let Some(t) = chrono::DateTime::from_timestamp_millis(self.0) else { return write!(f, "{}", self.0) };
+            let (date, millis) = (t.date_naive(), t.timestamp_subsec_millis());
+            write!(f, "{:04}-{:02}-{:02}T", date.year(), date.month(), date.day())?;
+            write!(f, "{:02}:{:02}:{:02}.{millis:03}000+00:00", t.hour(), t.minute(), t.second())
+        }
     }
+    CliTime(ms)
 }
 
 #[cfg(test)]
@@ -111,6 +223,8 @@ mod tests {
         assert_eq!(images[1].pushed_at_ms, 1_767_323_045_500);
         assert_eq!(images[1].storage_class, StorageClass::Archive);
         assert_eq!(format_ms(images[0].pushed_at_ms), "2026-01-02T03:04:05.123000+00:00");
+        assert_eq!(format_ms(0), "1970-01-01T00:00:00.000000+00:00");
+        assert_eq!(format_ms(-1), "1969-12-31T23:59:59.999000+00:00");
     }
 
     #[test]
@@ -121,5 +235,20 @@ mod tests {
         let err = parse_describe_images(r#"{"imageDetails": [{"imagePushedAt": 1}]}"#).expect_err("no digest");
         assert!(err.contains("imageDigest"), "{err}");
         assert!(parse_describe_images(r#"{"images": []}"#).is_err());
+        let err = parse_describe_images(r#"{"imageDetails": [{"imageDigest": "d", "imageTags": [1]}]}"#)
+            .expect_err("a tag that isn't text");
+        assert!(err.starts_with("not describe-images output: invalid type: integer `1`"), "{err}");
+    }
+
+    #[test]
+    fn escaped_text_and_unused_fields_are_read_as_they_are() {
+        let text = r#"{"nextToken": null, "imageDetails": [{"imageDigest": "sha256:\u0061", "imageTags": ["v\u0031"],
+            "imagePushedAt": "2026-01-02T03:04:05\u002B00:00", "imageScanFindingsSummary": {"findingSeverityCounts":
+            {"HIGH": 1}}, "imageSizeInBytes": 12, "lastRecordedPullTime": null}]}"#;
+        let images = parse_describe_images(text).expect("valid");
+        assert_eq!(read_describe_images(text.as_bytes()), Ok(images.clone()), "streamed, the same");
+        assert_eq!((images[0].digest.as_str(), images[0].tags.as_slice()), ("sha256:a", &["v1".to_string()][..]));
+        assert_eq!(images[0].pushed_at_ms, 1_767_323_045_000);
+        assert_eq!(images[0].last_pulled_ms, None);
     }
 }

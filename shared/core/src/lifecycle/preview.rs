@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::images::{format_ms, Image};
+use super::images::{format_ms, write_ms, Image};
 use super::model::{Count, LifecyclePolicy, Rule, RuleAction, TagSelection};
 use crate::wildcard;
 
@@ -159,12 +159,12 @@ impl<'a> CompiledRule<'a> {
     }
 }
 
-/// `GetLifecyclePolicyPreview`'s answer shape, for JSON output.
+/// `GetLifecyclePolicyPreview`'s answer shape, for JSON output; it borrows the images' digests and tags.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PreviewOutput {
+pub struct PreviewOutput<'a> {
     /// The images acted on, oldest first.
-    pub preview_results: Vec<PreviewResult>,
+    pub preview_results: Vec<PreviewResult<'a>>,
     /// Totals.
     pub summary: PreviewSummary,
     /// Per-rule counts (not in ECR's answer; kept last so ECR's fields read the same).
@@ -174,13 +174,13 @@ pub struct PreviewOutput {
 /// One image acted on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PreviewResult {
+pub struct PreviewResult<'a> {
     /// Digest.
-    pub image_digest: String,
+    pub image_digest: &'a str,
     /// Tags.
-    pub image_tags: Vec<String>,
-    /// Push time, ISO 8601.
-    pub image_pushed_at: String,
+    pub image_tags: &'a [String],
+    /// Push time, ISO 8601 as the AWS CLI prints it.
+    pub image_pushed_at: Timestamp,
     /// What happens.
     pub action: PreviewAction,
     /// The rule that does it.
@@ -214,18 +214,38 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+/// Milliseconds since the epoch, written as the AWS CLI prints times (`2026-01-02T03:04:05.123000+00:00`) when
+/// serialized or displayed, so that a preview of many images holds no text per image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timestamp(pub i64);
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match f.width() {
+            Some(_) => f.pad(&format_ms(self.0)),
+            None => write!(f, "{}", write_ms(self.0)),
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl Preview {
     /// The preview in `GetLifecyclePolicyPreview`'s shape.
-    pub fn output(&self, images: &[Image]) -> PreviewOutput {
+    pub fn output<'a>(&self, images: &'a [Image]) -> PreviewOutput<'a> {
         let preview_results: Vec<PreviewResult> = self
             .acted
             .iter()
             .map(|a| {
                 let image = &images[a.image];
                 PreviewResult {
-                    image_digest: image.digest.clone(),
-                    image_tags: image.tags.clone(),
-                    image_pushed_at: format_ms(image.pushed_at_ms),
+                    image_digest: &image.digest,
+                    image_tags: &image.tags,
+                    image_pushed_at: Timestamp(image.pushed_at_ms),
                     action: match a.action {
                         RuleAction::Expire => PreviewAction { kind: "EXPIRE", target_storage_class: None },
                         RuleAction::Transition => {
