@@ -18,6 +18,11 @@ fn statuses(run: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// (name, status) pairs as [`statuses`] gives them.
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
 fn check<'a>(run: &'a Value, name: &str) -> &'a Value {
     let checks = run["checks"].as_array().expect("checks");
     checks.iter().find(|c| c["check"] == name).unwrap_or_else(|| panic!("{name} checked: {run:#}"))
@@ -35,7 +40,6 @@ async fn doctor_names_what_is_missing_and_passes_once_it_is_there() {
     assert_eq!(run.code(), 1, "a problem: {run:?}");
     let json = run.json();
     assert_eq!(json["status"], "problem");
-    let pairs = |list: &[(&str, &str)]| list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
     assert_eq!(
         statuses(&json),
         pairs(&[
@@ -221,7 +225,6 @@ async fn a_deployed_stack_is_checked_through_its_resources_and_outputs() {
     let run = moto.ecr_warden_with(&["doctor", "--stack", "ew", "--output", "json"], &env);
     assert_eq!(run.code(), 1, "{run:?}");
     let json = run.json();
-    let pairs = |list: &[(&str, &str)]| list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
     assert_eq!(
         statuses(&json),
         pairs(&[

@@ -61,7 +61,7 @@ impl BaselineSource {
 
     /// The source the flag or the process environment names.
     pub fn from_env(flag: Option<PathBuf>) -> Self {
-        Self::choose(flag, std::env::var(BASELINE_VAR).ok())
+        Self::from_env_or(flag, None)
     }
 
     /// The source the flag, else the process environment, else `fallback` (`ssm:NAME` or a path) names: what a

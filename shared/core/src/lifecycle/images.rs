@@ -183,23 +183,32 @@ pub fn parse_rfc3339_ms(text: &str) -> Result<i64, String> {
 
 /// Formats milliseconds since the epoch as the AWS CLI prints times (`2026-01-02T03:04:05.123000+00:00`).
 pub fn format_ms(ms: i64) -> String {
-    write_ms(ms).to_string()
+    Timestamp(ms).to_string()
 }
 
-/// Milliseconds since the epoch, displayed as [`format_ms`] formats them, without a string of its own (a
-/// preview writes one for each image).
-pub fn write_ms(ms: i64) -> impl fmt::Display {
-    struct CliTime(i64);
-    impl fmt::Display for CliTime {
-        fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            use chrono::{Datelike, Timelike};
-            let Some(t) = chrono::DateTime::from_timestamp_millis(self.0) else { return write!(f, "{}", self.0) };
-            let (date, millis) = (t.date_naive(), t.timestamp_subsec_millis());
-            write!(f, "{:04}-{:02}-{:02}T", date.year(), date.month(), date.day())?;
-            write!(f, "{:02}:{:02}:{:02}.{millis:03}000+00:00", t.hour(), t.minute(), t.second())
+/// Milliseconds since the epoch, displayed and serialized as the AWS CLI prints times, without a string of its
+/// own (a preview writes one for each image).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timestamp(pub i64);
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        use chrono::{Datelike, Timelike};
+        if f.width().is_some() {
+            // Padded (a table column): the text first.
+            return f.pad(&format_ms(self.0));
         }
+        let Some(t) = chrono::DateTime::from_timestamp_millis(self.0) else { return write!(f, "{}", self.0) };
+        let (date, millis) = (t.date_naive(), t.timestamp_subsec_millis());
+        write!(f, "{:04}-{:02}-{:02}T", date.year(), date.month(), date.day())?;
+        write!(f, "{:02}:{:02}:{:02}.{millis:03}000+00:00", t.hour(), t.minute(), t.second())
     }
-    CliTime(ms)
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 #[cfg(test)]

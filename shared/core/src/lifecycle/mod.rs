@@ -12,7 +12,7 @@ mod validate;
 
 use serde_json::Value;
 
-pub use images::{format_ms, parse_describe_images, parse_rfc3339_ms, read_describe_images, write_ms, Image};
+pub use images::{format_ms, parse_describe_images, parse_rfc3339_ms, read_describe_images, Image, Timestamp};
 pub use model::{Count, LifecyclePolicy, Rule, RuleAction, StorageClass, TagSelection};
 pub use presets::{expand as expand_presets, Preset};
 pub use preview::{

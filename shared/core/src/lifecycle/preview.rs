@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::images::{format_ms, write_ms, Image};
+use super::images::{Image, Timestamp};
 use super::model::{Count, LifecyclePolicy, Rule, RuleAction, TagSelection};
 use crate::wildcard;
 
@@ -212,26 +212,6 @@ pub struct PreviewSummary {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
-}
-
-/// Milliseconds since the epoch, written as the AWS CLI prints times (`2026-01-02T03:04:05.123000+00:00`) when
-/// serialized or displayed, so that a preview of many images holds no text per image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timestamp(pub i64);
-
-impl std::fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        match f.width() {
-            Some(_) => f.pad(&format_ms(self.0)),
-            None => write!(f, "{}", write_ms(self.0)),
-        }
-    }
-}
-
-impl Serialize for Timestamp {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
 }
 
 impl Preview {
