@@ -65,12 +65,7 @@ pub(crate) async fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
 async fn trail(config: &SdkConfig, region: &str) -> Check {
     match doctor::trails(config).await {
         Ok(trails) => trail_check(&trails, region),
-        Err(error) => Check::found(
-            "trail",
-            Health::Problem,
-            format!("can't read the trails: {error}"),
-            "grant the caller what `ecr-warden permissions doctor --policy` prints",
-        ),
+        Err(error) => Check::unreadable("trail", Health::Problem, format!("can't read the trails: {error}")),
     }
 }
 
@@ -125,11 +120,10 @@ async fn security_hub(config: &SdkConfig, baseline: &Baseline, region: &str) -> 
             format!("the baseline sends findings to Security Hub (security_hub = true), which isn't enabled in {region}: every export fails"),
             "aws securityhub enable-security-hub, or security_hub = false",
         ),
-        Err(error) => Check::found(
+        Err(error) => Check::unreadable(
             "security-hub",
             Health::Problem,
             format!("can't tell whether Security Hub is enabled: {error}"),
-            "grant the caller what `ecr-warden permissions doctor --policy` prints",
         ),
     }
 }
@@ -143,12 +137,9 @@ async fn inspector(config: &SdkConfig, baseline: &Baseline, region: &str) -> Che
     if !wanted && !enhanced {
         return match registry {
             Ok(_) => Check::ok("inspector", "the registry uses basic scanning: Amazon Inspector isn't needed"),
-            Err(error) => Check::found(
-                "inspector",
-                Health::Warning,
-                format!("can't read the registry's scan type: {error}"),
-                "grant the caller what `ecr-warden permissions doctor --policy` prints",
-            ),
+            Err(error) => {
+                Check::unreadable("inspector", Health::Warning, format!("can't read the registry's scan type: {error}"))
+            }
         };
     }
     let why = if enhanced { "the registry uses enhanced scanning" } else { "the baseline asks for enhanced scanning" };
@@ -164,11 +155,10 @@ async fn inspector(config: &SdkConfig, baseline: &Baseline, region: &str) -> Che
             format!("{why}, but Inspector's ECR scanning is {status} in {region}: no image is scanned and no scan event arrives"),
             "aws inspector2 enable --resource-types ECR",
         ),
-        Err(error) => Check::found(
+        Err(error) => Check::unreadable(
             "inspector",
             Health::Problem,
             format!("{why}; can't tell whether Inspector scans ECR images: {error}"),
-            "grant the caller what `ecr-warden permissions doctor --policy` prints",
         ),
     }
 }
@@ -192,11 +182,10 @@ async fn replication(config: &SdkConfig, baseline: &Baseline) -> Check {
             "deploy with GovernReplication=true (it grants iam:CreateServiceLinkedRole for \
              replication.ecr.amazonaws.com), or configure replication once by hand",
         ),
-        Err(error) => Check::found(
+        Err(error) => Check::unreadable(
             "replication",
             Health::Warning,
             format!("can't tell whether ECR's replication role exists: {error}"),
-            "grant the caller what `ecr-warden permissions doctor --policy` prints",
         ),
     }
 }

@@ -50,12 +50,7 @@ async fn dead_letters(config: &SdkConfig, stack: &DeployedStack) -> Check {
 
 /// A check whose reads failed: a problem naming the policy that grants them.
 fn unreadable(check: &'static str, what: &str, error: &str) -> Check {
-    Check::found(
-        check,
-        Health::Problem,
-        format!("can't read {what}: {error}"),
-        "grant the caller what `ecr-warden permissions doctor --policy` prints",
-    )
+    Check::unreadable(check, Health::Problem, format!("can't read {what}: {error}"))
 }
 
 /// The baseline source the stack's functions read (its `BaselineParameter` output), as `ssm:NAME`.

@@ -52,6 +52,11 @@ impl Check {
     pub fn found(check: &'static str, status: Health, what: impl Into<String>, fix: impl Into<String>) -> Self {
         Self { check, status, what: what.into(), fix: Some(fix.into()) }
     }
+
+    /// A check whose reads failed (`what` says which and why): the fix is the read-only policy doctor needs.
+    pub fn unreadable(check: &'static str, status: Health, what: impl Into<String>) -> Self {
+        Self::found(check, status, what, "grant the caller what `ecr-warden permissions doctor --policy` prints")
+    }
 }
 
 /// The worst of `checks` (ok when there are none).
