@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/ecr-warden/target
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 MOTO_SERVER := $(abspath $(VENV))/bin/moto_server
 
-.PHONY: test demo lint build venv check-template package bench bench-preview bench-organization fuzz
+.PHONY: test demo lint build venv check-template package bench bench-preview bench-pace bench-organization fuzz
 
 venv: $(VENV)/.installed
 
@@ -65,6 +65,13 @@ bench: venv
 bench-preview: venv
 	cargo build --release -p ecr-warden
 	$(VENV)/bin/python scripts/bench_preview.py $(CARGO_TARGET_DIR)/release/ecr-warden
+
+# The pace benchmark (not a test): apply over 1,000 drifted repositories against a registry throttling ECR calls
+# above 100 a second, 20 ms a call, a fixed 8 repositories at once against the adaptive pace; JSON in
+# bench-pace.json.
+bench-pace: venv
+	cargo build --release -p ecr-warden
+	$(VENV)/bin/python scripts/bench_pace.py $(CARGO_TARGET_DIR)/release/ecr-warden
 
 # The organization benchmark (not a test): apply --organization over 10 accounts x 2 regions x 100 drifted
 # repositories against the same 2,000 in one registry, every call answered after 20 ms; JSON in

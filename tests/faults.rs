@@ -192,3 +192,43 @@ async fn a_stuck_call_fails_its_repository_not_the_run() {
     );
     assert_eq!(by_name("team-a/fine")["outcome"], "governed");
 }
+
+/// The pace of a run against a registry that throttles every call arriving while 8 others are being answered
+/// (two repositories' reads; a request quota without a clock): the adaptive pace is halved from 8 repositories at
+/// once, a fixed pace stays, and each report counts exactly the throttled calls its repositories' work met (the
+/// benchmark, not this test, compares how many: see docs/benchmarks.md).
+#[tokio::test]
+async fn an_adaptive_pace_backs_off_where_the_registry_throttles_and_reports_it() {
+    let moto = Moto::start();
+    let ecr = moto.ecr().await;
+    for index in 0..40 {
+        ecr.create_repository().repository_name(name(index)).send().await.expect("create");
+    }
+    let baseline = moto.write_file("baseline.toml", BASELINE);
+    let baseline = baseline.to_str().expect("path");
+    let proxy = FaultProxy::start_with(&moto.endpoint, 0, 0, &[]);
+    proxy.throttle_above(8);
+    let env = [("AWS_ENDPOINT_URL", proxy.endpoint.as_str()), ("AWS_MAX_ATTEMPTS", "5")];
+    let throttled_so_far = || proxy.injected().get(&Fault::Throttling).copied().unwrap_or(0);
+
+    let mut paces = Vec::new();
+    for (pace, maximum) in [("fixed", "8"), ("adaptive", "32")] {
+        let before = throttled_so_far();
+        let args = ["plan", "--baseline", baseline, "--output", "json", "--pace", pace, "--concurrency", maximum];
+        let run = moto.ecr_warden_with(&args, &env);
+        assert_eq!(run.code(), 2, "every repository planned, none failed: {run:?}");
+        let report = run.json();
+        assert_eq!(report["repositories"].as_array().map(Vec::len), Some(40));
+        let reported = &report["pace"];
+        assert_eq!(reported["mode"], pace);
+        assert_eq!(reported["maximum"].to_string(), maximum, "{reported}");
+        assert_eq!(reported["startedAt"].as_u64(), Some(8), "{reported}");
+        assert_eq!(reported["throttledCalls"].as_u64(), Some((throttled_so_far() - before) as u64), "{reported}");
+        paces.push(reported.clone());
+    }
+    let (fixed, adaptive) = (&paces[0], &paces[1]);
+    eprintln!("fixed: {fixed}\nadaptive: {adaptive}");
+    assert_eq!((fixed["endedAt"].as_u64(), fixed["cuts"].as_u64()), (Some(8), Some(0)), "{fixed}");
+    assert!(fixed["throttledCalls"].as_u64() > Some(0), "{fixed}");
+    assert!(adaptive["cuts"].as_u64() >= Some(1) && adaptive["throttledCalls"].as_u64() > Some(0), "{adaptive}");
+}

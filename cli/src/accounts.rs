@@ -103,8 +103,8 @@ struct RegistryRun {
 
 /// What became of one registry.
 enum Outcome {
-    /// Governed: the report.
-    Governed(Report),
+    /// Governed: the report (boxed: it is much larger than the other outcomes).
+    Governed(Box<Report>),
     /// Not governed: the error.
     Failed(String),
     /// Left alone on purpose: the baseline leaves its account alone.
@@ -197,7 +197,7 @@ pub(crate) async fn govern_accounts(
                     match fleet.config(account, region).await {
                         Ok(config) => govern_one(args, &config, baseline, dry_run)
                             .await
-                            .map_or_else(Outcome::Failed, Outcome::Governed),
+                            .map_or_else(Outcome::Failed, |report| Outcome::Governed(Box::new(report))),
                         Err(error) => Outcome::Failed(error),
                     }
                 }

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use warden_runtime::backfill::{BackfillRequest, DEFAULT_CONCURRENCY};
 use warden_runtime::core::controls::{self, ControlId};
 use warden_runtime::core::glob::NameGlob;
+use warden_runtime::core::pace::PaceMode;
 use warden_runtime::handle::Purpose;
 
 use crate::lifecycle;
@@ -89,9 +90,14 @@ pub(crate) struct RunArgs {
     /// Also show what the baseline's lifecycle policy would expire, where it would be put (reads images).
     #[arg(long)]
     pub(crate) lifecycle_impact: bool,
-    /// Repositories governed at once.
+    /// The most repositories governed at once, 1-64 (with `--pace adaptive`, the run starts at 8 or this, if
+    /// lower, and grows while the registry answers).
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
     pub(crate) concurrency: usize,
+    /// `adaptive`: grow the repositories governed at once while calls succeed, halve them when ECR throttles;
+    /// `fixed`: always `--concurrency`.
+    #[arg(long, value_enum, default_value_t = PaceArg::Adaptive)]
+    pub(crate) pace: PaceArg,
     /// Where repository tags are read: one `ListTagsForResource` per repository, or 100 repositories a call
     /// from the Resource Groups Tagging API (needs `tag:GetResources`).
     #[arg(long, value_enum, default_value_t = TagsFrom::ListTags)]
@@ -160,7 +166,7 @@ pub(crate) struct UnusedArgs {
     /// Only repositories matching this glob (repeatable).
     #[arg(long = "repository", value_name = "GLOB", value_parser = parse_glob)]
     pub(crate) repositories: Vec<NameGlob>,
-    /// Repositories read at once.
+    /// The most repositories read at once, 1-64 (the run starts at 8 and finds the registry's pace).
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
     pub(crate) concurrency: usize,
     /// Output format.
@@ -175,6 +181,24 @@ impl RegistriesArgs {
     /// Whether other accounts' registries are asked for.
     pub(crate) fn several(&self) -> bool {
         !self.accounts.is_empty() || self.organization
+    }
+}
+
+/// How many repositories a pass governs at once.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PaceArg {
+    /// Find the registry's pace: additive increase while calls succeed, halved on throttling.
+    Adaptive,
+    /// Always `--concurrency`.
+    Fixed,
+}
+
+impl From<PaceArg> for PaceMode {
+    fn from(pace: PaceArg) -> Self {
+        match pace {
+            PaceArg::Adaptive => PaceMode::Adaptive,
+            PaceArg::Fixed => PaceMode::Fixed,
+        }
     }
 }
 

@@ -138,6 +138,7 @@ pub(crate) async fn pass(
         dry_run,
         repositories: args.repositories.clone(),
         concurrency: args.concurrency,
+        pace: args.pace.into(),
         lifecycle_impact: args.lifecycle_impact,
         ..Default::default()
     };

@@ -9,6 +9,7 @@ use clap::ValueEnum;
 
 use warden_runtime::core::baseline::ExemptionState;
 use warden_runtime::core::controls::{Explanation, ALL};
+use warden_runtime::core::pace::PaceReport;
 use warden_runtime::core::report::{Outcome, RegistryReport, Report, RepositoryReport, Status, Summary};
 use warden_runtime::core::vulnerabilities::deadlines::VulnerabilityReview;
 use warden_runtime::handle::Handled;
@@ -68,7 +69,29 @@ pub(crate) fn report_table(report: &Report) -> String {
         summary_counts(&report.summary),
         if report.dry_run { "plan only, nothing changed" } else { "changes applied" }
     );
+    if let Some(line) = report.pace.as_ref().and_then(pace_line) {
+        let _ = writeln!(out, "{line}");
+    }
     out
+}
+
+/// `pace: 5 repositories at once at the end (8 at the start, 12 at most; maximum 32); 14 calls throttled, halved 3
+/// times`, when the pace moved or met throttling.
+fn pace_line(pace: &PaceReport) -> Option<String> {
+    if pace.throttled_calls == 0 && pace.reached == pace.started_at {
+        return None;
+    }
+    let mut line = format!(
+        "pace: {} repositories at once at the end ({} at the start, {} at most; maximum {})",
+        pace.ended_at, pace.started_at, pace.reached, pace.maximum
+    );
+    if pace.throttled_calls > 0 {
+        let _ = write!(line, "; {} calls throttled", pace.throttled_calls);
+    }
+    if pace.cuts > 0 {
+        let _ = write!(line, ", halved {} times", pace.cuts);
+    }
+    Some(line)
 }
 
 /// `3 repositories (2 compliant, 1 fixed)`.
@@ -368,5 +391,29 @@ mod tests {
         assert_eq!(without_stray_controls(green), green);
         assert_eq!(without_stray_controls("a\u{1b}]0;title\u{7}b\r\n"), "a\\u{1b}]0;title\\u{7}b\\r\n");
         assert_eq!(without_stray_controls("x\u{1b}[2Jy"), "x\\u{1b}[2Jy", "a screen clear is not a colour");
+    }
+
+    #[test]
+    fn the_pace_is_printed_when_it_moved_or_met_throttling() {
+        use warden_runtime::core::pace::PaceMode;
+        let still = PaceReport {
+            mode: PaceMode::Adaptive,
+            maximum: 32,
+            started_at: 8,
+            reached: 8,
+            ended_at: 8,
+            ..Default::default()
+        };
+        assert_eq!(pace_line(&still), None);
+        let grown = PaceReport { reached: 12, ended_at: 12, ..still };
+        assert_eq!(
+            pace_line(&grown).as_deref(),
+            Some("pace: 12 repositories at once at the end (8 at the start, 12 at most; maximum 32)")
+        );
+        let cut = PaceReport { reached: 9, ended_at: 2, throttled_calls: 14, cuts: 3, ..still };
+        assert_eq!(
+            pace_line(&cut).as_deref(),
+            Some("pace: 2 repositories at once at the end (8 at the start, 9 at most; maximum 32); 14 calls throttled, halved 3 times")
+        );
     }
 }

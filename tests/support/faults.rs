@@ -9,6 +9,10 @@
 //! For races, the proxy can also hold one request of an operation until the test lets it go ([`FaultProxy::hold`]:
 //! before moto sees it, or after moto applied it and before its answer goes back), so that a test can change
 //! the registry at exactly that moment; and it can leave requests unanswered for good ([`FaultProxy::hang`]).
+//!
+//! Like a service with a request quota, it can also throttle every call that arrives while too many others are
+//! being answered ([`FaultProxy::throttle_above`]): a ceiling without a clock, so a test's outcome doesn't
+//! depend on how fast the machine is.
 
 use std::collections::BTreeMap;
 use std::collections::HashMap;
@@ -106,6 +110,10 @@ struct State {
     kinds: Vec<Fault>,
     /// How many requests arrived.
     received: AtomicUsize,
+    /// Calls being answered now.
+    in_flight: AtomicUsize,
+    /// Calls throttled when more than this many would be in flight (0: never).
+    in_flight_ceiling: AtomicUsize,
     seen: Mutex<HashMap<u64, u64>>,
     injected: Mutex<BTreeMap<Fault, usize>>,
     /// Calls moto doesn't have, answered here: (method, path, JSON answer).
@@ -139,6 +147,8 @@ impl FaultProxy {
             seed,
             kinds: kinds.to_vec(),
             received: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            in_flight_ceiling: AtomicUsize::new(0),
             seen: Mutex::default(),
             injected: Mutex::default(),
             stand_ins: Mutex::default(),
@@ -200,6 +210,12 @@ impl FaultProxy {
     /// returns something; other requests go to moto. For an answer AWS gives and moto can't (an AWS managed key).
     pub fn answer(&self, target: &str, answer: impl Fn(&str) -> Option<String> + Send + Sync + 'static) {
         self.state.answers.lock().expect("answers").push((target.to_string(), Box::new(answer)));
+    }
+
+    /// Throttles (`ThrottlingException`, counted in [`FaultProxy::injected`]) every JSON call (ECR's, with an
+    /// `X-Amz-Target`) that arrives while `calls` others are being answered.
+    pub fn throttle_above(&self, calls: usize) {
+        self.state.in_flight_ceiling.store(calls, Ordering::SeqCst);
     }
 
     /// The requests a stand-in answered, in order.
@@ -284,7 +300,10 @@ impl State {
             let _ = client.shutdown(Shutdown::Both);
             return;
         }
-        let fault = self.choose(&request);
+        let ceiling = self.in_flight_ceiling.load(Ordering::SeqCst);
+        let counted = ceiling > 0 && !target.is_empty();
+        let crowded = counted && self.in_flight.fetch_add(1, Ordering::SeqCst) >= ceiling;
+        let fault = if crowded { Some(Fault::Throttling) } else { self.choose(&request) };
         if let Some(fault) = fault {
             *self.injected.lock().expect("fault counts").entry(fault).or_default() += 1;
         }
@@ -305,6 +324,9 @@ impl State {
             }
             None => self.forward(&request).unwrap_or_default(),
         };
+        if counted {
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        }
         let _ = client.write_all(&answer);
         let _ = client.shutdown(Shutdown::Both);
     }

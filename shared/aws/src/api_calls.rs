@@ -6,8 +6,14 @@
 //! treats as throttling (`ThrottlingException`, `TooManyRequestsException`, ...). [`take`] reads the counts
 //! and starts again from zero; a Lambda process handles one invocation at a time, so what it reads after an
 //! invocation is that invocation's calls.
+//!
+//! [`counting_throttles`] also follows, for one piece of work (one repository's governing), what that work's own
+//! calls meet, as they meet it, however many pieces run at once in the task ([`WorkCalls`]): what the pace of a
+//! run ([`warden_core::pace`]) adapts to.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 use aws_runtime::retries::classifiers::THROTTLING_ERRORS;
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -19,6 +25,46 @@ use aws_smithy_types::config_bag::ConfigBag;
 
 static ATTEMPTS: AtomicU64 = AtomicU64::new(0);
 static THROTTLED: AtomicU64 = AtomicU64::new(0);
+
+tokio::task_local! {
+    /// The calls of the work being polled, when it is followed by [`counting_throttles`].
+    static WORK_CALLS: Arc<WorkCalls>;
+}
+
+/// What one piece of work's calls met so far.
+#[derive(Debug, Default)]
+pub struct WorkCalls {
+    throttled: AtomicU64,
+    waiting: AtomicBool,
+}
+
+impl WorkCalls {
+    /// One more call (attempt) answered, `throttled` or not.
+    pub fn answered(&self, throttled: bool) {
+        if throttled {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+        }
+        self.waiting.store(throttled, Ordering::Relaxed);
+    }
+
+    /// The throttled calls so far.
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::Relaxed)
+    }
+
+    /// Whether the latest answer was a throttle: the work is waiting out the SDK's back-off before its retry,
+    /// making no call.
+    pub fn waiting(&self) -> bool {
+        self.waiting.load(Ordering::Relaxed)
+    }
+}
+
+/// Runs `work`, telling `calls` about each call (attempt) its own calls make, as it is answered: an SDK call
+/// runs its interceptors while its caller's future is polled, so what `calls` hears is the work's own even when
+/// other work runs beside it in the same task.
+pub async fn counting_throttles<F: Future>(calls: Arc<WorkCalls>, work: F) -> F::Output {
+    WORK_CALLS.scope(calls, work).await
+}
 
 /// A client of the SDK crate `$sdk` (e.g. `aws_sdk_ecr`) built from an [`SdkConfig`](crate::SdkConfig), with
 /// [`CountCalls`] on it.
@@ -59,9 +105,11 @@ impl Intercept for CountCalls {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         ATTEMPTS.fetch_add(1, Ordering::Relaxed);
-        if context.response().is_some_and(is_throttling) {
+        let throttled = context.response().is_some_and(is_throttling);
+        if throttled {
             THROTTLED.fetch_add(1, Ordering::Relaxed);
         }
+        let _ = WORK_CALLS.try_with(|calls| calls.answered(throttled));
         Ok(())
     }
 }

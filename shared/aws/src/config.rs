@@ -3,9 +3,10 @@
 //! Region, credentials and endpoint come from the standard environment (`AWS_REGION`, `AWS_PROFILE`,
 //! `AWS_ENDPOINT_URL`, the Lambda execution role, ...). Retries use the SDK's *standard* mode: up to
 //! 3 attempts (override with `AWS_MAX_ATTEMPTS` / `AWS_RETRY_MODE`) with exponential back-off and jitter,
-//! which absorbs the occasional `ThrottlingException` from ECR's control plane. Adaptive mode (client-side
-//! rate limiting) is not the default because one invocation makes few calls; a large backfill can opt in
-//! with `AWS_RETRY_MODE=adaptive`.
+//! which absorbs the occasional `ThrottlingException` from ECR's control plane; a run over many repositories
+//! also halves how many it governs at once when calls are throttled (`warden_core::pace`). The SDK's adaptive
+//! mode (client-side rate limiting) is not the default because one invocation makes few calls; a registry
+//! shared with other busy tools can opt in with `AWS_RETRY_MODE=adaptive`.
 //!
 //! Every attempt has a deadline: an endpoint that accepts a connection and never answers fails that call
 //! after `ECR_WARDEN_TIMEOUT_SECONDS` (default 10; connecting gives up after at most 3.1 s), so a stuck call

@@ -54,6 +54,7 @@ pub use limits::tag_key_problem;
 mod mode;
 pub mod observed;
 pub mod origin;
+pub mod pace;
 pub mod policy;
 pub mod registry;
 pub mod replication;

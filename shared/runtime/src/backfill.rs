@@ -1,22 +1,26 @@
-//! Governing the whole registry: every repository (or those matching globs), with bounded concurrency.
+//! Governing the whole registry: every repository (or those matching globs), at the registry's pace
+//! ([`crate::paced`]).
 //! One repository's failure is reported and the rest go on.
 
-use futures::stream::{self, StreamExt};
 use serde::Deserialize;
 use tracing::warn;
+use warden_aws::api_calls::counting_throttles;
 use warden_core::alert::Origin;
 use warden_core::arn::{is_account_id, is_region_name};
 use warden_core::baseline::Baseline;
 use warden_core::glob::{any_matches, NameGlob};
+use warden_core::pace::{Pace, PaceMode};
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{Report, RepositoryReport};
 
 use crate::govern::{govern_in, GovernOptions, Known, RunContext};
+use crate::paced::paced;
 use crate::registry_controls::govern_registry;
 
-/// Repositories governed at once unless asked otherwise.
-pub const DEFAULT_CONCURRENCY: usize = 8;
-/// The most repositories governed at once.
+/// The most repositories governed at once unless asked otherwise (an adaptive run starts at
+/// [`warden_core::pace::START`] and finds the registry's pace up to this).
+pub const DEFAULT_CONCURRENCY: usize = 32;
+/// The highest maximum a run can be given.
 pub const MAX_CONCURRENCY: usize = 64;
 
 /// A backfill request: the manual invocation payload of the backfill function (read from JSON through
@@ -28,8 +32,11 @@ pub struct BackfillRequest {
     pub dry_run: bool,
     /// Repository-name globs; empty means every repository.
     pub repositories: Vec<NameGlob>,
-    /// Repositories governed at once (1 to 64; default 8).
+    /// The most repositories governed at once (1 to 64; default 32).
     pub concurrency: usize,
+    /// Whether the number governed at once adapts to the registry's throttling (up to `concurrency`) or stays at
+    /// `concurrency`.
+    pub pace: PaceMode,
     /// Report what the baseline's lifecycle policy would expire where it would be put.
     pub lifecycle_impact: bool,
     /// Send the repositories to the work queue for backfill workers instead of governing them here
@@ -54,8 +61,8 @@ pub enum Accounts {
 }
 
 /// The backfill payload as written: `{"dryRun": bool, "mode": "plan"|"apply", "repositories": [globs],
-/// "concurrency": n, "lifecycleImpact": bool, "fanOut": bool, "organization": bool, "accounts": [IDs],
-/// "regions": [names]}`, every key optional. It changes the registry
+/// "concurrency": n, "pace": "adaptive"|"fixed", "lifecycleImpact": bool, "fanOut": bool, "organization": bool,
+/// "accounts": [IDs], "regions": [names]}`, every key optional. It changes the registry
 /// only with an explicit `"dryRun": false` or `"mode": "apply"`: anything else (`{}`, the console's default
 /// test event, a record of a failed invocation) plans.
 #[derive(Debug, Deserialize)]
@@ -67,6 +74,8 @@ struct BackfillPayload {
     repositories: Vec<NameGlob>,
     #[serde(default = "default_concurrency")]
     concurrency: usize,
+    #[serde(default)]
+    pace: PaceMode,
     #[serde(default)]
     lifecycle_impact: bool,
     #[serde(default)]
@@ -116,6 +125,7 @@ impl TryFrom<BackfillPayload> for BackfillRequest {
             dry_run,
             repositories: payload.repositories,
             concurrency: payload.concurrency,
+            pace: payload.pace,
             lifecycle_impact: payload.lifecycle_impact,
             // Other accounts' repositories are always sent to the workers: an organization doesn't fit in one
             // invocation.
@@ -158,6 +168,7 @@ impl Default for BackfillRequest {
             dry_run: true,
             repositories: Vec::new(),
             concurrency: DEFAULT_CONCURRENCY,
+            pace: PaceMode::Adaptive,
             lifecycle_impact: false,
             fan_out: false,
             accounts: Accounts::Own,
@@ -230,13 +241,16 @@ pub async fn backfill_watched(
         // Each repository's tags are then read one by one, as without the prefetch.
         warn!(%error, "can't read the repositories' tags in bulk");
     }
-    let reports = stream::iter(selected)
-        .map(|facts| async { govern_in(registry, baseline, Known::Facts(facts), &run, options).await.report })
-        .buffer_unordered(request.concurrency.clamp(1, MAX_CONCURRENCY))
-        .inspect(|report| progress.governed(report))
-        .collect()
-        .await;
+    let mut pace = Pace::of(request.pace, request.concurrency.clamp(1, MAX_CONCURRENCY));
+    let governed = |facts, calls| {
+        let run = &run;
+        async move {
+            counting_throttles(calls, govern_in(registry, baseline, Known::Facts(facts), run, options)).await.report
+        }
+    };
+    let reports = paced(selected, &mut pace, governed, |report| progress.governed(report)).await;
     let mut report = Report::new(request.dry_run, reports).with_registry(registry_controls);
     report.origin = origin;
+    report.pace = Some(pace.report());
     Ok(report)
 }

@@ -26,6 +26,7 @@ mod in_use_guard;
 pub mod logging;
 mod metrics;
 pub mod organization;
+pub mod paced;
 pub mod permissions;
 mod purpose;
 pub mod registry_controls;

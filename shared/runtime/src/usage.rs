@@ -2,16 +2,18 @@
 //! globs is read (its images' count, size, newest push and recorded pull; its tags), several at a time, and those
 //! that are empty, idle or unowned are listed. Read-only: nothing is changed.
 
-use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use tracing::warn;
+use warden_aws::api_calls::counting_throttles;
 use warden_core::glob::{any_matches, NameGlob};
 use warden_core::lifecycle::format_ms;
 use warden_core::observed::RepositoryFacts;
+use warden_core::pace::{Pace, PaceReport};
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::usage::{days_since, flags, Flag, Usage, UsageRules};
 
 use crate::backfill::MAX_CONCURRENCY;
+use crate::paced::paced;
 
 /// What to report on.
 #[derive(Debug, Clone)]
@@ -20,7 +22,7 @@ pub struct UsageRequest {
     pub repositories: Vec<NameGlob>,
     /// What counts as idle, and the owner tag.
     pub rules: UsageRules,
-    /// Repositories read at once.
+    /// The most repositories read at once (an adaptive pace finds the registry's own).
     pub concurrency: usize,
 }
 
@@ -104,6 +106,9 @@ pub struct UsageReport {
     pub errors: Vec<UsageError>,
     /// Counts.
     pub summary: UsageSummary,
+    /// How many repositories were read at once and the throttled calls met.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pace: Option<PaceReport>,
 }
 
 /// One repository read: its usage and its owner tag's value.
@@ -124,18 +129,19 @@ pub async fn usage_report(
     if let Err(error) = registry.prefetch_tags(&arns, registry_size).await {
         warn!(%error, "can't read the repositories' tags in bulk");
     }
-    let read: Vec<(String, Result<Read, RegistryError>)> = stream::iter(selected)
-        .map(|facts| async move {
+    let read_one = |facts: RepositoryFacts, calls| {
+        counting_throttles(calls, async move {
             let usage = registry.usage(&facts.name).await;
             let owner = registry.tags(&facts.arn).await.map(|tags| tags.get(&request.rules.owner_tag).cloned());
             (facts.name, usage.and_then(|usage| owner.map(|owner| (usage, owner))))
         })
-        .buffer_unordered(request.concurrency.clamp(1, MAX_CONCURRENCY))
-        .collect()
-        .await;
+    };
+    let mut pace = Pace::adaptive(request.concurrency.clamp(1, MAX_CONCURRENCY));
+    let read: Vec<(String, Result<Read, RegistryError>)> = paced(selected, &mut pace, read_one, |_| {}).await;
     let mut report = UsageReport {
         idle_days: request.rules.idle_days,
         owner_tag: request.rules.owner_tag.clone(),
+        pace: Some(pace.report()),
         ..UsageReport::default()
     };
     for (repository, result) in read {

@@ -12,6 +12,7 @@ use crate::lifecycle::in_use::Endangered;
 use crate::lifecycle::{self, Image, LifecyclePolicy, RuleAction};
 use crate::observed::Observed;
 use crate::origin::Origin;
+use crate::pace::PaceReport;
 use crate::vulnerabilities::deadlines::VulnerabilityReview;
 
 /// The state of one control on one repository.
@@ -410,13 +411,23 @@ pub struct Report {
     /// the JSON.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
+    /// How many repositories were governed at once and the throttling met, when the run covered many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pace: Option<PaceReport>,
 }
 
 impl Report {
     /// A report over `repositories`, sorted by name.
     pub fn new(dry_run: bool, mut repositories: Vec<RepositoryReport>) -> Self {
         repositories.sort_by(|a, b| a.repository.cmp(&b.repository));
-        Self { dry_run, summary: Summary::of(&repositories), registry: Vec::new(), repositories, origin: None }
+        Self {
+            dry_run,
+            summary: Summary::of(&repositories),
+            registry: Vec::new(),
+            repositories,
+            origin: None,
+            pace: None,
+        }
     }
 
     /// The report with registry-level results, counted in the summary (so they count in the verdict).

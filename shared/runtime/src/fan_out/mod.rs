@@ -6,13 +6,15 @@
 
 pub mod accounts;
 
-use futures::stream::{self, StreamExt};
 use serde::Serialize;
+use tracing::info;
+use warden_aws::api_calls::counting_throttles;
 use warden_core::alert::Origin;
 use warden_core::alert::{audit_alerts, Alert};
 use warden_core::baseline::Baseline;
 use warden_core::glob::any_matches;
 use warden_core::observed::repository_name_problem;
+use warden_core::pace::Pace;
 use warden_core::registry::{Registry, RegistryError};
 use warden_core::report::{RegistryReport, RepositoryReport, Summary};
 
@@ -24,6 +26,7 @@ use warden_core::work::{WorkBatch, WorkQueue, NAMES_PER_BATCH};
 
 use crate::backfill::{BackfillRequest, MAX_CONCURRENCY};
 use crate::govern::{govern_in, GovernOptions, Known, RunContext};
+use crate::paced::paced;
 use crate::registry_controls::govern_registry;
 
 /// What a fan-out sent.
@@ -214,7 +217,8 @@ pub fn by_registry(messages: Vec<QueueMessage>) -> Vec<(Option<Origin>, Vec<Queu
     groups
 }
 
-/// Governs the repositories every message names, `concurrency` at a time across the messages.
+/// Governs the repositories every message names across the messages, at an adaptive pace of at most
+/// `concurrency` at a time (logged with the throttling met).
 pub async fn work(
     registry: &dyn Registry,
     baseline: &Baseline,
@@ -246,14 +250,17 @@ pub async fn work(
         }
     }
     let run = RunContext::default();
-    let governed: Vec<(String, RepositoryReport, Option<Origin>)> = stream::iter(jobs)
-        .map(|(id, name, options, origin)| {
-            let run = &run;
-            async move { (id, govern_in(registry, baseline, Known::Name(&name), run, options).await.report, origin) }
-        })
-        .buffer_unordered(concurrency.clamp(1, MAX_CONCURRENCY))
-        .collect()
-        .await;
+    let mut pace = Pace::adaptive(concurrency.clamp(1, MAX_CONCURRENCY));
+    let job = |(id, name, options, origin): (String, String, GovernOptions, Option<Origin>), calls| {
+        let run = &run;
+        async move {
+            let governed = govern_in(registry, baseline, Known::Name(&name), run, options);
+            (id, counting_throttles(calls, governed).await.report, origin)
+        }
+    };
+    let governed: Vec<(String, RepositoryReport, Option<Origin>)> = paced(jobs, &mut pace, job, |_| {}).await;
+    let pace = pace.report();
+    info!(reached = pace.reached, ended_at = pace.ended_at, throttled_calls = pace.throttled_calls, "pace");
 
     let mut retry: Vec<String> = refused.iter().map(|(id, _)| id.clone()).collect();
     let mut failed = Vec::new();

@@ -1,0 +1,208 @@
+//! Working through many repositories of one registry at the pace a [`Pace`] allows. Whenever a piece of work
+//! finishes, the driver tells the pace every piece's new throttled calls, not only the finished one's: a
+//! throttled piece waits out the SDK's back-off, and the pieces started meanwhile should start at the slower
+//! pace. A piece waiting out a back-off makes no call, so it doesn't hold a place: another piece may start.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use warden_aws::api_calls::WorkCalls;
+use warden_core::pace::{Pace, Ticket};
+
+/// A piece in flight: its ticket, what its calls met, and how many of its throttled calls the pace was told.
+struct Running {
+    ticket: Ticket,
+    calls: Arc<WorkCalls>,
+    told: u64,
+}
+
+impl Running {
+    /// Tells `pace` the throttled calls met since it was last told; whether the piece met any at all.
+    fn tell(&mut self, pace: &mut Pace) -> bool {
+        let met = self.calls.throttled();
+        if met > self.told {
+            pace.throttled(self.ticket, met - self.told);
+            self.told = met;
+        }
+        met > 0
+    }
+}
+
+/// Runs `work` on every item, as many at once as `pace` allows at each moment, and returns the outputs in the
+/// order they finished; `finished` sees each output as it comes (progress). `work` gets a [`WorkCalls`] for the
+/// piece to have its calls followed ([`warden_aws::api_calls::counting_throttles`]).
+pub async fn paced<I, T, W, F>(items: I, pace: &mut Pace, mut work: W, mut finished: impl FnMut(&T)) -> Vec<T>
+where
+    I: IntoIterator,
+    W: FnMut(I::Item, Arc<WorkCalls>) -> F,
+    F: Future<Output = T>,
+{
+    let mut waiting = items.into_iter();
+    let mut running: Vec<Running> = Vec::new();
+    let mut pieces = FuturesUnordered::new();
+    let mut outputs = Vec::new();
+    loop {
+        while pace.has_room_besides(running.iter().filter(|r| r.calls.waiting()).count()) {
+            let Some(item) = waiting.next() else { break };
+            let ticket = pace.start();
+            let calls = Arc::<WorkCalls>::default();
+            let piece = work(item, Arc::clone(&calls));
+            running.push(Running { ticket, calls, told: 0 });
+            pieces.push(async move { (ticket, piece.await) });
+        }
+        let Some((ticket, output)) = pieces.next().await else { break };
+        for other in running.iter_mut().filter(|r| r.ticket != ticket) {
+            other.tell(pace);
+        }
+        if let Some(index) = running.iter().position(|r| r.ticket == ticket) {
+            let mut done = running.swap_remove(index);
+            let met_any = done.tell(pace);
+            pace.finished(ticket, met_any);
+        }
+        finished(&output);
+        outputs.push(output);
+    }
+    outputs
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Pieces that yield a few times (so others run beside them), noting how many run at once; the pieces in
+    /// `throttled` meet one throttled call.
+    async fn run(pace: &mut Pace, items: usize, throttled: &[usize]) -> (Vec<usize>, usize) {
+        let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let outputs = paced(
+            0..items,
+            pace,
+            |item, calls: Arc<WorkCalls>| {
+                let (now, most) = (&now, &most);
+                let throttled = throttled.contains(&item);
+                async move {
+                    most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    for _ in 0..3 {
+                        tokio::task::yield_now().await;
+                    }
+                    if throttled {
+                        calls.answered(true);
+                        calls.answered(false);
+                    }
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    item
+                }
+            },
+            |_| {},
+        )
+        .await;
+        (outputs, most.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn every_item_is_worked_on_once_and_no_more_run_than_the_pace_allows() {
+        let mut pace = Pace::fixed(5);
+        let (mut outputs, most) = run(&mut pace, 40, &[]).await;
+        outputs.sort_unstable();
+        assert_eq!(outputs, (0..40).collect::<Vec<_>>());
+        assert_eq!(most, 5);
+    }
+
+    #[tokio::test]
+    async fn throttled_pieces_slow_the_run_down_and_are_counted() {
+        let mut pace = Pace::adaptive(32);
+        let (outputs, most) = run(&mut pace, 60, &[0, 1, 2, 20, 40]).await;
+        assert_eq!(outputs.len(), 60);
+        assert_eq!(most, 8, "it starts at 8");
+        let report = pace.report();
+        assert_eq!(report.throttled_calls, 5);
+        assert!(report.cuts >= 2 && report.ended_at < 8, "{report:?}");
+    }
+
+    #[tokio::test]
+    async fn a_throttle_is_told_before_the_throttled_piece_finishes() {
+        // Piece 0 is throttled at once and then waits until the others are done; the pace is cut when the first
+        // other piece finishes, so the next pieces start at the slower pace (the first 4 of them before any could
+        // grow it again).
+        let mut pace = Pace::adaptive(8);
+        let release = tokio::sync::Notify::new();
+        let (finished, now, most_later) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+        let outputs = paced(
+            0..20usize,
+            &mut pace,
+            |item, calls: Arc<WorkCalls>| {
+                let (release, finished, now, most_later) = (&release, &finished, &now, &most_later);
+                async move {
+                    if (8..12).contains(&item) {
+                        most_later.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    } else if item != 0 {
+                        now.fetch_add(1, Ordering::SeqCst);
+                    }
+                    if item == 0 {
+                        calls.answered(true);
+                        release.notified().await;
+                        calls.answered(false);
+                    } else {
+                        tokio::task::yield_now().await;
+                        if finished.fetch_add(1, Ordering::SeqCst) + 1 == 19 {
+                            release.notify_one();
+                        }
+                        now.fetch_sub(1, Ordering::SeqCst);
+                    }
+                    item
+                }
+            },
+            |_| {},
+        )
+        .await;
+        assert_eq!(outputs.last(), Some(&0), "the throttled piece finished last");
+        assert_eq!((pace.report().cuts, pace.report().throttled_calls), (1, 1));
+        let most_later = most_later.load(Ordering::SeqCst);
+        assert!(most_later <= 4, "the first pieces started after the cut ran at most 4 at once, not 8: {most_later}");
+    }
+
+    #[tokio::test]
+    async fn a_piece_waiting_out_a_back_off_does_not_hold_a_place() {
+        // At most 2, cut to 1 when piece 0 is throttled; piece 0 then waits until the others are done, and they
+        // still run, one at a time (if piece 0 held the one place, none would: the guard's timeout would end it).
+        let mut pace = Pace::adaptive(2);
+        let release = tokio::sync::Notify::new();
+        let (finished, now, most) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+        let run = paced(
+            0..10usize,
+            &mut pace,
+            |item, calls: Arc<WorkCalls>| {
+                let (release, finished, now, most) = (&release, &finished, &now, &most);
+                async move {
+                    if item == 0 {
+                        calls.answered(true);
+                        release.notified().await;
+                        calls.answered(false);
+                        return item;
+                    }
+                    most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    for _ in 0..3 {
+                        tokio::task::yield_now().await;
+                    }
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    if finished.fetch_add(1, Ordering::SeqCst) + 1 == 9 {
+                        release.notify_one();
+                    }
+                    item
+                }
+            },
+            |_| {},
+        );
+        let outputs = tokio::time::timeout(std::time::Duration::from_secs(10), run).await.expect("the others ran");
+        assert_eq!(outputs.len(), 10);
+        assert_eq!(most.load(Ordering::SeqCst), 1, "one at a time beside the waiting piece");
+    }
+
+    #[tokio::test]
+    async fn an_empty_list_is_no_work() {
+        let (outputs, most) = run(&mut Pace::adaptive(8), 0, &[]).await;
+        assert!(outputs.is_empty() && most == 0);
+    }
+}
