@@ -300,6 +300,23 @@ async fn a_deployed_stack_is_checked_through_its_resources_and_outputs() {
         format!("in the last 24 hours: {function}: 2 of 5 invocations failed, 1 alerts not delivered")
     );
 
+    // The event rule deleted by hand (its target first, as EventBridge requires): the stack still lists it, so it
+    // is gone, and says how to get it back rather than asking for read permissions.
+    let targets = events.list_targets_by_rule().rule(&rule).send().await.expect("targets");
+    let ids: Vec<String> = targets.targets().iter().map(|t| t.id().to_string()).collect();
+    if !ids.is_empty() {
+        events.remove_targets().rule(&rule).set_ids(Some(ids)).send().await.expect("remove targets");
+    }
+    events.delete_rule().name(&rule).send().await.expect("delete the rule");
+    let run = moto.ecr_warden_with(&["doctor", "--stack", "ew", "--output", "json"], &env).json();
+    let rules = check(&run, "rules");
+    assert_eq!(rules["status"], "problem");
+    assert_eq!(
+        rules["what"],
+        format!("{rule} of the stack deleted outside CloudFormation: what it carried never reaches ecr-warden")
+    );
+    assert!(rules["fix"].as_str().is_some_and(|fix| fix.contains("detect-stack-drift")), "{rules:#}");
+
     // A stack that doesn't exist is a problem; the baseline falls back to the built-in one.
     let run = moto.ecr_warden_with(&["doctor", "--stack", "nope", "--output", "json"], &env).json();
     assert_eq!(check(&run, "stack")["what"], "no stack nope exists in us-east-1");

@@ -10,7 +10,7 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use aws_sdk_ecr::error::ProvideErrorMetadata;
 use aws_sdk_eventbridge::types::RuleState;
 use aws_sdk_sqs::types::QueueAttributeName;
-use warden_core::doctor::stack::{FunctionHealth, Trigger, TriggerKind};
+use warden_core::doctor::stack::{FunctionHealth, Trigger, TriggerKind, TriggerState};
 
 use super::said;
 use crate::api_calls::counted_client;
@@ -94,29 +94,48 @@ fn rule_of(physical_id: &str) -> (Option<&str>, &str) {
     }
 }
 
-/// The stack's EventBridge rules and SQS event source mappings, each with whether it is enabled.
+/// The stack's EventBridge rules and SQS event source mappings, each with whether it is enabled, or gone (the
+/// service answers `ResourceNotFoundException` for a rule or mapping deleted outside CloudFormation).
 pub async fn triggers(config: &SdkConfig, stack: &DeployedStack) -> Result<Vec<Trigger>, String> {
     let events = counted_client!(aws_sdk_eventbridge, config);
     let mut triggers = Vec::new();
     for rule in stack.of_kind("AWS::Events::Rule") {
         let (bus, name) = rule_of(&rule.physical_id);
         let described = events.describe_rule().name(name).set_event_bus_name(bus.map(str::to_string)).send().await;
-        let described = described.map_err(|e| said("DescribeRule", &e.into_service_error()))?;
+        let described = match described.map_err(|e| e.into_service_error()) {
+            Ok(described) => described,
+            Err(error) if error.is_resource_not_found_exception() => {
+                // The template's rule, whatever it routes.
+                let kind = TriggerKind::EventRule;
+                triggers.push(Trigger { name: name.to_string(), kind, state: TriggerState::Gone });
+                continue;
+            }
+            Err(error) => return Err(said("DescribeRule", &error)),
+        };
         let kind = match described.schedule_expression() {
             Some(_) => TriggerKind::Schedule,
             None => TriggerKind::EventRule,
         };
         // ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS is enabled too (EventBridge API reference, `Rule`).
-        let enabled = !matches!(described.state(), Some(RuleState::Disabled) | None);
-        triggers.push(Trigger { name: name.to_string(), kind, enabled });
+        let state = match described.state() {
+            Some(RuleState::Disabled) | None => TriggerState::Disabled,
+            Some(_) => TriggerState::Enabled,
+        };
+        triggers.push(Trigger { name: name.to_string(), kind, state });
     }
     let lambda = counted_client!(aws_sdk_lambda, config);
     for mapping in stack.of_kind("AWS::Lambda::EventSourceMapping") {
         let described = lambda.get_event_source_mapping().uuid(&mapping.physical_id).send().await;
-        let described = described.map_err(|e| said("GetEventSourceMapping", &e.into_service_error()))?;
         // States: Creating, Enabling, Enabled, Disabling, Disabled, Updating, Deleting (Lambda API reference).
-        let enabled = matches!(described.state(), Some("Enabled" | "Enabling" | "Updating" | "Creating"));
-        triggers.push(Trigger { name: mapping.physical_id.clone(), kind: TriggerKind::Queue, enabled });
+        let state = match described.map_err(|e| e.into_service_error()) {
+            Ok(described) => match described.state() {
+                Some("Enabled" | "Enabling" | "Updating" | "Creating") => TriggerState::Enabled,
+                _ => TriggerState::Disabled,
+            },
+            Err(error) if error.is_resource_not_found_exception() => TriggerState::Gone,
+            Err(error) => return Err(said("GetEventSourceMapping", &error)),
+        };
+        triggers.push(Trigger { name: mapping.physical_id.clone(), kind: TriggerKind::Queue, state });
     }
     Ok(triggers)
 }

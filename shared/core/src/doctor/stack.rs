@@ -54,19 +54,32 @@ pub enum TriggerKind {
     Queue,
 }
 
-/// One rule or queue trigger of the stack, and whether it is enabled.
+/// Whether a rule or queue trigger of the stack works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TriggerState {
+    /// Enabled.
+    Enabled,
+    /// Disabled.
+    Disabled,
+    /// Deleted outside CloudFormation: the stack still lists it, the service doesn't have it.
+    Gone,
+}
+
+/// One rule or queue trigger of the stack, and its state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trigger {
     /// The rule's name, or the event source mapping's UUID.
     pub name: String,
     /// What it is.
     pub kind: TriggerKind,
-    /// Whether it is enabled.
-    pub enabled: bool,
+    /// Enabled, disabled or gone.
+    pub state: TriggerState,
 }
 
-/// Every rule and queue trigger is enabled. A disabled event rule or queue is a problem (its events never reach
-/// the function); a disabled schedule is a warning (the stack's `EnableNightlyAudit=false` does it on purpose).
+/// Every rule and queue trigger is enabled. One deleted outside CloudFormation is a problem, and a deploy
+/// doesn't bring it back (CloudFormation acts on template changes; its drift detection reports the resource
+/// `DELETED`); a disabled event rule or queue is a problem (its events never reach the function); a disabled
+/// schedule is a warning (the stack's `EnableNightlyAudit=false` does it on purpose).
 pub fn rules_check(triggers: &[Trigger]) -> Check {
     if triggers.is_empty() {
         return Check::found(
@@ -76,8 +89,22 @@ pub fn rules_check(triggers: &[Trigger]) -> Check {
             "name the hub stack (deployed from template.yaml), not a member stack",
         );
     }
-    let disabled =
-        |kind: TriggerKind| -> Vec<&Trigger> { triggers.iter().filter(|t| t.kind == kind && !t.enabled).collect() };
+    let gone: Vec<&str> = triggers.iter().filter(|t| t.state == TriggerState::Gone).map(|t| t.name.as_str()).collect();
+    if !gone.is_empty() {
+        return Check::found(
+            "rules",
+            Health::Problem,
+            format!(
+                "{} of the stack deleted outside CloudFormation: what it carried never reaches ecr-warden",
+                gone.join(", ")
+            ),
+            "`aws cloudformation detect-stack-drift` reports it DELETED and a deploy without template changes \
+             doesn't recreate it: delete the stack and deploy it again",
+        );
+    }
+    let disabled = |kind: TriggerKind| -> Vec<&Trigger> {
+        triggers.iter().filter(|t| t.kind == kind && t.state == TriggerState::Disabled).collect()
+    };
     let (rules, queues, schedules) =
         (disabled(TriggerKind::EventRule), disabled(TriggerKind::Queue), disabled(TriggerKind::Schedule));
     let mut fixes: Vec<String> = rules.iter().map(|r| format!("aws events enable-rule --name {}", r.name)).collect();
@@ -231,19 +258,19 @@ mod tests {
 
     #[test]
     fn a_disabled_event_rule_is_a_problem_and_a_disabled_schedule_a_warning() {
-        let trigger = |name: &str, kind, enabled| Trigger { name: name.into(), kind, enabled };
+        let trigger = |name: &str, kind| Trigger { name: name.into(), kind, state: TriggerState::Enabled };
         let all = [
-            trigger("pushes", TriggerKind::EventRule, true),
-            trigger("nightly", TriggerKind::Schedule, true),
-            trigger("1234-abcd", TriggerKind::Queue, true),
+            trigger("pushes", TriggerKind::EventRule),
+            trigger("nightly", TriggerKind::Schedule),
+            trigger("1234-abcd", TriggerKind::Queue),
         ];
         let ok = rules_check(&all);
         assert_eq!((ok.status, ok.what.as_str()), (Health::Ok, "2 rules and 1 queue triggers are enabled"));
         let mut schedule_off = all.clone();
-        schedule_off[1].enabled = false;
+        schedule_off[1].state = TriggerState::Disabled;
         assert_eq!(rules_check(&schedule_off).status, Health::Warning);
         let mut rule_off = schedule_off.clone();
-        rule_off[0].enabled = false;
+        rule_off[0].state = TriggerState::Disabled;
         let problem = rules_check(&rule_off);
         assert_eq!(problem.status, Health::Problem);
         assert_eq!(
@@ -251,6 +278,12 @@ mod tests {
             Some("aws events enable-rule --name pushes; aws events enable-rule --name nightly")
         );
         assert_eq!(rules_check(&[]).status, Health::Warning);
+        let mut rule_gone = rule_off.clone();
+        rule_gone[2].state = TriggerState::Gone;
+        let gone = rules_check(&rule_gone);
+        assert_eq!(gone.status, Health::Problem);
+        assert!(gone.what.starts_with("1234-abcd of the stack deleted outside CloudFormation"), "{}", gone.what);
+        assert!(gone.fix.as_deref().is_some_and(|fix| fix.contains("detect-stack-drift")), "{gone:?}");
     }
 
     #[test]
