@@ -35,6 +35,10 @@ class Delay(BaseHTTPRequestHandler):
     def forward(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         time.sleep(self.delay)  # the latency being simulated, not synchronisation
+        self.relay(body)
+
+    def relay(self, body):
+        """Sends the request (with `body`) to moto and its answer back."""
         connection = getattr(self.local, "connection", None)
         if connection is None:
             connection = self.local.connection = http.client.HTTPConnection(*self.upstream, timeout=60)

@@ -12,7 +12,6 @@ the same delay) with HTTP 400 `ThrottlingException`, as ECR answers; the SDK ret
 (standard mode, 3 attempts). Calls other than ECR's pass unthrottled; `--rate 0` throttles nothing (the delay
 alone)."""
 import argparse
-import http.client
 import json
 import os
 import subprocess
@@ -20,11 +19,12 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import BASELINE, Moto, aws_env, free_port, seed  # noqa: E402
+from bench_organization import Delay  # noqa: E402
 
 EXTRA_ENV = dict(item.split("=", 1) for item in os.environ.get("BENCH_ENV", "").split() if "=" in item)
 THROTTLED = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
@@ -62,52 +62,28 @@ class Quota:
             return counts
 
 
-class Throttling(BaseHTTPRequestHandler):
-    """Forwards each call to moto after `delay` seconds, unless the quota refuses it."""
+class Throttling(Delay):
+    """The delaying proxy, with a quota: a call the quota refuses is answered (after the same delay) with ECR's
+    throttling error instead of going to moto."""
 
-    protocol_version = "HTTP/1.1"
-    upstream = ("127.0.0.1", 0)
-    delay = 0.02
     quota = Quota(100)
-    local = threading.local()
 
     def forward(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         target = self.headers.get("X-Amz-Target", "")
         admitted = not target.startswith("AmazonEC2ContainerRegistry") or self.quota.admit()
         time.sleep(self.delay)  # the latency being simulated, not synchronisation
-        if not admitted:
-            self.send_response(400)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("x-amzn-ErrorType", "ThrottlingException")
-            self.send_header("Content-Length", str(len(THROTTLED)))
-            self.end_headers()
-            self.wfile.write(THROTTLED)
+        if admitted:
+            self.relay(body)
             return
-        connection = getattr(self.local, "connection", None)
-        if connection is None:
-            connection = self.local.connection = http.client.HTTPConnection(*self.upstream, timeout=60)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
-        try:
-            connection.request(self.command, self.path, body=body, headers=headers)
-            answer = connection.getresponse()
-        except (http.client.HTTPException, OSError):
-            connection = self.local.connection = http.client.HTTPConnection(*self.upstream, timeout=60)
-            connection.request(self.command, self.path, body=body, headers=headers)
-            answer = connection.getresponse()
-        data = answer.read()
-        self.send_response(answer.status)
-        for key, value in answer.getheaders():
-            if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("x-amzn-ErrorType", "ThrottlingException")
+        self.send_header("Content-Length", str(len(THROTTLED)))
         self.end_headers()
-        self.wfile.write(data)
+        self.wfile.write(THROTTLED)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = forward
-
-    def log_message(self, *args):
-        pass
 
 
 def start_proxy(moto, delay_ms, rate):

@@ -7,7 +7,7 @@
 //! and starts again from zero; a Lambda process handles one invocation at a time, so what it reads after an
 //! invocation is that invocation's calls.
 //!
-//! [`counting_throttles`] also follows, for one piece of work (one repository's governing), what that work's own
+//! [`following_calls`] also follows, for one piece of work (one repository's governing), what that work's own
 //! calls meet, as they meet it, however many pieces run at once in the task ([`WorkCalls`]): what the pace of a
 //! run ([`warden_core::pace`]) adapts to.
 
@@ -27,7 +27,7 @@ static ATTEMPTS: AtomicU64 = AtomicU64::new(0);
 static THROTTLED: AtomicU64 = AtomicU64::new(0);
 
 tokio::task_local! {
-    /// The calls of the work being polled, when it is followed by [`counting_throttles`].
+    /// The calls of the work being polled, when it is followed by [`following_calls`].
     static WORK_CALLS: Arc<WorkCalls>;
 }
 
@@ -62,7 +62,7 @@ impl WorkCalls {
 /// Runs `work`, telling `calls` about each call (attempt) its own calls make, as it is answered: an SDK call
 /// runs its interceptors while its caller's future is polled, so what `calls` hears is the work's own even when
 /// other work runs beside it in the same task.
-pub async fn counting_throttles<F: Future>(calls: Arc<WorkCalls>, work: F) -> F::Output {
+pub async fn following_calls<F: Future>(calls: Arc<WorkCalls>, work: F) -> F::Output {
     WORK_CALLS.scope(calls, work).await
 }
 

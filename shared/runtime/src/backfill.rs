@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 use tracing::warn;
-use warden_aws::api_calls::counting_throttles;
+use warden_aws::api_calls::following_calls;
 use warden_core::alert::Origin;
 use warden_core::arn::{is_account_id, is_region_name};
 use warden_core::baseline::Baseline;
@@ -244,9 +244,7 @@ pub async fn backfill_watched(
     let mut pace = Pace::of(request.pace, request.concurrency.clamp(1, MAX_CONCURRENCY));
     let governed = |facts, calls| {
         let run = &run;
-        async move {
-            counting_throttles(calls, govern_in(registry, baseline, Known::Facts(facts), run, options)).await.report
-        }
+        async move { following_calls(calls, govern_in(registry, baseline, Known::Facts(facts), run, options)).await.report }
     };
     let reports = paced(selected, &mut pace, governed, |report| progress.governed(report)).await;
     let mut report = Report::new(request.dry_run, reports).with_registry(registry_controls);

@@ -31,7 +31,7 @@ impl Running {
 
 /// Runs `work` on every item, as many at once as `pace` allows at each moment, and returns the outputs in the
 /// order they finished; `finished` sees each output as it comes (progress). `work` gets a [`WorkCalls`] for the
-/// piece to have its calls followed ([`warden_aws::api_calls::counting_throttles`]).
+/// piece to have its calls followed ([`warden_aws::api_calls::following_calls`]).
 pub async fn paced<I, T, W, F>(items: I, pace: &mut Pace, mut work: W, mut finished: impl FnMut(&T)) -> Vec<T>
 where
     I: IntoIterator,

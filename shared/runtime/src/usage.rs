@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use tracing::warn;
-use warden_aws::api_calls::counting_throttles;
+use warden_aws::api_calls::following_calls;
 use warden_core::glob::{any_matches, NameGlob};
 use warden_core::lifecycle::format_ms;
 use warden_core::observed::RepositoryFacts;
@@ -130,7 +130,7 @@ pub async fn usage_report(
         warn!(%error, "can't read the repositories' tags in bulk");
     }
     let read_one = |facts: RepositoryFacts, calls| {
-        counting_throttles(calls, async move {
+        following_calls(calls, async move {
             let usage = registry.usage(&facts.name).await;
             let owner = registry.tags(&facts.arn).await.map(|tags| tags.get(&request.rules.owner_tag).cloned());
             (facts.name, usage.and_then(|usage| owner.map(|owner| (usage, owner))))

@@ -8,7 +8,7 @@ pub mod accounts;
 
 use serde::Serialize;
 use tracing::info;
-use warden_aws::api_calls::counting_throttles;
+use warden_aws::api_calls::following_calls;
 use warden_core::alert::Origin;
 use warden_core::alert::{audit_alerts, Alert};
 use warden_core::baseline::Baseline;
@@ -255,7 +255,7 @@ pub async fn work(
         let run = &run;
         async move {
             let governed = govern_in(registry, baseline, Known::Name(&name), run, options);
-            (id, counting_throttles(calls, governed).await.report, origin)
+            (id, following_calls(calls, governed).await.report, origin)
         }
     };
     let governed: Vec<(String, RepositoryReport, Option<Origin>)> = paced(jobs, &mut pace, job, |_| {}).await;
