@@ -6,11 +6,11 @@ on a freshly seeded registry. Wall time, calls answered, calls throttled, the re
 Usage: bench_pace.py ECR_WARDEN [--repositories 1000] [--rate 100] [--delay-ms 20]
                      [--paces fixed:8,adaptive:32] [--out FILE]
 
-The proxy holds a token bucket, as AWS's API rate limits are described: RATE tokens at most (a second's burst),
-refilled at RATE a second; each ECR call takes one, and a call that finds the bucket empty is answered (after
-the same delay) with HTTP 400 `ThrottlingException`, as ECR answers; the SDK retries those with back-off
-(standard mode, 3 attempts). Calls other than ECR's pass unthrottled; `--rate 0` throttles nothing (the delay
-alone)."""
+The proxy holds a token bucket, as AWS documents the API limits of EC2 and ECS (ECR publishes none): RATE tokens at
+most (a second's burst), refilled at RATE a second; each ECR call takes one, and a call that finds the bucket empty
+is answered (after the same delay) with HTTP 400 `ThrottlingException`, as ECR answers; the SDK retries those with
+back-off (standard mode, 3 attempts). Calls other than ECR's pass unthrottled; `--rate 0` throttles nothing (the
+delay alone)."""
 import argparse
 import json
 import os

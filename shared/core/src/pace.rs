@@ -9,9 +9,10 @@
 //!   repository finishes), not only when its own repository finishes (that one is waiting out the SDK's
 //!   back-off), and the number it was cut from is remembered as the registry's ceiling;
 //! - every step up to that ceiling and past it waits [`PROBE_ROUNDS`] rounds: the registry just said that pace
-//!   was too much, and asking again soon costs throttled calls. A registry lets a burst through after a quiet
-//!   moment (AWS describes its API rate limits as token buckets), so a pace that holds for one round above the
-//!   registry's rate proves little; a later cut sets the ceiling again, higher or lower.
+//!   was too much, and asking again soon costs throttled calls. AWS documents the API limits of EC2 and ECS as
+//!   token buckets, a sustained rate with a burst after a quiet moment ("Request throttling for the Amazon EC2
+//!   API", "Request throttling for the Amazon ECS API"; ECR publishes none), so a pace that holds for one round
+//!   above the registry's rate proves little; a later cut sets the ceiling again, higher or lower.
 //!
 //! A repository waiting out the SDK's back-off after a throttled call makes no call meanwhile, so it doesn't hold
 //! a place ([`Pace::has_room_besides`]): otherwise a pace cut to one would leave the registry idle until the
