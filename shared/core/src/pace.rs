@@ -61,6 +61,7 @@ pub struct Pace {
     started: u64,
     /// Work started before this ticket can't cut the pace again, nor grow it.
     current_from: u64,
+    /// What the pace did so far (`ended_at` aside: the limit is it).
     report: PaceReport,
 }
 
@@ -106,8 +107,8 @@ impl Pace {
 
     fn new(mode: PaceMode, maximum: usize, start: usize) -> Self {
         let maximum = maximum.max(1);
-        let report =
-            PaceReport { mode, maximum, started_at: start, reached: start, ended_at: start, ..Default::default() };
+        // `ended_at` is the limit, filled in by `report`.
+        let report = PaceReport { mode, maximum, started_at: start, reached: start, ..Default::default() };
         Self {
             mode,
             maximum,
@@ -161,7 +162,6 @@ impl Pace {
         self.unthrottled = 0;
         self.current_from = self.started;
         self.report.cuts += 1;
-        self.report.ended_at = self.limit;
     }
 
     /// The repository `ticket` finished; `met_throttling` if any of its calls was throttled (told to
@@ -181,12 +181,11 @@ impl Pace {
             self.unthrottled = 0;
         }
         self.report.reached = self.report.reached.max(self.limit);
-        self.report.ended_at = self.limit;
     }
 
     /// What the pace did so far.
     pub fn report(&self) -> PaceReport {
-        self.report
+        PaceReport { ended_at: self.limit, ..self.report }
     }
 }
 

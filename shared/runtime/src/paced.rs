@@ -68,6 +68,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::ops::Range;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
@@ -121,60 +122,17 @@ mod tests {
         assert!(report.cuts >= 2 && report.ended_at < 8, "{report:?}");
     }
 
-    #[tokio::test]
-    async fn a_throttle_is_told_before_the_throttled_piece_finishes() {
-        // Piece 0 is throttled at once and then waits until the others are done; the pace is cut when the first
-        // other piece finishes, so the next pieces start at the slower pace (the first 4 of them before any could
-        // grow it again).
-        let mut pace = Pace::adaptive(8);
-        let release = tokio::sync::Notify::new();
-        let (finished, now, most_later) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
-        let outputs = paced(
-            0..20usize,
-            &mut pace,
-            |item, calls: Arc<WorkCalls>| {
-                let (release, finished, now, most_later) = (&release, &finished, &now, &most_later);
-                async move {
-                    if (8..12).contains(&item) {
-                        most_later.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
-                    } else if item != 0 {
-                        now.fetch_add(1, Ordering::SeqCst);
-                    }
-                    if item == 0 {
-                        calls.answered(true);
-                        release.notified().await;
-                        calls.answered(false);
-                    } else {
-                        tokio::task::yield_now().await;
-                        if finished.fetch_add(1, Ordering::SeqCst) + 1 == 19 {
-                            release.notify_one();
-                        }
-                        now.fetch_sub(1, Ordering::SeqCst);
-                    }
-                    item
-                }
-            },
-            |_| {},
-        )
-        .await;
-        assert_eq!(outputs.last(), Some(&0), "the throttled piece finished last");
-        assert_eq!((pace.report().cuts, pace.report().throttled_calls), (1, 1));
-        let most_later = most_later.load(Ordering::SeqCst);
-        assert!(most_later <= 4, "the first pieces started after the cut ran at most 4 at once, not 8: {most_later}");
-    }
-
-    #[tokio::test]
-    async fn a_piece_waiting_out_a_back_off_does_not_hold_a_place() {
-        // At most 2, cut to 1 when piece 0 is throttled; piece 0 then waits until the others are done, and they
-        // still run, one at a time (if piece 0 held the one place, none would: the guard's timeout would end it).
-        let mut pace = Pace::adaptive(2);
+    /// Piece 0 meets a throttled call at once, then waits out its "back-off" until every other piece finished;
+    /// the others yield 1 to 5 times (so they finish one after another). Returns the outputs and the most other pieces running at once when one of
+    /// the `watched` pieces started (a timeout guards the run: if piece 0 held the last place, nothing would).
+    async fn throttled_first(pace: &mut Pace, items: usize, watched: Range<usize>) -> (Vec<usize>, usize) {
         let release = tokio::sync::Notify::new();
         let (finished, now, most) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
         let run = paced(
-            0..10usize,
-            &mut pace,
+            0..items,
+            pace,
             |item, calls: Arc<WorkCalls>| {
-                let (release, finished, now, most) = (&release, &finished, &now, &most);
+                let (release, finished, now, most, watched) = (&release, &finished, &now, &most, &watched);
                 async move {
                     if item == 0 {
                         calls.answered(true);
@@ -182,12 +140,15 @@ mod tests {
                         calls.answered(false);
                         return item;
                     }
-                    most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
-                    for _ in 0..3 {
+                    let running = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    if watched.contains(&item) {
+                        most.fetch_max(running, Ordering::SeqCst);
+                    }
+                    for _ in 0..=item % 5 {
                         tokio::task::yield_now().await;
                     }
                     now.fetch_sub(1, Ordering::SeqCst);
-                    if finished.fetch_add(1, Ordering::SeqCst) + 1 == 9 {
+                    if finished.fetch_add(1, Ordering::SeqCst) + 1 == items - 1 {
                         release.notify_one();
                     }
                     item
@@ -196,8 +157,27 @@ mod tests {
             |_| {},
         );
         let outputs = tokio::time::timeout(std::time::Duration::from_secs(10), run).await.expect("the others ran");
+        (outputs, most.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn a_throttle_is_told_before_the_throttled_piece_finishes() {
+        // The pace is cut when the first other piece finishes, so the next pieces start at the slower pace (the
+        // first 4 of them before any could grow it again).
+        let mut pace = Pace::adaptive(8);
+        let (outputs, most_later) = throttled_first(&mut pace, 20, 8..12).await;
+        assert_eq!(outputs.last(), Some(&0), "the throttled piece finished last");
+        assert_eq!((pace.report().cuts, pace.report().throttled_calls), (1, 1));
+        assert!(most_later <= 4, "the first pieces started after the cut ran at most 4 at once, not 8: {most_later}");
+    }
+
+    #[tokio::test]
+    async fn a_piece_waiting_out_a_back_off_does_not_hold_a_place() {
+        // At most 2, cut to 1 when piece 0 is throttled; the others still run, one at a time.
+        let mut pace = Pace::adaptive(2);
+        let (outputs, most) = throttled_first(&mut pace, 10, 1..10).await;
         assert_eq!(outputs.len(), 10);
-        assert_eq!(most.load(Ordering::SeqCst), 1, "one at a time beside the waiting piece");
+        assert_eq!(most, 1, "one at a time beside the waiting piece");
     }
 
     #[tokio::test]
