@@ -99,16 +99,16 @@ async fn preview(args: PreviewArgs) -> anyhow::Result<ExitCode> {
         let lines: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
         anyhow::anyhow!("invalid lifecycle policy:\n{}", lines.join("\n"))
     })?;
-    let output = lifecycle::preview(&policy, &images, now_ms).output(&images);
+    let preview = lifecycle::preview(&policy, &images, now_ms);
     match args.output {
         OutputFormat::Json => {
             // Streamed: a preview of many images is never held as text.
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            serde_json::to_writer_pretty(&mut out, &output)?;
+            preview.write_json(&images, &mut out)?;
             writeln!(out)?;
             out.flush()?;
         }
-        OutputFormat::Table => print!("{}", table(&output, &images, now_ms)),
+        OutputFormat::Table => print!("{}", table(&preview.output(&images), &images, now_ms)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,11 +2,13 @@
 //! ([`LifecyclePolicy`]), and an offline preview that reproduces ECR's evaluation ([`preview`]), plus the
 //! JSON comparison the lifecycle-policy control uses.
 
+mod entries;
 mod images;
 pub mod in_use;
 mod model;
 mod presets;
 mod preview;
+mod preview_json;
 mod strictness;
 mod validate;
 

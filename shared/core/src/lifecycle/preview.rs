@@ -57,26 +57,8 @@ pub fn preview(policy: &LifecyclePolicy, images: &[Image], now_ms: i64) -> Previ
     let mut order: Vec<(i64, usize)> = images.iter().enumerate().map(|(i, image)| (image.pushed_at_ms, i)).collect();
     order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| images[a.1].digest.cmp(&images[b.1].digest)));
     let rules: Vec<CompiledRule> = policy.rules.iter().map(CompiledRule::new).collect();
-    // One bit per rule per image, computed in storage order (each image and its tags read once, in
-    // sequence), then laid out in push order so every rule pass below reads memory in sequence.
     let words = rules.len().div_ceil(64).max(1);
-    let mut by_index = vec![0u64; n * words];
-    let mut times_by_index = Vec::with_capacity(n);
-    for (index, image) in images.iter().enumerate() {
-        for (r, rule) in rules.iter().enumerate() {
-            if rule.selects(image) {
-                by_index[index * words + r / 64] |= 1 << (r % 64);
-            }
-        }
-        let pushed = image.pushed_at_ms;
-        times_by_index.push((pushed, image.last_pulled_ms.unwrap_or(pushed), image.archived_at_ms));
-    }
-    let mut masks = vec![0u64; n * words];
-    let mut times = Vec::with_capacity(n);
-    for (position, &(_, index)) in order.iter().enumerate() {
-        masks[position * words..(position + 1) * words].copy_from_slice(&by_index[index * words..(index + 1) * words]);
-        times.push(times_by_index[index]);
-    }
+    let (masks, times) = in_push_order(&rules, images, &order, words);
     let mut selected_by_higher = vec![false; n];
     let mut acted_by: Vec<Option<usize>> = vec![None; n];
     let mut summaries = Vec::with_capacity(rules.len());
@@ -115,6 +97,38 @@ pub fn preview(policy: &LifecyclePolicy, images: &[Image], now_ms: i64) -> Previ
         })
         .collect();
     Preview { acted, rules: summaries }
+}
+
+/// An image's times: pushed, pulled (or else pushed), archived.
+type Times = (i64, i64, Option<i64>);
+
+/// The rules each image is selected by (`words` words of one bit a rule) and its times, in push order. Computed in storage order (each image and its tags read once, in
+/// sequence), then laid out in push order so every rule pass reads memory in sequence; what is laid out in
+/// storage order is freed on return, before the passes allocate.
+fn in_push_order(
+    rules: &[CompiledRule],
+    images: &[Image],
+    order: &[(i64, usize)],
+    words: usize,
+) -> (Vec<u64>, Vec<Times>) {
+    let mut by_index = vec![0u64; images.len() * words];
+    let mut times_by_index = Vec::with_capacity(images.len());
+    for (index, image) in images.iter().enumerate() {
+        for (r, rule) in rules.iter().enumerate() {
+            if rule.selects(image) {
+                by_index[index * words + r / 64] |= 1 << (r % 64);
+            }
+        }
+        let pushed = image.pushed_at_ms;
+        times_by_index.push((pushed, image.last_pulled_ms.unwrap_or(pushed), image.archived_at_ms));
+    }
+    let mut masks = vec![0u64; images.len() * words];
+    let mut times = Vec::with_capacity(images.len());
+    for (position, &(_, index)) in order.iter().enumerate() {
+        masks[position * words..(position + 1) * words].copy_from_slice(&by_index[index * words..(index + 1) * words]);
+        times.push(times_by_index[index]);
+    }
+    (masks, times)
 }
 
 fn older_than(time_ms: Option<i64>, days: u64, now_ms: i64) -> bool {
@@ -217,33 +231,36 @@ fn is_zero(n: &usize) -> bool {
 impl Preview {
     /// The preview in `GetLifecyclePolicyPreview`'s shape.
     pub fn output<'a>(&self, images: &'a [Image]) -> PreviewOutput<'a> {
-        let preview_results: Vec<PreviewResult> = self
-            .acted
-            .iter()
-            .map(|a| {
-                let image = &images[a.image];
-                PreviewResult {
-                    image_digest: &image.digest,
-                    image_tags: &image.tags,
-                    image_pushed_at: Timestamp(image.pushed_at_ms),
-                    action: match a.action {
-                        RuleAction::Expire => PreviewAction { kind: "EXPIRE", target_storage_class: None },
-                        RuleAction::Transition => {
-                            PreviewAction { kind: "TRANSITION", target_storage_class: Some("ARCHIVE") }
-                        }
-                    },
-                    applied_rule_priority: a.rule_priority,
-                }
-            })
-            .collect();
-        let expiring = self.acted.iter().filter(|a| a.action == RuleAction::Expire).count();
         PreviewOutput {
-            summary: PreviewSummary {
-                expiring_image_total_count: expiring,
-                transitioning_image_total_count: self.acted.len() - expiring,
-            },
-            preview_results,
+            preview_results: self.acted.iter().map(|acted| acted.result(images)).collect(),
+            summary: self.summary(),
             rules: self.rules.clone(),
+        }
+    }
+
+    /// The totals.
+    pub fn summary(&self) -> PreviewSummary {
+        let expiring = self.acted.iter().filter(|a| a.action == RuleAction::Expire).count();
+        PreviewSummary {
+            expiring_image_total_count: expiring,
+            transitioning_image_total_count: self.acted.len() - expiring,
+        }
+    }
+}
+
+impl Acted {
+    /// This image's entry of `previewResults`.
+    pub fn result<'a>(&self, images: &'a [Image]) -> PreviewResult<'a> {
+        let image = &images[self.image];
+        PreviewResult {
+            image_digest: &image.digest,
+            image_tags: &image.tags,
+            image_pushed_at: Timestamp(image.pushed_at_ms),
+            action: match self.action {
+                RuleAction::Expire => PreviewAction { kind: "EXPIRE", target_storage_class: None },
+                RuleAction::Transition => PreviewAction { kind: "TRANSITION", target_storage_class: Some("ARCHIVE") },
+            },
+            applied_rule_priority: self.rule_priority,
         }
     }
 }
