@@ -12,16 +12,19 @@
 //! run ([`warden_core::pace`]) adapts to.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use aws_runtime::retries::classifiers::THROTTLING_ERRORS;
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use tokio::sync::Notify;
 
 static ATTEMPTS: AtomicU64 = AtomicU64::new(0);
 static THROTTLED: AtomicU64 = AtomicU64::new(0);
@@ -35,16 +38,46 @@ tokio::task_local! {
 #[derive(Debug, Default)]
 pub struct WorkCalls {
     throttled: AtomicU64,
-    waiting: AtomicBool,
+    /// Attempts sent and not yet answered.
+    in_flight: AtomicUsize,
+    /// Calls whose latest attempt was throttled and whose retry hasn't started: waiting out the SDK's back-off.
+    backing_off: AtomicUsize,
+    /// Told of each throttled call as it is answered (see [`WorkCalls::waking`]).
+    wake: Option<Arc<Notify>>,
 }
 
 impl WorkCalls {
-    /// One more call (attempt) answered, `throttled` or not.
-    pub fn answered(&self, throttled: bool) {
+    /// Calls that notify `wake` when one is throttled: whoever paces the work hears of it at once, not when the
+    /// work ends.
+    pub fn waking(wake: Arc<Notify>) -> Self {
+        Self { wake: Some(wake), ..Self::default() }
+    }
+
+    /// An attempt is sent: a call's first, or its retry (`retrying_a_throttle` when its last attempt was
+    /// throttled, so it no longer waits).
+    pub fn attempt_started(&self, retrying_a_throttle: bool) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        if retrying_a_throttle {
+            one_less(&self.backing_off);
+        }
+    }
+
+    /// An attempt is answered, `throttled` or not; a throttled call waits out a back-off until
+    /// [`WorkCalls::attempt_started`] for its retry, or [`WorkCalls::gave_up`].
+    pub fn attempt_answered(&self, throttled: bool) {
+        one_less(&self.in_flight);
         if throttled {
             self.throttled.fetch_add(1, Ordering::Relaxed);
+            self.backing_off.fetch_add(1, Ordering::Relaxed);
+            if let Some(wake) = &self.wake {
+                wake.notify_one();
+            }
         }
-        self.waiting.store(throttled, Ordering::Relaxed);
+    }
+
+    /// A call whose last attempt was throttled ended without a retry (its attempts used up).
+    pub fn gave_up(&self) {
+        one_less(&self.backing_off);
     }
 
     /// The throttled calls so far.
@@ -52,11 +85,25 @@ impl WorkCalls {
         self.throttled.load(Ordering::Relaxed)
     }
 
-    /// Whether the latest answer was a throttle: the work is waiting out the SDK's back-off before its retry,
-    /// making no call.
+    /// Whether the work is only waiting: a call of it waits out the SDK's back-off after a throttle, and no
+    /// other call of it is being answered (a repository's calls may run side by side).
     pub fn waiting(&self) -> bool {
-        self.waiting.load(Ordering::Relaxed)
+        self.backing_off.load(Ordering::Relaxed) > 0 && self.in_flight.load(Ordering::Relaxed) == 0
     }
+}
+
+/// Takes one from `count`, never below zero (an attempt started outside [`following_calls`] and answered inside
+/// it must not wrap the count around).
+fn one_less(count: &AtomicUsize) {
+    let _ = count.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+}
+
+/// In a call's config bag while its latest attempt was throttled and its retry hasn't started.
+#[derive(Debug, Clone)]
+struct BackingOff;
+
+impl Storable for BackingOff {
+    type Storer = StoreReplace<Self>;
 }
 
 /// Runs `work`, telling `calls` about each call (attempt) its own calls make, as it is answered: an SDK call
@@ -102,14 +149,40 @@ impl Intercept for CountCalls {
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         ATTEMPTS.fetch_add(1, Ordering::Relaxed);
         let throttled = context.response().is_some_and(is_throttling);
         if throttled {
             THROTTLED.fetch_add(1, Ordering::Relaxed);
+            cfg.interceptor_state().store_put(BackingOff);
         }
-        let _ = WORK_CALLS.try_with(|calls| calls.answered(throttled));
+        let _ = WORK_CALLS.try_with(|calls| calls.attempt_answered(throttled));
+        Ok(())
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let retrying_a_throttle = cfg.load::<BackingOff>().is_some();
+        cfg.interceptor_state().unset::<BackingOff>();
+        let _ = WORK_CALLS.try_with(|calls| calls.attempt_started(retrying_a_throttle));
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        _context: &FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if cfg.load::<BackingOff>().is_some() {
+            cfg.interceptor_state().unset::<BackingOff>();
+            let _ = WORK_CALLS.try_with(|calls| calls.gave_up());
+        }
         Ok(())
     }
 }
@@ -158,6 +231,27 @@ fn bare_code(code: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn work_waits_only_while_a_throttled_call_backs_off_and_nothing_else_is_being_answered() {
+        let calls = WorkCalls::default();
+        calls.attempt_started(false);
+        calls.attempt_started(false);
+        calls.attempt_answered(true);
+        assert!(!calls.waiting(), "the other call is still being answered");
+        calls.attempt_answered(false);
+        assert!(calls.waiting(), "a call answered since doesn't end the back-off");
+        calls.attempt_started(true);
+        assert!(!calls.waiting(), "the retry is sent");
+        calls.attempt_answered(true);
+        assert!(calls.waiting());
+        calls.gave_up();
+        assert!(!calls.waiting(), "no retry comes");
+        assert_eq!(calls.throttled(), 2);
+        calls.gave_up();
+        calls.attempt_answered(true);
+        assert!(calls.waiting(), "counts never wrap below zero");
+    }
     use aws_smithy_types::body::SdkBody;
 
     fn answer(status: u16, header: Option<&str>, body: &str) -> HttpResponse {

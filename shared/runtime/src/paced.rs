@@ -1,12 +1,14 @@
-//! Working through many repositories of one registry at the pace a [`Pace`] allows. Whenever a piece of work
-//! finishes, the driver tells the pace every piece's new throttled calls, not only the finished one's: a
-//! throttled piece waits out the SDK's back-off, and the pieces started meanwhile should start at the slower
-//! pace. A piece waiting out a back-off makes no call, so it doesn't hold a place: another piece may start.
+//! Working through many repositories of one registry at the pace a [`Pace`] allows. Whenever a call is
+//! throttled, and whenever a piece of work finishes, the driver tells the pace every piece's new throttled calls,
+//! not only the finished one's: a throttled piece waits out the SDK's back-off, and the pieces started meanwhile
+//! should start at the slower pace. A piece waiting out a back-off makes no call, so it doesn't hold a place:
+//! another piece may start at once.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use futures::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::Notify;
 use warden_aws::api_calls::WorkCalls;
 use warden_core::pace::{Pace, Ticket};
 
@@ -42,26 +44,43 @@ where
     let mut running: Vec<Running> = Vec::new();
     let mut pieces = FuturesUnordered::new();
     let mut outputs = Vec::new();
+    let throttled = Arc::new(Notify::new());
     loop {
         while pace.has_room_besides(running.iter().filter(|r| r.calls.waiting()).count()) {
             let Some(item) = waiting.next() else { break };
             let ticket = pace.start();
-            let calls = Arc::<WorkCalls>::default();
+            let calls = Arc::new(WorkCalls::waking(Arc::clone(&throttled)));
             let piece = work(item, Arc::clone(&calls));
             running.push(Running { ticket, calls, told: 0 });
             pieces.push(async move { (ticket, piece.await) });
         }
-        let Some((ticket, output)) = pieces.next().await else { break };
-        for other in running.iter_mut().filter(|r| r.ticket != ticket) {
-            other.tell(pace);
+        let allowed = pace.allowed();
+        tokio::select! {
+            biased;
+            next = pieces.next() => {
+                let Some((ticket, output)) = next else { break };
+                for other in running.iter_mut().filter(|r| r.ticket != ticket) {
+                    other.tell(pace);
+                }
+                if let Some(index) = running.iter().position(|r| r.ticket == ticket) {
+                    let mut done = running.swap_remove(index);
+                    let met_any = done.tell(pace);
+                    pace.finished(ticket, met_any);
+                }
+                finished(&output);
+                outputs.push(output);
+            }
+            // A call was throttled: the pace hears of it now, and the piece waiting out its back-off may leave
+            // its place to another (else a pace of one would leave the registry idle until the retry).
+            () = throttled.notified() => {
+                for piece in &mut running {
+                    piece.tell(pace);
+                }
+            }
         }
-        if let Some(index) = running.iter().position(|r| r.ticket == ticket) {
-            let mut done = running.swap_remove(index);
-            let met_any = done.tell(pace);
-            pace.finished(ticket, met_any);
+        if pace.allowed() != allowed {
+            tracing::debug!(from = allowed, to = pace.allowed(), "repositories allowed at once");
         }
-        finished(&output);
-        outputs.push(output);
     }
     outputs
 }
@@ -72,6 +91,18 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
+
+    /// A call of the piece is sent and throttled: the piece waits out a back-off.
+    fn throttle(calls: &WorkCalls) {
+        calls.attempt_started(false);
+        calls.attempt_answered(true);
+    }
+
+    /// The throttled call's retry is sent and answered.
+    fn retry(calls: &WorkCalls) {
+        calls.attempt_started(true);
+        calls.attempt_answered(false);
+    }
 
     /// Pieces that yield a few times (so others run beside them), noting how many run at once; the pieces in
     /// `throttled` meet one throttled call.
@@ -89,8 +120,8 @@ mod tests {
                         tokio::task::yield_now().await;
                     }
                     if throttled {
-                        calls.answered(true);
-                        calls.answered(false);
+                        throttle(&calls);
+                        retry(&calls);
                     }
                     now.fetch_sub(1, Ordering::SeqCst);
                     item
@@ -135,9 +166,9 @@ mod tests {
                 let (release, finished, now, most, watched) = (&release, &finished, &now, &most, &watched);
                 async move {
                     if item == 0 {
-                        calls.answered(true);
+                        throttle(&calls);
                         release.notified().await;
-                        calls.answered(false);
+                        retry(&calls);
                         return item;
                     }
                     let running = now.fetch_add(1, Ordering::SeqCst) + 1;
@@ -162,7 +193,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_throttle_is_told_before_the_throttled_piece_finishes() {
-        // The pace is cut when the first other piece finishes, so the next pieces start at the slower pace (the
+        // The pace is cut as soon as piece 0's call is throttled, so the next pieces start at the slower pace (the
         // first 4 of them before any could grow it again).
         let mut pace = Pace::adaptive(8);
         let (outputs, most_later) = throttled_first(&mut pace, 20, 8..12).await;
@@ -178,6 +209,35 @@ mod tests {
         let (outputs, most) = throttled_first(&mut pace, 10, 1..10).await;
         assert_eq!(outputs.len(), 10);
         assert_eq!(most, 1, "one at a time beside the waiting piece");
+    }
+
+    #[tokio::test]
+    async fn a_throttled_call_lets_another_piece_start_before_any_piece_finishes() {
+        // One at a time: piece 0 is throttled and waits out its back-off until piece 1 starts, so piece 1 must
+        // start while piece 0 waits (were it started only when a piece finished, nothing would run).
+        let mut pace = Pace::adaptive(1);
+        let second_started = tokio::sync::Notify::new();
+        let run = paced(
+            0..2,
+            &mut pace,
+            |item, calls: Arc<WorkCalls>| {
+                let second_started = &second_started;
+                async move {
+                    if item == 0 {
+                        throttle(&calls);
+                        second_started.notified().await;
+                        retry(&calls);
+                    } else {
+                        second_started.notify_one();
+                    }
+                    item
+                }
+            },
+            |_| {},
+        );
+        let outputs = tokio::time::timeout(std::time::Duration::from_secs(10), run).await.expect("piece 1 started");
+        assert_eq!(outputs, [1, 0]);
+        assert_eq!(pace.report().throttled_calls, 1);
     }
 
     #[tokio::test]
