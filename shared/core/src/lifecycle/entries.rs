@@ -78,14 +78,17 @@ struct Text<R> {
 }
 
 impl<R: Read> Text<R> {
-    /// Reads another chunk after what is not yet consumed; false at the end of the text.
+    /// Reads another chunk after what is not yet consumed; false at the end of the text. A value longer than a
+    /// chunk is scanned again from its start after each read, so each read takes at least as much as is pending:
+    /// a long value costs a few reads and scans, not one a chunk.
     fn fill(&mut self) -> io::Result<bool> {
         if self.ended {
             return Ok(false);
         }
         self.buffer.drain(..self.at);
         self.at = 0;
-        let read = (&mut self.reader).take(self.chunk).read_to_end(&mut self.buffer)?;
+        let more = self.chunk.max(self.buffer.len() as u64);
+        let read = (&mut self.reader).take(more).read_to_end(&mut self.buffer)?;
         self.ended = read == 0;
         Ok(!self.ended)
     }
@@ -258,6 +261,28 @@ mod tests {
                 assert_eq!(cut(text, chunk).1, Cut::Declined, "{text:?} in chunks of {chunk}");
             }
         }
+    }
+
+    /// A reader that counts how often it is read.
+    struct Counted<'a> {
+        text: &'a [u8],
+        reads: usize,
+    }
+
+    impl Read for Counted<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.reads += 1;
+            self.text.read(out)
+        }
+    }
+
+    #[test]
+    fn a_value_longer_than_a_chunk_costs_a_few_reads_not_one_a_chunk() {
+        let text = format!(r#"{{"nextToken": "{}", "imageDetails": [{{}}]}}"#, "x".repeat(16 * 1024));
+        let mut reader = Counted { text: text.as_bytes(), reads: 0 };
+        let cut = each_entry_in_chunks(&mut reader, 1, |piece| piece == b"{}");
+        assert_eq!(cut.expect("read from memory"), Cut::Done);
+        assert!(reader.reads < 100, "{} reads", reader.reads);
     }
 
     #[test]

@@ -44,10 +44,9 @@ pub fn parse_describe_images(text: &str) -> Result<Vec<Image>, String> {
 pub fn read_describe_images(mut reader: impl Read + Seek) -> Result<Vec<Image>, String> {
     let mut images = Vec::new();
     let cut = entries::each_entry(&mut reader, |entry| {
-        match serde_json::from_slice::<Detail>(entry).ok().and_then(|detail| image(images.len(), detail).ok()) {
-            Some(image) => images.push(image),
-            None => return false,
-        }
+        let made = serde_json::from_slice::<Detail>(entry).ok().and_then(|detail| image(images.len(), detail).ok());
+        let Some(image) = made else { return false };
+        images.push(image);
         true
     });
     if cut.map_err(|error| said(serde_json::Error::io(error)))? == Cut::Done {
