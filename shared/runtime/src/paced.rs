@@ -154,8 +154,9 @@ mod tests {
     }
 
     /// Piece 0 meets a throttled call at once, then waits out its "back-off" until every other piece finished;
-    /// the others yield 1 to 5 times (so they finish one after another). Returns the outputs and the most other pieces running at once when one of
-    /// the `watched` pieces started (a timeout guards the run: if piece 0 held the last place, nothing would).
+    /// the others yield 1 to 5 times (so they finish one after another). Returns the outputs and the most other
+    /// pieces running at once when one of the `watched` pieces started (a timeout guards the run: if piece 0
+    /// held the last place, nothing would).
     async fn throttled_first(pace: &mut Pace, items: usize, watched: Range<usize>) -> (Vec<usize>, usize) {
         let release = tokio::sync::Notify::new();
         let (finished, now, most) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));

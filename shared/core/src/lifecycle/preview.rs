@@ -102,9 +102,10 @@ pub fn preview(policy: &LifecyclePolicy, images: &[Image], now_ms: i64) -> Previ
 /// An image's times: pushed, pulled (or else pushed), archived.
 type Times = (i64, i64, Option<i64>);
 
-/// The rules each image is selected by (`words` words of one bit a rule) and its times, in push order. Computed in storage order (each image and its tags read once, in
-/// sequence), then laid out in push order so every rule pass reads memory in sequence; what is laid out in
-/// storage order is freed on return, before the passes allocate.
+/// The rules each image is selected by (`words` words of one bit a rule) and its times, in push order.
+/// Computed in storage order (each image and its tags read once, in sequence), then laid out in push order so
+/// every rule pass reads memory in sequence; what is laid out in storage order is freed on return, before the
+/// passes allocate.
 fn in_push_order(
     rules: &[CompiledRule],
     images: &[Image],
