@@ -59,9 +59,7 @@ where
             biased;
             next = pieces.next() => {
                 let Some((ticket, output)) = next else { break };
-                for other in running.iter_mut().filter(|r| r.ticket != ticket) {
-                    other.tell(pace);
-                }
+                tell_every(&mut running, pace);
                 if let Some(index) = running.iter().position(|r| r.ticket == ticket) {
                     let mut done = running.swap_remove(index);
                     let met_any = done.tell(pace);
@@ -72,17 +70,21 @@ where
             }
             // A call was throttled: the pace hears of it now, and the piece waiting out its back-off may leave
             // its place to another (else a pace of one would leave the registry idle until the retry).
-            () = throttled.notified() => {
-                for piece in &mut running {
-                    piece.tell(pace);
-                }
-            }
+            () = throttled.notified() => tell_every(&mut running, pace),
         }
         if pace.allowed() != allowed {
             tracing::debug!(from = allowed, to = pace.allowed(), "repositories allowed at once");
         }
     }
     outputs
+}
+
+/// Tells `pace` the throttled calls every running piece met since it was last told (which piece is told first
+/// doesn't matter: one cut is made for them all).
+fn tell_every(running: &mut [Running], pace: &mut Pace) {
+    for piece in running {
+        piece.tell(pace);
+    }
 }
 
 #[cfg(test)]
