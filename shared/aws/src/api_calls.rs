@@ -9,11 +9,13 @@
 //!
 //! [`following_calls`] also follows, for one piece of work (one repository's governing), what that work's own
 //! calls meet, as they meet it, however many pieces run at once in the task ([`WorkCalls`]): what the pace of a
-//! run ([`warden_core::pace`]) adapts to.
+//! run ([`warden_core::pace`]) adapts to. A piece that [`pause`]s on purpose (before reading back a registry-level
+//! write) makes no call meanwhile, as one waiting out a back-off doesn't: the pace hears of that too.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_runtime::retries::classifiers::THROTTLING_ERRORS;
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -42,13 +44,15 @@ pub struct WorkCalls {
     in_flight: AtomicUsize,
     /// Calls whose latest attempt was throttled and whose retry hasn't started: waiting out the SDK's back-off.
     backing_off: AtomicUsize,
-    /// Told of each throttled call as it is answered (see [`WorkCalls::waking`]).
+    /// Pauses the work is in (see [`pause`]).
+    pausing: AtomicUsize,
+    /// Told of each throttled call as it is answered, and of each pause as it begins (see [`WorkCalls::waking`]).
     wake: Option<Arc<Notify>>,
 }
 
 impl WorkCalls {
-    /// Calls that notify `wake` when one is throttled: whoever paces the work hears of it at once, not when the
-    /// work ends.
+    /// Calls that notify `wake` when one is throttled, or the work pauses: whoever paces the work hears of it at
+    /// once, not when the work ends.
     pub fn waking(wake: Arc<Notify>) -> Self {
         Self { wake: Some(wake), ..Self::default() }
     }
@@ -69,9 +73,25 @@ impl WorkCalls {
         if throttled {
             self.throttled.fetch_add(1, Ordering::Relaxed);
             self.backing_off.fetch_add(1, Ordering::Relaxed);
-            if let Some(wake) = &self.wake {
-                wake.notify_one();
-            }
+            self.notify();
+        }
+    }
+
+    /// The work begins a pause (see [`pause`]).
+    fn pause_began(&self) {
+        self.pausing.fetch_add(1, Ordering::Relaxed);
+        self.notify();
+    }
+
+    /// The work's pause is over.
+    fn pause_ended(&self) {
+        one_less(&self.pausing);
+    }
+
+    /// Wakes whoever paces the work, if anyone does.
+    fn notify(&self) {
+        if let Some(wake) = &self.wake {
+            wake.notify_one();
         }
     }
 
@@ -85,10 +105,11 @@ impl WorkCalls {
         self.throttled.load(Ordering::Relaxed)
     }
 
-    /// Whether the work is only waiting: a call of it waits out the SDK's back-off after a throttle, and no
-    /// other call of it is being answered (a repository's calls may run side by side).
+    /// Whether the work is only waiting: a call of it waits out the SDK's back-off after a throttle, or the work
+    /// pauses, and no other call of it is being answered (a repository's calls may run side by side).
     pub fn waiting(&self) -> bool {
-        self.backing_off.load(Ordering::Relaxed) > 0 && self.in_flight.load(Ordering::Relaxed) == 0
+        let idle = self.backing_off.load(Ordering::Relaxed) > 0 || self.pausing.load(Ordering::Relaxed) > 0;
+        idle && self.in_flight.load(Ordering::Relaxed) == 0
     }
 }
 
@@ -111,6 +132,31 @@ impl Storable for BackingOff {
 /// other work runs beside it in the same task.
 pub async fn following_calls<F: Future>(calls: Arc<WorkCalls>, work: F) -> F::Output {
     WORK_CALLS.scope(calls, work).await
+}
+
+/// Sleeps for `duration` on purpose (before reading back a write, or before a put sent once is sent again);
+/// the work followed by [`following_calls`], if any, counts as waiting meanwhile, since it makes no call: whoever
+/// paces it may start other work in its place.
+pub async fn pause(duration: Duration) {
+    let calls = WORK_CALLS.try_with(Arc::clone).ok();
+    let _pausing = calls.map(Pausing::began);
+    tokio::time::sleep(duration).await;
+}
+
+/// A pause under way: over when dropped, so a pause cut short (its work cancelled) ends too.
+struct Pausing(Arc<WorkCalls>);
+
+impl Pausing {
+    fn began(calls: Arc<WorkCalls>) -> Self {
+        calls.pause_began();
+        Self(calls)
+    }
+}
+
+impl Drop for Pausing {
+    fn drop(&mut self) {
+        self.0.pause_ended();
+    }
 }
 
 /// A client of the SDK crate `$sdk` (e.g. `aws_sdk_ecr`) built from an [`SdkConfig`](crate::SdkConfig), with
@@ -251,6 +297,22 @@ mod tests {
         calls.gave_up();
         calls.attempt_answered(true);
         assert!(calls.waiting(), "counts never wrap below zero");
+    }
+
+    #[tokio::test]
+    async fn a_pause_is_waiting_and_wakes_whoever_paces_the_work() {
+        let wake = Arc::new(Notify::new());
+        let calls = Arc::new(WorkCalls::waking(Arc::clone(&wake)));
+        let paused = tokio::spawn(following_calls(Arc::clone(&calls), pause(Duration::from_secs(3_600))));
+        wake.notified().await;
+        assert!(calls.waiting(), "no call is made during a pause");
+        calls.attempt_started(false);
+        assert!(!calls.waiting(), "a call of the same work is being answered");
+        calls.attempt_answered(false);
+        paused.abort();
+        assert!(paused.await.is_err_and(|e| e.is_cancelled()));
+        assert!(!calls.waiting(), "a pause cut short is over");
+        pause(Duration::ZERO).await; // outside any followed work: only a sleep
     }
     use aws_smithy_types::body::SdkBody;
 

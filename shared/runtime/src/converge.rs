@@ -19,6 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::future::join_all;
 use tracing::{info, info_span, warn, Instrument};
+use warden_aws::api_calls::pause;
 use warden_core::action::Action;
 use warden_core::baseline::Resolved;
 use warden_core::controls::{self, Control, Judgement};
@@ -115,7 +116,7 @@ pub(crate) async fn fix_pending(
             return Ok(());
         }
         if settle {
-            tokio::time::sleep(jittered(SETTLE)).await;
+            pause(jittered(SETTLE)).await;
         }
     }
     Ok(())
@@ -139,7 +140,7 @@ async fn write<'a>(
             Ok(()) => info!(action = %action.describe(), "written"),
             Err(RegistryError::Throttled { .. }) if action.is_registry_level() && attempt + 1 < ATTEMPTS => {
                 warn!(action = %action.describe(), "throttled: reading again before the next attempt");
-                tokio::time::sleep(jittered(Duration::from_millis(200 << attempt))).await;
+                pause(jittered(Duration::from_millis(200 << attempt))).await;
                 return (open, Ok(registry_level));
             }
             Err(error) => return (open, Err(error)),

@@ -1,8 +1,8 @@
 //! Working through many repositories of one registry at the pace a [`Pace`] allows. Whenever a call is
 //! throttled, and whenever a piece of work finishes, the driver tells the pace every piece's new throttled calls,
 //! not only the finished one's: a throttled piece waits out the SDK's back-off, and the pieces started meanwhile
-//! should start at the slower pace. A piece waiting out a back-off makes no call, so it doesn't hold a place:
-//! another piece may start at once.
+//! should start at the slower pace. A piece waiting out a back-off, or pausing on purpose (before reading back a
+//! registry-level write), makes no call, so it doesn't hold a place: another piece may start at once.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -68,8 +68,8 @@ where
                 finished(&output);
                 outputs.push(output);
             }
-            // A call was throttled: the pace hears of it now, and the piece waiting out its back-off may leave
-            // its place to another (else a pace of one would leave the registry idle until the retry).
+            // A call was throttled, or a piece paused: the pace hears of a throttle now, and the waiting piece may
+            // leave its place to another (else a pace of one would leave the registry idle until it goes on).
             () = throttled.notified() => tell_every(&mut running, pace),
         }
         if pace.allowed() != allowed {
@@ -91,6 +91,8 @@ fn tell_every(running: &mut [Running], pace: &mut Pace) {
 mod tests {
     use std::ops::Range;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use warden_aws::api_calls::{following_calls, pause};
 
     use super::*;
 
@@ -241,6 +243,35 @@ mod tests {
         let outputs = tokio::time::timeout(std::time::Duration::from_secs(10), run).await.expect("piece 1 started");
         assert_eq!(outputs, [1, 0]);
         assert_eq!(pace.report().throttled_calls, 1);
+    }
+
+    #[tokio::test]
+    async fn a_paused_piece_lets_another_start_in_its_place() {
+        // One at a time: piece 0 pauses (as before reading back a registry-level write) until piece 1 starts, so
+        // piece 1 must start while piece 0 pauses (the pause makes no call).
+        let mut pace = Pace::adaptive(1);
+        let second_started = tokio::sync::Notify::new();
+        let run = paced(
+            0..2,
+            &mut pace,
+            |item, calls: Arc<WorkCalls>| {
+                let second_started = &second_started;
+                following_calls(calls, async move {
+                    if item == 0 {
+                        tokio::select! {
+                            () = pause(std::time::Duration::from_secs(3_600)) => {}
+                            () = second_started.notified() => {}
+                        }
+                    } else {
+                        second_started.notify_one();
+                    }
+                    item
+                })
+            },
+            |_| {},
+        );
+        let outputs = tokio::time::timeout(std::time::Duration::from_secs(10), run).await.expect("piece 1 started");
+        assert_eq!(outputs, [1, 0]);
     }
 
     #[tokio::test]

@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 
 use tracing::info;
+use warden_aws::api_calls::pause;
 use warden_core::action::Action;
 use warden_core::baseline::{Baseline, Mode};
 use warden_core::controls::{Control, ControlId, Judgement, Scanning};
@@ -85,7 +86,7 @@ pub(crate) async fn govern_registry_scanning(
             }
         }
         // Read back once a put another writer started before these has landed (see `converge`).
-        tokio::time::sleep(jittered(SETTLE)).await;
+        pause(jittered(SETTLE)).await;
         fixed = Some(report);
     }
     let cause = format!("still not covered after {ATTEMPTS} attempts: another writer keeps changing the rules");

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tracing::{info, warn};
+use warden_aws::api_calls::pause;
 use warden_core::baseline::{Baseline, Mode};
 use warden_core::controls::{ControlId, RegistryJudgement};
 use warden_core::registry::{Registry, RegistryError};
@@ -151,13 +152,13 @@ where
             Ok(()) => {}
             Err(RegistryError::Throttled { .. }) => {
                 // Sent once: read afresh and judge again before the next put.
-                tokio::time::sleep(jittered(Duration::from_millis(200 << attempt))).await;
+                pause(jittered(Duration::from_millis(200 << attempt))).await;
                 continue;
             }
             Err(error) => return failed(id, Some(report), error.to_string()),
         }
         // Read back only once a put another writer started before this one has landed (see `crate::converge`).
-        tokio::time::sleep(jittered(SETTLE)).await;
+        pause(jittered(SETTLE)).await;
         if fixed.is_some() {
             warn!(control = %id, "the registry setting changed under ecr-warden; putting it again");
         }
