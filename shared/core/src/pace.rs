@@ -7,27 +7,33 @@
 //! - each round of repositories finished without a throttled call adds one (*additive increase*);
 //! - a throttled call halves the number (*multiplicative decrease*) as soon as the run sees it (when any
 //!   repository finishes), not only when its own repository finishes (that one is waiting out the SDK's
-//!   back-off), and the number it was cut from is remembered as the registry's ceiling;
+//!   back-off), and the number it was cut from is remembered as the registry's ceiling, if that pace held: a
+//!   cut that comes before any repository started since the last cut finished unthrottled is the same
+//!   congestion still draining (the registry's bucket is still empty), and says nothing new about its rate;
 //! - every step up to that ceiling and past it waits [`PROBE_ROUNDS`] rounds: the registry just said that pace
 //!   was too much, and asking again soon costs throttled calls. AWS documents the API limits of EC2 and ECS as
 //!   token buckets, a sustained rate with a burst after a quiet moment ("Request throttling for the Amazon EC2
 //!   API", "Request throttling for the Amazon ECS API"; ECR publishes none), so a pace that holds for one round
 //!   above the registry's rate proves little; a later cut sets the ceiling again, higher or lower.
 //!
-//! A repository waiting out the SDK's back-off after a throttled call makes no call meanwhile, so it doesn't hold
-//! a place ([`Pace::has_room_besides`]): otherwise a pace cut to one would leave the registry idle until the
-//! retry. Never above the maximum the user set, never below one. A cut is made once per round: throttles met by
-//! repositories started before the last cut don't cut again (they reflect the old pace), and only repositories
-//! started since, finished without throttling, count toward growth. The SDK's retry still retries each
-//! throttled call with back-off; the pace keeps the next calls from causing more.
+//! A repository waiting out the SDK's back-off after a throttled call, or pausing before it reads back a
+//! registry-level write, makes no call meanwhile, so it doesn't hold a place ([`Pace::has_room_besides`]):
+//! otherwise a pace cut to one would leave the registry idle until the retry. Never above the maximum the user
+//! set, never below one. A cut is made once per round: throttles met by repositories started before the last cut
+//! don't cut again (they reflect the old pace), and only repositories started since, finished without
+//! throttling, count toward growth. The SDK's retry still retries each throttled call with back-off; the pace
+//! keeps the next calls from causing more.
 
 use serde::{Deserialize, Serialize};
 
 /// Repositories in flight at the start of an adaptive run.
 pub const START: usize = 8;
 
-/// Rounds without throttling before each step up to, or past, where the pace was last cut from.
-pub const PROBE_ROUNDS: usize = 8;
+/// Rounds without throttling before each step up to, or past, where the pace was last cut from. Measured against
+/// 4, 5 and 8 behind a throttling proxy (docs/benchmarks.md, "The pace"): fewer probe the registry's rate more
+/// often, each probe costing throttled calls; more leave a registry cut to one repository idle long enough for its
+/// token bucket to overflow.
+pub const PROBE_ROUNDS: usize = 6;
 
 /// Whether the pace adapts to the registry or stays where the user set it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +63,8 @@ pub struct Pace {
     unthrottled: usize,
     /// The limit the last cut was made from (`None` before the first cut).
     ceiling: Option<usize>,
+    /// Whether a repository started since the last cut finished without throttling.
+    held: bool,
     in_flight: usize,
     started: u64,
     /// Work started before this ticket can't cut the pace again, nor grow it.
@@ -115,6 +123,7 @@ impl Pace {
             limit: start,
             unthrottled: 0,
             ceiling: None,
+            held: false,
             in_flight: 0,
             started: 0,
             current_from: 0,
@@ -133,7 +142,7 @@ impl Pace {
     }
 
     /// Whether one more repository may start now, `waiting` of those in flight making no call (waiting out a
-    /// back-off after a throttled call): in an adaptive pace they don't hold a place (a fixed pace is the
+    /// back-off after a throttled call, or pausing): in an adaptive pace they don't hold a place (a fixed pace is the
     /// repositories in flight, whatever they do).
     pub fn has_room_besides(&self, waiting: usize) -> bool {
         let holding = match self.mode {
@@ -157,7 +166,10 @@ impl Pace {
         if self.mode == PaceMode::Fixed || ticket.0 < self.current_from || calls == 0 {
             return;
         }
-        self.ceiling = Some(self.limit);
+        if self.held || self.ceiling.is_none() {
+            self.ceiling = Some(self.limit);
+        }
+        self.held = false;
         self.limit = (self.limit / 2).max(1);
         self.unthrottled = 0;
         self.current_from = self.started;
@@ -172,6 +184,7 @@ impl Pace {
             return;
         }
         self.unthrottled += 1;
+        self.held = true;
         let needed = match self.ceiling.is_some_and(|ceiling| self.limit + 1 >= ceiling) {
             true => PROBE_ROUNDS * self.limit,
             false => self.limit,
@@ -255,6 +268,24 @@ mod tests {
         assert_eq!(round(&mut pace, &[0]), 9);
         assert_eq!(rounds(&mut pace, 4), [4, 5, 6, 7]);
         assert_eq!(rounds(&mut pace, PROBE_ROUNDS), vec![8; PROBE_ROUNDS]);
+    }
+
+    #[test]
+    fn a_cut_before_the_pace_held_keeps_the_ceiling() {
+        let mut pace = Pace::adaptive(32);
+        assert_eq!(round(&mut pace, &[0]), 8);
+        // 4 and then 2 are cut before any repository started at them finished unthrottled: the registry is still
+        // draining 8's burst, so 8 stays the ceiling, and the steps below it take a round each.
+        assert_eq!(round(&mut pace, &[0]), 4);
+        assert_eq!(round(&mut pace, &[0]), 2);
+        assert_eq!(pace.allowed(), 1);
+        assert_eq!(rounds(&mut pace, 6), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(rounds(&mut pace, PROBE_ROUNDS), vec![7; PROBE_ROUNDS], "the step up to 8 waits");
+        // 8 held for those rounds: a cut from it sets the ceiling again.
+        assert_eq!(round(&mut pace, &[]), 8);
+        assert_eq!(round(&mut pace, &[2]), 8);
+        assert_eq!(rounds(&mut pace, 3), [4, 5, 6]);
+        assert_eq!(rounds(&mut pace, PROBE_ROUNDS), vec![7; PROBE_ROUNDS]);
     }
 
     #[test]
