@@ -93,6 +93,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use warden_aws::api_calls::{following_calls, pause};
+    use warden_core::pace::PROBE_ROUNDS;
 
     use super::*;
 
@@ -209,10 +210,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_piece_waiting_out_a_back_off_does_not_hold_a_place() {
-        // At most 2, cut to 1 when piece 0 is throttled; the others still run, one at a time.
+        // At most 2, cut to 1 when piece 0 is throttled; the others still run, one at a time (as many as the rounds
+        // the step back up to 2 waits, so none runs beside another).
         let mut pace = Pace::adaptive(2);
-        let (outputs, most) = throttled_first(&mut pace, 10, 1..10).await;
-        assert_eq!(outputs.len(), 10);
+        let items = PROBE_ROUNDS + 1;
+        let (outputs, most) = throttled_first(&mut pace, items, 1..items).await;
+        assert_eq!(outputs.len(), items);
         assert_eq!(most, 1, "one at a time beside the waiting piece");
     }
 
