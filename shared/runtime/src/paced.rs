@@ -91,6 +91,7 @@ fn tell_every(running: &mut [Running], pace: &mut Pace) {
 mod tests {
     use std::ops::Range;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
 
     use warden_aws::api_calls::{following_calls, pause};
     use warden_core::pace::PROBE_ROUNDS;
@@ -193,7 +194,7 @@ mod tests {
             },
             |_| {},
         );
-        let outputs = tokio::time::timeout(std::time::Duration::from_secs(10), run).await.expect("the others ran");
+        let outputs = tokio::time::timeout(Duration::from_secs(10), run).await.expect("the others ran");
         (outputs, most.load(Ordering::SeqCst))
     }
 
@@ -219,61 +220,57 @@ mod tests {
         assert_eq!(most, 1, "one at a time beside the waiting piece");
     }
 
-    #[tokio::test]
-    async fn a_throttled_call_lets_another_piece_start_before_any_piece_finishes() {
-        // One at a time: piece 0 is throttled and waits out its back-off until piece 1 starts, so piece 1 must
-        // start while piece 0 waits (were it started only when a piece finished, nothing would run).
-        let mut pace = Pace::adaptive(1);
-        let second_started = tokio::sync::Notify::new();
+    /// Two pieces at a pace of one: piece 0 runs `first`, which waits (a back-off, a pause) until the `Notify` it
+    /// is given says piece 1 started, so piece 1 must start while piece 0 waits (were it started only when a piece
+    /// finished, nothing would run: a timeout guards the run). Returns the outputs in the order they finished.
+    async fn second_starts_while_first_waits<F, W>(pace: &mut Pace, first: F) -> Vec<usize>
+    where
+        F: Fn(Arc<WorkCalls>, Arc<Notify>) -> W,
+        W: Future<Output = ()>,
+    {
+        let second_started = Arc::new(Notify::new());
         let run = paced(
             0..2,
-            &mut pace,
+            pace,
             |item, calls: Arc<WorkCalls>| {
-                let second_started = &second_started;
-                async move {
-                    if item == 0 {
-                        throttle(&calls);
-                        second_started.notified().await;
-                        retry(&calls);
-                    } else {
-                        second_started.notify_one();
-                    }
-                    item
-                }
-            },
-            |_| {},
-        );
-        let outputs = tokio::time::timeout(std::time::Duration::from_secs(10), run).await.expect("piece 1 started");
-        assert_eq!(outputs, [1, 0]);
-        assert_eq!(pace.report().throttled_calls, 1);
-    }
-
-    #[tokio::test]
-    async fn a_paused_piece_lets_another_start_in_its_place() {
-        // One at a time: piece 0 pauses (as before reading back a registry-level write) until piece 1 starts, so
-        // piece 1 must start while piece 0 pauses (the pause makes no call).
-        let mut pace = Pace::adaptive(1);
-        let second_started = tokio::sync::Notify::new();
-        let run = paced(
-            0..2,
-            &mut pace,
-            |item, calls: Arc<WorkCalls>| {
-                let second_started = &second_started;
+                let second_started = Arc::clone(&second_started);
+                let waits = (item == 0).then(|| first(Arc::clone(&calls), Arc::clone(&second_started)));
                 following_calls(calls, async move {
-                    if item == 0 {
-                        tokio::select! {
-                            () = pause(std::time::Duration::from_secs(3_600)) => {}
-                            () = second_started.notified() => {}
-                        }
-                    } else {
-                        second_started.notify_one();
+                    match waits {
+                        Some(waits) => waits.await,
+                        None => second_started.notify_one(),
                     }
                     item
                 })
             },
             |_| {},
         );
-        let outputs = tokio::time::timeout(std::time::Duration::from_secs(10), run).await.expect("piece 1 started");
+        tokio::time::timeout(Duration::from_secs(10), run).await.expect("piece 1 started while piece 0 waited")
+    }
+
+    #[tokio::test]
+    async fn a_throttled_call_lets_another_piece_start_before_any_piece_finishes() {
+        let mut pace = Pace::adaptive(1);
+        let outputs = second_starts_while_first_waits(&mut pace, |calls, second_started| async move {
+            throttle(&calls);
+            second_started.notified().await;
+            retry(&calls);
+        })
+        .await;
+        assert_eq!(outputs, [1, 0]);
+        assert_eq!(pace.report().throttled_calls, 1);
+    }
+
+    #[tokio::test]
+    async fn a_paused_piece_lets_another_start_in_its_place() {
+        // As before reading back a registry-level write: the pause makes no call.
+        let outputs = second_starts_while_first_waits(&mut Pace::adaptive(1), |_, second_started| async move {
+            tokio::select! {
+                () = pause(Duration::from_secs(3_600)) => {}
+                () = second_started.notified() => {}
+            }
+        })
+        .await;
         assert_eq!(outputs, [1, 0]);
     }
 
