@@ -44,12 +44,13 @@ where
     let mut running: Vec<Running> = Vec::new();
     let mut pieces = FuturesUnordered::new();
     let mut outputs = Vec::new();
-    let throttled = Arc::new(Notify::new());
+    // Told when a piece's call is throttled or a piece pauses.
+    let wake = Arc::new(Notify::new());
     loop {
         while pace.has_room_besides(running.iter().filter(|r| r.calls.waiting()).count()) {
             let Some(item) = waiting.next() else { break };
             let ticket = pace.start();
-            let calls = Arc::new(WorkCalls::waking(Arc::clone(&throttled)));
+            let calls = Arc::new(WorkCalls::waking(Arc::clone(&wake)));
             let piece = work(item, Arc::clone(&calls));
             running.push(Running { ticket, calls, told: 0 });
             pieces.push(async move { (ticket, piece.await) });
@@ -70,7 +71,7 @@ where
             }
             // A call was throttled, or a piece paused: the pace hears of a throttle now, and the waiting piece may
             // leave its place to another (else a pace of one would leave the registry idle until it goes on).
-            () = throttled.notified() => tell_every(&mut running, pace),
+            () = wake.notified() => tell_every(&mut running, pace),
         }
         if pace.allowed() != allowed {
             tracing::debug!(from = allowed, to = pace.allowed(), "repositories allowed at once");
