@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/ecr-warden/target
 export CARGO_PROFILE_DEV_DEBUG ?= line-tables-only
 MOTO_SERVER := $(abspath $(VENV))/bin/moto_server
 
-.PHONY: test demo lint build venv check-template package bench bench-preview bench-pace bench-organization fuzz
+.PHONY: test demo lint build venv check-template package bench bench-preview bench-pace bench-custodian bench-organization fuzz
 
 venv: $(VENV)/.installed
 
@@ -72,6 +72,15 @@ bench-preview: venv
 bench-pace: venv
 	cargo build --release -p ecr-warden
 	$(VENV)/bin/python scripts/bench_pace.py $(CARGO_TARGET_DIR)/release/ecr-warden
+
+# Side by side with Cloud Custodian (not a test): its policies and ecr-warden's translation of them over 200
+# drifted repositories, every call answered after 20 ms; Custodian in a virtual environment of its own (it is
+# not part of the test environment); JSON in bench-custodian.json.
+CUSTODIAN_VENV ?= .venv-custodian
+bench-custodian: venv
+	cargo build --release -p ecr-warden
+	test -x $(CUSTODIAN_VENV)/bin/custodian || (python3 -m venv $(CUSTODIAN_VENV) && $(CUSTODIAN_VENV)/bin/pip install --quiet c7n==0.9.53)
+	$(VENV)/bin/python scripts/bench_custodian.py $(CARGO_TARGET_DIR)/release/ecr-warden $(CUSTODIAN_VENV)/bin/custodian
 
 # The organization benchmark (not a test): apply --organization over 10 accounts x 2 regions x 100 drifted
 # repositories against the same 2,000 in one registry, every call answered after 20 ms; JSON in
