@@ -23,7 +23,7 @@ use warden_core::observed::{
     repository_name_in_arn, EncryptionType, KeyManager, RegistryScanning, RepositoryFacts, ScanFrequency, ScanRule,
     ScanType, TagMutability,
 };
-use warden_core::registry::{Registry, RegistryError, ScanStart};
+use warden_core::registry::{Applied, Registry, RegistryError, ScanStart};
 use warden_core::replication::{
     Destination, RegistryReplication, ReplicationConfiguration, ReplicationRule, RepositoryFilter,
 };
@@ -111,25 +111,30 @@ impl EcrRegistry {
         Ok(read)
     }
 
-    async fn put_registry_scanning(&self, frequency: ScanFrequency, filter: &str) -> Result<(), RegistryError> {
+    /// Adds `filter` to the registry's scanning rules, read just before under the registry lock; nothing is put
+    /// when a rule there already covers it.
+    async fn put_registry_scanning(&self, frequency: ScanFrequency, filter: &str) -> Result<Applied, RegistryError> {
         let _guard = self.registry_lock.lock().await;
         let current = self.registry_scanning().await?;
         let failed =
             |message: String| RegistryError::Failed { operation: "PutRegistryScanningConfiguration".into(), message };
         let Some(next) = current.with_filter(frequency, filter).map_err(failed)? else {
-            return Ok(());
+            return Ok(Applied::AlreadySo);
         };
-        self.put_scanning_configuration(&next, filter).await
+        self.put_scanning_configuration(&next, filter).await.map(|()| Applied::Written)
     }
 
-    /// Switches the registry to `scan_type`, keeping its rules (read just before, under the same lock as filters).
-    async fn put_registry_scan_type(&self, scan_type: ScanType) -> Result<(), RegistryError> {
+    /// Switches the registry to `scan_type`, keeping its rules (read just before, under the same lock as filters);
+    /// nothing is put when it already scans so.
+    async fn put_registry_scan_type(&self, scan_type: ScanType) -> Result<Applied, RegistryError> {
         let _guard = self.registry_lock.lock().await;
         let current = self.registry_scanning().await?;
         if current.scan_type == scan_type {
-            return Ok(());
+            return Ok(Applied::AlreadySo);
         }
-        self.put_scanning_configuration(&RegistryScanning { scan_type, ..current }, "*").await
+        self.put_scanning_configuration(&RegistryScanning { scan_type, ..current }, "*")
+            .await
+            .map(|()| Applied::Written)
     }
 
     /// `PutRegistryScanningConfiguration` of `next` (errors name `what` the put was for).
@@ -473,13 +478,13 @@ impl Registry for EcrRegistry {
         crate::creation_templates::change(&self.client, change).await
     }
 
-    async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<(), RegistryError> {
+    async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<Applied, RegistryError> {
         match action {
             Action::AddRegistryScanFilter { frequency, filter, .. } => {
                 self.put_registry_scanning(*frequency, filter).await
             }
             Action::SetRegistryScanType { scan_type } => self.put_registry_scan_type(*scan_type).await,
-            _ => crate::ecr_writes::apply(&self.client, repository, action).await,
+            _ => crate::ecr_writes::apply(&self.client, repository, action).await.map(|()| Applied::Written),
         }
     }
 }

@@ -169,6 +169,17 @@ pub trait Registry: Send + Sync {
         let _ = key_arn;
         Err(RegistryError::Failed { operation: "DescribeKey".into(), message: "not supported here".into() })
     }
-    /// Carries out one action on the repository (or on the registry, for registry-level actions).
-    async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<(), RegistryError>;
+    /// Carries out one action on the repository (or on the registry, for registry-level actions), saying
+    /// whether it wrote.
+    async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<Applied, RegistryError>;
+}
+
+/// What [`Registry::apply`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The write was sent.
+    Written,
+    /// Nothing was sent: a registry-wide setting, read again just before the put, already held what the action
+    /// adds (another writer made it since it was observed).
+    AlreadySo,
 }

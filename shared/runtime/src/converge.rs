@@ -24,7 +24,7 @@ use warden_core::action::Action;
 use warden_core::baseline::Resolved;
 use warden_core::controls::{self, Control, Judgement};
 use warden_core::observed::{Observed, Part};
-use warden_core::registry::{Registry, RegistryError};
+use warden_core::registry::{Applied, Registry, RegistryError};
 use warden_core::report::{ControlReport, Status};
 
 /// Writes made for one control before giving up on a writer that keeps undoing them.
@@ -122,8 +122,10 @@ pub(crate) async fn fix_pending(
     Ok(())
 }
 
-/// Writes one control's actions in order; `Ok(true)` when a registry-level action was written. A throttled
-/// registry-wide put (sent once) is not an error: the next round reads afresh and tries again.
+/// Writes one control's actions in order; `Ok(true)` when a registry-level action was written. A registry-level
+/// action another writer already made is not counted as written (nothing of this run's needs settling, and the
+/// control is then reported compliant, not fixed). A throttled registry-wide put (sent once) is not an error:
+/// the next round reads afresh and tries again.
 async fn write<'a>(
     registry: &dyn Registry,
     current: &Observed,
@@ -137,7 +139,11 @@ async fn write<'a>(
     let mut registry_level = false;
     for action in actions {
         match registry.apply(&current.facts, &action).await {
-            Ok(()) => info!(action = %action.describe(), "written"),
+            Ok(Applied::Written) => info!(action = %action.describe(), "written"),
+            Ok(Applied::AlreadySo) => {
+                info!(action = %action.describe(), "already made by another writer: nothing written");
+                continue;
+            }
             Err(RegistryError::Throttled { .. }) if action.is_registry_level() && attempt + 1 < ATTEMPTS => {
                 warn!(action = %action.describe(), "throttled: reading again before the next attempt");
                 pause(jittered(Duration::from_millis(200 << attempt))).await;
@@ -225,7 +231,7 @@ pub(crate) fn jittered(base: Duration) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
     use std::sync::Mutex;
 
@@ -233,22 +239,32 @@ mod tests {
     use warden_core::baseline::Baseline;
     use warden_core::controls::ControlId;
     use warden_core::lifecycle::Image;
-    use warden_core::observed::{EncryptionType, RegistryScanning, RepositoryFacts, ScanType, TagMutability};
+    use warden_core::observed::{EncryptionType, RegistryScanning, RepositoryFacts, ScanRule, ScanType, TagMutability};
 
     use super::*;
 
     /// One repository's tags, and a rival that removes the `team` tag after each of ecr-warden's first
-    /// `undo` writes (another writer that read the tags before ecr-warden wrote).
-    struct Tags {
+    /// `undo` writes (another writer that read the tags before ecr-warden wrote). The registry's scanning rules
+    /// gain `*` when asked, and the put answers `put_answer` (`AlreadySo`: another writer's put, read just
+    /// before, had added it).
+    pub(crate) struct Tags {
         tags: Mutex<BTreeMap<String, String>>,
         undo: Mutex<usize>,
         writes: Mutex<usize>,
+        scan_rules: Mutex<Vec<ScanRule>>,
+        put_answer: Applied,
     }
 
     impl Tags {
         fn new(tags: &[(&str, &str)], undo: usize) -> Self {
             let tags = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            Self { tags: Mutex::new(tags), undo: Mutex::new(undo), writes: Mutex::new(0) }
+            let (scan_rules, put_answer) = (Mutex::new(vec![]), Applied::Written);
+            Self { tags: Mutex::new(tags), undo: Mutex::new(undo), writes: Mutex::new(0), scan_rules, put_answer }
+        }
+
+        /// A registry whose scanning puts answer `put_answer`, with no rival writing tags.
+        pub(crate) fn answering(put_answer: Applied) -> Self {
+            Self { put_answer, ..Self::new(&[], 0) }
         }
     }
 
@@ -258,7 +274,7 @@ mod tests {
             arn: "arn:aws:ecr:us-east-1:123456789012:repository/app".into(),
             tag_mutability: TagMutability::Immutable,
             mutability_exclusions: vec![],
-            scan_on_push: true,
+            scan_on_push: false,
             encryption: EncryptionType::Kms,
             kms_key: None,
         }
@@ -285,10 +301,15 @@ mod tests {
             Ok(vec![])
         }
         async fn registry_scanning(&self) -> Result<RegistryScanning, RegistryError> {
-            Ok(RegistryScanning { scan_type: ScanType::Basic, rules: vec![] })
+            Ok(RegistryScanning { scan_type: ScanType::Basic, rules: self.scan_rules.lock().expect("rules").clone() })
         }
-        async fn apply(&self, _: &RepositoryFacts, action: &Action) -> Result<(), RegistryError> {
-            let Action::Tag { tags } = action else { panic!("only tags are written here: {action:?}") };
+        async fn apply(&self, _: &RepositoryFacts, action: &Action) -> Result<Applied, RegistryError> {
+            if let Action::AddRegistryScanFilter { frequency, .. } = action {
+                let every = ScanRule { frequency: *frequency, filters: vec!["*".into()] };
+                *self.scan_rules.lock().expect("rules") = vec![every];
+                return Ok(self.put_answer);
+            }
+            let Action::Tag { tags } = action else { panic!("only tags and scanning are written here: {action:?}") };
             *self.writes.lock().expect("writes") += 1;
             let mut now = self.tags.lock().expect("tags");
             now.extend(tags.clone());
@@ -297,7 +318,7 @@ mod tests {
                 *undo -= 1;
                 now.remove("team");
             }
-            Ok(())
+            Ok(Applied::Written)
         }
     }
 
@@ -345,6 +366,49 @@ mod tests {
         let report = fix_tags(&registry).await;
         assert_eq!((report.status, report.actions.len()), (Status::Compliant, 0));
         assert_eq!(*registry.writes.lock().expect("writes"), 0);
+    }
+
+    /// Fixes the registry's scanning for the repository (no rule covers it when observed); the report, and
+    /// whether the fix finished on its first poll, that is without pausing.
+    async fn fix_scanning(registry: &Tags) -> (ControlReport, bool) {
+        let want = Baseline::builtin().expect("built-in").resolve("app").expect("resolves");
+        let have = Observed {
+            facts: facts(),
+            lifecycle_policy: None,
+            repository_policy: None,
+            tags: BTreeMap::new(),
+            registry_scanning: Some(RegistryScanning { scan_type: ScanType::Basic, rules: vec![] }),
+            key_manager: None,
+        };
+        let mut reports = [ControlReport::new(ControlId::Scanning, Status::Pending)];
+        let at_once = {
+            let mut fix = std::pin::pin!(fix_pending(registry, &want, &have, &mut reports));
+            let (fixed, at_once) = match futures::poll!(fix.as_mut()) {
+                std::task::Poll::Ready(fixed) => (fixed, true),
+                std::task::Poll::Pending => (fix.await, false),
+            };
+            fixed.expect("the repository is there");
+            at_once
+        };
+        let [report] = reports;
+        (report, at_once)
+    }
+
+    #[tokio::test]
+    async fn a_registry_fix_this_run_put_is_read_back_after_a_pause() {
+        let (report, at_once) = fix_scanning(&Tags::answering(Applied::Written)).await;
+        assert_eq!((report.status, report.actions.len()), (Status::Fixed, 1), "{report:?}");
+        assert!(!at_once, "a registry-wide put must settle before it is read back");
+    }
+
+    /// Only the writer that put the registry's rule waits for a concurrent put to land before reading it back
+    /// (see the module documentation); one that found it already made has nothing of its own to protect.
+    #[tokio::test]
+    async fn a_registry_fix_another_writer_already_made_is_compliant_and_not_waited_for() {
+        let (report, at_once) = fix_scanning(&Tags::answering(Applied::AlreadySo)).await;
+        assert_eq!((report.status, report.actions.len()), (Status::Compliant, 0), "{report:?}");
+        assert_eq!(report.finding, None);
+        assert!(at_once, "it paused before reading back a rule it didn't put");
     }
 
     #[test]

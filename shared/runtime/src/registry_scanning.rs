@@ -14,7 +14,7 @@ use warden_core::action::Action;
 use warden_core::baseline::{Baseline, Mode};
 use warden_core::controls::{Control, ControlId, Judgement, Scanning};
 use warden_core::observed::{Observed, RegistryScanning, RepositoryFacts};
-use warden_core::registry::{Registry, RegistryError};
+use warden_core::registry::{Applied, Registry, RegistryError};
 use warden_core::report::{RegistryReport, Status};
 use warden_core::vulnerabilities::Date;
 
@@ -79,11 +79,17 @@ pub(crate) async fn govern_registry_scanning(
         if attempt == ATTEMPTS {
             break;
         }
+        let mut written = false;
         for (facts, action) in &gaps.fixes {
             info!(repository = %facts.name, action = %action.describe(), "restoring scanning");
-            if let Err(error) = registry.apply(facts, action).await {
-                return failed(Some(report), error);
+            match registry.apply(facts, action).await {
+                Ok(applied) => written |= applied == Applied::Written,
+                Err(error) => return failed(Some(report), error),
             }
+        }
+        if !written {
+            // Another writer made every fix since the rules were read: judge them again (compliant, or not).
+            continue;
         }
         // Read back once a put another writer started before these has landed (see `converge`).
         pause(jittered(SETTLE)).await;
@@ -190,4 +196,38 @@ fn failed(report: Option<RegistryReport>, error: RegistryError) -> RegistryRepor
     report.status = Status::Error;
     report.error = Some(error.to_string());
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use std::task::Poll;
+
+    use crate::converge::tests::Tags;
+
+    use super::*;
+
+    /// Governs the registry's scanning (no rule covers its one repository at first); the report, and whether it
+    /// finished on its first poll, that is without pausing.
+    async fn govern(registry: &Tags) -> (RegistryReport, bool) {
+        let baseline = Baseline::builtin().expect("built-in");
+        let mut governing = std::pin::pin!(govern_registry_scanning(registry, &baseline, false));
+        match futures::poll!(governing.as_mut()) {
+            Poll::Ready(report) => (report, true),
+            Poll::Pending => (governing.await, false),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rule_this_run_put_is_read_back_after_a_pause_and_reported_fixed() {
+        let (report, at_once) = govern(&Tags::answering(Applied::Written)).await;
+        assert_eq!(report.status, Status::Fixed, "{report:?}");
+        assert!(!at_once, "a registry-wide put must settle before it is read back");
+    }
+
+    #[tokio::test]
+    async fn a_rule_another_writer_put_first_is_compliant_and_not_waited_for() {
+        let (report, at_once) = govern(&Tags::answering(Applied::AlreadySo)).await;
+        assert_eq!(report.status, Status::Compliant, "{report:?}");
+        assert!(at_once, "it paused before reading back a rule it didn't put");
+    }
 }

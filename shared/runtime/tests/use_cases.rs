@@ -14,7 +14,7 @@ use warden_core::controls::ControlId;
 use warden_core::glob::NameGlob;
 use warden_core::lifecycle::Image;
 use warden_core::observed::{EncryptionType, RegistryScanning, RepositoryFacts, ScanRule, ScanType, TagMutability};
-use warden_core::registry::{Registry, RegistryError, ScanStart};
+use warden_core::registry::{Applied, Registry, RegistryError, ScanStart};
 use warden_core::report::{Outcome, Status, Verdict};
 use warden_core::securityhub::{FindingsHub, HubFinding};
 use warden_core::sink::SinkError;
@@ -167,7 +167,7 @@ impl Registry for FakeRegistry {
         Ok(self.findings.lock().expect("lock").clone())
     }
 
-    async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<(), RegistryError> {
+    async fn apply(&self, repository: &RepositoryFacts, action: &Action) -> Result<Applied, RegistryError> {
         let operation = match action {
             Action::SetTagMutability { .. } => "PutImageTagMutability",
             Action::EnableScanOnPush => "PutImageScanningConfiguration",
@@ -204,16 +204,17 @@ impl Registry for FakeRegistry {
             Action::AddRegistryScanFilter { frequency, filter, .. } => {
                 let mut rules = self.scanning_rules.lock().expect("lock");
                 let have = RegistryScanning { scan_type: ScanType::Basic, rules: rules.clone() };
-                if let Some(next) = have
+                let Some(next) = have
                     .with_filter(*frequency, filter)
                     .map_err(|message| RegistryError::Failed { operation: operation.to_string(), message })?
-                {
-                    *rules = next.rules;
-                }
+                else {
+                    return Ok(Applied::AlreadySo); // as ECR's registry: nothing is put
+                };
+                *rules = next.rules;
             }
         }
         self.writes.lock().expect("lock").push(format!("{operation} {}", repository.name));
-        Ok(())
+        Ok(Applied::Written)
     }
 }
 
@@ -231,9 +232,18 @@ async fn backfill_fixes_everything_once_and_the_second_run_writes_nothing() {
     let fake = FakeRegistry::with(&["a", "b", "c"]);
     let report = backfill(&fake, &builtin(), &apply_all()).await.expect("backfill");
     assert_eq!(report.summary.verdict(), Verdict::Clean);
-    assert_eq!(fake.writes().len(), 3 * 4, "mutability, scanning, lifecycle, tags for each");
+    assert_eq!(fake.writes().len(), 3 * 3 + 1, "mutability, lifecycle, tags for each; the registry's rule once");
+    // The three observe the registry's rule missing at once; the first put adds it and the others find it there
+    // just before theirs: only the repository whose put wrote it reports it fixed.
+    let scanning: Vec<Status> = report
+        .repositories
+        .iter()
+        .flat_map(|r| r.controls.iter().filter(|c| c.control == ControlId::Scanning).map(|c| c.status))
+        .collect();
+    assert_eq!(scanning.iter().filter(|s| **s == Status::Fixed).count(), 1, "{scanning:?}");
+    assert_eq!(scanning.iter().filter(|s| **s == Status::Compliant).count(), 2, "{scanning:?}");
     let again = backfill(&fake, &builtin(), &apply_all()).await.expect("backfill");
-    assert_eq!(fake.writes().len(), 12, "no second write");
+    assert_eq!(fake.writes().len(), 10, "no second write");
     assert!(again
         .repositories
         .iter()
