@@ -66,14 +66,17 @@ type = "AES256"
 """
 
 
-def timed(endpoint, command):
-    """Runs `command` against the proxy: wall time, exit code and the ECR calls it made."""
+def timed(moto, endpoint, command):
+    """Runs `command` against the proxy: wall time, exit code and the ECR calls it made (by operation, from
+    moto's request recorder)."""
     Throttling.quota.take()
+    moto.forget()
     env = aws_env(type("Seen", (), {"endpoint": endpoint}))
     started = time.perf_counter()
     process = subprocess.run(command, env=env, capture_output=True)
     seconds = time.perf_counter() - started
-    result = {"seconds": round(seconds, 2), "exit": process.returncode, "calls": Throttling.quota.take()["accepted"]}
+    calls = Throttling.quota.take()["accepted"]
+    result = {"seconds": round(seconds, 2), "exit": process.returncode, "calls": calls, "operations": moto.operations()}
     if process.returncode not in (0, 2, 3):  # 3: drift the baseline only audits (lifecycle)
         result["stderr"] = process.stderr.decode(errors="replace")[-500:]
     return result
@@ -122,7 +125,8 @@ def main():
                 for tool, command in tools.items():
                     moto.reset()
                     seed(moto, args.repositories)
-                    result = {"tool": tool, **timed(endpoint, command), "governed": governed(moto, args.repositories)}
+                    result = {"tool": tool, **timed(moto, endpoint, command)}
+                    result["governed"] = governed(moto, args.repositories)
                     results["runs"].append(result)
                     print(json.dumps(result), flush=True)
         finally:
@@ -135,6 +139,7 @@ def main():
         runs = [r for r in results["runs"] if r["tool"] == tool]
         print(f"{tool:<11} wall s {', '.join(str(r['seconds']) for r in runs):<22} median {median[tool]:>6.2f}  "
               f"ECR calls {runs[0]['calls']}  governed {all(r['governed'] for r in runs)}")
+        print(f"{'':<11} {runs[0]['operations']}")
     print(f"ratio (ecr-warden / custodian, medians): {median['ecr-warden'] / median['custodian']:.3f}")
 
 
