@@ -30,10 +30,10 @@ use serde::{Deserialize, Serialize};
 pub const START: usize = 8;
 
 /// Rounds without throttling before each step up to, or past, where the pace was last cut from. Measured against
-/// 4, 5 and 8 behind a throttling proxy (docs/benchmarks.md, "The pace"): fewer probe the registry's rate more
+/// 4, 5, 6 and 10 behind a throttling proxy (docs/benchmarks.md, "The pace"): fewer probe the registry's rate more
 /// often, each probe costing throttled calls; more leave a registry cut to one repository idle long enough for its
-/// token bucket to overflow.
-pub const PROBE_ROUNDS: usize = 6;
+/// token bucket to overflow, where one repository's calls fall well short of the rate.
+pub const PROBE_ROUNDS: usize = 8;
 
 /// Whether the pace adapts to the registry or stays where the user set it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
