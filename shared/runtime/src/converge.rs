@@ -381,17 +381,19 @@ pub(crate) mod tests {
             key_manager: None,
         };
         let mut reports = [ControlReport::new(ControlId::Scanning, Status::Pending)];
-        let at_once = {
-            let mut fix = std::pin::pin!(fix_pending(registry, &want, &have, &mut reports));
-            let (fixed, at_once) = match futures::poll!(fix.as_mut()) {
-                std::task::Poll::Ready(fixed) => (fixed, true),
-                std::task::Poll::Pending => (fix.await, false),
-            };
-            fixed.expect("the repository is there");
-            at_once
-        };
+        let (fixed, at_once) = finished_at_once(fix_pending(registry, &want, &have, &mut reports)).await;
+        fixed.expect("the repository is there");
         let [report] = reports;
         (report, at_once)
+    }
+
+    /// Runs `work` to its end: its output, and whether it finished on its first poll (a pause can't).
+    pub(crate) async fn finished_at_once<F: std::future::Future>(work: F) -> (F::Output, bool) {
+        let mut work = std::pin::pin!(work);
+        match futures::poll!(work.as_mut()) {
+            std::task::Poll::Ready(output) => (output, true),
+            std::task::Poll::Pending => (work.await, false),
+        }
     }
 
     #[tokio::test]

@@ -200,9 +200,7 @@ fn failed(report: Option<RegistryReport>, error: RegistryError) -> RegistryRepor
 
 #[cfg(test)]
 mod tests {
-    use std::task::Poll;
-
-    use crate::converge::tests::Tags;
+    use crate::converge::tests::{finished_at_once, Tags};
 
     use super::*;
 
@@ -210,11 +208,7 @@ mod tests {
     /// finished on its first poll, that is without pausing.
     async fn govern(registry: &Tags) -> (RegistryReport, bool) {
         let baseline = Baseline::builtin().expect("built-in");
-        let mut governing = std::pin::pin!(govern_registry_scanning(registry, &baseline, false));
-        match futures::poll!(governing.as_mut()) {
-            Poll::Ready(report) => (report, true),
-            Poll::Pending => (governing.await, false),
-        }
+        finished_at_once(govern_registry_scanning(registry, &baseline, false)).await
     }
 
     #[tokio::test]
